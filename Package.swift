@@ -1,0 +1,98 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The binaries link librdkafka.so.1 from the Debian headers' package, but must run against the
+// newer runtime that scripts/setup links into .tools/lib. A RUNPATH there makes a plain
+// `swift run` pick it; LD_LIBRARY_PATH still wins, and every binary checks the version at start.
+let runtimeLibraryPath = Context.packageDirectory + "/.tools/lib"
+
+let package = Package(
+    name: "Tock",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tock-worker", targets: ["TockWorker"]),
+        .executable(name: "tock-monitor", targets: ["TockMonitor"]),
+        .executable(name: "tock", targets: ["TockCLI"]),
+        .executable(name: "tock-bench", targets: ["TockBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .target(name: "TockConcurrency"),
+        .target(
+            name: "TockCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "TockKafka",
+            dependencies: [
+                "CRdKafka",
+                "TockConcurrency",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", runtimeLibraryPath])
+            ]
+        ),
+        .target(
+            name: "TockRedis",
+            dependencies: [
+                "CHiredis",
+                "TockConcurrency",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "TockRuntime",
+            dependencies: [
+                "TockCore",
+                "TockConcurrency",
+                "TockKafka",
+                "TockRedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "TockWorker",
+            dependencies: ["TockRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "TockMonitor",
+            dependencies: ["TockRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "TockCLI",
+            dependencies: ["TockRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "TockBench",
+            dependencies: ["TockCore", "TockRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(
+            name: "TockCoreTests",
+            dependencies: ["TockCore"]
+        ),
+        .testTarget(
+            name: "TockIntegrationTests",
+            dependencies: ["TockConcurrency", "TockKafka", "TockRedis"],
+            resources: [.copy("Scripts")]
+        ),
+    ]
+)

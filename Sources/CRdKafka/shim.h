@@ -1,0 +1,4 @@
+#ifndef TOCK_CRDKAFKA_SHIM_H
+#define TOCK_CRDKAFKA_SHIM_H
+#include <librdkafka/rdkafka.h>
+#endif

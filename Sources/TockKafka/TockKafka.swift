@@ -1,0 +1,1 @@
+// TockKafka: the only module that imports CRdKafka.

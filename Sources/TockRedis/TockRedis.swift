@@ -1,0 +1,1 @@
+// TockRedis: the only module that imports CHiredis.
