@@ -1,0 +1,193 @@
+import Foundation
+
+/// Everything a Tock process can be configured with. Defaults match `config/tock.yaml` and
+/// SPEC.md; `load` reads the YAML file, then the `TOCK_*` environment overrides.
+public struct TockConfiguration: Sendable, Equatable {
+    public struct Kafka: Sendable, Equatable {
+        public var brokers = "127.0.0.1:9092"
+        public var inputTopics = ["tock.requests"]
+        public var rejectedTopic = "tock.rejected"
+        public var deadTopic = "tock.dead"
+        public var groupId = "tock-workers"
+        public var sessionTimeoutMillis: Int64 = 10_000
+        public var assignmentStrategy = "cooperative-sticky"
+        public var producerLingerMillis: Int64 = 1
+        /// Extra librdkafka properties for every client, e.g. `security.protocol`.
+        public var properties: [String: String] = [:]
+    }
+
+    public struct Redis: Sendable, Equatable {
+        public var url = "redis://127.0.0.1:6379"
+        public var connectTimeoutMillis: Int64 = 2_000
+        public var commandTimeoutMillis: Int64 = 5_000
+    }
+
+    public struct Store: Sendable, Equatable {
+        public var shards = 64
+        public var keyPrefix = "tock"
+    }
+
+    public struct Wheel: Sendable, Equatable {
+        public var lookaheadMillis: Int64 = 30_000
+        public var claimIntervalMillis: Int64 = 1_000
+        public var claimBatchSize = 1_000
+    }
+
+    public struct Limits: Sendable, Equatable {
+        public var maxPayloadBytes = 1_048_576
+        public var maxHorizonMillis: Int64 = 730 * 86_400_000
+    }
+
+    public struct Output: Sendable, Equatable {
+        public var allowedTopics = ["*"]
+    }
+
+    public struct Dedup: Sendable, Equatable {
+        public var retentionMillis: Int64 = 3_600_000
+    }
+
+    public struct Delivery: Sendable, Equatable {
+        public var backoffInitialMillis: Int64 = 1_000
+        public var backoffMaxMillis: Int64 = 600_000
+        public var maxAttempts = 10
+        public var leaseTimeoutMillis: Int64 = 30_000
+    }
+
+    public enum ClusterMode: String, Sendable, Equatable, CaseIterable {
+        case standalone
+        case monitored
+    }
+
+    public struct Cluster: Sendable, Equatable {
+        public var mode: ClusterMode = .standalone
+        public var heartbeatIntervalMillis: Int64 = 500
+        public var heartbeatTimeoutMillis: Int64 = 3_000
+    }
+
+    public struct Worker: Sendable, Equatable {
+        /// Empty means "host name and pid", resolved at start.
+        public var id = ""
+    }
+
+    public struct HTTP: Sendable, Equatable {
+        public var host = "0.0.0.0"
+        /// 0 turns the HTTP server off.
+        public var port = 9464
+    }
+
+    public struct Shutdown: Sendable, Equatable {
+        public var timeoutMillis: Int64 = 30_000
+    }
+
+    public struct Log: Sendable, Equatable {
+        public var level = "info"
+    }
+
+    public var kafka = Kafka()
+    public var redis = Redis()
+    public var store = Store()
+    public var wheel = Wheel()
+    public var limits = Limits()
+    public var output = Output()
+    public var dedup = Dedup()
+    public var delivery = Delivery()
+    public var cluster = Cluster()
+    public var worker = Worker()
+    public var http = HTTP()
+    public var shutdown = Shutdown()
+    public var log = Log()
+
+    public init() {}
+
+    public static let defaultPath = "config/tock.yaml"
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// Loads `path` (or `config/tock.yaml` when nil; a missing default file means "all defaults"),
+    /// then applies the environment. Unknown keys and values of the wrong type are errors.
+    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TockConfiguration {
+        let file = path ?? defaultPath
+        var yaml: String?
+        if FileManager.default.fileExists(atPath: file) {
+            do { yaml = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw ConfigurationError(key: "(file)", source: file, message: "cannot read: \(error.localizedDescription)")
+            }
+        } else if path != nil {
+            throw ConfigurationError(key: "(file)", source: file, message: "no such file")
+        }
+        var reader = try ConfigurationReader(yaml: yaml, sourceName: file, environment: environment)
+        let configuration = try TockConfiguration(reading: &reader)
+        try reader.finish()
+        return configuration
+    }
+
+    /// Reads every key. The order here is the order of `config/tock.yaml` and the README table.
+    public init(reading reader: inout ConfigurationReader) throws {
+        let d = TockConfiguration()
+        kafka.brokers = try reader.string("kafka.brokers", default: d.kafka.brokers)
+        kafka.inputTopics = try reader.stringList("kafka.inputTopics", default: d.kafka.inputTopics)
+        if kafka.inputTopics.isEmpty {
+            throw ConfigurationError(key: "kafka.inputTopics", source: "configuration", message: "needs at least one topic")
+        }
+        kafka.rejectedTopic = try reader.string("kafka.rejectedTopic", default: d.kafka.rejectedTopic)
+        kafka.deadTopic = try reader.string("kafka.deadTopic", default: d.kafka.deadTopic)
+        kafka.groupId = try reader.string("kafka.groupId", default: d.kafka.groupId)
+        kafka.sessionTimeoutMillis = try reader.durationMillis("kafka.sessionTimeout", default: d.kafka.sessionTimeoutMillis, minimum: 1)
+        kafka.assignmentStrategy = try reader.string("kafka.assignmentStrategy", default: d.kafka.assignmentStrategy)
+        kafka.producerLingerMillis = try reader.durationMillis("kafka.producerLinger", default: d.kafka.producerLingerMillis)
+        kafka.properties = try reader.stringMap("kafka.properties")
+
+        redis.url = try reader.string("redis.url", default: d.redis.url)
+        redis.connectTimeoutMillis = try reader.durationMillis("redis.connectTimeout", default: d.redis.connectTimeoutMillis, minimum: 1)
+        redis.commandTimeoutMillis = try reader.durationMillis("redis.commandTimeout", default: d.redis.commandTimeoutMillis, minimum: 1)
+
+        store.shards = try reader.int("store.shards", default: d.store.shards, range: 1...16_384)
+        store.keyPrefix = try reader.string("store.keyPrefix", default: d.store.keyPrefix)
+
+        wheel.lookaheadMillis = try reader.durationMillis("wheel.lookahead", default: d.wheel.lookaheadMillis, minimum: 1)
+        wheel.claimIntervalMillis = try reader.durationMillis("wheel.claimInterval", default: d.wheel.claimIntervalMillis, minimum: 1)
+        wheel.claimBatchSize = try reader.int("wheel.claimBatchSize", default: d.wheel.claimBatchSize, range: 1...1_000_000)
+
+        limits.maxPayloadBytes = try reader.int("limits.maxPayloadBytes", default: d.limits.maxPayloadBytes, range: 0...(512 * 1_048_576))
+        limits.maxHorizonMillis = try reader.durationMillis("limits.maxHorizon", default: d.limits.maxHorizonMillis, minimum: 1)
+
+        output.allowedTopics = try reader.stringList("output.allowedTopics", default: d.output.allowedTopics)
+
+        dedup.retentionMillis = try reader.durationMillis("dedup.retention", default: d.dedup.retentionMillis)
+
+        delivery.backoffInitialMillis = try reader.durationMillis("delivery.backoff.initial", default: d.delivery.backoffInitialMillis, minimum: 1)
+        delivery.backoffMaxMillis = try reader.durationMillis("delivery.backoff.max", default: d.delivery.backoffMaxMillis, minimum: 1)
+        delivery.maxAttempts = try reader.int("delivery.maxAttempts", default: d.delivery.maxAttempts, range: 1...1_000)
+        delivery.leaseTimeoutMillis = try reader.durationMillis("delivery.leaseTimeout", default: d.delivery.leaseTimeoutMillis, minimum: 1)
+
+        let mode = try reader.string("cluster.mode", default: d.cluster.mode.rawValue)
+        guard let clusterMode = ClusterMode(rawValue: mode) else {
+            throw ConfigurationError(key: "cluster.mode", source: "configuration", message: "expected one of \(ClusterMode.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(mode)\"")
+        }
+        cluster.mode = clusterMode
+        cluster.heartbeatIntervalMillis = try reader.durationMillis("cluster.heartbeatInterval", default: d.cluster.heartbeatIntervalMillis, minimum: 1)
+        cluster.heartbeatTimeoutMillis = try reader.durationMillis("cluster.heartbeatTimeout", default: d.cluster.heartbeatTimeoutMillis, minimum: 1)
+
+        worker.id = try reader.string("worker.id", default: d.worker.id)
+
+        http.host = try reader.string("http.host", default: d.http.host)
+        http.port = try reader.int("http.port", default: d.http.port, range: 0...65_535)
+
+        shutdown.timeoutMillis = try reader.durationMillis("shutdown.timeout", default: d.shutdown.timeoutMillis, minimum: 1)
+
+        log.level = try reader.string("log.level", default: d.log.level)
+        guard Self.logLevels.contains(log.level) else {
+            throw ConfigurationError(key: "log.level", source: "configuration", message: "expected one of \(Self.logLevels.joined(separator: ", ")), got \"\(log.level)\"")
+        }
+        if delivery.backoffMaxMillis < delivery.backoffInitialMillis {
+            throw ConfigurationError(key: "delivery.backoff.max", source: "configuration", message: "must not be below delivery.backoff.initial")
+        }
+        if cluster.heartbeatTimeoutMillis <= cluster.heartbeatIntervalMillis {
+            throw ConfigurationError(key: "cluster.heartbeatTimeout", source: "configuration", message: "must be longer than cluster.heartbeatInterval")
+        }
+    }
+
+    /// The worker id to use: the configured one, or "<host>-<pid>".
+    public func resolvedWorkerID(processInfo: ProcessInfo = .processInfo) -> String {
+        worker.id.isEmpty ? "\(processInfo.hostName)-\(processInfo.processIdentifier)" : worker.id
+    }
+}
