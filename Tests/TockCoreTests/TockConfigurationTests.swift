@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+@testable import TockCore
+
+@Suite("Configuration")
+struct TockConfigurationTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let shippedFile = repositoryRoot.appendingPathComponent("config/tock.yaml").path
+
+    func load(_ yaml: String, env: [String: String] = [:]) throws -> TockConfiguration {
+        var reader = try ConfigurationReader(yaml: yaml, sourceName: "test.yaml", environment: env)
+        let configuration = try TockConfiguration(reading: &reader)
+        try reader.finish()
+        return configuration
+    }
+
+    func expectError(_ yaml: String, env: [String: String] = [:], key: String, containing text: String) {
+        do {
+            _ = try load(yaml, env: env)
+            Issue.record("expected an error for \(key)")
+        } catch let error as ConfigurationError {
+            #expect(error.key == key)
+            #expect(error.description.contains(text), "\(error)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test("config/tock.yaml holds every key, with exactly the built-in defaults")
+    func shippedFileMatchesDefaults() throws {
+        let yaml = try String(contentsOfFile: Self.shippedFile, encoding: .utf8)
+        var reader = try ConfigurationReader(yaml: yaml, sourceName: "config/tock.yaml", environment: [:])
+        let loaded = try TockConfiguration(reading: &reader)
+        try reader.finish()
+        #expect(loaded == TockConfiguration())
+        for (key, _) in reader.keysRead {
+            let leaf = key.split(separator: ".").last.map(String.init) ?? key
+            #expect(yaml.contains("\(leaf):"), "config/tock.yaml lacks \(key)")
+        }
+    }
+
+    @Test("SPEC environment overrides: brokers, Redis URL, worker id, HTTP port")
+    func specEnvironmentOverrides() throws {
+        let c = try load("", env: [
+            "TOCK_KAFKA_BROKERS": "k1:9092,k2:9092",
+            "TOCK_REDIS_URL": "redis://:pw@r:6380/2",
+            "TOCK_WORKER_ID": "w-7",
+            "TOCK_HTTP_PORT": "0",
+        ])
+        #expect(c.kafka.brokers == "k1:9092,k2:9092")
+        #expect(c.redis.url == "redis://:pw@r:6380/2")
+        #expect(c.worker.id == "w-7")
+        #expect(c.http.port == 0)
+    }
+
+    @Test("every key has an environment override; the environment beats the file")
+    func environmentBeatsFile() throws {
+        let c = try load("""
+            kafka:
+              inputTopics: [a]
+            delivery:
+              backoff:
+                initial: 2s
+            cluster:
+              mode: standalone
+            """, env: ["TOCK_KAFKA_INPUT_TOPICS": "x, y", "TOCK_DELIVERY_BACKOFF_INITIAL": "250ms", "TOCK_CLUSTER_MODE": "monitored"])
+        #expect(c.kafka.inputTopics == ["x", "y"])
+        #expect(c.delivery.backoffInitialMillis == 250)
+        #expect(c.cluster.mode == .monitored)
+        #expect(ConfigurationReader.environmentVariable(for: "kafka.inputTopics") == "TOCK_KAFKA_INPUT_TOPICS")
+    }
+
+    @Test("nested values and librdkafka properties are read")
+    func nestedValues() throws {
+        let c = try load("""
+            store: {shards: 128}
+            kafka:
+              properties:
+                security.protocol: plaintext
+                socket.keepalive.enable: "true"
+            dedup: {retention: 2h}
+            limits: {maxHorizon: 7d}
+            """)
+        #expect(c.store.shards == 128)
+        #expect(c.kafka.properties == ["security.protocol": "plaintext", "socket.keepalive.enable": "true"])
+        #expect(c.dedup.retentionMillis == 7_200_000)
+        #expect(c.limits.maxHorizonMillis == 7 * 86_400_000)
+    }
+
+    @Test("an unknown key is an error that names it")
+    func unknownKey() {
+        expectError("kafka:\n  brokerz: x\n", key: "kafka.brokerz", containing: "unknown key")
+        expectError("deliveryy: {maxAttempts: 3}\n", key: "deliveryy.maxAttempts", containing: "unknown key")
+    }
+
+    @Test("a value of the wrong type is an error that names the key")
+    func wrongType() {
+        expectError("delivery: {maxAttempts: ten}\n", key: "delivery.maxAttempts", containing: "expected an integer")
+        expectError("kafka: {inputTopics: tock.requests}\n", key: "kafka.inputTopics", containing: "list")
+        expectError("dedup: {retention: soon}\n", key: "dedup.retention", containing: "duration")
+        expectError("kafka: {brokers: {a: b}}\n", key: "kafka.brokers", containing: "mapping")
+        expectError("http: {port: 70000}\n", key: "http.port", containing: "out of range")
+        expectError("cluster: {mode: solo}\n", key: "cluster.mode", containing: "standalone")
+        expectError("", env: ["TOCK_HTTP_PORT": "eighty"], key: "http.port", containing: "environment TOCK_HTTP_PORT")
+    }
+
+    @Test("a --config file that does not exist is an error; a missing default file means defaults")
+    func missingFile() throws {
+        #expect(throws: ConfigurationError.self) { try TockConfiguration.load(path: "/nonexistent/tock.yaml", environment: [:]) }
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(NSTemporaryDirectory())
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        #expect(try TockConfiguration.load(path: nil, environment: [:]) == TockConfiguration())
+    }
+
+    @Test("invalid YAML is an error, not a crash")
+    func invalidYAML() {
+        #expect(throws: ConfigurationError.self) { try load("kafka: [unclosed\n") }
+    }
+}
