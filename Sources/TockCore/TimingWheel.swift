@@ -7,8 +7,8 @@ import HeapModule
 /// A min-heap holds the expiration of each non-empty bucket, so `advance(to:)` jumps from one
 /// non-empty bucket to the next instead of walking tick by tick, and costs nothing while idle.
 ///
-/// Entries live in parallel arrays linked into intrusive doubly-linked bucket lists, so insert and
-/// cancel are O(1) and touch no per-entry heap object. The structure is not thread-safe; wrap it
+/// Entries live in one array of slots linked into intrusive bucket lists, so insert and cancel are
+/// O(1) and touch no per-entry heap object. The structure is not thread-safe; wrap it
 /// (see `TimingWheelDriver`) to share it.
 ///
 /// Guarantees:
@@ -57,13 +57,26 @@ public struct TimingWheel<ID: Hashable> {
     @usableFromInline var bucketHead: [Int32] = []
     @usableFromInline var bucketExpiration: [Int64] = []
 
-    // Per entry slot.
-    @usableFromInline var slotID: [ID?] = []
-    @usableFromInline var slotDue: [Int64] = []
-    @usableFromInline var slotNext: [Int32] = []
-    @usableFromInline var slotPrev: [Int32] = []
-    @usableFromInline var slotBucket: [Int32] = []
+    /// One entry. Slots sit in one array (one cache line per visit) and are linked, singly, into
+    /// their bucket's list. Cancel only clears `id` (O(1), no list walk); the bucket recycles the
+    /// slot when it is flushed, and `shrinkIfSparse` bounds what such dead slots hold meanwhile.
+    @usableFromInline
+    struct Slot {
+        @usableFromInline var id: ID?
+        @usableFromInline var due: Int64
+        @usableFromInline var next: Int32
+
+        @inlinable init(id: ID?, due: Int64, next: Int32) {
+            self.id = id
+            self.due = due
+            self.next = next
+        }
+    }
+
+    @usableFromInline var slots: [Slot] = []
     @usableFromInline var freeSlot: Int32 = -1
+    /// Cancelled or replaced slots still linked in a bucket.
+    @usableFromInline var deadSlots = 0
 
     @usableFromInline var slotsByID: [ID: Int32] = [:]
     @usableFromInline var deadlines = Heap<BucketDeadline>()
@@ -72,7 +85,7 @@ public struct TimingWheel<ID: Hashable> {
     ///   - startMillis: the wheel's initial time (usually "now" in epoch milliseconds).
     ///   - tickMillis: the resolution of level 0 (1 ms for Tock).
     ///   - wheelSize: buckets per level.
-    public init(startMillis: Int64, tickMillis: Int64 = 1, wheelSize: Int = 64) {
+    public init(startMillis: Int64, tickMillis: Int64 = 1, wheelSize: Int = 512) {
         precondition(tickMillis > 0 && wheelSize >= 2)
         self.tickMillis = tickMillis
         self.wheelSize = wheelSize
@@ -89,20 +102,20 @@ public struct TimingWheel<ID: Hashable> {
     /// The wheel's current time: the last time it was advanced to, in whole ticks.
     public var currentMillis: Int64 { levelCurrentTime[0] }
     /// Entry slots allocated; follows `count` within a constant factor once entries are drained.
-    public var capacity: Int { slotDue.count }
+    public var capacity: Int { slots.count }
 
     @inlinable public func contains(_ id: ID) -> Bool { slotsByID[id] != nil }
 
     @inlinable public func dueMillis(of id: ID) -> Int64? {
         guard let slot = slotsByID[id] else { return nil }
-        return slotDue[Int(slot)]
+        return slots[Int(slot)].due
     }
 
     /// The earliest time at which `advance(to:)` may return something: the next bucket expiration,
-    /// or the current time if an entry is already due; nil when empty.
+    /// or the current time if an entry is already due; nil when empty. It may name a bucket that
+    /// cancels emptied, which costs one empty `advance`.
     public var nextDeadline: Int64? {
         if bucketHead[Int(Self.readyBucket)] != Self.none { return levelCurrentTime[0] }
-        // Skip deadlines of buckets that were emptied by cancels.
         return deadlines.min?.expiration
     }
 
@@ -111,15 +124,13 @@ public struct TimingWheel<ID: Hashable> {
     @inlinable
     @discardableResult
     public mutating func insert(_ id: ID, dueMillis: Int64) -> Bool {
-        if let existing = slotsByID[id] {
-            unlink(existing)
-            slotDue[Int(existing)] = dueMillis
-            place(existing)
+        let slot = allocateSlot(id: id, due: dueMillis)
+        place(slot, due: dueMillis)
+        if let replaced = slotsByID.updateValue(slot, forKey: id) {
+            slots[Int(replaced)].id = nil
+            deadSlots += 1
             return false
         }
-        let slot = allocateSlot(id: id, due: dueMillis)
-        slotsByID[id] = slot
-        place(slot)
         return true
     }
 
@@ -128,33 +139,42 @@ public struct TimingWheel<ID: Hashable> {
     @discardableResult
     public mutating func cancel(_ id: ID) -> Int64? {
         guard let slot = slotsByID.removeValue(forKey: id) else { return nil }
-        let due = slotDue[Int(slot)]
-        unlink(slot)
-        releaseSlot(slot)
-        return due
+        slots[Int(slot)].id = nil
+        deadSlots += 1
+        return slots[Int(slot)].due
     }
 
     /// Moves the clock to `nowMillis` and returns every entry due at or before it, each once.
     @inlinable
     public mutating func advance(to nowMillis: Int64) -> [Entry] {
         var expired: [Entry] = []
-        drainReady(upTo: nowMillis, into: &expired)
+        if bucketHead[Int(Self.readyBucket)] != Self.none { drainReady(upTo: nowMillis, into: &expired) }
         while let top = deadlines.min, top.expiration <= nowMillis {
             _ = deadlines.removeMin()
             let bucket = Int(top.bucket)
             guard bucketExpiration[bucket] == top.expiration else { continue }
             advanceLevels(to: top.expiration)
             bucketExpiration[bucket] = -1
-            // Re-place every entry of the bucket: due ones go to the ready list, the rest cascade
-            // into finer buckets of lower levels.
+            // Due entries leave at once; the rest cascade into finer buckets of lower levels.
             var slot = bucketHead[bucket]
             bucketHead[bucket] = Self.none
             while slot != Self.none {
-                let next = slotNext[Int(slot)]
-                place(slot)
+                let next = slots[Int(slot)].next
+                if let id = slots[Int(slot)].id {
+                    let due = slots[Int(slot)].due
+                    if due <= nowMillis {
+                        slotsByID.removeValue(forKey: id)
+                        expired.append(Entry(id: id, dueMillis: due))
+                        releaseSlot(slot)
+                    } else {
+                        place(slot, due: due)
+                    }
+                } else {
+                    deadSlots -= 1
+                    releaseSlot(slot)
+                }
                 slot = next
             }
-            drainReady(upTo: nowMillis, into: &expired)
         }
         // Every bucket due by now has been flushed, so the clock can move to `now` without two
         // spans sharing a bucket.
@@ -167,7 +187,7 @@ public struct TimingWheel<ID: Hashable> {
     public mutating func removeAll() -> [Entry] {
         var entries: [Entry] = []
         entries.reserveCapacity(count)
-        for (id, slot) in slotsByID { entries.append(Entry(id: id, dueMillis: slotDue[Int(slot)])) }
+        for (id, slot) in slotsByID { entries.append(Entry(id: id, dueMillis: slots[Int(slot)].due)) }
         rebuild(keeping: [])
         return entries
     }
@@ -188,54 +208,27 @@ public struct TimingWheel<ID: Hashable> {
     mutating func allocateSlot(id: ID, due: Int64) -> Int32 {
         if freeSlot != Self.none {
             let slot = freeSlot
-            freeSlot = slotNext[Int(slot)]
-            slotID[Int(slot)] = id
-            slotDue[Int(slot)] = due
+            freeSlot = slots[Int(slot)].next
+            slots[Int(slot)] = Slot(id: id, due: due, next: Self.none)
             return slot
         }
-        slotID.append(id)
-        slotDue.append(due)
-        slotNext.append(Self.none)
-        slotPrev.append(Self.none)
-        slotBucket.append(Self.none)
-        return Int32(slotDue.count - 1)
+        slots.append(Slot(id: id, due: due, next: Self.none))
+        return Int32(slots.count - 1)
     }
 
     @inlinable
     mutating func releaseSlot(_ slot: Int32) {
-        slotID[Int(slot)] = nil
-        slotBucket[Int(slot)] = Self.none
-        slotNext[Int(slot)] = freeSlot
+        slots[Int(slot)].id = nil
+        slots[Int(slot)].next = freeSlot
         freeSlot = slot
-    }
-
-    @inlinable
-    mutating func link(_ slot: Int32, into bucket: Int32) {
-        let head = bucketHead[Int(bucket)]
-        slotPrev[Int(slot)] = Self.none
-        slotNext[Int(slot)] = head
-        if head != Self.none { slotPrev[Int(head)] = slot }
-        bucketHead[Int(bucket)] = slot
-        slotBucket[Int(slot)] = bucket
-    }
-
-    @inlinable
-    mutating func unlink(_ slot: Int32) {
-        let bucket = slotBucket[Int(slot)]
-        guard bucket != Self.none else { return }
-        let prev = slotPrev[Int(slot)]
-        let next = slotNext[Int(slot)]
-        if prev != Self.none { slotNext[Int(prev)] = next } else { bucketHead[Int(bucket)] = next }
-        if next != Self.none { slotPrev[Int(next)] = prev }
-        slotBucket[Int(slot)] = Self.none
     }
 
     /// Puts a slot in the ready list or the bucket of the lowest level whose span covers it.
     @inlinable
-    mutating func place(_ slot: Int32) {
-        let due = slotDue[Int(slot)]
+    mutating func place(_ slot: Int32, due: Int64) {
         if due < levelCurrentTime[0] + levelTick[0] {
-            link(slot, into: Self.readyBucket)
+            slots[Int(slot)].next = bucketHead[Int(Self.readyBucket)]
+            bucketHead[Int(Self.readyBucket)] = slot
             return
         }
         var level = 0
@@ -243,16 +236,16 @@ public struct TimingWheel<ID: Hashable> {
             if level == levelTick.count {
                 addLevel(tick: levelInterval[level - 1], startMillis: levelCurrentTime[level - 1])
             }
-            let current = levelCurrentTime[level]
-            if due < current + levelInterval[level] {
+            if due < levelCurrentTime[level] + levelInterval[level] {
                 let tick = levelTick[level]
                 let virtualID = due / tick
-                let bucket = Int32(1 + level * wheelSize + Int(virtualID % Int64(wheelSize)))
-                link(slot, into: bucket)
+                let bucket = 1 + level * wheelSize + Int(virtualID % Int64(wheelSize))
+                slots[Int(slot)].next = bucketHead[bucket]
+                bucketHead[bucket] = slot
                 let expiration = virtualID * tick
-                if bucketExpiration[Int(bucket)] != expiration {
-                    bucketExpiration[Int(bucket)] = expiration
-                    deadlines.insert(BucketDeadline(expiration: expiration, bucket: bucket))
+                if bucketExpiration[bucket] != expiration {
+                    bucketExpiration[bucket] = expiration
+                    deadlines.insert(BucketDeadline(expiration: expiration, bucket: Int32(bucket)))
                 }
                 return
             }
@@ -263,21 +256,29 @@ public struct TimingWheel<ID: Hashable> {
     @inlinable
     mutating func drainReady(upTo nowMillis: Int64, into expired: inout [Entry]) {
         var slot = bucketHead[Int(Self.readyBucket)]
+        bucketHead[Int(Self.readyBucket)] = Self.none
         while slot != Self.none {
-            let next = slotNext[Int(slot)]
-            let due = slotDue[Int(slot)]
-            // A wall clock stepped backwards must not release an entry early.
-            if due <= nowMillis, let id = slotID[Int(slot)] {
-                unlink(slot)
-                slotsByID.removeValue(forKey: id)
+            let next = slots[Int(slot)].next
+            if let id = slots[Int(slot)].id {
+                let due = slots[Int(slot)].due
+                if due <= nowMillis {
+                    slotsByID.removeValue(forKey: id)
+                    expired.append(Entry(id: id, dueMillis: due))
+                    releaseSlot(slot)
+                } else {
+                    // A wall clock stepped backwards must not release an entry early.
+                    slots[Int(slot)].next = bucketHead[Int(Self.readyBucket)]
+                    bucketHead[Int(Self.readyBucket)] = slot
+                }
+            } else {
+                deadSlots -= 1
                 releaseSlot(slot)
-                expired.append(Entry(id: id, dueMillis: due))
             }
             slot = next
         }
     }
 
-    @usableFromInline
+    @inlinable
     mutating func advanceLevels(to timeMillis: Int64) {
         for level in levelTick.indices {
             let tick = levelTick[level]
@@ -287,38 +288,43 @@ public struct TimingWheel<ID: Hashable> {
         }
     }
 
-    @usableFromInline
+    /// Rebuilds when most slots are free or dead, so memory follows the entries held.
+    @inlinable
     mutating func shrinkIfSparse() {
-        let capacity = slotDue.count
-        guard capacity > 4096, slotsByID.count * 4 < capacity else { return }
-        var live: [Entry] = []
-        live.reserveCapacity(slotsByID.count)
-        for (id, slot) in slotsByID { live.append(Entry(id: id, dueMillis: slotDue[Int(slot)])) }
-        rebuild(keeping: live)
+        let capacity = slots.count
+        let live = slotsByID.count
+        guard capacity > 4096, live * 8 < capacity || deadSlots > live + 4096 else { return }
+        compact()
+    }
+
+    @inlinable
+    mutating func compact() {
+        let live = slotsByID.count
+        var entries: [Entry] = []
+        entries.reserveCapacity(live)
+        for (id, slot) in slotsByID { entries.append(Entry(id: id, dueMillis: slots[Int(slot)].due)) }
+        rebuild(keeping: entries)
     }
 
     /// Drops all storage and re-places `entries` under the current clock.
-    @usableFromInline
+    @inlinable
     mutating func rebuild(keeping entries: [Entry]) {
-        slotID = []
-        slotDue = []
-        slotNext = []
-        slotPrev = []
-        slotBucket = []
+        slots = []
         freeSlot = Self.none
+        deadSlots = 0
         slotsByID = [:]
         deadlines = Heap()
         for index in bucketHead.indices {
             bucketHead[index] = Self.none
             bucketExpiration[index] = -1
         }
-        slotID.reserveCapacity(entries.count)
-        slotDue.reserveCapacity(entries.count)
+        slots.reserveCapacity(entries.count)
         slotsByID.reserveCapacity(entries.count)
         for entry in entries { insert(entry.id, dueMillis: entry.dueMillis) }
     }
 }
 
 extension TimingWheel: Sendable where ID: Sendable {}
+extension TimingWheel.Slot: Sendable where ID: Sendable {}
 extension TimingWheel.Entry: Sendable where ID: Sendable {}
 extension TimingWheel.Entry: Equatable where ID: Equatable {}

@@ -18,7 +18,7 @@ public final class TimingWheelDriver<ID: Hashable & Sendable>: @unchecked Sendab
     /// - Parameter handler: called with each non-empty batch of expired entries, on the driver thread.
     public init(
         clock: any WallClock = SystemWallClock(),
-        wheelSize: Int = 64,
+        wheelSize: Int = 512,
         name: String = "tock-wheel",
         handler: @escaping @Sendable ([Entry]) -> Void
     ) {
@@ -34,7 +34,7 @@ public final class TimingWheelDriver<ID: Hashable & Sendable>: @unchecked Sendab
     /// A driver whose expirations arrive as an `AsyncStream` of batches.
     public static func makeStream(
         clock: any WallClock = SystemWallClock(),
-        wheelSize: Int = 64
+        wheelSize: Int = 512
     ) -> (driver: TimingWheelDriver<ID>, expirations: AsyncStream<[Entry]>) {
         let (stream, continuation) = AsyncStream<[Entry]>.makeStream()
         let driver = TimingWheelDriver(clock: clock, wheelSize: wheelSize) { continuation.yield($0) }
