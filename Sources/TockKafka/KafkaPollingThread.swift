@@ -1,0 +1,49 @@
+import CRdKafka
+import Foundation
+import Synchronization
+
+/// A dedicated OS thread that keeps calling `rd_kafka_poll`, which serves delivery reports and
+/// error callbacks. It borrows the handle for one short poll at a time, so `destroy()` never
+/// waits long, and it ends on `stop()` or once the handle is destroyed.
+final class KafkaPollingThread: Sendable {
+    private final class Control: Sendable {
+        let stopRequested = Atomic<Bool>(false)
+        let exited = DispatchSemaphore(value: 0)
+    }
+
+    private let control = Control()
+    private let client: KafkaClientHandle
+
+    init(name: String, client: KafkaClientHandle, intervalMilliseconds: Int32 = 100) {
+        self.client = client
+        let control = self.control
+        // The thread holds the handle and the control block, never `self`, so releasing the
+        // owner still runs deinit.
+        let thread = Thread {
+            while !control.stopRequested.load(ordering: .acquiring) {
+                do {
+                    _ = try client.withHandle { rk in rd_kafka_poll(rk, intervalMilliseconds) }
+                } catch {
+                    break
+                }
+            }
+            control.exited.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Asks the thread to end; with `wait`, blocks until it has (call that off the cooperative pool).
+    func stop(wait: Bool) {
+        guard !control.stopRequested.exchange(true, ordering: .acquiringAndReleasing) else {
+            if wait { control.exited.wait(); control.exited.signal() }
+            return
+        }
+        // Cuts the current rd_kafka_poll short.
+        _ = try? client.withHandle { rk in rd_kafka_yield(rk) }
+        if wait {
+            control.exited.wait()
+            control.exited.signal()
+        }
+    }
+}

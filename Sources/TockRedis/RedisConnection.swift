@@ -1,0 +1,353 @@
+import CHiredis
+import Foundation
+import Logging
+import TockConcurrency
+
+/// One hiredis connection, driven from its own `BlockingThread` so that blocking socket calls
+/// never hold a thread of Swift's cooperative pool.
+///
+/// Calls are served one at a time, in submission order, each as one round trip. The connection
+/// is opened lazily by the first call (or `connect()`); after an I/O error, EOF or timeout the
+/// call throws `RedisError.connection` and the next call reconnects (re-sending AUTH and
+/// SELECT), waiting a growing backoff between failed attempts.
+public final class RedisConnection: Sendable {
+    public struct Configuration: Sendable {
+        public var url: RedisURL
+        public var connectTimeout: Duration
+        /// Bounds each read or write on the socket: a silent server fails a call instead of blocking it forever.
+        public var commandTimeout: Duration
+        /// Wait before the first reconnect attempt after a failed one; doubles up to `maxReconnectBackoff`.
+        public var reconnectBackoff: Duration
+        public var maxReconnectBackoff: Duration
+
+        public init(
+            url: RedisURL,
+            connectTimeout: Duration = .seconds(2),
+            commandTimeout: Duration = .seconds(5),
+            reconnectBackoff: Duration = .milliseconds(50),
+            maxReconnectBackoff: Duration = .seconds(1)
+        ) {
+            self.url = url
+            self.connectTimeout = connectTimeout
+            self.commandTimeout = commandTimeout
+            self.reconnectBackoff = reconnectBackoff
+            self.maxReconnectBackoff = maxReconnectBackoff
+        }
+    }
+
+    public let configuration: Configuration
+    private let thread: BlockingThread
+    private let session: Session
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "tock.redis")) {
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "redis"] = "\(configuration.url)"
+        thread = BlockingThread(name: "redis \(configuration.url.host):\(configuration.url.port)")
+        session = Session(configuration: configuration, logger: logger)
+        // hiredis writes with write(2): a write to a socket the server closed would raise SIGPIPE
+        // and kill the process. Blocking it on this thread only makes write fail with EPIPE.
+        thread.submit { Session.blockSIGPIPEOnCurrentThread() }
+    }
+
+    public convenience init(url: String, logger: Logger = Logger(label: "tock.redis")) throws(RedisError) {
+        self.init(configuration: Configuration(url: try RedisURL(url)), logger: logger)
+    }
+
+    /// Opens the connection now (it otherwise opens on first use) and PINGs, so that a wrong
+    /// address or password shows at start-up.
+    public func connect() async throws(RedisError) {
+        _ = try await send(PING())
+    }
+
+    /// Drops the connection; later calls throw `RedisError.closed`.
+    public func close() async {
+        let session = self.session
+        await thread.run { session.close() }
+    }
+
+    // MARK: Commands
+
+    /// Sends one command and decodes its reply. An error reply is thrown as `RedisError.server`.
+    ///
+    /// With `idempotent: true`, a call that fails on a broken connection is sent once more after
+    /// reconnecting; only do that for commands that are safe to run twice.
+    public func send<Command: RedisCommand>(_ command: Command, idempotent: Bool = false) async throws(RedisError) -> Command.Response {
+        let arguments = command.arguments
+        let reply = try await onThread { session throws(RedisError) in
+            try session.roundTrip([arguments], retryOnce: idempotent)[0]
+        }
+        return try Command.Response(from: reply.throwingServerError())
+    }
+
+    /// `send` decoding the reply as `type` instead of `Command.Response`, e.g. a `RawRedisCommand` as `Int64`.
+    public func send<Command: RedisCommand, Response: RedisReplyDecodable>(
+        _ command: Command, as type: Response.Type, idempotent: Bool = false
+    ) async throws(RedisError) -> Response {
+        try Response(from: await send(RawRedisCommand(command.arguments), idempotent: idempotent))
+    }
+
+    /// Sends all commands in one round trip; one result per command, in order. Error replies are
+    /// `.failure(.server)` entries; a connection failure throws for the whole batch (the server
+    /// may have run any prefix of it).
+    public func pipeline(_ commands: [any RedisCommand], idempotent: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        try await pipeline(arguments: commands.map(\.arguments), idempotent: idempotent)
+    }
+
+    /// `pipeline(_:)` for commands given as argument vectors.
+    public func pipeline(arguments: [[RedisArgument]], idempotent: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        guard !arguments.isEmpty else { return [] }
+        let replies = try await onThread { session throws(RedisError) in
+            try session.roundTrip(arguments, retryOnce: idempotent)
+        }
+        return replies.map(\.result)
+    }
+
+    /// Sends differently typed commands in one round trip, e.g.
+    /// `let (set, get) = try await connection.pipeline(SET("k", "v"), GET("k"))`.
+    public func pipeline<each Command: RedisCommand>(
+        _ commands: repeat each Command, idempotent: Bool = false
+    ) async throws(RedisError) -> (repeat Result<(each Command).Response, RedisError>) {
+        var arguments: [[RedisArgument]] = []
+        for command in repeat each commands { arguments.append(command.arguments) }
+        let replies = try await pipeline(arguments: arguments, idempotent: idempotent)
+        var index = 0
+        func decode<C: RedisCommand>(_: C) -> Result<C.Response, RedisError> {
+            defer { index += 1 }
+            return replies[index].flatMap { value in Result { () throws(RedisError) in try C.Response(from: value) } }
+        }
+        return (repeat decode(each commands))
+    }
+
+    // MARK: Scripts
+
+    /// Runs `script` with EVALSHA, loading it first if this connection has not yet, and again
+    /// after a NOSCRIPT reply. An error reply (including one raised by the script) is thrown.
+    public func evalSHA(
+        _ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = [], idempotent: Bool = false
+    ) async throws(RedisError) -> RedisValue {
+        let call = RedisScriptCall(script, keys: keys, args: args)
+        return try await onThread { session throws(RedisError) in
+            try session.withRetry(idempotent) { () throws(RedisError) in try session.evalSHA(call) }
+        }.throwingServerError()
+    }
+
+    /// `evalSHA` decoding the reply as `type`.
+    public func evalSHA<Response: RedisReplyDecodable>(
+        _ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = [], as type: Response.Type, idempotent: Bool = false
+    ) async throws(RedisError) -> Response {
+        try Response(from: await evalSHA(script, keys: keys, args: args, idempotent: idempotent))
+    }
+
+    /// Runs all calls as one pipeline of EVALSHA (one round trip when every script is loaded).
+    /// Entries that got NOSCRIPT are re-run, in order, after one `SCRIPT LOAD` per script; they
+    /// then run after the batch's other entries, so calls of one batch must not depend on
+    /// each other's order across scripts.
+    public func pipelineEvalSHA(_ calls: [RedisScriptCall], idempotent: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        guard !calls.isEmpty else { return [] }
+        return try await onThread { session throws(RedisError) in
+            try session.withRetry(idempotent) { () throws(RedisError) in try session.pipelineEvalSHA(calls) }
+        }
+    }
+
+    public func pipelineEvalSHA(
+        _ calls: [(script: RedisScript, keys: [RedisArgument], args: [RedisArgument])], idempotent: Bool = false
+    ) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        try await pipelineEvalSHA(calls.map { RedisScriptCall($0.script, keys: $0.keys, args: $0.args) }, idempotent: idempotent)
+    }
+
+    private func onThread<T: Sendable>(_ body: @escaping @Sendable (Session) throws(RedisError) -> T) async throws(RedisError) -> T {
+        let session = self.session
+        do {
+            return try await thread.run { try body(session) }
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw .connection("\(error)")  // not reached: the body throws only RedisError
+        }
+    }
+}
+
+extension RedisValue {
+    var result: Result<RedisValue, RedisError> {
+        if case .error(let message) = self { return .failure(.server(message)) }
+        return .success(self)
+    }
+}
+
+/// The state behind a `RedisConnection`: the hiredis context and the script SHAs.
+///
+/// @unchecked Sendable: every member is touched only by jobs on the connection's own
+/// `BlockingThread`, which runs them one at a time.
+private final class Session: @unchecked Sendable {
+    private let configuration: RedisConnection.Configuration
+    private let logger: Logger
+    private var context: HiredisContext?
+    private var closed = false
+    private var hasConnected = false
+    private var backoff: Duration = .zero
+    private var nextAttempt: ContinuousClock.Instant?
+    /// Script source → SHA1 reported by SCRIPT LOAD on this connection's server.
+    private var shas: [String: String] = [:]
+
+    init(configuration: RedisConnection.Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    static func blockSIGPIPEOnCurrentThread() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+    }
+
+    func close() {
+        closed = true
+        context = nil
+    }
+
+    // MARK: Connection
+
+    func connectedContext() throws(RedisError) -> HiredisContext {
+        if let context {
+            // A server that restarted or dropped us while we were idle has already closed the
+            // socket; noticing it here reconnects before anything is sent, so the call still works.
+            guard context.peerHasClosed() else { return context }
+            logger.info("Redis closed the idle connection; reconnecting")
+            self.context = nil
+        }
+        if closed { throw .closed }
+        if let nextAttempt {
+            let wait = nextAttempt - .now
+            if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) * 1e-18) }
+        }
+        do {
+            let context = try open()
+            self.context = context
+            if hasConnected { logger.info("reconnected to Redis") }
+            hasConnected = true
+            backoff = .zero
+            nextAttempt = nil
+            return context
+        } catch {
+            backoff = backoff == .zero ? configuration.reconnectBackoff : min(backoff * 2, configuration.maxReconnectBackoff)
+            nextAttempt = .now + backoff
+            logger.warning("cannot connect to Redis: \(error)", metadata: ["retry-in": "\(backoff)"])
+            throw error
+        }
+    }
+
+    private func open() throws(RedisError) -> HiredisContext {
+        let url = configuration.url
+        let context = try HiredisContext(
+            host: url.host, port: url.port,
+            connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout
+        )
+        var setup: [[RedisArgument]] = []
+        if let password = url.password {
+            setup.append(["AUTH"] + (url.user.map { [RedisArgument($0)] } ?? []) + [RedisArgument(password)])
+        }
+        if url.database != 0 { setup.append(["SELECT", RedisArgument(url.database)]) }
+        if !setup.isEmpty {
+            for reply in try context.roundTrip(setup) { _ = try reply.throwingServerError() }
+        }
+        return context
+    }
+
+    /// Sends `commands` in one round trip on a connected context. A failure of the context drops
+    /// it, so that the next call reconnects.
+    func roundTrip(_ commands: [[RedisArgument]]) throws(RedisError) -> [RedisValue] {
+        let context = try connectedContext()
+        do {
+            return try context.roundTrip(commands)
+        } catch {
+            self.context = nil
+            logger.warning("Redis connection failed: \(error)")
+            throw error
+        }
+    }
+
+    func roundTrip(_ commands: [[RedisArgument]], retryOnce: Bool) throws(RedisError) -> [RedisValue] {
+        try withRetry(retryOnce) { () throws(RedisError) in try roundTrip(commands) }
+    }
+
+    /// Runs `body` once more when it failed on a broken connection and the caller allows it.
+    func withRetry<T>(_ retryOnce: Bool, _ body: () throws(RedisError) -> T) throws(RedisError) -> T {
+        do {
+            return try body()
+        } catch .connection(let message) where retryOnce {
+            logger.info("retrying an idempotent call after a connection error: \(message)")
+            return try body()
+        }
+    }
+
+    // MARK: Scripts
+
+    func evalSHA(_ call: RedisScriptCall) throws(RedisError) -> RedisValue {
+        if let sha = shas[call.script.source] {
+            let reply = try roundTrip([Self.evalSHAArguments(sha, call)])[0]
+            guard reply.isNoScript else { return reply }
+        }
+        let sha = try load([call.script])[call.script.source]!.get()
+        return try roundTrip([Self.evalSHAArguments(sha, call)])[0]
+    }
+
+    func pipelineEvalSHA(_ calls: [RedisScriptCall]) throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        let unknown = Self.distinctScripts(calls.filter { shas[$0.script.source] == nil })
+        var loadFailures = try load(unknown).compactMapValues { result -> RedisError? in
+            if case .failure(let error) = result { return error } else { return nil }
+        }
+
+        var results = [Result<RedisValue, RedisError>?](repeating: nil, count: calls.count)
+        var pending = Array(calls.indices)
+        // Two passes at most: the second re-runs the entries whose script the server had lost.
+        for pass in 0..<2 {
+            var runnable: [Int] = []
+            for index in pending {
+                let source = calls[index].script.source
+                if let error = loadFailures[source] { results[index] = .failure(error) } else { runnable.append(index) }
+            }
+            let replies = try roundTrip(runnable.map { Self.evalSHAArguments(shas[calls[$0].script.source]!, calls[$0]) })
+            pending = []
+            for (index, reply) in zip(runnable, replies) {
+                if pass == 0 && reply.isNoScript { pending.append(index) } else { results[index] = reply.result }
+            }
+            if pending.isEmpty { break }
+            let reloaded = try load(Self.distinctScripts(pending.map { calls[$0] }))
+            for (source, result) in reloaded {
+                if case .failure(let error) = result { loadFailures[source] = error }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// SCRIPT LOADs all `scripts` in one round trip, caching the SHAs of those that compile.
+    private func load(_ scripts: [RedisScript]) throws(RedisError) -> [String: Result<String, RedisError>] {
+        guard !scripts.isEmpty else { return [:] }
+        let replies = try roundTrip(scripts.map { SCRIPT.LOAD($0.source).arguments })
+        var results: [String: Result<String, RedisError>] = [:]
+        for (script, reply) in zip(scripts, replies) {
+            let result = Result { () throws(RedisError) in try String(from: reply.throwingServerError()) }
+            if case .success(let sha) = result { shas[script.source] = sha }
+            results[script.source] = result
+        }
+        return results
+    }
+
+    private static func distinctScripts(_ calls: [RedisScriptCall]) -> [RedisScript] {
+        var seen: Set<String> = []
+        return calls.compactMap { seen.insert($0.script.source).inserted ? $0.script : nil }
+    }
+
+    private static func evalSHAArguments(_ sha: String, _ call: RedisScriptCall) -> [RedisArgument] {
+        EVALSHA(sha: sha, keys: call.keys, args: call.args).arguments
+    }
+}
+
+extension RedisValue {
+    var isNoScript: Bool {
+        if case .error(let message) = self { return message.hasPrefix("NOSCRIPT") }
+        return false
+    }
+}

@@ -1,0 +1,47 @@
+/// Everything TockRedis throws.
+public enum RedisError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The server answered with an error reply, e.g. `"NOSCRIPT No matching script..."`.
+    case server(String)
+    /// The connection failed (refused, reset, EOF, timeout). The connection reconnects on its
+    /// next call; whether the failed command ran on the server is unknown.
+    case connection(String)
+    /// The server sent bytes hiredis could not parse; the connection was dropped.
+    case protocolError(String)
+    case invalidURL(String)
+    /// A reply did not have the shape the caller asked for (e.g. a string where an integer was expected).
+    case unexpectedReply(String)
+    /// The connection or client was closed by its owner.
+    case closed
+
+    /// The first word of a server error, e.g. `"NOSCRIPT"`, `"WRONGTYPE"`, `"ERR"`.
+    public var serverErrorCode: String? {
+        guard case .server(let message) = self else { return nil }
+        return message.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
+    }
+
+    public var isNoScript: Bool { serverErrorCode == "NOSCRIPT" }
+
+    /// Whether trying the same call again later may succeed. A server error is retriable only when
+    /// Redis refused the command without running it for a passing reason (loading its data set
+    /// after a restart, busy with a script, ...).
+    public var isRetriable: Bool {
+        switch self {
+        case .connection: return true
+        case .server: return Self.transientServerCodes.contains(serverErrorCode ?? "")
+        case .protocolError, .invalidURL, .unexpectedReply, .closed: return false
+        }
+    }
+
+    private static let transientServerCodes: Set<String> = ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN"]
+
+    public var description: String {
+        switch self {
+        case .server(let message): return "Redis error reply: \(message)"
+        case .connection(let message): return "Redis connection error: \(message)"
+        case .protocolError(let message): return "Redis protocol error: \(message)"
+        case .invalidURL(let message): return "invalid Redis URL \(message)"
+        case .unexpectedReply(let message): return "unexpected Redis reply: \(message)"
+        case .closed: return "Redis connection closed"
+        }
+    }
+}

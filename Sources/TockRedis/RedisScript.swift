@@ -1,0 +1,35 @@
+import Foundation
+
+/// A Lua script run with EVALSHA. Its SHA1 comes from `SCRIPT LOAD` the first time a connection
+/// runs it, and is cached by that connection; a NOSCRIPT reply (server restarted, `SCRIPT FLUSH`)
+/// loads it again transparently.
+public struct RedisScript: Sendable, Hashable, CustomStringConvertible {
+    /// For logs and error messages only; the source is what identifies the script.
+    public let name: String
+    public let source: String
+
+    public init(name: String, source: String) {
+        self.name = name
+        self.source = source
+    }
+
+    /// Reads the script from a `.lua` file; `name` defaults to the file name without extension.
+    public init(contentsOf url: URL, name: String? = nil) throws {
+        self.init(name: name ?? url.deletingPathExtension().lastPathComponent, source: try String(contentsOf: url, encoding: .utf8))
+    }
+
+    public var description: String { "script \(name)" }
+}
+
+/// One EVALSHA of a pipelined batch, see `pipelineEvalSHA`.
+public struct RedisScriptCall: Sendable, Hashable {
+    public var script: RedisScript
+    public var keys: [RedisArgument]
+    public var args: [RedisArgument]
+
+    public init(_ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = []) {
+        self.script = script
+        self.keys = keys
+        self.args = args
+    }
+}

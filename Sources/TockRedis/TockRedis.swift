@@ -1,1 +1,0 @@
-// TockRedis: the only module that imports CHiredis.

@@ -1,0 +1,22 @@
+import Testing
+import TockKafka
+
+@Suite struct KafkaAdminTests {
+    @Test func createTopicsCreatesPartitionsAndIsIdempotent() async throws {
+        let admin = try KafkaAdmin(brokers: KafkaTestSupport.brokers, logger: KafkaTestSupport.logger("admin"))
+        let five = TestStack.unique("kafka-admin-five")
+        let two = TestStack.unique("kafka-admin-two")
+        #expect(try await admin.partitionCount(topic: five) == nil)
+
+        try await admin.createTopics([(name: five, partitions: 5, replicationFactor: 1), (name: two, partitions: 2, replicationFactor: 1)])
+        #expect(try await admin.partitionCount(topic: five) == 5)
+        #expect(try await admin.partitionCount(topic: two) == 2)
+
+        try await admin.createTopics([(name: five, partitions: 5, replicationFactor: 1)])
+        try await admin.createTopic(two, partitions: 7) // exists: success, partition count unchanged
+        #expect(try await admin.partitionCount(topic: five) == 5)
+        #expect(try await admin.partitionCount(topic: two) == 2)
+        await admin.close()
+        await #expect(throws: KafkaError.self) { _ = try await admin.partitionCount(topic: five) }
+    }
+}
