@@ -78,7 +78,9 @@ public struct TimingWheel<ID: Hashable> {
     /// Cancelled or replaced slots still linked in a bucket.
     @usableFromInline var deadSlots = 0
 
-    @usableFromInline var slotsByID: [ID: Int32] = [:]
+    /// id → slot; see `TimingWheel+Index.swift`. Its capacity is a power of two.
+    @usableFromInline var index: [UInt64] = Array(repeating: .max, count: 16)
+    @usableFromInline var indexCount = 0
     @usableFromInline var deadlines = Heap<BucketDeadline>()
 
     /// - Parameters:
@@ -95,8 +97,8 @@ public struct TimingWheel<ID: Hashable> {
     }
 
     /// Number of entries held (pending and ready).
-    @inlinable public var count: Int { slotsByID.count }
-    @inlinable public var isEmpty: Bool { slotsByID.isEmpty }
+    @inlinable public var count: Int { indexCount }
+    @inlinable public var isEmpty: Bool { indexCount == 0 }
     /// Levels created so far (grows on demand with far-future entries).
     public var levelCount: Int { levelTick.count }
     /// The wheel's current time: the last time it was advanced to, in whole ticks.
@@ -104,10 +106,10 @@ public struct TimingWheel<ID: Hashable> {
     /// Entry slots allocated; follows `count` within a constant factor once entries are drained.
     public var capacity: Int { slots.count }
 
-    @inlinable public func contains(_ id: ID) -> Bool { slotsByID[id] != nil }
+    @inlinable public func contains(_ id: ID) -> Bool { lookup(id) != nil }
 
     @inlinable public func dueMillis(of id: ID) -> Int64? {
-        guard let slot = slotsByID[id] else { return nil }
+        guard let slot = lookup(id) else { return nil }
         return slots[Int(slot)].due
     }
 
@@ -126,7 +128,7 @@ public struct TimingWheel<ID: Hashable> {
     public mutating func insert(_ id: ID, dueMillis: Int64) -> Bool {
         let slot = allocateSlot(id: id, due: dueMillis)
         place(slot, due: dueMillis)
-        if let replaced = slotsByID.updateValue(slot, forKey: id) {
+        if let replaced = indexInsert(id, slot: slot) {
             slots[Int(replaced)].id = nil
             deadSlots += 1
             return false
@@ -138,7 +140,7 @@ public struct TimingWheel<ID: Hashable> {
     @inlinable
     @discardableResult
     public mutating func cancel(_ id: ID) -> Int64? {
-        guard let slot = slotsByID.removeValue(forKey: id) else { return nil }
+        guard let slot = indexRemove(id) else { return nil }
         slots[Int(slot)].id = nil
         deadSlots += 1
         return slots[Int(slot)].due
@@ -163,7 +165,7 @@ public struct TimingWheel<ID: Hashable> {
                 if let id = slots[Int(slot)].id {
                     let due = slots[Int(slot)].due
                     if due <= nowMillis {
-                        slotsByID.removeValue(forKey: id)
+                        indexRemove(id, slot: slot)
                         expired.append(Entry(id: id, dueMillis: due))
                         releaseSlot(slot)
                     } else {
@@ -187,7 +189,7 @@ public struct TimingWheel<ID: Hashable> {
     public mutating func removeAll() -> [Entry] {
         var entries: [Entry] = []
         entries.reserveCapacity(count)
-        for (id, slot) in slotsByID { entries.append(Entry(id: id, dueMillis: slots[Int(slot)].due)) }
+        for (id, slot) in indexedSlots { entries.append(Entry(id: id, dueMillis: slots[Int(slot)].due)) }
         rebuild(keeping: [])
         return entries
     }
@@ -262,7 +264,7 @@ public struct TimingWheel<ID: Hashable> {
             if let id = slots[Int(slot)].id {
                 let due = slots[Int(slot)].due
                 if due <= nowMillis {
-                    slotsByID.removeValue(forKey: id)
+                    indexRemove(id, slot: slot)
                     expired.append(Entry(id: id, dueMillis: due))
                     releaseSlot(slot)
                 } else {
@@ -292,17 +294,17 @@ public struct TimingWheel<ID: Hashable> {
     @inlinable
     mutating func shrinkIfSparse() {
         let capacity = slots.count
-        let live = slotsByID.count
+        let live = indexCount
         guard capacity > 4096, live * 8 < capacity || deadSlots > live + 4096 else { return }
         compact()
     }
 
     @inlinable
     mutating func compact() {
-        let live = slotsByID.count
+        let live = indexCount
         var entries: [Entry] = []
         entries.reserveCapacity(live)
-        for (id, slot) in slotsByID { entries.append(Entry(id: id, dueMillis: slots[Int(slot)].due)) }
+        for (id, slot) in indexedSlots { entries.append(Entry(id: id, dueMillis: slots[Int(slot)].due)) }
         rebuild(keeping: entries)
     }
 
@@ -312,14 +314,16 @@ public struct TimingWheel<ID: Hashable> {
         slots = []
         freeSlot = Self.none
         deadSlots = 0
-        slotsByID = [:]
+        var capacity = 16
+        while capacity < entries.count * 2 { capacity *= 2 }
+        index = Array(repeating: Self.emptyCell, count: capacity)
+        indexCount = 0
         deadlines = Heap()
         for index in bucketHead.indices {
             bucketHead[index] = Self.none
             bucketExpiration[index] = -1
         }
         slots.reserveCapacity(entries.count)
-        slotsByID.reserveCapacity(entries.count)
         for entry in entries { insert(entry.id, dueMillis: entry.dueMillis) }
     }
 }
