@@ -36,9 +36,9 @@ public final class KafkaConsumer: Sendable {
     /// - Parameters:
     ///   - properties: librdkafka properties; they override `defaultProperties` (e.g.
     ///     `session.timeout.ms`, `partition.assignment.strategy=cooperative-sticky`).
-    ///   - rebalanceHandler: called on the consumer thread, inside `poll`/`close`, after an
+    ///   - rebalanceHandler: called on the poll thread, inside `poll`/`close`, after an
     ///     assignment and before a revocation takes effect. It must return quickly and must not
-    ///     wait for this consumer's async methods (they queue behind the running poll);
+    ///     block on this consumer (a `poll`, `seek` or `close` it waited for would never start);
     ///     `storeOffsets` is safe to call from it.
     public init(
         brokers: String,
@@ -63,8 +63,8 @@ public final class KafkaConsumer: Sendable {
         controlThread = BlockingThread(name: "\(client.name)-control")
 
         try client.withHandle { rk in
-            // Route the main queue (errors, logs meant for polling) into the consumer queue, so
-            // one rd_kafka_consumer_poll serves everything.
+            // Route the main queue (error events) into the consumer queue, so one
+            // rd_kafka_consumer_poll serves everything and nothing piles up unserved.
             let redirect = rd_kafka_poll_set_consumer(rk)
             guard redirect == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(redirect, "rd_kafka_poll_set_consumer: \(String(cString: rd_kafka_err2str(redirect)))") }
             let subscription = KafkaTopicPartitionList(capacity: topics.count)
@@ -77,7 +77,7 @@ public final class KafkaConsumer: Sendable {
     }
 
     deinit {
-        // Leaving the group blocks, so it happens on the consumer thread; no method can be
+        // Leaving the group blocks, so it happens on the poll thread; no method can be
         // running, since it would hold self.
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let client = self.client

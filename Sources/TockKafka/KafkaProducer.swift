@@ -81,12 +81,13 @@ public final class KafkaProducer: Sendable {
         let encoder = KafkaRecordEncoder()
         var next = 0
         var backoff = Duration.milliseconds(1)
+        var attempted = false
         while next < records.count {
             if let fatal = client.callbacks.fatalError {
                 batch.failUnfinished(with: fatal, from: next)
                 break
             }
-            if next > 0 {
+            if attempted {
                 if state.withLock({ $0.closed }) {
                     batch.failUnfinished(with: .closed("Kafka producer"), from: next)
                     break
@@ -97,6 +98,7 @@ public final class KafkaProducer: Sendable {
                 }
             }
             let start = next
+            attempted = true
             do {
                 next = try client.withHandle { rk in encoder.produce(records, from: start, batch: batch, rk: rk) }
             } catch {

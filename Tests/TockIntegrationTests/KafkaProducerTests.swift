@@ -48,6 +48,24 @@ import TockKafka
         await producer.shutdown()
     }
 
+    @Test func deliveryTimeoutToUnreachableBrokerIsRetriable() async throws {
+        let producer = try KafkaProducer(
+            brokers: "127.0.0.1:1",
+            properties: ["message.timeout.ms": "1000"],
+            logger: KafkaTestSupport.logger("timeout", level: .critical)
+        )
+        let results = await producer.send((0..<3).map { KafkaProducerRecord(topic: "kafka-timeout", value: [UInt8($0)]) })
+        #expect(results.count == 3)
+        for result in results {
+            #expect(throws: KafkaError.self) { try result.get() }
+            if case .failure(let error) = result {
+                #expect(error.code == .messageTimedOut, "\(error)")
+                #expect(error.isRetriable)
+            }
+        }
+        await producer.shutdown(timeout: .milliseconds(100))
+    }
+
     @Test func batchOf5000ReturnsSuccessesWithIncreasingOffsetsPerPartition() async throws {
         let producer = try KafkaProducer(brokers: KafkaTestSupport.brokers, logger: KafkaTestSupport.logger("batch"))
         let topic = TestStack.unique("kafka-batch")

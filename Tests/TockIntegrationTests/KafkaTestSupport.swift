@@ -8,9 +8,9 @@ import TockKafka
 enum KafkaTestSupport {
     static var brokers: String { TestStack.shared.kafkaBrokers }
 
-    static func logger(_ label: String) -> Logger {
+    static func logger(_ label: String, level: Logger.Level = .notice) -> Logger {
         var logger = Logger(label: "test.kafka.\(label)")
-        logger.logLevel = .notice
+        logger.logLevel = level
         return logger
     }
 
