@@ -76,7 +76,10 @@ final class HiredisContext {
     }
 
     private func contextError() -> RedisError {
-        let message = Self.errorString(pointer)
+        // hiredis reports an expired SO_RCVTIMEO/SO_SNDTIMEO as a bare EAGAIN.
+        let timedOut = errno == EAGAIN || errno == EWOULDBLOCK
+        var message = Self.errorString(pointer)
+        if pointer.pointee.err == REDIS_ERR_IO && timedOut { message = "timed out (\(message))" }
         switch pointer.pointee.err {
         case REDIS_ERR_PROTOCOL: return .protocolError(message)
         case REDIS_ERR_EOF: return .connection(message.isEmpty ? "server closed the connection" : message)

@@ -43,7 +43,8 @@ public final class RedisConnection: Sendable {
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "redis"] = "\(configuration.url)"
-        thread = BlockingThread(name: "redis \(configuration.url.host):\(configuration.url.port)")
+        // Linux keeps at most 15 characters of a thread name.
+        thread = BlockingThread(name: "redis:\(configuration.url.port)")
         session = Session(configuration: configuration, logger: logger)
         // hiredis writes with write(2): a write to a socket the server closed would raise SIGPIPE
         // and kill the process. Blocking it on this thread only makes write fail with EPIPE.
@@ -187,6 +188,8 @@ private final class Session: @unchecked Sendable {
     private var hasConnected = false
     private var backoff: Duration = .zero
     private var nextAttempt: ContinuousClock.Instant?
+    /// Set when a call's connection failed after it was established (as opposed to failing to connect).
+    private var brokeUnderCall = false
     /// Script source → SHA1 reported by SCRIPT LOAD on this connection's server.
     private var shas: [String: String] = [:]
 
@@ -231,9 +234,14 @@ private final class Session: @unchecked Sendable {
             nextAttempt = nil
             return context
         } catch {
+            // One warning per outage; the callers see every failure anyway.
+            if backoff == .zero {
+                logger.warning("cannot connect to Redis: \(error)")
+            } else {
+                logger.debug("still cannot connect to Redis: \(error)", metadata: ["retry-in": "\(backoff)"])
+            }
             backoff = backoff == .zero ? configuration.reconnectBackoff : min(backoff * 2, configuration.maxReconnectBackoff)
             nextAttempt = .now + backoff
-            logger.warning("cannot connect to Redis: \(error)", metadata: ["retry-in": "\(backoff)"])
             throw error
         }
     }
@@ -258,11 +266,13 @@ private final class Session: @unchecked Sendable {
     /// Sends `commands` in one round trip on a connected context. A failure of the context drops
     /// it, so that the next call reconnects.
     func roundTrip(_ commands: [[RedisArgument]]) throws(RedisError) -> [RedisValue] {
+        guard !commands.isEmpty else { return [] }
         let context = try connectedContext()
         do {
             return try context.roundTrip(commands)
         } catch {
             self.context = nil
+            brokeUnderCall = true
             logger.warning("Redis connection failed: \(error)")
             throw error
         }
@@ -272,12 +282,15 @@ private final class Session: @unchecked Sendable {
         try withRetry(retryOnce) { () throws(RedisError) in try roundTrip(commands) }
     }
 
-    /// Runs `body` once more when it failed on a broken connection and the caller allows it.
+    /// Runs `body` once more when an established connection broke under it and the caller
+    /// allows it. A failure to connect is not retried: nothing was sent, and the reconnect
+    /// backoff already decides when to try again.
     func withRetry<T>(_ retryOnce: Bool, _ body: () throws(RedisError) -> T) throws(RedisError) -> T {
+        brokeUnderCall = false
         do {
             return try body()
-        } catch .connection(let message) where retryOnce {
-            logger.info("retrying an idempotent call after a connection error: \(message)")
+        } catch .connection(let message) where retryOnce && brokeUnderCall {
+            logger.info("retrying an idempotent call after its connection broke: \(message)")
             return try body()
         }
     }

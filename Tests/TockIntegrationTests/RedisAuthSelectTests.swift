@@ -5,8 +5,8 @@ import TockRedis
     let prefix = redisTestPrefix("select")
 
     @Test func urlWithDatabaseThreeSelectsDatabaseThree() async throws {
-        let db3 = try RedisClient(url: TestStack.shared.redisURL + "/3")
-        let db0 = try RedisClient(url: TestStack.shared.redisURL)
+        let db3 = try RedisClient(url: await sharedRedisURL() + "/3")
+        let db0 = try RedisClient(url: await sharedRedisURL())
         #expect(db3.configuration.url.database == 3)
 
         let info = try await db3.send(RawRedisCommand("CLIENT", "INFO"), as: String.self)

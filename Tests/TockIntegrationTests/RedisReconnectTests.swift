@@ -62,17 +62,51 @@ import TockRedis
 
         try await server.launch()
         // The restarted server has lost its script cache: the NOSCRIPT reload happens on the new connection.
-        var reply: RedisValue?
-        let deadline = ContinuousClock.now + .seconds(10)
-        while reply == nil && ContinuousClock.now < deadline {
-            do {
-                reply = try await client.evalSHA(script, keys: [key], args: [1], idempotent: true)
-            } catch {
-                guard error.isRetriable else { throw error }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+        #expect(try await eventually { try await client.evalSHA(script, keys: [key], args: [1], idempotent: true) } == .integer(2))
+    }
+
+    @Test func silentServerFailsTheCallAfterTheCommandTimeoutInsteadOfHanging() async throws {
+        let server = try await RedisTestServer.start()
+        defer { server.stop() }
+        let admin = try RedisClient(url: server.url)
+        let client = RedisClient(configuration: try Self.configuration(server.url).with(commandTimeout: .milliseconds(300)))
+        #expect(try await client.send(PING()) == "PONG")
+
+        // Paused, Redis accepts connections and reads commands but answers none (not even UNPAUSE).
+        _ = try await admin.send(RawRedisCommand("CLIENT", "PAUSE", 1500, "ALL"))
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await client.send(GET("\(prefix):k"))
+        } throws: { error in
+            guard let error = error as? RedisError, case .connection(let message) = error else { return false }
+            return error.isRetriable && message.contains("timed out")
         }
-        #expect(reply == .integer(2))
+        #expect(ContinuousClock.now - started < .seconds(1))
+        // Once the pause ends, the same client works again.
+        #expect(try await eventually { try await client.send(PING()) } == "PONG")
+    }
+
+    /// The server hangs up while a large command is still being written: the write fails with
+    /// ECONNRESET/EPIPE (SIGPIPE is blocked on the connection's thread), the call fails, and the
+    /// next call reconnects.
+    @Test func serverHangingUpDuringAWriteFailsTheCallAndTheNextOneReconnects() async throws {
+        let server = try await RedisTestServer.start(["--proto-max-bulk-len", "1mb"])
+        defer { server.stop() }
+        let client = try RedisClient(url: server.url)
+        let huge = RedisArgument([UInt8](repeating: 0x61, count: 32 << 20))
+        for _ in 0..<3 {
+            do {
+                _ = try await client.send(SET("\(prefix):huge", huge))
+                Issue.record("a value over proto-max-bulk-len was accepted")
+            } catch {
+                // Redis answers "invalid bulk length" and hangs up; which of the two we see depends on timing.
+                switch error {
+                case .connection, .server: break
+                default: Issue.record("unexpected \(error)")
+                }
+            }
+            #expect(try await client.send(PING()) == "PONG")
+        }
     }
 
     /// Breaks a connection in the middle of a call (CLIENT KILL while it blocks in BLPOP) to show
@@ -123,6 +157,19 @@ import TockRedis
             try await Task.sleep(for: .milliseconds(10))
         }
         throw RedisError.connection("no client named \"\(name)\" blocked in BLPOP")
+    }
+}
+
+/// `body`'s first success within `seconds`, retrying retriable errors; the last error otherwise.
+func eventually<T>(within seconds: Int = 10, _ body: () async throws -> T) async throws -> T {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while true {
+        do {
+            return try await body()
+        } catch {
+            guard (error as? RedisError)?.isRetriable == true, ContinuousClock.now < deadline else { throw error }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 }
 

@@ -6,8 +6,8 @@ import TockRedis
     let client: RedisClient
     let prefix = redisTestPrefix("reply")
 
-    init() throws {
-        client = try RedisClient(url: TestStack.shared.redisURL)
+    init() async throws {
+        client = try RedisClient(url: await sharedRedisURL())
     }
 
     @Test func integerReply() async throws {
@@ -97,7 +97,7 @@ import TockRedis
     }
 
     @Test func poolOfConnectionsServesConcurrentCalls() async throws {
-        let pool = try RedisClient(url: TestStack.shared.redisURL, poolSize: 4)
+        let pool = try RedisClient(url: await sharedRedisURL(), poolSize: 4)
         let key = RedisArgument("\(prefix):pooled")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<200 { group.addTask { _ = try await pool.send(INCR(key)) } }

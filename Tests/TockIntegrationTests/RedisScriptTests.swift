@@ -5,7 +5,7 @@ import TockRedis
     let prefix = redisTestPrefix("script")
 
     @Test func scriptLoadsFromBundleAndEvalSHAReturnsItsReply() async throws {
-        let client = try RedisClient(url: TestStack.shared.redisURL)
+        let client = try RedisClient(url: await sharedRedisURL())
         let echo = try RedisTestScripts.load("echo")
         #expect(echo.name == "echo")
         let reply = try await client.evalSHA(echo, keys: ["\(prefix):k"], args: ["a", RedisArgument([0, 255, 0])])
@@ -20,7 +20,7 @@ import TockRedis
     }
 
     @Test func thousandPipelinedEvalSHAReturnThousandCorrectResults() async throws {
-        let client = try RedisClient(url: TestStack.shared.redisURL)
+        let client = try RedisClient(url: await sharedRedisURL())
         let double = try RedisTestScripts.load("set_and_double")
         let incr = try RedisTestScripts.load("incr_by")
         let counter = RedisArgument("\(prefix):counter")

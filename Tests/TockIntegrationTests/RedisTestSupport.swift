@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TockConcurrency
 import TockRedis
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ final class RedisTestServer: @unchecked Sendable {
     let directory: URL
     private let extraArguments: [String]
     private let lock = NSLock()
-    private var process: Process?
+    private var pid: pid_t?
 
     var url: String { "redis://127.0.0.1:\(port)" }
 
@@ -26,25 +27,31 @@ final class RedisTestServer: @unchecked Sendable {
 
     /// Starts a server; pair it with `defer { server.stop() }`.
     static func start(_ extraArguments: [String] = []) async throws -> RedisTestServer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestStack.unique("tock-redis-test"))
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let server = RedisTestServer(port: try freePort(), directory: directory, extraArguments: extraArguments)
-        try await server.launch()
-        return server
+        var lastError: Error?
+        // A port that was free a moment ago may be taken by the time redis-server binds it.
+        for _ in 0..<5 {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestStack.unique("tock-redis-test"))
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let server = RedisTestServer(port: try freePort(), directory: directory, extraArguments: extraArguments)
+            do {
+                try await server.launch()
+                return server
+            } catch {
+                lastError = error
+                server.stop()
+            }
+        }
+        throw lastError!
     }
 
     func launch() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
+        let arguments = [
             "redis-server", "--bind", "127.0.0.1", "--port", "\(port)", "--dir", directory.path,
             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no",
             "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
         ] + extraArguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        lock.withLock { self.process = process }
+        let pid = try Self.spawn(arguments)
+        lock.withLock { self.pid = pid }
         try await waitUntilReady()
     }
 
@@ -56,14 +63,45 @@ final class RedisTestServer: @unchecked Sendable {
 
     /// SIGKILL, like a crash: whatever `appendfsync always` acknowledged must survive.
     func kill() {
-        guard let process = lock.withLock({ self.process.take() }) else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard let pid = lock.withLock({ self.pid.take() }) else { return }
+        Glibc.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        // SIGKILL ends it at once, so this wait is short; it frees the port for a restart.
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     }
 
     func stop() {
         kill()
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// posix_spawn rather than Foundation's Process: Process.waitUntilExit needs a free
+    /// dispatch thread, which parallel tests on a 2-core machine may not leave; and the child
+    /// must not inherit the calling worker thread's blocked signals.
+    private static func spawn(_ arguments: [String]) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var pid: pid_t = 0
+        let result = posix_spawnp(&pid, "redis-server", &actions, &attributes, argv, environ)
+        guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .ENOENT) }
+        return pid
     }
 
     private func waitUntilReady() async throws {
@@ -74,6 +112,14 @@ final class RedisTestServer: @unchecked Sendable {
         ))
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
+            if let pid = lock.withLock({ self.pid }) {
+                var status: Int32 = 0
+                if waitpid(pid, &status, WNOHANG) == pid {
+                    lock.withLock { self.pid = nil }
+                    let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
+                    throw RedisError.connection("test redis-server on port \(port) exited: \(log.split(separator: "\n").suffix(2).joined(separator: " / "))")
+                }
+            }
             do {
                 _ = try await probe.send(PING())
                 return
@@ -86,22 +132,29 @@ final class RedisTestServer: @unchecked Sendable {
         throw RedisError.connection("test redis-server on port \(port) did not start; see \(directory.path)/redis.log")
     }
 
+    /// A port below the kernel's ephemeral range (32768 and up by default), so that no client
+    /// socket picks it as its local port, in particular while the server is down for a restart.
     private static func freePort() throws -> Int {
+        for _ in 0..<100 {
+            let port = Int.random(in: 20_000..<32_000)
+            if canBind(port) { return port }
+        }
+        throw POSIXError(.EADDRINUSE)
+    }
+
+    private static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
@@ -114,3 +167,11 @@ enum RedisTestScripts {
 
 /// A key prefix no other test uses, with a hash tag so a test's keys would share a cluster slot.
 func redisTestPrefix(_ label: String) -> String { "{\(TestStack.unique(label))}" }
+
+private let stackThread = BlockingThread(name: "test-stack")
+
+/// `TestStack.shared.redisURL`, resolved off the cooperative pool: the first access may run
+/// `scripts/stack start` and wait for it, which must not hold one of the pool's few threads.
+func sharedRedisURL() async -> String {
+    await stackThread.run { TestStack.shared.redisURL }
+}

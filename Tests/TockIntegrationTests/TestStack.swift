@@ -38,17 +38,23 @@ struct TestStack: Sendable {
         "\(label)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
     }
 
+    /// Runs scripts/stack with popen: it blocks only the calling thread and needs no run loop, so
+    /// a first use from several tests at once (Swift Testing runs them in parallel on the
+    /// cooperative pool) cannot starve the pool the way `Process.waitUntilExit` can.
     @discardableResult
     static func runStackScript(_ arguments: [String]) -> String {
-        let process = Process()
-        process.executableURL = repositoryRoot.appendingPathComponent("scripts/stack")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        do { try process.run() } catch { preconditionFailure("cannot run scripts/stack: \(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        precondition(process.terminationStatus == 0, "scripts/stack \(arguments.joined(separator: " ")) failed")
-        return String(decoding: data, as: UTF8.self)
+        let script = repositoryRoot.appendingPathComponent("scripts/stack").path
+        let command = ([script] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        guard let pipe = popen(command, "r") else { preconditionFailure("cannot run \(command)") }
+        var output = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, pipe)
+            if count <= 0 { break }
+            output.append(contentsOf: buffer[0..<count])
+        }
+        let status = pclose(pipe)
+        precondition(status == 0, "\(command) failed with status \(status)")
+        return String(decoding: output, as: UTF8.self)
     }
 }
