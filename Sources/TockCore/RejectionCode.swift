@@ -1,0 +1,26 @@
+/// Why a request went to `tock.rejected`; the raw value is the `tock-error` header (SPEC.md).
+public enum RejectionCode: String, Sendable, CaseIterable {
+    case missingTopic = "missing-topic"
+    case missingTime = "missing-time"
+    case bothTimes = "both-times"
+    case badTime = "bad-time"
+    case horizon = "horizon"
+    case payloadTooLarge = "payload-too-large"
+    case topicNotAllowed = "topic-not-allowed"
+    case badId = "bad-id"
+    case badAction = "bad-action"
+}
+
+/// A request that cannot be accepted: the code for machines, one sentence for people
+/// (`tock-error-detail`), naming the header at fault and its value.
+public struct RequestRejection: Error, Sendable, Hashable, CustomStringConvertible {
+    public var code: RejectionCode
+    public var detail: String
+
+    public init(code: RejectionCode, detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
+    public var description: String { "\(code.rawValue): \(detail)" }
+}

@@ -1,0 +1,47 @@
+/// An accepted message waiting for its due time: everything needed to publish it.
+public struct ScheduledMessage: Sendable, Hashable {
+    /// `tock-id`, or `topic/partition/offset` of the request when none was given.
+    public var id: String
+    /// False when `id` is the default derived from the request's position.
+    public var idWasGiven: Bool
+    public var dueMillis: Int64
+    public var topic: String
+    public var key: [UInt8]?
+    public var value: [UInt8]
+    /// The request's headers whose names do not start with `tock-`, in order, duplicates and
+    /// null values included.
+    public var headers: [RecordHeader]
+
+    public init(
+        id: String,
+        idWasGiven: Bool,
+        dueMillis: Int64,
+        topic: String,
+        key: [UInt8]?,
+        value: [UInt8],
+        headers: [RecordHeader]
+    ) {
+        self.id = id
+        self.idWasGiven = idWasGiven
+        self.dueMillis = dueMillis
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+}
+
+/// What a valid request asks for (`tock-action`).
+public enum ParsedRequest: Sendable, Hashable {
+    case schedule(ScheduledMessage)
+    /// Replaces a pending message with the same id, or schedules it when the id is unknown.
+    case reschedule(ScheduledMessage)
+    case cancel(id: String)
+
+    public var id: String {
+        switch self {
+        case .schedule(let message), .reschedule(let message): message.id
+        case .cancel(let id): id
+        }
+    }
+}
