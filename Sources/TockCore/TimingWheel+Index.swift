@@ -33,8 +33,7 @@ extension TimingWheel {
 
     /// Points `id` at `slot`; returns the slot it pointed at before, if any.
     @inlinable
-    mutating func indexInsert(_ id: ID, slot: Int32) -> Int32? {
-        let tag = Self.hashTag(id)
+    mutating func indexInsert(_ id: ID, slot: Int32, tag: UInt64) -> Int32? {
         if let position = findCell(id, tag: tag) {
             let previous = Int32(bitPattern: UInt32(truncatingIfNeeded: index[position]))
             index[position] = Self.cell(tag: tag, slot: slot)
@@ -58,10 +57,10 @@ extension TimingWheel {
         return slot
     }
 
-    /// Removes the cell of a slot known to be indexed under `id`, comparing slot numbers only.
+    /// Removes the cell of an indexed slot, comparing slot numbers only.
     @inlinable
-    mutating func indexRemove(_ id: ID, slot: Int32) {
-        let tag = Self.hashTag(id)
+    mutating func indexRemove(slot: Int32) {
+        let tag = UInt64(slots[Int(slot)].tag)
         let wanted = Self.cell(tag: tag, slot: slot)
         let mask = index.count - 1
         var position = Int(tag) & mask

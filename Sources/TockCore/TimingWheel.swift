@@ -56,6 +56,8 @@ public struct TimingWheel<ID: Hashable> {
     // Per bucket (index 0 = ready list, then `wheelSize` per level).
     @usableFromInline var bucketHead: [Int32] = []
     @usableFromInline var bucketExpiration: [Int64] = []
+    /// Entries linked per bucket (dead ones included), to size the result before a flush.
+    @usableFromInline var bucketCount: [Int32] = []
 
     /// One entry. Slots sit in one array (one cache line per visit) and are linked, singly, into
     /// their bucket's list. Cancel only clears `id` (O(1), no list walk); the bucket recycles the
@@ -65,11 +67,15 @@ public struct TimingWheel<ID: Hashable> {
         @usableFromInline var id: ID?
         @usableFromInline var due: Int64
         @usableFromInline var next: Int32
+        /// The id's hash tag, kept so removing an expired entry from the index needs no hashing;
+        /// it fills padding the slot has anyway.
+        @usableFromInline var tag: UInt32
 
-        @inlinable init(id: ID?, due: Int64, next: Int32) {
+        @inlinable init(id: ID?, due: Int64, next: Int32, tag: UInt32) {
             self.id = id
             self.due = due
             self.next = next
+            self.tag = tag
         }
     }
 
@@ -93,6 +99,7 @@ public struct TimingWheel<ID: Hashable> {
         self.wheelSize = wheelSize
         bucketHead = [Self.none]
         bucketExpiration = [-1]
+        bucketCount = [0]
         addLevel(tick: tickMillis, startMillis: startMillis)
     }
 
@@ -126,9 +133,10 @@ public struct TimingWheel<ID: Hashable> {
     @inlinable
     @discardableResult
     public mutating func insert(_ id: ID, dueMillis: Int64) -> Bool {
-        let slot = allocateSlot(id: id, due: dueMillis)
+        let tag = Self.hashTag(id)
+        let slot = allocateSlot(id: id, due: dueMillis, tag: tag)
         place(slot, due: dueMillis)
-        if let replaced = indexInsert(id, slot: slot) {
+        if let replaced = indexInsert(id, slot: slot, tag: tag) {
             slots[Int(replaced)].id = nil
             deadSlots += 1
             return false
@@ -160,12 +168,14 @@ public struct TimingWheel<ID: Hashable> {
             // Due entries leave at once; the rest cascade into finer buckets of lower levels.
             var slot = bucketHead[bucket]
             bucketHead[bucket] = Self.none
+            expired.reserveCapacity(expired.count + Int(bucketCount[bucket]))
+            bucketCount[bucket] = 0
             while slot != Self.none {
                 let next = slots[Int(slot)].next
                 if let id = slots[Int(slot)].id {
                     let due = slots[Int(slot)].due
                     if due <= nowMillis {
-                        indexRemove(id, slot: slot)
+                        indexRemove(slot: slot)
                         expired.append(Entry(id: id, dueMillis: due))
                         releaseSlot(slot)
                     } else {
@@ -204,17 +214,18 @@ public struct TimingWheel<ID: Hashable> {
         levelCurrentTime.append(startMillis - startMillis % tick)
         bucketHead.append(contentsOf: repeatElement(Self.none, count: wheelSize))
         bucketExpiration.append(contentsOf: repeatElement(-1, count: wheelSize))
+        bucketCount.append(contentsOf: repeatElement(0, count: wheelSize))
     }
 
     @inlinable
-    mutating func allocateSlot(id: ID, due: Int64) -> Int32 {
+    mutating func allocateSlot(id: ID, due: Int64, tag: UInt64) -> Int32 {
         if freeSlot != Self.none {
             let slot = freeSlot
             freeSlot = slots[Int(slot)].next
-            slots[Int(slot)] = Slot(id: id, due: due, next: Self.none)
+            slots[Int(slot)] = Slot(id: id, due: due, next: Self.none, tag: UInt32(truncatingIfNeeded: tag))
             return slot
         }
-        slots.append(Slot(id: id, due: due, next: Self.none))
+        slots.append(Slot(id: id, due: due, next: Self.none, tag: UInt32(truncatingIfNeeded: tag)))
         return Int32(slots.count - 1)
     }
 
@@ -244,6 +255,7 @@ public struct TimingWheel<ID: Hashable> {
                 let bucket = 1 + level * wheelSize + Int(virtualID % Int64(wheelSize))
                 slots[Int(slot)].next = bucketHead[bucket]
                 bucketHead[bucket] = slot
+                bucketCount[bucket] &+= 1
                 let expiration = virtualID * tick
                 if bucketExpiration[bucket] != expiration {
                     bucketExpiration[bucket] = expiration
@@ -264,7 +276,7 @@ public struct TimingWheel<ID: Hashable> {
             if let id = slots[Int(slot)].id {
                 let due = slots[Int(slot)].due
                 if due <= nowMillis {
-                    indexRemove(id, slot: slot)
+                    indexRemove(slot: slot)
                     expired.append(Entry(id: id, dueMillis: due))
                     releaseSlot(slot)
                 } else {
@@ -322,6 +334,7 @@ public struct TimingWheel<ID: Hashable> {
         for index in bucketHead.indices {
             bucketHead[index] = Self.none
             bucketExpiration[index] = -1
+            bucketCount[index] = 0
         }
         slots.reserveCapacity(entries.count)
         for entry in entries { insert(entry.id, dueMillis: entry.dueMillis) }

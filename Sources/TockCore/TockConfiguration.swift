@@ -104,7 +104,11 @@ public struct TockConfiguration: Sendable, Equatable {
 
     /// Loads `path` (or `config/tock.yaml` when nil; a missing default file means "all defaults"),
     /// then applies the environment. Unknown keys and values of the wrong type are errors.
-    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TockConfiguration {
+    public static func load(
+        path: String?,
+        defaultPath: String = TockConfiguration.defaultPath,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> TockConfiguration {
         let file = path ?? defaultPath
         var yaml: String?
         if FileManager.default.fileExists(atPath: file) {

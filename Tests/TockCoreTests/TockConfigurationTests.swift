@@ -108,10 +108,7 @@ struct TockConfigurationTests {
     @Test("a --config file that does not exist is an error; a missing default file means defaults")
     func missingFile() throws {
         #expect(throws: ConfigurationError.self) { try TockConfiguration.load(path: "/nonexistent/tock.yaml", environment: [:]) }
-        let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(NSTemporaryDirectory())
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
-        #expect(try TockConfiguration.load(path: nil, environment: [:]) == TockConfiguration())
+        #expect(try TockConfiguration.load(path: nil, defaultPath: "/nonexistent/tock.yaml", environment: [:]) == TockConfiguration())
     }
 
     @Test("invalid YAML is an error, not a crash")
