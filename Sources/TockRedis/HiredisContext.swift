@@ -82,8 +82,8 @@ final class HiredisContext {
         if pointer.pointee.err == REDIS_ERR_IO && timedOut { message = "timed out (\(message))" }
         switch pointer.pointee.err {
         case REDIS_ERR_PROTOCOL: return .protocolError(message)
-        case REDIS_ERR_EOF: return .connection(message.isEmpty ? "server closed the connection" : message)
-        default: return .connection(message.isEmpty ? "hiredis error \(pointer.pointee.err)" : message)
+        case REDIS_ERR_EOF: return .connection(message.isEmpty ? "server closed the connection" : message, code: pointer.pointee.err)
+        default: return .connection(message.isEmpty ? "hiredis error \(pointer.pointee.err)" : message, code: pointer.pointee.err)
         }
     }
 

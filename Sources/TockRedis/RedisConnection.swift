@@ -289,7 +289,7 @@ private final class Session: @unchecked Sendable {
         brokeUnderCall = false
         do {
             return try body()
-        } catch .connection(let message) where retryOnce && brokeUnderCall {
+        } catch .connection(let message, _) where retryOnce && brokeUnderCall {
             logger.info("retrying an idempotent call after its connection broke: \(message)")
             return try body()
         }

@@ -3,8 +3,9 @@ public enum RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The server answered with an error reply, e.g. `"NOSCRIPT No matching script..."`.
     case server(String)
     /// The connection failed (refused, reset, EOF, timeout). The connection reconnects on its
-    /// next call; whether the failed command ran on the server is unknown.
-    case connection(String)
+    /// next call; whether the failed command ran on the server is unknown. `code` is hiredis's
+    /// `redisContext.err` (`REDIS_ERR_IO` = 1, `REDIS_ERR_EOF` = 3, ...), 0 when not from hiredis.
+    case connection(String, code: Int32 = 0)
     /// The server sent bytes hiredis could not parse; the connection was dropped.
     case protocolError(String)
     case invalidURL(String)
@@ -32,12 +33,29 @@ public enum RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether the call can never succeed as configured (a bad URL, wrong credentials, a closed
+    /// client): retrying is pointless and the operator must act.
+    public var isFatal: Bool {
+        switch self {
+        case .invalidURL, .closed: return true
+        case .server: return ["WRONGPASS", "NOAUTH", "NOPERM"].contains(serverErrorCode ?? "")
+        case .connection, .protocolError, .unexpectedReply: return false
+        }
+    }
+
+    /// The C code behind the error: hiredis's `redisContext.err` for connection failures.
+    public var hiredisCode: Int32? {
+        if case .connection(_, let code) = self, code != 0 { return code }
+        if case .protocolError = self { return 4 }  // REDIS_ERR_PROTOCOL
+        return nil
+    }
+
     private static let transientServerCodes: Set<String> = ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN"]
 
     public var description: String {
         switch self {
         case .server(let message): return "Redis error reply: \(message)"
-        case .connection(let message): return "Redis connection error: \(message)"
+        case .connection(let message, _): return "Redis connection error: \(message)"
         case .protocolError(let message): return "Redis protocol error: \(message)"
         case .invalidURL(let message): return "invalid Redis URL \(message)"
         case .unexpectedReply(let message): return "unexpected Redis reply: \(message)"

@@ -78,7 +78,7 @@ import TockRedis
         await #expect {
             _ = try await client.send(GET("\(prefix):k"))
         } throws: { error in
-            guard let error = error as? RedisError, case .connection(let message) = error else { return false }
+            guard let error = error as? RedisError, case .connection(let message, _) = error else { return false }
             return error.isRetriable && message.contains("timed out")
         }
         #expect(ContinuousClock.now - started < .seconds(1))

@@ -61,3 +61,21 @@ import TockRedis
         }
     }
 }
+
+@Suite("RedisError classification")
+struct RedisErrorClassificationTests {
+    @Test("connection errors carry hiredis's code and are retriable, not fatal")
+    func connectionErrors() {
+        let error = RedisError.connection("reset", code: 1)
+        #expect(error.hiredisCode == 1)
+        #expect(error.isRetriable && !error.isFatal)
+    }
+
+    @Test("bad credentials, a bad URL and a closed client are fatal, not retriable")
+    func fatalErrors() {
+        for error in [RedisError.server("WRONGPASS invalid username-password pair"), .invalidURL("x"), .closed] {
+            #expect(error.isFatal && !error.isRetriable, "\(error)")
+        }
+        #expect(RedisError.server("LOADING Redis is loading").isRetriable)
+    }
+}
