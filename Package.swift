@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.20.0"),
     ],
     targets: [
         .systemLibrary(
@@ -61,14 +65,28 @@ let package = Package(
             ]
         ),
         .target(
+            name: "TockStore",
+            dependencies: [
+                "TockCore",
+                "TockRedis",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Scripts")]
+        ),
+        .target(
             name: "TockRuntime",
             dependencies: [
                 "TockCore",
                 "TockConcurrency",
                 "TockKafka",
                 "TockRedis",
+                "TockStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
             ]
         ),
         .executableTarget(
@@ -93,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TockIntegrationTests",
-            dependencies: ["TockConcurrency", "TockKafka", "TockRedis"],
+            dependencies: ["TockConcurrency", "TockCore", "TockKafka", "TockRedis", "TockStore", "TockRuntime"],
             resources: [.copy("Scripts")]
         ),
     ]

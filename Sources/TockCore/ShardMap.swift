@@ -1,0 +1,52 @@
+/// Maps a `tock-id` to its shard with a hash that is the same in every process and release
+/// (FNV-1a, 64 bit), unlike Swift's per-process seeded `Hasher`.
+public struct ShardMap: Sendable, Hashable {
+    public let shardCount: Int
+
+    public init(shardCount: Int) {
+        precondition(shardCount > 0)
+        self.shardCount = shardCount
+    }
+
+    @inlinable
+    public func shard(of id: String) -> Int {
+        Int(Self.fnv1a(id) % UInt64(shardCount))
+    }
+
+    @inlinable
+    public static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+}
+
+/// What a tombstone stores for a given `tock-id`: a 64-bit fingerprint, not the id, so Redis
+/// keeps it in an intset at 8 bytes, and the set (bucket) it goes to. Two ids share a
+/// fingerprint with probability 2^-64 per pair, far below any other failure here.
+public struct Tombstone: Sendable, Hashable {
+    /// Sets per shard and time window; keeps each set small enough for Redis's compact intset
+    /// encoding (`set-max-intset-entries`, 512 by default) at ~10k ids/s per cluster.
+    public static let buckets = 256
+
+    public var fingerprint: Int64
+    public var bucket: Int
+
+    public init(id: String) {
+        // SplitMix64's finaliser decorrelates the fingerprint from the shard choice.
+        var z = ShardMap.fnv1a(id) &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        fingerprint = Int64(bitPattern: z)
+        bucket = Int((z >> 40) % UInt64(Self.buckets))
+    }
+
+    /// The time window tombstones are grouped by: a quarter of the retention, at least a second.
+    public static func windowMillis(retentionMillis: Int64) -> Int64 {
+        max(1_000, retentionMillis / 4)
+    }
+}

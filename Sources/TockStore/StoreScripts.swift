@@ -1,0 +1,38 @@
+import Foundation
+import TockRedis
+
+/// The Lua scripts of the schedule store, loaded from `Scripts/*.lua` (see each file for its
+/// contract). They run by SHA; TockRedis loads a script on NOSCRIPT and retries.
+public struct StoreScripts: Sendable {
+    public let store: RedisScript
+    public let claim: RedisScript
+    public let release: RedisScript
+    public let begin: RedisScript
+    public let complete: RedisScript
+    public let retry: RedisScript
+    public let own: RedisScript
+    public let lease: RedisScript
+    public let unlease: RedisScript
+    public let status: RedisScript
+    public let resetWatermarks: RedisScript
+
+    public struct MissingScript: Error, CustomStringConvertible {
+        public var name: String
+        public var description: String { "the store script \(name).lua is missing from the TockStore bundle" }
+    }
+
+    public static func load() throws -> StoreScripts {
+        func script(_ name: String) throws -> RedisScript {
+            guard let url = Bundle.module.url(forResource: name, withExtension: "lua", subdirectory: "Scripts") else {
+                throw MissingScript(name: name)
+            }
+            return try RedisScript(contentsOf: url, name: name)
+        }
+        return StoreScripts(
+            store: try script("store"), claim: try script("claim"), release: try script("release"),
+            begin: try script("begin"), complete: try script("complete"), retry: try script("retry"),
+            own: try script("own"), lease: try script("lease"), unlease: try script("unlease"),
+            status: try script("status"), resetWatermarks: try script("resetwm")
+        )
+    }
+}

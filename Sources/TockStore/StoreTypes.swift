@@ -1,0 +1,107 @@
+import TockCore
+import TockRedis
+
+/// One request as the store script takes it.
+public struct StoreEntry: Sendable, Hashable {
+    public enum Operation: String, Sendable {
+        case schedule = "S"
+        case reschedule = "R"
+        case cancel = "C"
+        /// A rejected record: it only advances the watermark, so a re-read is not rejected twice.
+        case noop = "N"
+    }
+
+    public var operation: Operation
+    /// "topic/partition" of the input record.
+    public var topicPartition: String
+    public var offset: Int64
+    public var id: String
+    /// Set when the id was given (`tock-id`): only then can a producer send it twice.
+    public var tombstone: Tombstone?
+    public var dueMillis: Int64
+    public var blob: [UInt8]
+
+    public init(operation: Operation, topicPartition: String, offset: Int64, id: String, tombstone: Tombstone?, dueMillis: Int64, blob: [UInt8]) {
+        self.operation = operation
+        self.topicPartition = topicPartition
+        self.offset = offset
+        self.id = id
+        self.tombstone = tombstone
+        self.dueMillis = dueMillis
+        self.blob = blob
+    }
+}
+
+/// What the store did with one entry.
+public enum StoreOutcome: String, Sendable, CaseIterable {
+    case stored
+    /// Stored straight into the claimed set: the caller owns the shard and it is due soon.
+    case claimed
+    case duplicate
+    case tombstoned
+    case reread
+    case noop
+    case rescheduled
+    case rescheduledClaimed = "rescheduled-claimed"
+    case cancelled
+    case cancelUnknown = "cancel-unknown"
+    case cancelEnded = "cancel-ended"
+    case delivering
+}
+
+/// A shard owner at an epoch: every claim, begin and release call carries it.
+public struct ShardOwnership: Sendable, Hashable {
+    public var worker: String
+    public var epoch: Int64
+
+    public init(worker: String, epoch: Int64) {
+        self.worker = worker
+        self.epoch = epoch
+    }
+}
+
+/// A message whose delivery lock the caller holds.
+public struct LockedDelivery: Sendable {
+    public var shard: Int
+    /// The time its wheel entry was due (the original due time, or a retry time).
+    public var fireMillis: Int64
+    public var attempt: Int
+    public var message: ScheduledMessage
+}
+
+public struct MessageStatus: Sendable, Equatable {
+    public enum State: String, Sendable {
+        case pending, claimed, delivering, ended, unknown
+    }
+
+    public var id: String
+    public var shard: Int
+    public var state: State
+    /// Next fire time (pending, claimed), or lease expiry (delivering).
+    public var scoreMillis: Int64?
+    public var attempts: Int
+    public var message: ScheduledMessage?
+}
+
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// The caller does not own the shard at that epoch (any more).
+    case fenced(shard: Int, detail: String)
+    case redis(RedisError)
+    case shardCountMismatch(configured: Int, stored: Int)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .fenced(let shard, let detail): "shard \(shard) is fenced: \(detail)"
+        case .redis(let error): "\(error)"
+        case .shardCountMismatch(let configured, let stored):
+            "store.shards is \(configured) but this Redis dataset was created with \(stored) shards; the count is fixed for the life of a dataset"
+        case .corrupt(let detail): "corrupt store data: \(detail)"
+        }
+    }
+
+    public var isRetriable: Bool {
+        if case .redis(let error) = self { return error.isRetriable }
+        return false
+    }
+}

@@ -1,0 +1,48 @@
+import Testing
+@testable import TockCore
+
+@Suite("Stored message codec, shard map and tombstones")
+struct MessageCodecTests {
+    @Test("a message survives encode and decode byte for byte: binary value, null key, null and duplicate headers")
+    func roundTrip() throws {
+        let messages = [
+            ScheduledMessage(id: "a", idWasGiven: true, dueMillis: 1_700_000_000_123, topic: "orders",
+                             key: [0, 255, 1], value: Array(0...255),
+                             headers: [RecordHeader(key: "h", value: nil), RecordHeader(key: "h", value: []), RecordHeader(key: "ü", value: [7])]),
+            ScheduledMessage(id: "b", idWasGiven: false, dueMillis: -5, topic: "t", key: nil, value: [], headers: []),
+        ]
+        for m in messages {
+            #expect(try MessageCodec.decode(MessageCodec.encode(m), id: m.id) == m)
+        }
+    }
+
+    @Test("truncated or trailing bytes are an error, not a crash")
+    func corrupt() {
+        let bytes = MessageCodec.encode(ScheduledMessage(id: "a", idWasGiven: true, dueMillis: 1, topic: "t", key: nil, value: [1, 2], headers: []))
+        for cut in 0..<bytes.count {
+            #expect(throws: MessageCodec.DecodingError.self) { try MessageCodec.decode(Array(bytes.prefix(cut)), id: "a") }
+        }
+        #expect(throws: MessageCodec.DecodingError.self) { try MessageCodec.decode(bytes + [0], id: "a") }
+    }
+
+    @Test("the shard of an id is stable across processes (FNV-1a) and spreads ids evenly")
+    func shardMap() {
+        let map = ShardMap(shardCount: 64)
+        #expect(ShardMap.fnv1a("") == 0xcbf2_9ce4_8422_2325)
+        #expect(ShardMap.fnv1a("a") == 0xaf63_dc4c_8601_ec8c)
+        var counts = [Int](repeating: 0, count: 64)
+        for i in 0..<64_000 { counts[map.shard(of: "tock.requests/\(i % 24)/\(i)")] += 1 }
+        #expect(counts.min()! > 800 && counts.max()! < 1_200, "\(counts)")
+    }
+
+    @Test("tombstone fingerprints differ per id and buckets spread")
+    func tombstones() {
+        let a = Tombstone(id: "order-1"), b = Tombstone(id: "order-2")
+        #expect(a.fingerprint != b.fingerprint)
+        #expect(Tombstone(id: "order-1") == a)
+        var buckets = Set<Int>()
+        for i in 0..<10_000 { buckets.insert(Tombstone(id: "id-\(i)").bucket) }
+        #expect(buckets.count == Tombstone.buckets)
+        #expect(Tombstone.windowMillis(retentionMillis: 3_600_000) == 900_000)
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+import TockCore
+import TockRedis
+import TockStore
+
+/// The store's Lua scripts against the real Redis: each test has its own key prefix.
+@Suite("ScheduleStore scripts")
+struct ScheduleStoreTests {
+    let now: Int64 = 1_900_000_000_000
+
+    func makeStore(shards: Int = 4, retention: Int64 = 3_600_000) async throws -> ScheduleStore {
+        let client = RedisClient(configuration: .init(url: try RedisURL(await sharedRedisURL())))
+        return try ScheduleStore(client: client, keyPrefix: TestStack.unique("store"), shardCount: shards, retentionMillis: retention)
+    }
+
+    func message(_ id: String, due: Int64, given: Bool = true, topic: String = "out") -> ScheduledMessage {
+        ScheduledMessage(id: id, idWasGiven: given, dueMillis: due, topic: topic, key: Array("k".utf8), value: Array("v-\(id)".utf8),
+                         headers: [RecordHeader(key: "h", value: [0, 1])])
+    }
+
+    func entry(_ op: StoreEntry.Operation, _ m: ScheduledMessage, offset: Int64, tp: String = "in/0") -> StoreEntry {
+        StoreEntry(operation: op, topicPartition: tp, offset: offset, id: m.id, tombstone: m.idWasGiven ? Tombstone(id: m.id) : nil,
+                   dueMillis: m.dueMillis, blob: MessageCodec.encode(m))
+    }
+
+    /// Stores entries, grouped by shard in order, and returns outcomes in entry order.
+    func store(_ store: ScheduleStore, _ entries: [StoreEntry], at time: Int64? = nil,
+               owner: [Int: ShardOwnership] = [:], horizon: Int64 = 0) async throws -> [StoreOutcome] {
+        var batches: [Int: [StoreEntry]] = [:]
+        for e in entries { batches[store.shardMap.shard(of: e.id), default: []].append(e) }
+        let outcomes = try await store.store(batches, nowMillis: time ?? now, claimAs: owner, claimHorizon: horizon)
+        var cursor: [Int: Int] = [:]
+        return entries.map { e in
+            let shard = store.shardMap.shard(of: e.id)
+            defer { cursor[shard, default: 0] += 1 }
+            return outcomes[shard]![cursor[shard, default: 0]]
+        }
+    }
+
+    func ownAll(_ store: ScheduleStore, worker: String = "w1") async throws -> [Int: ShardOwnership] {
+        try await store.takeOwnership(of: Array(0..<store.shardMap.shardCount), worker: worker)
+    }
+
+    @Test("a stored message is claimed, locked, published and completed; its attempt counts up")
+    func fullLifecycle() async throws {
+        let s = try await makeStore()
+        let owners = try await ownAll(s)
+        let m = message("a", due: now + 500)
+        #expect(try await store(s, [entry(.schedule, m, offset: 0)]) == [.stored])
+        let claimed = try await s.claim(owners, nowMillis: now, horizon: now + 1_000, limit: 100)
+        let shard = s.shardMap.shard(of: "a")
+        #expect(try claimed[shard]!.get().map(\.id) == ["a"])
+        #expect(try claimed[shard]!.get().first?.dueMillis == now + 500)
+        // Not due yet: the lock refuses it, so nothing is ever published early.
+        let early = try await s.begin([shard: [("a", now + 500)]], as: owners, token: "t1", nowMillis: now + 499, leaseUntil: now + 30_000)
+        #expect(try early[shard]!.get().isEmpty)
+        let locked = try await s.begin([shard: [("a", now + 500)]], as: owners, token: "t1", nowMillis: now + 500, leaseUntil: now + 30_000)
+        let delivery = try #require(try locked[shard]!.get().first)
+        #expect(delivery.attempt == 1)
+        #expect(delivery.message == m)
+        #expect(try await s.status(of: "a", nowMillis: now + 500).state == .delivering)
+        let done = try await s.complete([shard: [m]], token: "t1", nowMillis: now + 501)
+        #expect(done[shard] == [true])
+        #expect(try await s.status(of: "a", nowMillis: now + 600).state == .ended)
+        // A second lock on the same id finds nothing: it is never published twice.
+        let again = try await s.begin([shard: [("a", now + 500)]], as: owners, token: "t1", nowMillis: now + 700, leaseUntil: now + 30_000)
+        #expect(try again[shard]!.get().isEmpty)
+    }
+
+    @Test("a record at or below its shard's watermark is a no-op, however late it is read again")
+    func rereadIsNoop() async throws {
+        let s = try await makeStore()
+        let first = (0..<10).map { entry(.schedule, message("default/\($0)", due: now + 1_000, given: false), offset: Int64($0)) }
+        #expect(try await store(s, first).allSatisfy { $0 == .stored })
+        // The same records again (a commit that failed), and again a day later with the message gone.
+        #expect(try await store(s, first).allSatisfy { $0 == .reread })
+        #expect(try await store(s, first, at: now + 86_400_000).allSatisfy { $0 == .reread })
+        let next = entry(.schedule, message("default/10", due: now + 1_000, given: false), offset: 10)
+        #expect(try await store(s, [next]) == [.stored])
+        #expect(try await s.highestStoredOffset(topic: "in", partition: 0) == 10)
+    }
+
+    @Test("watermarks are per input partition: the same offset on another partition is new")
+    func watermarksPerPartition() async throws {
+        let s = try await makeStore(shards: 1)
+        #expect(try await store(s, [entry(.schedule, message("p0", due: now), offset: 5, tp: "in/0")]) == [.stored])
+        #expect(try await store(s, [entry(.schedule, message("p1", due: now), offset: 5, tp: "in/1")]) == [.stored])
+        #expect(try await store(s, [entry(.schedule, message("other", due: now), offset: 5, tp: "in2/0")]) == [.stored])
+    }
+
+    @Test("one tock-id is scheduled at most once while pending and for dedup.retention after it ended")
+    func duplicateIds() async throws {
+        let s = try await makeStore(retention: 60_000)
+        let owners = try await ownAll(s)
+        let m = message("dup", due: now)
+        #expect(try await store(s, [entry(.schedule, m, offset: 0), entry(.schedule, m, offset: 1)]) == [.stored, .duplicate])
+        let shard = s.shardMap.shard(of: "dup")
+        _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
+        _ = try await s.begin([shard: [("dup", now)]], as: owners, token: "t", nowMillis: now, leaseUntil: now + 1_000)
+        _ = try await s.complete([shard: [m]], token: "t", nowMillis: now)
+        #expect(try await store(s, [entry(.schedule, m, offset: 2)], at: now + 59_000) == [.tombstoned])
+        // Past the retention (plus its window) the id may be used again.
+        #expect(try await store(s, [entry(.schedule, m, offset: 3)], at: now + 60_000 + 15_001) == [.stored])
+    }
+
+    @Test("a cancel that arrives before its schedule wins; a cancel of a pending message removes it")
+    func cancels() async throws {
+        let s = try await makeStore()
+        let early = message("early", due: now + 10_000)
+        #expect(try await store(s, [entry(.cancel, early, offset: 0)]) == [.cancelUnknown])
+        #expect(try await store(s, [entry(.schedule, early, offset: 1)]) == [.tombstoned])
+        let pending = message("pending", due: now + 10_000)
+        #expect(try await store(s, [entry(.schedule, pending, offset: 2), entry(.cancel, pending, offset: 3)]) == [.stored, .cancelled])
+        #expect(try await s.status(of: "pending", nowMillis: now).state == .ended)
+        #expect(try await store(s, [entry(.cancel, pending, offset: 4)]) == [.cancelEnded])
+    }
+
+    @Test("reschedule replaces due time and payload of a pending message, and schedules an unknown id")
+    func reschedules() async throws {
+        let s = try await makeStore()
+        let owners = try await ownAll(s)
+        let original = message("r", due: now + 5_000)
+        let moved = ScheduledMessage(id: "r", idWasGiven: true, dueMillis: now + 100, topic: "elsewhere", key: nil, value: [9], headers: [])
+        #expect(try await store(s, [entry(.schedule, original, offset: 0)]) == [.stored])
+        #expect(try await store(s, [entry(.reschedule, moved, offset: 1)]) == [.rescheduled])
+        let status = try await s.status(of: "r", nowMillis: now)
+        #expect(status.state == .pending && status.scoreMillis == now + 100 && status.message == moved)
+        #expect(try await store(s, [entry(.reschedule, message("new", due: now), offset: 2)]) == [.stored])
+        // A wheel entry left at the old time must not fire the rescheduled message.
+        let shard = s.shardMap.shard(of: "r")
+        _ = try await s.claim(owners, nowMillis: now, horizon: now + 10_000, limit: 10)
+        let stale = try await s.begin([shard: [("r", now + 5_000)]], as: owners, token: "t", nowMillis: now + 5_000, leaseUntil: now + 9_000)
+        #expect(try stale[shard]!.get().isEmpty)
+    }
+
+    @Test("claim, begin and release fail the epoch check for a previous owner")
+    func fencing() async throws {
+        let s = try await makeStore(shards: 1)
+        let old = try await ownAll(s, worker: "old")
+        _ = try await store(s, [entry(.schedule, message("f", due: now), offset: 0)])
+        _ = try await s.claim(old, nowMillis: now, horizon: now, limit: 10)
+        let new = try await ownAll(s, worker: "new")
+        #expect(new[0]!.epoch == old[0]!.epoch + 1)
+        let claim = try await s.claim(old, nowMillis: now, horizon: now, limit: 10)
+        guard case .failure(.fenced) = claim[0]! else { Issue.record("claim not fenced: \(claim)"); return }
+        let begin = try await s.begin([0: [("f", now)]], as: old, token: "t", nowMillis: now, leaseUntil: now + 1_000)
+        guard case .failure(.fenced) = begin[0]! else { Issue.record("begin not fenced"); return }
+        // The new owner takes back what the shard had claimed and fires it.
+        #expect(try await s.releaseAll(shard: 0, as: new[0]!) == 1)
+        let reclaimed = try await s.claim(new, nowMillis: now, horizon: now, limit: 10)
+        #expect(try reclaimed[0]!.get().map(\.id) == ["f"])
+    }
+
+    @Test("a delivery left locked by a dead worker is retried once its lease expires")
+    func leaseExpiry() async throws {
+        let s = try await makeStore(shards: 1)
+        let owners = try await ownAll(s)
+        let m = message("l", due: now)
+        _ = try await store(s, [entry(.schedule, m, offset: 0)])
+        _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
+        _ = try await s.begin([0: [("l", now)]], as: owners, token: "dead", nowMillis: now, leaseUntil: now + 1_000)
+        #expect(try await s.claim(owners, nowMillis: now + 999, horizon: now + 999, limit: 10)[0]!.get().isEmpty)
+        let retried = try await s.claim(owners, nowMillis: now + 1_000, horizon: now + 1_000, limit: 10)
+        #expect(try retried[0]!.get().map(\.id) == ["l"])
+        let locked = try await s.begin([0: [("l", now + 1_000)]], as: owners, token: "live", nowMillis: now + 1_000, leaseUntil: now + 2_000)
+        #expect(try locked[0]!.get().first?.attempt == 2)
+        // The dead worker's late completion no longer counts.
+        #expect(try await s.complete([0: [m]], token: "dead", nowMillis: now + 1_001)[0] == [false])
+        #expect(try await s.complete([0: [m]], token: "live", nowMillis: now + 1_001)[0] == [true])
+    }
+
+    @Test("a failed delivery is scheduled again at its retry time, into the wheel when due soon")
+    func retries() async throws {
+        let s = try await makeStore(shards: 1)
+        let owners = try await ownAll(s)
+        _ = try await store(s, [entry(.schedule, message("x", due: now), offset: 0), entry(.schedule, message("y", due: now), offset: 1)])
+        _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
+        _ = try await s.begin([0: [("x", now), ("y", now)]], as: owners, token: "t", nowMillis: now, leaseUntil: now + 30_000)
+        let statuses = try await s.retry([0: [("x", now + 500), ("y", now + 60_000)]], as: owners, token: "t", horizon: now + 1_000)
+        #expect(statuses[0] == ["claimed", "due"])
+        #expect(try await s.status(of: "x", nowMillis: now).state == .claimed)
+        #expect(try await s.status(of: "y", nowMillis: now).scoreMillis == now + 60_000)
+    }
+
+    @Test("a freshly stored message in an owned shard due within the horizon goes straight to the claimed set")
+    func directClaim() async throws {
+        let s = try await makeStore(shards: 1)
+        let owners = try await ownAll(s)
+        let outcomes = try await store(s, [entry(.schedule, message("soon", due: now + 100), offset: 0),
+                                           entry(.schedule, message("later", due: now + 100_000), offset: 1)],
+                                       owner: owners, horizon: now + 1_000)
+        #expect(outcomes == [.claimed, .stored])
+    }
+
+    @Test("a different shard count than the dataset's is refused with a clear error")
+    func shardCountFixed() async throws {
+        let client = RedisClient(configuration: .init(url: try RedisURL(await sharedRedisURL())))
+        let prefix = TestStack.unique("meta")
+        try await ScheduleStore(client: client, keyPrefix: prefix, shardCount: 64, retentionMillis: 1).verifyShardCount()
+        try await ScheduleStore(client: client, keyPrefix: prefix, shardCount: 64, retentionMillis: 1).verifyShardCount()
+        do {
+            try await ScheduleStore(client: client, keyPrefix: prefix, shardCount: 32, retentionMillis: 1).verifyShardCount()
+            Issue.record("a different shard count was accepted")
+        } catch {
+            #expect("\(error)".contains("64"))
+        }
+    }
+
+    @Test("reset-watermarks forgets one topic's watermarks, so a recreated topic's records are stored")
+    func resetWatermarks() async throws {
+        let s = try await makeStore()
+        _ = try await store(s, [entry(.schedule, message("a1", due: now, given: false), offset: 7, tp: "orders/0"),
+                                entry(.schedule, message("b1", due: now, given: false), offset: 7, tp: "orders-v2/0")])
+        #expect(try await s.resetWatermarks(topic: "orders") == 1)
+        #expect(try await s.highestStoredOffset(topic: "orders", partition: 0) == -1)
+        #expect(try await s.highestStoredOffset(topic: "orders-v2", partition: 0) == 7)
+        #expect(try await store(s, [entry(.schedule, message("a2", due: now, given: false), offset: 0, tp: "orders/0")]) == [.stored])
+    }
+
+    @Test("the standalone lease admits one holder; the same holder renews it")
+    func standaloneLease() async throws {
+        let s = try await makeStore()
+        #expect(try await s.acquireLease("standalone", holder: "w1", ttlMillis: 5_000) == nil)
+        #expect(try await s.acquireLease("standalone", holder: "w1", ttlMillis: 5_000) == nil)
+        #expect(try await s.acquireLease("standalone", holder: "w2", ttlMillis: 5_000) == "w1")
+        try await s.releaseLease("standalone", holder: "w1")
+        #expect(try await s.acquireLease("standalone", holder: "w2", ttlMillis: 5_000) == nil)
+    }
+}
