@@ -87,11 +87,25 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
+            ]
+        ),
+        .target(
+            name: "TockWorkerKit",
+            dependencies: [
+                "TockCore",
+                "TockKafka",
+                "TockRedis",
+                "TockStore",
+                "TockRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "TockWorker",
-            dependencies: ["TockRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TockRuntime", "TockWorkerKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "TockMonitor",
@@ -111,7 +125,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TockIntegrationTests",
-            dependencies: ["TockConcurrency", "TockCore", "TockKafka", "TockRedis", "TockStore", "TockRuntime"],
+            dependencies: ["TockConcurrency", "TockCore", "TockKafka", "TockRedis", "TockStore", "TockRuntime", "TockWorkerKit"],
             resources: [.copy("Scripts")]
         ),
     ]

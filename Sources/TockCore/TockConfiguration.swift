@@ -12,8 +12,18 @@ public struct TockConfiguration: Sendable, Equatable {
         public var sessionTimeoutMillis: Int64 = 10_000
         public var assignmentStrategy = "cooperative-sticky"
         public var producerLingerMillis: Int64 = 1
+        /// Whether workers create missing input, rejected and dead-letter topics at start.
+        public var createTopics = true
+        /// Partitions of topics Tock creates.
+        public var topicPartitions = 24
+        /// Replication factor of topics Tock creates (-1: the broker's default).
+        public var topicReplicationFactor = 1
         /// Extra librdkafka properties for every client, e.g. `security.protocol`.
         public var properties: [String: String] = [:]
+        /// Extra librdkafka properties for the output producer only (they win over `properties`).
+        public var producerProperties: [String: String] = [:]
+        /// Extra librdkafka properties for the request consumer only (they win over `properties`).
+        public var consumerProperties: [String: String] = [:]
     }
 
     public struct Redis: Sendable, Equatable {
@@ -138,7 +148,12 @@ public struct TockConfiguration: Sendable, Equatable {
         kafka.sessionTimeoutMillis = try reader.durationMillis("kafka.sessionTimeout", default: d.kafka.sessionTimeoutMillis, minimum: 1)
         kafka.assignmentStrategy = try reader.string("kafka.assignmentStrategy", default: d.kafka.assignmentStrategy)
         kafka.producerLingerMillis = try reader.durationMillis("kafka.producerLinger", default: d.kafka.producerLingerMillis)
+        kafka.createTopics = try reader.bool("kafka.createTopics", default: d.kafka.createTopics)
+        kafka.topicPartitions = try reader.int("kafka.topicPartitions", default: d.kafka.topicPartitions, range: 1...10_000)
+        kafka.topicReplicationFactor = try reader.int("kafka.topicReplicationFactor", default: d.kafka.topicReplicationFactor, range: -1...100)
         kafka.properties = try reader.stringMap("kafka.properties")
+        kafka.producerProperties = try reader.stringMap("kafka.producerProperties")
+        kafka.consumerProperties = try reader.stringMap("kafka.consumerProperties")
 
         redis.url = try reader.string("redis.url", default: d.redis.url)
         redis.connectTimeoutMillis = try reader.durationMillis("redis.connectTimeout", default: d.redis.connectTimeoutMillis, minimum: 1)

@@ -294,10 +294,12 @@ public final class ScheduleStore: Sendable {
         return MessageStatus(id: id, shard: shard, state: state, scoreMillis: score, attempts: attempts, message: message)
     }
 
-    /// Forgets every shard's watermarks of `topic`; returns how many were removed.
-    public func resetWatermarks(topic: String) async throws(StoreError) -> Int {
+    /// Forgets every shard's watermarks of `topic` (or of one of its partitions); returns how
+    /// many were removed.
+    public func resetWatermarks(topic: String, partition: Int32? = nil) async throws(StoreError) -> Int {
         let calls = (0..<shardMap.shardCount).map {
-            RedisScriptCall(scripts.resetWatermarks, keys: [RedisArgument(tag($0))], args: [RedisArgument(topic)])
+            RedisScriptCall(scripts.resetWatermarks, keys: [RedisArgument(tag($0))],
+                            args: [RedisArgument(topic), RedisArgument(partition.map { String($0) } ?? "")])
         }
         var removed = 0
         for (shard, result) in zip(0..., try await pipeline(calls)) {

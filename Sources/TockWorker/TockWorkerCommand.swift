@@ -1,7 +1,9 @@
 import ArgumentParser
 import TockRuntime
+import TockWorkerKit
 
-struct TockWorkerCommand: ParsableCommand {
+@main
+struct TockWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tock-worker",
         abstract: "Consumes scheduling requests, stores them in Redis and publishes each at its due time.",
@@ -10,13 +12,13 @@ struct TockWorkerCommand: ParsableCommand {
 
     @OptionGroup var options: ProcessOptions
 
-    func run() throws {
+    func run() async throws {
         let context = ProcessBootstrap.start(processName: "tock-worker", options: options)
-        context.logger.info("configuration loaded", metadata: [
-            "worker": "\(context.configuration.resolvedWorkerID())",
-            "config": "\(context.configuration.summary)",
-        ])
+        do {
+            try await WorkerProcess.run(configuration: context.configuration, logger: context.logger)
+        } catch {
+            ProcessBootstrap.fail("tock-worker: \(error)", code: 1)
+        }
     }
 }
 
-TockWorkerCommand.main()

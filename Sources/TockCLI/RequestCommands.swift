@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import TockCore
+import TockKafka
+import TockRedis
+import TockRuntime
+import TockStore
+
+/// Writes one request record to the first input topic and waits for the broker's acknowledgement.
+func writeRequest(_ config: TockConfiguration, topic: String?, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader]) async throws -> KafkaDeliveryReport {
+    let producer = try KafkaProducer(brokers: config.kafka.brokers, properties: config.kafka.properties)
+    defer { Task { await producer.shutdown() } }
+    return try await producer.send(KafkaProducerRecord(topic: topic ?? config.kafka.inputTopics[0], key: key, value: value, headers: headers))
+}
+
+struct ScheduleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Write a scheduling request: publish VALUE to --topic at --at or after --delay."
+    )
+
+    @OptionGroup var options: ProcessOptions
+    @Option(help: "Output topic (tock-topic).") var topic: String
+    @Option(help: "Due time: epoch milliseconds or RFC 3339 (tock-at).") var at: String?
+    @Option(help: "Delay from now: 250, 250ms, 30s, 5m, 2h, 7d (tock-delay).") var delay: String?
+    @Option(help: "Idempotency key (tock-id); default: the request's topic/partition/offset.") var id: String?
+    @Option(help: "Output record key.") var key: String?
+    @Option(name: .customLong("header"), help: "A header to copy to the output, name=value (repeatable).") var headers: [String] = []
+    @Flag(help: "Replace a pending message with this id (tock-action: reschedule).") var reschedule = false
+    @Option(help: "Input topic to write to (default: the first of kafka.inputTopics).") var inputTopic: String?
+    @Argument(help: "The payload (UTF-8 text).") var value: String = ""
+
+    func validate() throws {
+        if (at == nil) == (delay == nil) { throw ValidationError("give exactly one of --at and --delay") }
+        if reschedule && id == nil { throw ValidationError("--reschedule needs --id") }
+    }
+
+    func run() async throws {
+        let context = ProcessBootstrap.start(processName: "tock", options: options)
+        var tockHeaders: [KafkaHeader] = []
+        for header in headers {
+            guard let equals = header.firstIndex(of: "=") else { throw ValidationError("--header needs name=value, got \(header)") }
+            tockHeaders.append(KafkaHeader(key: String(header[..<equals]), string: String(header[header.index(after: equals)...])))
+        }
+        tockHeaders.append(KafkaHeader(key: "tock-topic", string: topic))
+        if let at { tockHeaders.append(KafkaHeader(key: "tock-at", string: at)) }
+        if let delay { tockHeaders.append(KafkaHeader(key: "tock-delay", string: delay)) }
+        if let id { tockHeaders.append(KafkaHeader(key: "tock-id", string: id)) }
+        if reschedule { tockHeaders.append(KafkaHeader(key: "tock-action", string: "reschedule")) }
+        let report = try await writeRequest(context.configuration, topic: inputTopic, key: key.map { Array($0.utf8) },
+                                            value: Array(value.utf8), headers: tockHeaders)
+        let resolvedID = id ?? "\(report.topic)/\(report.partition)/\(report.offset)"
+        print("request written to \(report.topic)/\(report.partition)@\(report.offset); tock-id \(resolvedID)")
+    }
+}
+
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Write a cancel request for a tock-id.")
+    @OptionGroup var options: ProcessOptions
+    @Option(help: "Input topic to write to (default: the first of kafka.inputTopics).") var inputTopic: String?
+    @Argument(help: "The message's tock-id.") var id: String
+
+    func run() async throws {
+        let context = ProcessBootstrap.start(processName: "tock", options: options)
+        let report = try await writeRequest(context.configuration, topic: inputTopic, key: nil, value: [], headers: [
+            KafkaHeader(key: "tock-action", string: "cancel"), KafkaHeader(key: "tock-id", string: id),
+        ])
+        print("cancel request for \(id) written to \(report.topic)/\(report.partition)@\(report.offset)")
+    }
+}
+
+func openStore(_ config: TockConfiguration) async throws -> ScheduleStore {
+    let client = RedisClient(configuration: .init(url: try RedisURL(config.redis.url)))
+    try await client.connect()
+    return try ScheduleStore(client: client, keyPrefix: config.store.keyPrefix, shardCount: config.store.shards,
+                             retentionMillis: config.dedup.retentionMillis)
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a message's state, due time and attempts, from Redis.")
+    @OptionGroup var options: ProcessOptions
+    @Argument(help: "The message's tock-id.") var id: String
+
+    func run() async throws {
+        let context = ProcessBootstrap.start(processName: "tock", options: options)
+        let store = try await openStore(context.configuration)
+        let status = try await store.status(of: id, nowMillis: SystemWallClock().nowMillis())
+        print("id:        \(status.id)")
+        print("shard:     \(status.shard)")
+        print("state:     \(status.state.rawValue)")
+        if let message = status.message {
+            print("due:       \(message.dueMillis) (\(Date(timeIntervalSince1970: Double(message.dueMillis) / 1000)))")
+            print("topic:     \(message.topic)")
+            print("payload:   \(message.value.count) bytes")
+        }
+        if let score = status.scoreMillis {
+            print(status.state == .delivering ? "lease:     until \(score)" : "next fire: \(score)")
+        }
+        print("attempts:  \(status.attempts)")
+        if status.state == .unknown {
+            print("(unknown: never scheduled, or ended longer ago than dedup.retention, or ended with a default id)")
+        }
+        await store.client.close()
+    }
+}
+
+struct ResetWatermarksCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset-watermarks",
+        abstract: "Forget what Tock stored of an input topic's offsets, after the topic was deleted and recreated.",
+        discussion: """
+            Tock treats a record at or below its shard's per-partition watermark as a re-read and skips it. \
+            A recreated topic restarts at offset 0, so its records would be skipped until they pass the old \
+            offsets. Workers detect this when what they stored is beyond the partition's log end; run this \
+            command when that detection cannot see it (the new topic already has more records). Stop the \
+            workers' consumption of the topic first, or records read meanwhile may be stored twice.
+            """
+    )
+    @OptionGroup var options: ProcessOptions
+    @Option(help: "Only this partition.") var partition: Int32?
+    @Argument(help: "The input topic.") var topic: String
+
+    func run() async throws {
+        let context = ProcessBootstrap.start(processName: "tock", options: options)
+        let store = try await openStore(context.configuration)
+        let removed = try await store.resetWatermarks(topic: topic, partition: partition)
+        print("removed \(removed) watermark(s) of \(topic)\(partition.map { "/\($0)" } ?? "")")
+        await store.client.close()
+    }
+}

@@ -1,0 +1,336 @@
+import Logging
+import Metrics
+import ServiceLifecycle
+import TockCore
+import TockKafka
+import TockStore
+
+/// Keeps what the worker's shards have due soon in a timing wheel and publishes each message at
+/// its due time: claim (Redis → wheel), fire (wheel → lock in Redis → publish → record outcome),
+/// retry with backoff and full jitter, dead-letter after `delivery.maxAttempts`.
+///
+/// On graceful shutdown it stops claiming and firing, lets in-flight deliveries finish, and gives
+/// every claimed entry of its shards back to their due index.
+public final class FireService: Service, Sendable {
+    public typealias Entry = TimingWheel<String>.Entry
+
+    let configuration: TockConfiguration
+    let store: ScheduleStore
+    let producer: KafkaProducer
+    let state: WorkerState
+    let metrics: WorkerMetrics
+    let clock: any WallClock
+    let logger: Logger
+    let driver: TimingWheelDriver<String>
+    let expirations: AsyncStream<[Entry]>
+    let expirationsContinuation: AsyncStream<[Entry]>.Continuation
+    /// Deliveries (batches) allowed in flight at once; bounds memory when the broker is slow.
+    let maxBatchesInFlight = 64
+
+    public init(
+        configuration: TockConfiguration,
+        store: ScheduleStore,
+        producer: KafkaProducer,
+        state: WorkerState,
+        metrics: WorkerMetrics,
+        clock: any WallClock = SystemWallClock(),
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.producer = producer
+        self.state = state
+        self.metrics = metrics
+        self.clock = clock
+        self.logger = logger
+        let (stream, continuation) = AsyncStream<[Entry]>.makeStream()
+        expirations = stream
+        expirationsContinuation = continuation
+        driver = TimingWheelDriver<String>(clock: clock) { continuation.yield($0) }
+    }
+
+    /// Puts claimed messages into the wheel (from the claim loop, ingest and retries).
+    public func insert(_ entries: [(id: String, dueMillis: Int64)]) {
+        guard !entries.isEmpty else { return }
+        driver.insert(contentsOf: entries.map { Entry(id: $0.id, dueMillis: $0.dueMillis) })
+        metrics.wheelEntries.record(driver.count)
+    }
+
+    public func cancel(_ id: String) { driver.cancel(id) }
+
+    public var wheelCount: Int { driver.count }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.claimLoop() }
+                await self.fireLoop()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.driver.stop()
+            self.expirationsContinuation.finish()
+        }
+        await handBack()
+    }
+
+    // MARK: - Claim
+
+    func claimLoop() async {
+        let interval = Duration.milliseconds(configuration.wheel.claimIntervalMillis)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let again = await claimOnce()
+            if !again { try? await Task.sleep(for: interval) }
+        }
+    }
+
+    /// One claim pass over the owned shards; true when some shard had more than a batch.
+    func claimOnce() async -> Bool {
+        let owners = state.ownerships
+        guard !owners.isEmpty else { return false }
+        let now = clock.nowMillis()
+        let limit = configuration.wheel.claimBatchSize
+        do {
+            let results = try await store.claim(owners, nowMillis: now, horizon: now + configuration.wheel.lookaheadMillis, limit: limit)
+            state.setRedisError(nil)
+            var again = false
+            for (shard, result) in results {
+                switch result {
+                case .success(let claimed):
+                    insert(claimed)
+                    metrics.claimed.increment(by: claimed.count)
+                    if claimed.count >= limit { again = true }
+                case .failure(.fenced(_, let detail)):
+                    lostShard(shard, detail: detail)
+                case .failure(let error):
+                    metrics.redisErrors.increment()
+                    logger.warning("claim failed", metadata: ["shard": "\(shard)", "error": "\(error)"])
+                }
+            }
+            return again
+        } catch {
+            metrics.redisErrors.increment()
+            state.setRedisError("\(error)")
+            logger.warning("claim failed", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    func lostShard(_ shard: Int, detail: String) {
+        if state.dropShard(shard) {
+            logger.error("lost shard ownership; its messages are left to the new owner", metadata: ["shard": "\(shard)", "detail": "\(detail)"])
+        }
+    }
+
+    // MARK: - Fire
+
+    func fireLoop() async {
+        await withTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            for await batch in expirations {
+                let deliveries = await lock(batch)
+                guard !deliveries.isEmpty else { continue }
+                if inFlight >= maxBatchesInFlight {
+                    await group.next()
+                    inFlight -= 1
+                }
+                group.addTask { await self.deliver(deliveries) }
+                inFlight += 1
+            }
+        }
+    }
+
+    /// Takes the delivery lock of a fired batch. Entries that cannot be locked now because Redis
+    /// failed go back into the wheel shortly; ones no longer claimed are dropped (cancelled,
+    /// rescheduled or moved to another owner).
+    func lock(_ batch: [Entry]) async -> [LockedDelivery] {
+        let owners = state.ownerships
+        var byShard: [Int: [(id: String, fireMillis: Int64)]] = [:]
+        for entry in batch {
+            let shard = store.shardMap.shard(of: entry.id)
+            guard owners[shard] != nil else { metrics.firedSkipped.increment(); continue }
+            byShard[shard, default: []].append((entry.id, entry.dueMillis))
+        }
+        guard !byShard.isEmpty else { return [] }
+        let now = clock.nowMillis()
+        do {
+            let results = try await store.begin(byShard, as: owners, token: state.token, nowMillis: now,
+                                                leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
+            var locked: [LockedDelivery] = []
+            for (shard, result) in results {
+                switch result {
+                case .success(let deliveries):
+                    locked.append(contentsOf: deliveries)
+                    metrics.firedSkipped.increment(by: byShard[shard]!.count - deliveries.count)
+                case .failure(.fenced(_, let detail)):
+                    lostShard(shard, detail: detail)
+                case .failure(let error):
+                    metrics.redisErrors.increment()
+                    logger.warning("delivery lock failed", metadata: ["shard": "\(shard)", "error": "\(error)"])
+                    reinsertLater(byShard[shard]!)
+                }
+            }
+            return locked
+        } catch {
+            metrics.redisErrors.increment()
+            state.setRedisError("\(error)")
+            logger.warning("delivery lock failed", metadata: ["error": "\(error)"])
+            reinsertLater(byShard.values.flatMap { $0 })
+            return []
+        }
+    }
+
+    /// The entries are still claimed (or locked, if the failed call did run: then the lease runs
+    /// out and the claim loop brings them back), so firing them again later is safe.
+    func reinsertLater(_ entries: [(id: String, fireMillis: Int64)]) {
+        Task {
+            try? await Task.sleep(for: .milliseconds(250))
+            insert(entries.map { ($0.id, $0.fireMillis) })
+        }
+    }
+
+    func deliver(_ deliveries: [LockedDelivery]) async {
+        let maxAttempts = configuration.delivery.maxAttempts
+        var toSend: [LockedDelivery] = []
+        var exhausted: [(LockedDelivery, String)] = []
+        for delivery in deliveries {
+            // Attempts beyond the limit come from deliveries whose lease ran out mid-flight.
+            if delivery.attempt > maxAttempts {
+                exhausted.append((delivery, "the delivery lease expired on attempt \(delivery.attempt - 1) of \(maxAttempts)"))
+            } else {
+                toSend.append(delivery)
+            }
+        }
+        let results = await producer.send(toSend.map { OutputRecords.output($0.message, attempt: $0.attempt) })
+        var completed: [Int: [ScheduledMessage]] = [:]
+        var retries: [Int: [(id: String, nextMillis: Int64)]] = [:]
+        let now = clock.nowMillis()
+        for (delivery, result) in zip(toSend, results) {
+            switch result {
+            case .success(let report):
+                completed[delivery.shard, default: []].append(delivery.message)
+                metrics.firedDelivered.increment()
+                if delivery.attempt == 1, let timestamp = report.timestamp?.milliseconds {
+                    metrics.fireLateness.recordMilliseconds(max(0, timestamp - delivery.message.dueMillis))
+                }
+            case .failure(let error):
+                metrics.kafkaErrors.increment()
+                if delivery.attempt >= maxAttempts {
+                    exhausted.append((delivery, "\(error)"))
+                } else {
+                    let next = now + backoffMillis(attempt: delivery.attempt)
+                    retries[delivery.shard, default: []].append((delivery.message.id, next))
+                    metrics.firedRetried.increment()
+                    logger.info("delivery failed; retrying", metadata: [
+                        "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "retryInMs": "\(next - now)", "error": "\(error)",
+                    ])
+                }
+            }
+        }
+        for (shard, messages) in await deadLetter(exhausted) { completed[shard, default: []].append(contentsOf: messages) }
+        await recordCompletions(completed)
+        await recordRetries(retries)
+    }
+
+    /// Full jitter: uniform in [0, min(max, initial · 2^(attempt-1))].
+    func backoffMillis(attempt: Int) -> Int64 {
+        let initial = configuration.delivery.backoffInitialMillis
+        let cap = configuration.delivery.backoffMaxMillis
+        let exponent = min(attempt - 1, 40)
+        let ceiling = initial > cap >> Int64(exponent) ? cap : min(cap, initial << Int64(exponent))
+        return Int64.random(in: 0...max(0, ceiling))
+    }
+
+    /// Publishes exhausted messages to the dead-letter topic; returns those now done.
+    func deadLetter(_ exhausted: [(LockedDelivery, String)]) async -> [Int: [ScheduledMessage]] {
+        guard !exhausted.isEmpty else { return [:] }
+        let deadTopic = configuration.kafka.deadTopic
+        var done: [Int: [ScheduledMessage]] = [:]
+        let first = await producer.send(exhausted.map {
+            OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: "delivery-failed", detail: $0.1)
+        })
+        var again: [(LockedDelivery, String)] = []
+        for ((delivery, detail), result) in zip(exhausted, first) {
+            if case .success = result { done[delivery.shard, default: []].append(delivery.message) } else { again.append((delivery, detail)) }
+        }
+        // A payload too large for the output topic is usually too large here too: keep the record,
+        // drop the payload.
+        if !again.isEmpty {
+            let second = await producer.send(again.map {
+                OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: "delivery-failed", detail: $0.1, payload: false)
+            })
+            for ((delivery, _), result) in zip(again, second) {
+                switch result {
+                case .success: done[delivery.shard, default: []].append(delivery.message)
+                case .failure(let error):
+                    metrics.kafkaErrors.increment()
+                    logger.error("cannot dead-letter; the lease will expire and it is retried", metadata: [
+                        "id": "\(delivery.message.id)", "error": "\(error)",
+                    ])
+                }
+            }
+        }
+        metrics.firedDead.increment(by: done.values.reduce(0) { $0 + $1.count })
+        for (delivery, detail) in exhausted where done[delivery.shard]?.contains(where: { $0.id == delivery.message.id }) == true {
+            logger.warning("dead-lettered", metadata: ["id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "error": "\(detail)"])
+        }
+        return done
+    }
+
+    /// Records completions, retrying while Redis is unreachable: a completion that never lands
+    /// means the message is published again after its lease (SPEC guarantee 3's window).
+    func recordCompletions(_ completed: [Int: [ScheduledMessage]]) async {
+        guard !completed.isEmpty else { return }
+        for attempt in 1...20 {
+            do {
+                _ = try await store.complete(completed, token: state.token, nowMillis: clock.nowMillis())
+                return
+            } catch {
+                metrics.redisErrors.increment()
+                logger.warning("recording deliveries failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(min(2_000, 50 * attempt * attempt)))
+            }
+        }
+        logger.error("gave up recording deliveries; they are published again when their lease expires")
+    }
+
+    func recordRetries(_ retries: [Int: [(id: String, nextMillis: Int64)]]) async {
+        guard !retries.isEmpty else { return }
+        for attempt in 1...20 {
+            do {
+                let now = clock.nowMillis()
+                let statuses = try await store.retry(retries, as: state.ownerships, token: state.token,
+                                                     horizon: now + configuration.wheel.lookaheadMillis)
+                for (shard, entries) in retries {
+                    let claimed = zip(entries, statuses[shard] ?? []).filter { $0.1 == "claimed" }.map { ($0.0.id, $0.0.nextMillis) }
+                    insert(claimed)
+                }
+                return
+            } catch {
+                metrics.redisErrors.increment()
+                logger.warning("recording retries failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(min(2_000, 50 * attempt * attempt)))
+            }
+        }
+        logger.error("gave up recording retries; they are retried when their lease expires")
+    }
+
+    // MARK: - Shutdown
+
+    /// Empties the wheel and moves each owned shard's claimed entries back to its due index.
+    func handBack() async {
+        let dropped = driver.removeAll().count
+        metrics.wheelEntries.record(0)
+        var released = 0
+        for (shard, owner) in state.ownerships.sorted(by: { $0.key < $1.key }) {
+            do { released += try await store.releaseAll(shard: shard, as: owner) } catch {
+                logger.warning("could not give claimed messages back; the next owner takes them", metadata: ["shard": "\(shard)", "error": "\(error)"])
+            }
+        }
+        logger.info("wheel handed back to Redis", metadata: ["wheelEntries": "\(dropped)", "released": "\(released)"])
+    }
+}
+
+extension Timer {
+    func recordMilliseconds(_ milliseconds: Int64) { recordNanoseconds(milliseconds * 1_000_000) }
+}

@@ -1,0 +1,216 @@
+import Logging
+import ServiceLifecycle
+import TockCore
+import TockKafka
+import TockStore
+
+/// Reads scheduling requests from the input topics and makes them durable in Redis, one batch
+/// at a time (the bound on in-flight work: a slow Redis slows consumption, nothing piles up).
+/// An offset is stored, then committed, only after its batch is in Redis; rejections reach
+/// `tock.rejected` before that. On a store error it seeks back to the batch's first offsets and
+/// reads them again, so a shard never stores a later batch of a partition before an earlier one.
+public final class IngestService: Service, Sendable {
+    let configuration: TockConfiguration
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let store: ScheduleStore
+    let fire: FireService
+    let state: WorkerState
+    let metrics: WorkerMetrics
+    let parser: RequestParser
+    let clock: any WallClock
+    let logger: Logger
+    let maxBatch = 5_000
+    let commitIntervalMillis: Int64 = 200
+
+    public init(
+        configuration: TockConfiguration,
+        consumer: KafkaConsumer,
+        producer: KafkaProducer,
+        store: ScheduleStore,
+        fire: FireService,
+        state: WorkerState,
+        metrics: WorkerMetrics,
+        clock: any WallClock = SystemWallClock(),
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.consumer = consumer
+        self.producer = producer
+        self.store = store
+        self.fire = fire
+        self.state = state
+        self.metrics = metrics
+        self.parser = RequestParser(configuration: configuration)
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The consumer's rebalance callback: it runs on the consumer's poll thread and must be quick.
+    public static func rebalanceHandler(state: WorkerState, logger: Logger) -> @Sendable (KafkaRebalanceEvent) -> Void {
+        { event in
+            switch event.kind {
+            case .assigned:
+                state.noteAssigned(event.partitions)
+            case .revoked, .lost:
+                // Stored offsets not committed yet are re-read by the next owner: a no-op there.
+                state.noteRevoked(event.partitions)
+            }
+            logger.info("input partitions \(event.kind)", metadata: ["partitions": "\(event.partitions.map(\.description).joined(separator: ","))"])
+        }
+    }
+
+    public func run() async throws {
+        var lastCommit = clock.nowMillis()
+        var pendingCommit = false
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let messages: [KafkaConsumerMessage]
+            do {
+                messages = try await consumer.poll(maxMessages: maxBatch, timeout: .milliseconds(100))
+            } catch let error as KafkaError where !error.isFatal {
+                metrics.kafkaErrors.increment()
+                logger.warning("poll failed", metadata: ["error": "\(error)"])
+                continue
+            }
+            if !messages.isEmpty {
+                do {
+                    try await checkRecreatedPartitions()
+                    try await ingest(messages)
+                    pendingCommit = true
+                    failures = 0
+                    state.setRedisError(nil)
+                } catch {
+                    failures += 1
+                    metrics.redisErrors.increment()
+                    if case StoreError.redis(let redisError) = error { state.setRedisError("\(redisError)") }
+                    logger.warning("batch not stored; reading it again", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                    await seekBack(messages)
+                    try? await Task.sleep(for: .milliseconds(min(5_000, 100 * (1 << min(failures, 6)))))
+                    continue
+                }
+            }
+            let now = clock.nowMillis()
+            if pendingCommit && now - lastCommit >= commitIntervalMillis {
+                await commit()
+                pendingCommit = false
+                lastCommit = now
+            }
+        }
+        // Graceful drain: stop consuming, commit what is stored, leave the group.
+        if pendingCommit { await commit() }
+        await consumer.close()
+        logger.info("ingest stopped")
+    }
+
+    func commit() async {
+        do { try await consumer.commit() } catch {
+            // Harmless: the records are re-read later and their watermarks make that a no-op.
+            metrics.commitFailures.increment()
+            logger.warning("offset commit failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func ingest(_ messages: [KafkaConsumerMessage]) async throws {
+        let now = clock.nowMillis()
+        var batches: [Int: [StoreEntry]] = [:]
+        var rejections: [KafkaProducerRecord] = []
+        var rejectionCodes: [String] = []
+        for message in messages {
+            let record = InputRecord(message)
+            let tp = "\(record.topic)/\(record.partition)"
+            switch parser.parse(record, nowMillis: now) {
+            case .success(let parsed):
+                let entry: StoreEntry
+                switch parsed {
+                case .schedule(let m), .reschedule(let m):
+                    let operation: StoreEntry.Operation
+                    if case .schedule = parsed { operation = .schedule } else { operation = .reschedule }
+                    entry = StoreEntry(operation: operation, topicPartition: tp, offset: record.offset, id: m.id,
+                                       tombstone: m.idWasGiven ? Tombstone(id: m.id) : nil, dueMillis: m.dueMillis,
+                                       blob: MessageCodec.encode(m))
+                case .cancel(let id):
+                    entry = StoreEntry(operation: .cancel, topicPartition: tp, offset: record.offset, id: id,
+                                       tombstone: Tombstone(id: id), dueMillis: 0, blob: [])
+                }
+                batches[store.shardMap.shard(of: entry.id), default: []].append(entry)
+            case .failure(let rejection):
+                rejections.append(OutputRecords.rejected(record, rejection: rejection, rejectedTopic: configuration.kafka.rejectedTopic))
+                rejectionCodes.append(rejection.code.rawValue)
+                // Advances the watermark, so a re-read of this record is not rejected twice.
+                let id = record.source
+                batches[store.shardMap.shard(of: id), default: []].append(
+                    StoreEntry(operation: .noop, topicPartition: tp, offset: record.offset, id: id, tombstone: nil, dueMillis: 0, blob: []))
+            }
+        }
+        if !rejections.isEmpty {
+            for result in await producer.send(rejections) {
+                if case .failure(let error) = result { throw error }
+            }
+            metrics.rejected.increment(by: rejections.count)
+            for code in rejectionCodes { metrics.rejectedByCode[code]?.increment() }
+        }
+
+        let owners = state.ownerships
+        let outcomes = try await store.store(batches, nowMillis: now, claimAs: owners,
+                                             claimHorizon: now + configuration.wheel.lookaheadMillis)
+        var toWheel: [(id: String, dueMillis: Int64)] = []
+        for (shard, entries) in batches {
+            for (entry, outcome) in zip(entries, outcomes[shard] ?? []) {
+                metrics.count(outcome)
+                switch outcome {
+                case .claimed, .rescheduledClaimed: toWheel.append((entry.id, entry.dueMillis))
+                case .cancelled, .rescheduled: fire.cancel(entry.id)
+                default: break
+                }
+            }
+        }
+        fire.insert(toWheel)
+
+        var next: [KafkaTopicPartition: Int64] = [:]
+        for message in messages { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
+        try consumer.storeOffsets(next.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
+    }
+
+    /// Seeks every partition of a failed batch back to its first offset in the batch.
+    func seekBack(_ messages: [KafkaConsumerMessage]) async {
+        var first: [KafkaTopicPartition: Int64] = [:]
+        for message in messages { first[message.topicPartition] = min(first[message.topicPartition] ?? .max, message.offset) }
+        for (tp, offset) in first {
+            do { try await consumer.seek(KafkaTopicPartitionOffset(topic: tp.topic, partition: tp.partition, offset: offset)) } catch {
+                logger.error("seek back failed; the partition resumes from its committed offset", metadata: ["partition": "\(tp)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// A deleted and recreated topic restarts its offsets at 0, which the watermarks would take
+    /// for re-reads. When what the shards stored of a partition is beyond the partition's log end,
+    /// the offsets must have restarted: forget that partition's watermarks.
+    func checkRecreatedPartitions() async throws {
+        let partitions = state.takeNewlyAssigned()
+        guard !partitions.isEmpty else { return }
+        do { try await check(partitions) } catch {
+            state.returnNewlyAssigned(partitions)
+            throw error
+        }
+    }
+
+    func check(_ partitions: Set<KafkaTopicPartition>) async throws {
+        for tp in partitions {
+            let stored = try await store.highestStoredOffset(topic: tp.topic, partition: tp.partition)
+            guard stored >= 0 else { continue }
+            let high: Int64
+            do { high = try await consumer.watermarks(topic: tp.topic, partition: tp.partition).high } catch {
+                logger.warning("cannot read the partition's offsets to check for a recreated topic", metadata: ["partition": "\(tp)", "error": "\(error)"])
+                continue
+            }
+            if stored >= high {
+                metrics.recreatedPartitions.increment()
+                let removed = try await store.resetWatermarks(topic: tp.topic, partition: tp.partition)
+                logger.error("input partition's offsets restarted (topic deleted and recreated?): its watermarks were reset", metadata: [
+                    "partition": "\(tp)", "storedUpTo": "\(stored)", "logEnd": "\(high)", "watermarksReset": "\(removed)",
+                ])
+            }
+        }
+    }
+}

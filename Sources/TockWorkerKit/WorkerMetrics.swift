@@ -1,0 +1,48 @@
+import Metrics
+import TockStore
+
+/// The worker's metrics (names in the README). Counters are created once and reused: the
+/// swift-metrics factory looks them up by label and dimensions on every creation.
+public struct WorkerMetrics: Sendable {
+    let requests: [StoreOutcome: Counter]
+    let rejected: Counter
+    let rejectedByCode: [String: Counter]
+    let firedDelivered: Counter
+    let firedRetried: Counter
+    let firedDead: Counter
+    let firedSkipped: Counter
+    let fireLateness: Timer
+    let wheelEntries: Gauge
+    let claimed: Counter
+    let redisErrors: Counter
+    let kafkaErrors: Counter
+    let commitFailures: Counter
+    let recreatedPartitions: Counter
+
+    public init() {
+        var requests: [StoreOutcome: Counter] = [:]
+        for outcome in StoreOutcome.allCases {
+            requests[outcome] = Counter(label: "tock_requests_total", dimensions: [("result", outcome.rawValue)])
+        }
+        self.requests = requests
+        rejected = Counter(label: "tock_requests_total", dimensions: [("result", "rejected")])
+        var byCode: [String: Counter] = [:]
+        for code in ["missing-topic", "missing-time", "both-times", "bad-time", "horizon", "payload-too-large", "topic-not-allowed", "bad-id", "bad-action"] {
+            byCode[code] = Counter(label: "tock_rejected_total", dimensions: [("code", code)])
+        }
+        rejectedByCode = byCode
+        firedDelivered = Counter(label: "tock_fired_total", dimensions: [("result", "delivered")])
+        firedRetried = Counter(label: "tock_fired_total", dimensions: [("result", "retried")])
+        firedDead = Counter(label: "tock_fired_total", dimensions: [("result", "dead")])
+        firedSkipped = Counter(label: "tock_fired_total", dimensions: [("result", "skipped")])
+        fireLateness = Timer(label: "tock_fire_lateness_seconds", preferredDisplayUnit: .seconds)
+        wheelEntries = Gauge(label: "tock_wheel_entries")
+        claimed = Counter(label: "tock_claimed_total")
+        redisErrors = Counter(label: "tock_redis_errors_total")
+        kafkaErrors = Counter(label: "tock_kafka_errors_total")
+        commitFailures = Counter(label: "tock_commit_failures_total")
+        recreatedPartitions = Counter(label: "tock_recreated_partitions_total")
+    }
+
+    func count(_ outcome: StoreOutcome) { requests[outcome]?.increment() }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TockCore
+import TockKafka
+import TockRedis
+import TockRuntime
+import TockStore
+
+/// Builds a worker from its configuration and runs its services in a `ServiceGroup`: HTTP first
+/// (it answers until the end), then ownership, firing, ingest. SIGTERM shuts them down in reverse:
+/// stop consuming and commit, let deliveries finish and hand the wheel back, give up the lease.
+public enum WorkerProcess {
+    public struct Unsupported: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func run(configuration: TockConfiguration, logger: Logger) async throws {
+        guard configuration.cluster.mode == .standalone else {
+            throw Unsupported(description: "cluster.mode: monitored needs tock-monitor, which this build does not have yet; set cluster.mode: standalone (TOCK_CLUSTER_MODE=standalone)")
+        }
+        let metrics = TockMetrics.bootstrap()
+        let workerID = configuration.resolvedWorkerID()
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(workerID)"
+        let state = WorkerState(workerID: workerID, token: "\(workerID)/\(UInt64.random(in: 1...UInt64.max))")
+        let workerMetrics = WorkerMetrics()
+
+        let redis = RedisClient(configuration: RedisConnection.Configuration(
+            url: try RedisURL(configuration.redis.url),
+            connectTimeout: .milliseconds(configuration.redis.connectTimeoutMillis),
+            commandTimeout: .milliseconds(configuration.redis.commandTimeoutMillis)
+        ), poolSize: 4, logger: logger)
+        try await redis.connect()
+        let store = try ScheduleStore(client: redis, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
+                                      retentionMillis: configuration.dedup.retentionMillis, logger: logger)
+        try await store.verifyShardCount()
+
+        let ownership = StandaloneOwnership(store: store, state: state, leaseMillis: max(3 * configuration.cluster.heartbeatTimeoutMillis, 5_000), logger: logger)
+        try await ownership.acquire()
+
+        if configuration.kafka.createTopics {
+            let admin = try KafkaAdmin(brokers: configuration.kafka.brokers, properties: configuration.kafka.properties, logger: logger)
+            let names = configuration.kafka.inputTopics + [configuration.kafka.rejectedTopic, configuration.kafka.deadTopic]
+            try await admin.createTopics(names.map { ($0, configuration.kafka.topicPartitions, configuration.kafka.topicReplicationFactor) })
+            await admin.close()
+        }
+        let producer = try KafkaProducer(brokers: configuration.kafka.brokers, properties: producerProperties(configuration), logger: logger)
+        let consumer = try KafkaConsumer(
+            brokers: configuration.kafka.brokers,
+            groupId: configuration.kafka.groupId,
+            topics: configuration.kafka.inputTopics,
+            properties: consumerProperties(configuration),
+            logger: logger,
+            rebalanceHandler: IngestService.rebalanceHandler(state: state, logger: logger)
+        )
+        let fire = FireService(configuration: configuration, store: store, producer: producer, state: state, metrics: workerMetrics, logger: logger)
+        let ingest = IngestService(configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
+                                   state: state, metrics: workerMetrics, logger: logger)
+        let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
+                               readiness: { ReadinessReport(reasons: state.notReadyReasons) }, logger: logger)
+
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: http),
+                .init(service: ownership),
+                .init(service: fire),
+                .init(service: ingest),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        logger.info("worker started", metadata: ["config": "\(configuration.summary)"])
+        let shutdownTimeout = Duration.milliseconds(configuration.shutdown.timeoutMillis)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await tasks.next()
+            tasks.cancelAll()
+        }
+        _ = shutdownTimeout
+        await producer.shutdown(timeout: .seconds(5))
+        await redis.close()
+        logger.info("worker stopped")
+    }
+
+    static func producerProperties(_ configuration: TockConfiguration) -> [String: String] {
+        var properties = configuration.kafka.properties
+        properties["linger.ms"] = String(configuration.kafka.producerLingerMillis)
+        // Room for the largest accepted payload plus its key and headers.
+        properties["message.max.bytes"] = String(max(1_000_000, configuration.limits.maxPayloadBytes + 256 * 1024))
+        properties["message.timeout.ms"] = "30000"
+        properties.merge(configuration.kafka.producerProperties) { _, new in new }
+        return properties
+    }
+
+    static func consumerProperties(_ configuration: TockConfiguration) -> [String: String] {
+        var properties = configuration.kafka.properties
+        properties["session.timeout.ms"] = String(configuration.kafka.sessionTimeoutMillis)
+        properties["partition.assignment.strategy"] = configuration.kafka.assignmentStrategy
+        properties["fetch.wait.max.ms"] = "50"
+        properties.merge(configuration.kafka.consumerProperties) { _, new in new }
+        return properties
+    }
+}
