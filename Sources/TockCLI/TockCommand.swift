@@ -7,7 +7,7 @@ struct TockCommand: AsyncParsableCommand {
         commandName: "tock",
         abstract: "Tock's command line: schedule, inspect and cancel delayed Kafka messages.",
         discussion: environmentHelp,
-        subcommands: [ScheduleCommand.self, StatusCommand.self, CancelCommand.self, StatsCommand.self, ResetWatermarksCommand.self, DoctorCommand.self]
+        subcommands: [ScheduleCommand.self, StatusCommand.self, CancelCommand.self, StatsCommand.self, ResetWatermarksCommand.self, DemoCommand.self, DoctorCommand.self]
     )
 }
 
