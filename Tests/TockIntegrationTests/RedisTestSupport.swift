@@ -168,7 +168,7 @@ enum RedisTestScripts {
 /// A key prefix no other test uses, with a hash tag so a test's keys would share a cluster slot.
 func redisTestPrefix(_ label: String) -> String { "{\(TestStack.unique(label))}" }
 
-private let stackThread = BlockingThread(name: "test-stack")
+let stackThread = BlockingThread(name: "test-stack")
 
 /// `TestStack.shared.redisURL`, resolved off the cooperative pool: the first access may run
 /// `scripts/stack start` and wait for it, which must not hold one of the pool's few threads.

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import TockCore
+import TockKafka
+import TockStore
+
+/// SPEC.md's rules, end to end, through real `tock-worker` processes on the real broker and Redis.
+@Suite("Worker end to end", .serialized)
+struct WorkerEndToEndTests {
+    @Test("a schedule is published at its due time, never before, byte for byte with the SPEC headers")
+    func outputRecord() async throws {
+        let s = try await WorkerScenario("output")
+        let worker = try await s.startWorker()
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic])
+        let binary: [UInt8] = Array(0...255) + [0, 0, 13, 10]
+        let due = WorkerScenario.now + 2_000
+        try await s.send([
+            s.request(id: "bin", at: due, key: "key-1", value: binary,
+                      headers: [KafkaHeader(key: "a", string: "1"), KafkaHeader(key: "nul", value: nil), KafkaHeader(key: "a", string: "2")]),
+            s.request(id: "keyed", at: due, headers: [KafkaHeader(key: "tock-key", string: "override")]),
+        ])
+        let arrivals = await out.wait(for: 2, on: s.outputTopic, within: .seconds(20))
+        #expect(arrivals.count == 2)
+        let bin = try #require(arrivals.first { $0.header("tock-id") == "bin" })
+        #expect(bin.message.value == binary)
+        #expect(bin.message.key == Array("key-1".utf8))
+        #expect(bin.message.headers.map(\.key) == ["a", "nul", "a", "tock-id", "tock-at", "tock-attempt"])
+        #expect(bin.message.headers[1].value == nil)
+        #expect(bin.header("tock-at") == String(due))
+        #expect(bin.header("tock-attempt") == "1")
+        for arrival in arrivals {
+            let stamp = try #require(arrival.message.timestamp?.milliseconds)
+            #expect(stamp >= due, "published \(due - stamp) ms early")
+        }
+        #expect(arrivals.first { $0.header("tock-id") == "keyed" }?.message.key == Array("override".utf8))
+        await out.stop()
+        #expect(await worker.signal(SIGTERM) == 0)
+    }
+
+    @Test("tock-delay counts from the request record's timestamp; a due time in the past fires at once")
+    func delayFromRecordTimestamp() async throws {
+        let s = try await WorkerScenario("delay")
+        let worker = try await s.startWorker()
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic])
+        let now = WorkerScenario.now
+        try await s.send([
+            s.request(id: "old-delay", delay: "3s", timestamp: now - 2_000),   // due now + 1 s
+            s.request(id: "past", at: now - 60_000),
+        ])
+        let arrivals = await out.wait(for: 2, on: s.outputTopic, within: .seconds(20))
+        let delayed = try #require(arrivals.first { $0.header("tock-id") == "old-delay" })
+        #expect(delayed.header("tock-at") == String(now + 1_000))
+        #expect(try #require(delayed.message.timestamp?.milliseconds) >= now + 1_000)
+        // Published at about now + 1 s: counted from the record's timestamp, not from when it was read.
+        #expect(try #require(delayed.message.timestamp?.milliseconds) < now + 2_500)
+        let past = try #require(arrivals.first { $0.header("tock-id") == "past" })
+        #expect(try #require(past.message.timestamp?.milliseconds) - now < 2_000)
+        await out.stop()
+    }
+
+    @Test("every rejection code lands in tock.rejected with its reason, and the partition keeps flowing")
+    func rejections() async throws {
+        let s = try await WorkerScenario("reject")
+        let worker = try await s.startWorker(env: ["TOCK_OUTPUT_ALLOWED_TOPICS": "out-*", "TOCK_LIMITS_MAX_PAYLOAD_BYTES": "100", "TOCK_LIMITS_MAX_HORIZON": "1d"])
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic, s.rejectedTopic])
+        let now = WorkerScenario.now
+        let bad: [(String, KafkaProducerRecord)] = [
+            ("missing-topic", KafkaProducerRecord(topic: s.inputTopic, partition: 0, value: [1], headers: [KafkaHeader(key: "tock-at", string: "\(now)")])),
+            ("missing-time", s.request(partition: 0)),
+            ("both-times", s.request(at: now, delay: "1s", partition: 0)),
+            ("bad-time", s.request(delay: "soon", partition: 0)),
+            ("horizon", s.request(delay: "2d", partition: 0)),
+            ("payload-too-large", s.request(at: now, value: [UInt8](repeating: 7, count: 101), partition: 0)),
+            ("topic-not-allowed", s.request(at: now, topic: "elsewhere", partition: 0)),
+            ("topic-not-allowed", s.request(at: now, topic: "tock.dead", partition: 0)),
+            ("bad-id", s.request(id: "has space", at: now, partition: 0)),
+            ("bad-action", s.request(at: now, action: "later", partition: 0)),
+        ]
+        // Good records behind the bad ones in the same partition.
+        try await s.send(bad.map(\.1) + [s.request(id: "after-1", at: now, partition: 0), s.request(id: "after-2", at: now + 500, partition: 0)])
+        let rejected = await out.wait(for: bad.count, on: s.rejectedTopic, within: .seconds(20))
+        #expect(rejected.map { $0.header("tock-error") ?? "" }.sorted() == bad.map(\.0).sorted())
+        for arrival in rejected {
+            #expect(!(arrival.header("tock-error-detail") ?? "").isEmpty)
+            #expect(arrival.header("tock-source")?.hasPrefix("\(s.inputTopic)/0/") == true)
+        }
+        let missingTopic = try #require(rejected.first { $0.header("tock-error") == "missing-topic" })
+        #expect(missingTopic.message.value == [1])
+        #expect(missingTopic.message.headers.first?.key == "tock-at")
+        let flowed = await out.wait(for: 2, on: s.outputTopic, within: .seconds(20))
+        #expect(Set(flowed.compactMap { $0.header("tock-id") }) == ["after-1", "after-2"])
+        await out.stop()
+    }
+
+    @Test("a tock-id sent twice is delivered once; a cancel before its schedule wins; reschedule moves a message")
+    func dedupCancelReschedule() async throws {
+        let s = try await WorkerScenario("dedup")
+        let worker = try await s.startWorker()
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic])
+        let now = WorkerScenario.now
+        try await s.send([
+            s.request(id: "twice", at: now + 1_000, value: [1]),
+            s.request(id: "twice", at: now + 1_500, value: [2]),
+            s.request(id: "cancel-first", action: "cancel"),
+            s.request(id: "cancel-first", at: now + 1_000),
+            s.request(id: "cancel-pending", at: now + 2_500),
+            s.request(id: "cancel-pending", action: "cancel"),
+            s.request(id: "moved", at: now + 30_000, value: [1]),
+            s.request(id: "moved", at: now + 2_000, value: [9], action: "reschedule"),
+            s.request(id: "marker", at: now + 4_000),
+        ])
+        let arrivals = await out.wait(for: 3, on: s.outputTopic, within: .seconds(20))
+        try await Task.sleep(for: .seconds(1))
+        let ids = out.on(s.outputTopic).compactMap { $0.header("tock-id") }.sorted()
+        #expect(ids == ["marker", "moved", "twice"])
+        #expect(arrivals.first { $0.header("tock-id") == "twice" }?.message.value == [1])
+        let moved = try #require(arrivals.first { $0.header("tock-id") == "moved" })
+        #expect(moved.message.value == [9])
+        #expect(moved.header("tock-at") == String(now + 2_000))
+        await out.stop()
+    }
+
+    @Test("a failed delivery is retried with backoff, then dead-lettered with its error and attempt")
+    func deadLetter() async throws {
+        let s = try await WorkerScenario("dead")
+        let config = """
+            kafka:
+              producerProperties:
+                message.max.bytes: "2000"
+            delivery:
+              maxAttempts: 3
+              backoff: {initial: 100ms, max: 300ms}
+            """
+        let worker = try await s.startWorker(config: config)
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic, s.deadTopic])
+        try await s.send([
+            s.request(id: "too-big", at: WorkerScenario.now, value: [UInt8](repeating: 1, count: 5_000)),
+            s.request(id: "fine", at: WorkerScenario.now),
+        ])
+        let dead = await out.wait(for: 1, on: s.deadTopic, within: .seconds(20))
+        let record = try #require(dead.first)
+        #expect(record.header("tock-id") == "too-big")
+        #expect(record.header("tock-error") == "delivery-failed")
+        #expect(record.header("tock-attempt") == "3")
+        #expect(record.header("tock-topic") == s.outputTopic)
+        #expect(record.header("tock-payload-dropped") == "5000")
+        #expect(out.on(s.outputTopic).compactMap { $0.header("tock-id") } == ["fine"])
+        #expect(worker.log.contains("retrying"))
+        await out.stop()
+    }
+}

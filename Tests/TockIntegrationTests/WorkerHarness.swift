@@ -1,0 +1,229 @@
+import Foundation
+import Synchronization
+import Testing
+import TockConcurrency
+import TockCore
+import TockKafka
+import TockRedis
+import TockStore
+
+/// One end-to-end scenario's world: its own key prefix, input/rejected/dead topics and group id
+/// on the shared stack, a producer for requests, and helpers to run real `tock-worker` processes.
+final class WorkerScenario: Sendable {
+    let name: String
+    let brokers: String
+    let redisURL: String
+    let keyPrefix: String
+    let inputTopic: String
+    let rejectedTopic: String
+    let deadTopic: String
+    let groupId: String
+    let outputTopic: String
+    let producer: KafkaProducer
+
+    init(_ label: String) async throws {
+        name = TestStack.unique(label)
+        let stack = await stackThread.run { TestStack.shared }
+        brokers = stack.kafkaBrokers
+        redisURL = stack.redisURL
+        keyPrefix = "t-\(name)"
+        inputTopic = "in-\(name)"
+        rejectedTopic = "rej-\(name)"
+        deadTopic = "dead-\(name)"
+        groupId = "g-\(name)"
+        outputTopic = "out-\(name)"
+        producer = try KafkaProducer(brokers: brokers)
+        let admin = try KafkaAdmin(brokers: brokers)
+        try await admin.createTopics([inputTopic, rejectedTopic, deadTopic, outputTopic].map { ($0, 4, 1) })
+        await admin.close()
+    }
+
+    /// The environment of a worker of this scenario; `overrides` win.
+    func environment(workerID: String, _ overrides: [String: String] = [:]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        for key in env.keys where key.hasPrefix("TOCK_") { env.removeValue(forKey: key) }
+        env.merge([
+            "TOCK_KAFKA_BROKERS": brokers,
+            "TOCK_REDIS_URL": redisURL,
+            "TOCK_STORE_KEY_PREFIX": keyPrefix,
+            "TOCK_STORE_SHARDS": "8",
+            "TOCK_KAFKA_INPUT_TOPICS": inputTopic,
+            "TOCK_KAFKA_REJECTED_TOPIC": rejectedTopic,
+            "TOCK_KAFKA_DEAD_TOPIC": deadTopic,
+            "TOCK_KAFKA_GROUP_ID": groupId,
+            "TOCK_KAFKA_SESSION_TIMEOUT": "6s",
+            "TOCK_KAFKA_TOPIC_PARTITIONS": "4",
+            "TOCK_CLUSTER_MODE": "standalone",
+            "TOCK_WORKER_ID": workerID,
+            "TOCK_HTTP_PORT": "0",
+            "TOCK_WHEEL_CLAIM_INTERVAL": "200ms",
+            "TOCK_LOG_LEVEL": "info",
+        ]) { _, new in new }
+        env.merge(overrides) { _, new in new }
+        return env
+    }
+
+    /// Starts a worker and waits until its consumer has input partitions (or it exits).
+    func startWorker(id: String = "w1", env overrides: [String: String] = [:], config: String? = nil, waitReady: Bool = true) async throws -> WorkerProcessHandle {
+        let handle = try WorkerProcessHandle.launch(
+            name: "\(name)-\(id)", environment: environment(workerID: id, overrides), configYAML: config
+        )
+        if waitReady { try await handle.waitForLog("input partitions assigned", within: .seconds(30)) }
+        return handle
+    }
+
+    /// A request record on this scenario's input topic.
+    func request(id: String? = nil, at: Int64? = nil, delay: String? = nil, topic: String? = nil, key: String? = "k",
+                 value: [UInt8] = Array("v".utf8), headers: [KafkaHeader] = [], action: String? = nil, partition: Int32? = nil,
+                 timestamp: Int64? = nil) -> KafkaProducerRecord {
+        var all = headers
+        if let topic = topic ?? (action == "cancel" ? nil : outputTopic) { all.append(KafkaHeader(key: "tock-topic", string: topic)) }
+        if let at { all.append(KafkaHeader(key: "tock-at", string: String(at))) }
+        if let delay { all.append(KafkaHeader(key: "tock-delay", string: delay)) }
+        if let id { all.append(KafkaHeader(key: "tock-id", string: id)) }
+        if let action { all.append(KafkaHeader(key: "tock-action", string: action)) }
+        return KafkaProducerRecord(topic: inputTopic, partition: partition, key: key.map { Array($0.utf8) }, value: value, headers: all, timestamp: timestamp)
+    }
+
+    func send(_ records: [KafkaProducerRecord]) async throws {
+        for result in await producer.send(records) { _ = try result.get() }
+    }
+
+    func store(shards: Int = 8) async throws -> ScheduleStore {
+        let client = RedisClient(configuration: .init(url: try RedisURL(redisURL)))
+        return try ScheduleStore(client: client, keyPrefix: keyPrefix, shardCount: shards, retentionMillis: 3_600_000)
+    }
+
+    /// A consumer of `topics` from the beginning, in its own group, collecting into `collector`.
+    func collect(_ topics: [String]) async throws -> OutputCollector {
+        try await OutputCollector.start(brokers: brokers, topics: topics, groupId: "c-\(name)-\(UInt32.random(in: 0...UInt32.max))")
+    }
+
+    static var now: Int64 { SystemWallClock().nowMillis() }
+}
+
+/// Records read from output topics, with the time each arrived.
+final class OutputCollector: Sendable {
+    struct Arrival: Sendable {
+        var message: KafkaConsumerMessage
+        var arrivedMillis: Int64
+        func header(_ name: String) -> String? {
+            message.headers.last(where: { $0.key == name }).map { String(decoding: $0.value ?? [], as: UTF8.self) }
+        }
+    }
+
+    private let arrivals = Mutex<[Arrival]>([])
+    private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+    let consumer: KafkaConsumer
+
+    private init(consumer: KafkaConsumer) { self.consumer = consumer }
+
+    static func start(brokers: String, topics: [String], groupId: String) async throws -> OutputCollector {
+        let consumer = try KafkaConsumer(brokers: brokers, groupId: groupId, topics: topics, properties: [
+            "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "20", "auto.offset.reset": "earliest",
+        ])
+        let collector = OutputCollector(consumer: consumer)
+        let clock = SystemWallClock()
+        collector.task.withLock {
+            $0 = Task {
+                while !Task.isCancelled {
+                    guard let batch = try? await consumer.poll(maxMessages: 1_000, timeout: .milliseconds(50)) else { continue }
+                    let now = clock.nowMillis()
+                    collector.arrivals.withLock { $0.append(contentsOf: batch.map { Arrival(message: $0, arrivedMillis: now) }) }
+                }
+            }
+        }
+        return collector
+    }
+
+    var all: [Arrival] { arrivals.withLock { $0 } }
+
+    func on(_ topic: String) -> [Arrival] { all.filter { $0.message.topic == topic } }
+
+    /// Waits until `count` records arrived on `topic` (or `within` passed); returns them.
+    @discardableResult
+    func wait(for count: Int, on topic: String, within: Duration = .seconds(30)) async -> [Arrival] {
+        let deadline = ContinuousClock.now.advanced(by: within)
+        while on(topic).count < count && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return on(topic)
+    }
+
+    func stop() async {
+        task.withLock { $0?.cancel() }
+        try? await Task.sleep(for: .milliseconds(100))
+        await consumer.close()
+    }
+}
+
+/// A real `tock-worker` process, its log in a file.
+final class WorkerProcessHandle: Sendable {
+    let name: String
+    let process: Process
+    let logURL: URL
+
+    private init(name: String, process: Process, logURL: URL) {
+        self.name = name
+        self.process = process
+        self.logURL = logURL
+    }
+
+    /// The executables sit beside the test bundle, in the same build folder.
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tock-worker")
+    }
+
+    static func launch(name: String, environment: [String: String], configYAML: String?) throws -> WorkerProcessHandle {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tock-worker-\(name)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let logURL = directory.appendingPathComponent("worker-\(UInt32.random(in: 0...UInt32.max)).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = binary
+        process.environment = environment
+        process.currentDirectoryURL = TestStack.repositoryRoot
+        if let configYAML {
+            let configURL = directory.appendingPathComponent("tock.yaml")
+            try configYAML.write(to: configURL, atomically: true, encoding: .utf8)
+            process.arguments = ["--config", configURL.path]
+        }
+        let log = try FileHandle(forWritingTo: logURL)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        return WorkerProcessHandle(name: name, process: process, logURL: logURL)
+    }
+
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+    var isRunning: Bool { process.isRunning }
+
+    func waitForLog(_ text: String, within: Duration) async throws {
+        let deadline = ContinuousClock.now.advanced(by: within)
+        while !log.contains(text) {
+            if !process.isRunning { throw HarnessError("worker \(name) exited (\(process.terminationStatus)) before logging '\(text)':\n\(log.suffix(3_000))") }
+            if ContinuousClock.now >= deadline { throw HarnessError("worker \(name) did not log '\(text)' within \(within):\n\(log.suffix(3_000))") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Sends `signal` and, unless it is SIGSTOP/SIGCONT, waits for the exit; returns the status.
+    @discardableResult
+    func signal(_ signal: Int32, waitUpTo: Duration = .seconds(40)) async -> Int32? {
+        kill(process.processIdentifier, signal)
+        if signal == SIGSTOP || signal == SIGCONT { return nil }
+        return await waitForExit(within: waitUpTo)
+    }
+
+    func waitForExit(within: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now.advanced(by: within)
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// Makes sure the process is gone at the end of a test.
+    func kill9() async { if process.isRunning { await signal(SIGKILL, waitUpTo: .seconds(5)) } }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
