@@ -117,7 +117,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "TockBench",
-            dependencies: ["TockCore", "TockRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TockCore", "TockKafka", "TockRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "TockCoreTests",

@@ -127,14 +127,17 @@ public final class FireService: Service, Sendable {
     func fireLoop() async {
         await withTaskGroup(of: Void.self) { group in
             var inFlight = 0
+            // Each expired batch locks and publishes in its own task: a Redis or broker round trip
+            // for one batch must not hold back the batches due right after it.
             for await batch in expirations {
-                let deliveries = await lock(batch)
-                guard !deliveries.isEmpty else { continue }
                 if inFlight >= maxBatchesInFlight {
                     await group.next()
                     inFlight -= 1
                 }
-                group.addTask { await self.deliver(deliveries) }
+                group.addTask {
+                    let deliveries = await self.lock(batch)
+                    if !deliveries.isEmpty { await self.deliver(deliveries) }
+                }
                 inFlight += 1
             }
         }
