@@ -7,7 +7,7 @@ struct TockBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tock-bench",
         abstract: "Tock micro-benchmarks (build with -c release).",
-        subcommands: [Wheel.self, Burst.self]
+        subcommands: [Wheel.self, Burst.self, Tombstones.self]
     )
 
     struct Wheel: ParsableCommand {

@@ -164,7 +164,8 @@ import Glibc
 
 /// Blocking POSIX sockets, each call on a thread of its own: the test must never block a thread
 /// of the cooperative pool the server needs, and one slow request must not hold up another.
-private enum TestSocket {
+/// A plain-socket HTTP client and port helpers (also used by the worker end-to-end tests).
+enum TestSocket {
     struct Response: Sendable {
         var status: Int
         var headers: [String: String]
@@ -214,6 +215,19 @@ private enum TestSocket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         return (fd, UInt16(bigEndian: bound.sin_port))
+    }
+
+    /// A port in `range` that nothing listens on right now (below the kernel's ephemeral range
+    /// by default, so no client socket takes it before the process under test binds it).
+    static func freePort(in range: ClosedRange<UInt16>) throws -> UInt16 {
+        for _ in 0..<200 {
+            let port = UInt16.random(in: range)
+            let fd = socket(AF_INET, stream, 0)
+            guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
+            defer { close(fd) }
+            if withSockaddr(loopback(port: port), { bind(fd, $0, $1) }) == 0 { return port }
+        }
+        throw Failure(description: "no free port in \(range)")
     }
 
     /// A loopback port nothing listens on right now.

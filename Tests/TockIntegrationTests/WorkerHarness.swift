@@ -227,3 +227,131 @@ struct HarnessError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+// MARK: - Helpers of the failure tests
+
+/// Polls `condition` every `every` until it holds; throws when `within` passed first.
+func waitUntil(_ what: String, within: Duration, every: Duration = .milliseconds(50),
+               _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now.advanced(by: within)
+    while try await !condition() {
+        if ContinuousClock.now >= deadline { throw HarnessError("timed out after \(within) waiting until \(what)") }
+        try await Task.sleep(for: every)
+    }
+}
+
+extension WorkerScenario {
+    /// Messages the store still holds (pending, claimed or being delivered), over every shard.
+    func storedMessageCount(_ store: ScheduleStore, shards: Int = 8) async throws -> Int {
+        let commands = (0..<shards).map { RawRedisCommand(["HLEN", RedisArgument("\(store.tag($0)):msg")]) as any RedisCommand }
+        var total = 0
+        for result in try await store.client.pipeline(commands, idempotent: true) {
+            if case .integer(let count) = try result.get() { total += Int(count) }
+        }
+        return total
+    }
+
+    /// The ids locked for delivery (a worker took the delivery lock and has not recorded the outcome).
+    func leasedIDs(_ store: ScheduleStore, shards: Int = 8) async throws -> Set<String> {
+        let commands = (0..<shards).map { RawRedisCommand(["ZRANGE", RedisArgument("\(store.tag($0)):lease"), "0", "-1"]) as any RedisCommand }
+        var ids: Set<String> = []
+        for result in try await store.client.pipeline(commands, idempotent: true) {
+            if case .array(let items) = try result.get() { ids.formUnion(items.compactMap(\.string)) }
+        }
+        return ids
+    }
+}
+
+/// One scrape of a worker's `/metrics`.
+struct MetricsScrape: Sendable {
+    let text: String
+
+    static func get(port: UInt16) async throws -> MetricsScrape {
+        let response = try await TestSocket.get(port: port, path: "/metrics")
+        guard response.status == 200 else { throw HarnessError("/metrics answered \(response.status)") }
+        return MetricsScrape(text: response.body)
+    }
+
+    /// The value of a series written exactly as in the exposition, e.g. `tock_requests_total{result="stored"}`.
+    func value(_ series: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1).split(separator: " ").first ?? "")
+        }
+        return nil
+    }
+
+    func lines(startingWith prefix: String) -> [Substring] { text.split(separator: "\n").filter { $0.hasPrefix(prefix) } }
+}
+
+/// What reached an output topic, keyed by something that identifies a scheduled message.
+struct DeliverySummary: CustomStringConvertible {
+    var arrivals: Int
+    var counts: [String: Int]
+    var duplicates: [String: Int]
+    var missing: Set<String>
+    var unexpected: Set<String>
+    /// (key, ms early) of records whose CreateTime is before their tock-at.
+    var early: [(String, Int64)]
+    var maxLatenessMillis: Int64
+    /// Records without a timestamp or tock-at header.
+    var unstamped: Int
+
+    init(_ arrivals: [OutputCollector.Arrival], expected: Set<String>, key: (OutputCollector.Arrival) -> String?) {
+        self.arrivals = arrivals.count
+        var counts: [String: Int] = [:]
+        var early: [(String, Int64)] = []
+        var maxLateness = Int64.min
+        var unstamped = 0
+        for arrival in arrivals {
+            let name = key(arrival) ?? "<no key>"
+            counts[name, default: 0] += 1
+            guard let stamp = arrival.message.timestamp?.milliseconds, let due = arrival.header("tock-at").flatMap({ Int64($0) }) else {
+                unstamped += 1
+                continue
+            }
+            if stamp < due { early.append((name, due - stamp)) }
+            maxLateness = max(maxLateness, stamp - due)
+        }
+        self.counts = counts
+        duplicates = counts.filter { $0.value > 1 }
+        missing = expected.subtracting(counts.keys)
+        unexpected = Set(counts.keys).subtracting(expected)
+        self.early = early
+        maxLatenessMillis = maxLateness == .min ? 0 : maxLateness
+        self.unstamped = unstamped
+    }
+
+    var description: String {
+        "\(arrivals) records, \(counts.count) distinct, \(duplicates.count) duplicated \(duplicates.keys.sorted().prefix(10)), "
+            + "\(missing.count) missing \(missing.sorted().prefix(10)), \(unexpected.count) unexpected \(unexpected.sorted().prefix(10)), "
+            + "\(early.count) early \(early.prefix(10)), max lateness \(maxLatenessMillis) ms"
+    }
+}
+
+extension OutputCollector.Arrival {
+    var payload: String { String(decoding: message.value ?? [], as: UTF8.self) }
+}
+
+extension OutputCollector {
+    /// Waits until `count` distinct keys arrived on `topic` (or `within` passed).
+    func waitDistinct(_ count: Int, on topic: String, within: Duration, key: (Arrival) -> String?) async {
+        let deadline = ContinuousClock.now.advanced(by: within)
+        while Set(on(topic).compactMap(key)).count < count && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Waits until nothing new arrived on `topic` for `quiet` (at most `within`): lets records the
+    /// broker has acknowledged reach the collector before counting duplicates.
+    func settle(on topic: String, quiet: Duration = .milliseconds(700), within: Duration = .seconds(10)) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: within)
+        var last = on(topic).count
+        var since = clock.now
+        while clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+            let count = on(topic).count
+            if count != last { last = count; since = clock.now } else if clock.now - since >= quiet { return }
+        }
+    }
+}
