@@ -60,7 +60,7 @@ public enum WorkerProcess {
         let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
                                readiness: { ReadinessReport(reasons: state.notReadyReasons) }, logger: logger)
 
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: http),
                 .init(service: ownership),
@@ -69,15 +69,13 @@ public enum WorkerProcess {
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
-        ))
+        )
+        // Past shutdown.timeout the drain is cancelled: what it did not hand back is safe anyway
+        // (leases expire, and the next owner releases the claimed set).
+        groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(configuration.shutdown.timeoutMillis)
+        groupConfiguration.maximumCancellationDuration = .seconds(2)
         logger.info("worker started", metadata: ["config": "\(configuration.summary)"])
-        let shutdownTimeout = Duration.milliseconds(configuration.shutdown.timeoutMillis)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try await tasks.next()
-            tasks.cancelAll()
-        }
-        _ = shutdownTimeout
+        try await ServiceGroup(configuration: groupConfiguration).run()
         await producer.shutdown(timeout: .seconds(5))
         await redis.close()
         logger.info("worker stopped")

@@ -329,7 +329,7 @@ struct DeliverySummary: CustomStringConvertible {
 }
 
 extension OutputCollector.Arrival {
-    var payload: String { String(decoding: message.value ?? [], as: UTF8.self) }
+    var payload: String { String(decoding: message.value, as: UTF8.self) }
 }
 
 extension OutputCollector {

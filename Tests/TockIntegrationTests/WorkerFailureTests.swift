@@ -1,0 +1,321 @@
+import Foundation
+import Synchronization
+import Testing
+import TockCore
+import TockKafka
+import TockRuntime
+import TockStore
+
+/// SPEC.md's guarantees under failures, through real `tock-worker` processes: re-reads (offset
+/// reset, crash before commit), SIGTERM drain, SIGKILL, a second standalone worker, and the
+/// HTTP endpoints.
+@Suite("Worker failures", .serialized)
+struct WorkerFailureTests {
+    static func httpPort() throws -> UInt16 { try TestSocket.freePort(in: 20_000...32_000) }
+
+    // MARK: - 1. Offset reset
+
+    @Test("a request read again from the earliest offset (offset reset, lost commit) is a no-op: N delivered once")
+    func rereadAfterOffsetReset() async throws {
+        let s = try await WorkerScenario("reread")
+        let out = try await s.collect([s.outputTopic])
+        let a = try await s.startWorker(id: "a")
+        defer { Task { await a.kill9() } }
+
+        let n = 200
+        let due = WorkerScenario.now + 2_000
+        // Half carry a tock-id; half the default one (topic/partition/offset), for which only the
+        // partition watermarks can tell a re-read (no tombstone is kept for a default id).
+        let expected = Set((0..<n).map { "m-\($0)" })
+        try await s.send((0..<n).map { i in
+            s.request(id: i.isMultiple(of: 2) ? "given-\(i)" : nil, at: due, value: Array("m-\(i)".utf8), partition: Int32(i % 4))
+        })
+        await out.waitDistinct(n, on: s.outputTopic, within: .seconds(20)) { $0.payload }
+        #expect(await a.signal(SIGTERM) == 0)
+
+        // B: same key prefix, a group that never committed anything, so it reads the input topic
+        // again from the earliest offset.
+        let port = try Self.httpPort()
+        let b = try await s.startWorker(id: "b", env: ["TOCK_KAFKA_GROUP_ID": "\(s.groupId)-reset", "TOCK_HTTP_PORT": "\(port)"])
+        defer { Task { await b.kill9() } }
+        var scrape = try await MetricsScrape.get(port: port)
+        try await waitUntil("worker B counted the \(n) records as re-reads", within: .seconds(20)) {
+            scrape = try await MetricsScrape.get(port: port)
+            return scrape.value(#"tock_requests_total{result="reread"}"#) == Double(n)
+        }
+        // One marker per partition, due now, behind the re-read records: once the markers are out,
+        // anything the re-reads had stored would be out as well (it would be due in the past).
+        try await s.send((0..<4).map { s.request(id: "marker-\($0)", at: WorkerScenario.now, value: Array("marker-\($0)".utf8), partition: Int32($0)) })
+        await out.waitDistinct(n + 4, on: s.outputTopic, within: .seconds(20)) { $0.payload }
+        await out.settle(on: s.outputTopic)
+
+        let summary = DeliverySummary(out.on(s.outputTopic), expected: expected.union((0..<4).map { "marker-\($0)" })) { $0.payload }
+        print("[reread] N=\(n): \(summary); B's outcomes: reread \(scrape.value(#"tock_requests_total{result="reread"}"#) ?? -1)")
+        #expect(summary.arrivals == n + 4)
+        #expect(summary.duplicates.isEmpty, "\(summary)")
+        #expect(summary.missing.isEmpty, "\(summary)")
+        // Each output tock-id once too (the default ids are the request's topic/partition/offset).
+        let ids = out.on(s.outputTopic).compactMap { $0.header("tock-id") }
+        #expect(ids.count == n + 4 && Set(ids).count == n + 4)
+        scrape = try await MetricsScrape.get(port: port)
+        // Every re-read was recognised by its watermark, not by the later id checks.
+        for result in ["stored", "duplicate", "tombstoned"] {
+            #expect((scrape.value("tock_requests_total{result=\"\(result)\"}") ?? 0) == 0, "B counted \(result)")
+        }
+        #expect(scrape.value(#"tock_requests_total{result="claimed"}"#) == 4)
+        await out.stop()
+        #expect(await b.signal(SIGTERM) == 0)
+    }
+
+    // MARK: - 2. Crash before commit
+
+    @Test("SIGKILL between storing and committing, restart: every request delivered once, none lost, none early")
+    func crashBeforeCommit() async throws {
+        let s = try await WorkerScenario("crash")
+        let out = try await s.collect([s.outputTopic])
+        let store = try await s.store()
+        let worker = try await s.startWorker(id: "w1")
+        defer { Task { await worker.kill9() } }
+
+        // Default tock-ids (topic/partition/offset), so only the watermarks tell a re-read;
+        // messages are told apart by payload.
+        let n = 500
+        let reports = await s.producer.send((0..<n).map { i in
+            s.request(at: WorkerScenario.now + 4_000, value: Array("m-\(i)".utf8), partition: Int32(i % 4))
+        })
+        var last: [Int32: Int64] = [:]
+        for result in reports {
+            let report = try result.get()
+            last[report.partition] = max(last[report.partition] ?? -1, report.offset)
+        }
+
+        // More requests keep coming while the worker dies, so some are stored and not committed
+        // yet (commits go every 200 ms), and some are on the topic unread.
+        let extras = Mutex<[String]>([])
+        let sender = Task {
+            var j = 0
+            while !Task.isCancelled {
+                let batch = (j..<j + 10).map { s.request(at: WorkerScenario.now + 4_000, value: Array("x-\($0)".utf8), partition: Int32($0 % 4)) }
+                for (record, result) in zip(batch, await s.producer.send(batch)) {
+                    if case .success = result { extras.withLock { $0.append(String(decoding: record.value, as: UTF8.self)) } }
+                }
+                j += 10
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        defer { sender.cancel() }
+        try await waitUntil("the store has the \(n) requests", within: .seconds(20), every: .milliseconds(10)) {
+            for (partition, offset) in last where try await store.highestStoredOffset(topic: s.inputTopic, partition: partition) < offset {
+                return false
+            }
+            return true
+        }
+        let killStatus = await worker.signal(SIGKILL, waitUpTo: .seconds(5))
+        #expect(killStatus != nil)
+        var storedAtKill: [Int32: Int64] = [:]
+        for partition in Int32(0)..<4 { storedAtKill[partition] = try await store.highestStoredOffset(topic: s.inputTopic, partition: partition) }
+        try await Task.sleep(for: .milliseconds(300))
+        sender.cancel()
+        _ = await sender.value
+
+        let port = try Self.httpPort()
+        let restarted = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"])
+        defer { Task { await restarted.kill9() } }
+        let expected = Set((0..<n).map { "m-\($0)" }).union(extras.withLock { $0 })
+        await out.waitDistinct(expected.count, on: s.outputTopic, within: .seconds(30)) { $0.payload }
+        try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(store) == 0 }
+        await out.settle(on: s.outputTopic)
+
+        let summary = DeliverySummary(out.on(s.outputTopic), expected: expected) { $0.payload }
+        let scrape = try await MetricsScrape.get(port: port)
+        let reread = scrape.value(#"tock_requests_total{result="reread"}"#) ?? 0
+        print("[crash] N=\(n) + \(expected.count - n) sent around the kill; stored up to \(storedAtKill.sorted { $0.key < $1.key }) at the kill; "
+              + "restarted worker re-read \(Int(reread)) stored-but-uncommitted requests; \(summary)")
+        #expect(summary.duplicates.isEmpty, "\(summary)")
+        #expect(summary.missing.isEmpty, "\(summary)")
+        #expect(summary.early.isEmpty, "\(summary)")
+        #expect(summary.arrivals == expected.count)
+        // The kill did land between a store and its commit: the restarted worker read stored
+        // records again, and the watermarks (not the pending-id check) made them no-ops.
+        #expect(reread > 0, "no stored-but-uncommitted request at the kill: the test did not exercise the window")
+        #expect((scrape.value(#"tock_requests_total{result="duplicate"}"#) ?? 0) == 0)
+        await out.stop()
+        #expect(await restarted.signal(SIGTERM) == 0)
+    }
+
+    // MARK: - 3. SIGTERM drain
+
+    @Test("SIGTERM drains within shutdown.timeout, hands the wheel back (pending), and a new worker delivers all once")
+    func sigtermDrain() async throws {
+        let s = try await WorkerScenario("drain")
+        let out = try await s.collect([s.outputTopic])
+        let store = try await s.store()
+        let worker = try await s.startWorker(id: "w1", env: ["TOCK_SHUTDOWN_TIMEOUT": "10s"])
+        defer { Task { await worker.kill9() } }
+
+        let n = 300
+        let start = WorkerScenario.now
+        let ids = (0..<n).map { "d-\($0)" }
+        // Due 5–8 s ahead: within the 30 s lookahead, so they sit claimed in the wheel.
+        try await s.send(ids.indices.map { s.request(id: ids[$0], at: start + 5_000 + Int64($0) * 10, partition: Int32($0 % 4)) })
+        var notClaimed = Set(ids)
+        try await waitUntil("all \(n) are claimed", within: .seconds(4)) {
+            for id in notClaimed where try await store.status(of: id, nowMillis: WorkerScenario.now).state == .claimed { notClaimed.remove(id) }
+            return notClaimed.isEmpty
+        }
+
+        let clock = ContinuousClock()
+        let stopping = clock.now
+        let status = await worker.signal(SIGTERM, waitUpTo: .seconds(20))
+        let took = clock.now - stopping
+        print("[drain] SIGTERM at +\(WorkerScenario.now - start) ms; exit \(status.map(String.init) ?? "none") after \(took)")
+        #expect(status == 0)
+        #expect(took < .seconds(10), "drain took \(took), beyond shutdown.timeout 10s")
+        #expect(worker.log.contains("wheel handed back"))
+        #expect(worker.log.contains("released=\(n)"), "\(worker.log.suffix(2_000))")
+        var states: [MessageStatus.State: Int] = [:]
+        for id in ids { states[try await store.status(of: id, nowMillis: WorkerScenario.now).state, default: 0] += 1 }
+        #expect(states == [.pending: n], "statuses after the drain: \(states)")
+        #expect(out.on(s.outputTopic).isEmpty)
+
+        // A different worker id: the drained worker gave the standalone lease up.
+        let next = try await s.startWorker(id: "w2")
+        defer { Task { await next.kill9() } }
+        await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
+        try await waitUntil("the store is empty", within: .seconds(10)) { try await s.storedMessageCount(store) == 0 }
+        await out.settle(on: s.outputTopic)
+        let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+        print("[drain] N=\(n) after restart: \(summary)")
+        #expect(summary.arrivals == n)
+        #expect(summary.duplicates.isEmpty, "\(summary)")
+        #expect(summary.missing.isEmpty, "\(summary)")
+        #expect(summary.early.isEmpty, "\(summary)")
+        await out.stop()
+        #expect(await next.signal(SIGTERM) == 0)
+    }
+
+    // MARK: - 4. SIGKILL while firing
+
+    @Test("a worker SIGKILLed while firing and restarted loses nothing; only in-flight ids may repeat (SPEC guarantee 3)")
+    func sigkillWhileFiring() async throws {
+        let s = try await WorkerScenario("kill")
+        let out = try await s.collect([s.outputTopic])
+        let store = try await s.store()
+        let env = ["TOCK_DELIVERY_LEASE_TIMEOUT": "3s"]
+        let worker = try await s.startWorker(id: "w1", env: env)
+        defer { Task { await worker.kill9() } }
+
+        let n = 1_000
+        let start = WorkerScenario.now
+        let ids = (0..<n).map { "k-\($0)" }
+        // Spread over the next ~6 s: one every 6 ms.
+        try await s.send(ids.indices.map { s.request(id: ids[$0], at: start + 300 + Int64($0) * 6, partition: Int32($0 % 4)) })
+
+        try await Task.sleep(for: .milliseconds(max(0, start + 2_000 - WorkerScenario.now)))
+        let killStatus = await worker.signal(SIGKILL, waitUpTo: .seconds(5))
+        #expect(killStatus != nil)
+        let killedAt = WorkerScenario.now - start
+        // Locked for delivery when it died: published or not, they are sent (again) after the lease.
+        let inFlight = try await s.leasedIDs(store)
+        let beforeKill = Set(out.on(s.outputTopic).compactMap { $0.header("tock-id") }).count
+
+        try await Task.sleep(for: .seconds(1))
+        let restarted = try await s.startWorker(id: "w1", env: env)
+        defer { Task { await restarted.kill9() } }
+        await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
+        try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(store) == 0 }
+        await out.settle(on: s.outputTopic)
+
+        let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+        let duplicated = Set(summary.duplicates.keys)
+        let extraCopies = summary.duplicates.values.reduce(0) { $0 + $1 - 1 }
+        print("[kill] N=\(n), killed at +\(killedAt) ms with \(beforeKill) seen delivered and \(inFlight.count) in flight \(inFlight.sorted().prefix(10)); "
+              + "\(summary); \(extraCopies) extra copies of \(duplicated.count) ids; max lateness \(summary.maxLatenessMillis) ms")
+        #expect(summary.missing.isEmpty, "\(summary)")
+        #expect(summary.unexpected.isEmpty, "\(summary)")
+        #expect(summary.early.isEmpty, "\(summary)")
+        #expect(duplicated.isSubset(of: inFlight), "duplicates outside the in-flight set: \(duplicated.subtracting(inFlight).sorted())")
+        #expect(extraCopies <= inFlight.count)
+        #expect(summary.duplicates.values.allSatisfy { $0 == 2 })
+        // A copy is the same message again, on its second attempt.
+        for arrival in out.on(s.outputTopic) where arrival.header("tock-id").map(duplicated.contains) == true {
+            #expect(["1", "2"].contains(arrival.header("tock-attempt") ?? ""))
+        }
+        await out.stop()
+        #expect(await restarted.signal(SIGTERM) == 0)
+    }
+
+    // MARK: - 5. Standalone lease
+
+    @Test("a second standalone worker refuses to start, naming the holder; the first keeps working")
+    func secondStandaloneWorkerRefused() async throws {
+        let s = try await WorkerScenario("lease")
+        let a = try await s.startWorker(id: "worker-a")
+        defer { Task { await a.kill9() } }
+        let out = try await s.collect([s.outputTopic])
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        let b = try await s.startWorker(id: "worker-b", waitReady: false)
+        defer { Task { await b.kill9() } }
+        let status = await b.waitForExit(within: .seconds(10))
+        print("[lease] second worker exited \(status.map(String.init) ?? "not") after \(clock.now - started)")
+        #expect(status != nil && status != 0)
+        #expect(b.log.contains("another standalone worker (worker-a) holds the lease"), "\(b.log.suffix(2_000))")
+        #expect(!b.log.contains("input partitions assigned"))
+
+        // A still owns every shard (B did not fence it) and delivers.
+        #expect(a.isRunning)
+        try await s.send([s.request(id: "after-b", at: WorkerScenario.now + 200)])
+        let arrivals = await out.wait(for: 1, on: s.outputTopic, within: .seconds(20))
+        #expect(arrivals.compactMap { $0.header("tock-id") } == ["after-b"])
+        #expect(!a.log.contains("lost shard ownership"))
+        await out.stop()
+        #expect(await a.signal(SIGTERM) == 0)
+    }
+
+    // MARK: - 6. Metrics and health
+
+    @Test("/metrics counts stored and fired messages with a lateness histogram; /healthz and /readyz answer 200")
+    func metricsAndHealth() async throws {
+        let s = try await WorkerScenario("metrics")
+        let port = try Self.httpPort()
+        let worker = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"])
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic])
+
+        let n = 20
+        let now = WorkerScenario.now
+        // Most due soon (claimed straight into the wheel), two beyond the 30 s lookahead (stored).
+        try await s.send((0..<n).map { s.request(id: "m-\($0)", at: now + 500 + Int64($0) * 20) }
+                         + [s.request(id: "later-1", at: now + 60_000), s.request(id: "later-2", at: now + 60_000)])
+        await out.wait(for: n, on: s.outputTopic, within: .seconds(20))
+        #expect(out.on(s.outputTopic).count == n)
+
+        var scrape = try await MetricsScrape.get(port: port)
+        try await waitUntil("/metrics shows \(n) deliveries", within: .seconds(5)) {
+            scrape = try await MetricsScrape.get(port: port)
+            return (scrape.value(#"tock_fired_total{result="delivered"}"#) ?? 0) >= Double(n)
+        }
+        let claimed = scrape.value(#"tock_requests_total{result="claimed"}"#) ?? 0
+        let stored = scrape.value(#"tock_requests_total{result="stored"}"#) ?? 0
+        let lateness = scrape.lines(startingWith: "tock_fire_lateness_seconds")
+        print("[metrics] claimed \(claimed), stored \(stored), delivered \(scrape.value(#"tock_fired_total{result="delivered"}"#) ?? -1); "
+              + lateness.filter { !$0.contains("_bucket") }.joined(separator: "; "))
+        #expect(claimed == Double(n))
+        #expect(stored == 2)
+        #expect((scrape.value(#"tock_fired_total{result="delivered"}"#) ?? 0) >= Double(n))
+        #expect(scrape.value("tock_fire_lateness_seconds_count") == Double(n))
+        #expect(scrape.value(#"tock_fire_lateness_seconds_bucket{le="+Inf"}"#) == Double(n))
+        #expect(lateness.filter { $0.contains("_bucket{") }.count == TockMetrics.latencyBucketsSeconds.count + 1)
+        #expect(scrape.value("tock_fire_lateness_seconds_sum") != nil)
+
+        let health = try await TestSocket.get(port: port, path: "/healthz")
+        #expect(health.status == 200)
+        let ready = try await TestSocket.get(port: port, path: "/readyz")
+        #expect(ready.status == 200, "\(ready.body)")
+        #expect(ready.body == "ready\n")
+        await out.stop()
+        #expect(await worker.signal(SIGTERM) == 0)
+    }
+}
