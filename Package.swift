@@ -107,9 +107,22 @@ let package = Package(
             name: "TockWorker",
             dependencies: ["TockRuntime", "TockWorkerKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .target(
+            name: "TockMonitorKit",
+            dependencies: [
+                "TockCore",
+                "TockRedis",
+                "TockStore",
+                "TockRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ]
+        ),
         .executableTarget(
             name: "TockMonitor",
-            dependencies: ["TockRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TockRuntime", "TockMonitorKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "TockCLI",
@@ -125,7 +138,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TockIntegrationTests",
-            dependencies: ["TockConcurrency", "TockCore", "TockKafka", "TockRedis", "TockStore", "TockRuntime", "TockWorkerKit"],
+            dependencies: ["TockConcurrency", "TockCore", "TockKafka", "TockRedis", "TockStore", "TockRuntime", "TockWorkerKit", "TockMonitorKit"],
             resources: [.copy("Scripts")]
         ),
     ]

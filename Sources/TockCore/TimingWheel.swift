@@ -204,6 +204,15 @@ public struct TimingWheel<ID: Hashable> {
         return entries
     }
 
+    /// Removes and returns the entries whose id matches (a shard this worker no longer owns).
+    public mutating func removeAll(where shouldRemove: (ID) -> Bool) -> [Entry] {
+        var removed: [Entry] = []
+        for (id, _) in indexedSlots where shouldRemove(id) {
+            if let due = cancel(id) { removed.append(Entry(id: id, dueMillis: due)) }
+        }
+        return removed
+    }
+
     // MARK: - Internals
 
     @usableFromInline

@@ -72,6 +72,9 @@ public final class TimingWheelDriver<ID: Hashable & Sendable>: @unchecked Sendab
     /// Takes every entry out of the wheel, e.g. to give them back to the store on shutdown.
     public func removeAll() -> [Entry] { locked { $0.removeAll() } }
 
+    /// Takes the matching entries out of the wheel.
+    public func removeAll(where shouldRemove: (ID) -> Bool) -> [Entry] { locked { $0.removeAll(where: shouldRemove) } }
+
     /// Ends the driver thread; entries still held stay in the wheel (see `removeAll`).
     public func stop() {
         condition.lock()

@@ -15,6 +15,9 @@ public struct StoreScripts: Sendable {
     public let unlease: RedisScript
     public let status: RedisScript
     public let resetWatermarks: RedisScript
+    public let heartbeat: RedisScript
+    public let lead: RedisScript
+    public let publish: RedisScript
 
     public struct MissingScript: Error, CustomStringConvertible {
         public var name: String
@@ -32,7 +35,8 @@ public struct StoreScripts: Sendable {
             store: try script("store"), claim: try script("claim"), release: try script("release"),
             begin: try script("begin"), complete: try script("complete"), retry: try script("retry"),
             own: try script("own"), lease: try script("lease"), unlease: try script("unlease"),
-            status: try script("status"), resetWatermarks: try script("resetwm")
+            status: try script("status"), resetWatermarks: try script("resetwm"),
+            heartbeat: try script("heartbeat"), lead: try script("lead"), publish: try script("publish")
         )
     }
 }

@@ -58,6 +58,17 @@ public final class FireService: Service, Sendable {
 
     public func cancel(_ id: String) { driver.cancel(id) }
 
+    /// Drops the wheel entries of shards this worker no longer owns: their new owner fires them.
+    public func dropShards(_ shards: Set<Int>) {
+        guard !shards.isEmpty else { return }
+        let removed = driver.removeAll(where: { shards.contains(store.shardMap.shard(of: $0)) })
+        metrics.wheelEntries.record(driver.count)
+        logger.info("dropped wheel entries of lost shards", metadata: ["shards": "\(shards.sorted())", "entries": "\(removed.count)"])
+    }
+
+    /// Runs a claim pass now (a shard was just gained), besides the periodic ones.
+    public func claimSoon() { Task { _ = await claimOnce() } }
+
     public var wheelCount: Int { driver.count }
 
     public func run() async throws {
@@ -118,7 +129,8 @@ public final class FireService: Service, Sendable {
 
     func lostShard(_ shard: Int, detail: String) {
         if state.dropShard(shard) {
-            logger.error("lost shard ownership; its messages are left to the new owner", metadata: ["shard": "\(shard)", "detail": "\(detail)"])
+            logger.warning("fenced: lost shard ownership; its messages are left to the new owner", metadata: ["shard": "\(shard)", "detail": "\(detail)"])
+            dropShards([shard])
         }
     }
 

@@ -16,9 +16,6 @@ public enum WorkerProcess {
     }
 
     public static func run(configuration: TockConfiguration, logger: Logger) async throws {
-        guard configuration.cluster.mode == .standalone else {
-            throw Unsupported(description: "cluster.mode: monitored needs tock-monitor, which this build does not have yet; set cluster.mode: standalone (TOCK_CLUSTER_MODE=standalone)")
-        }
         let metrics = TockMetrics.bootstrap()
         let workerID = configuration.resolvedWorkerID()
         var logger = logger
@@ -36,8 +33,12 @@ public enum WorkerProcess {
                                       retentionMillis: configuration.dedup.retentionMillis, logger: logger)
         try await store.verifyShardCount()
 
-        let ownership = StandaloneOwnership(store: store, state: state, leaseMillis: max(3 * configuration.cluster.heartbeatTimeoutMillis, 5_000), logger: logger)
-        try await ownership.acquire()
+        var standalone: StandaloneOwnership?
+        if configuration.cluster.mode == .standalone {
+            let ownership = StandaloneOwnership(store: store, state: state, leaseMillis: max(3 * configuration.cluster.heartbeatTimeoutMillis, 5_000), logger: logger)
+            try await ownership.acquire()
+            standalone = ownership
+        }
 
         if configuration.kafka.createTopics {
             let admin = try KafkaAdmin(brokers: configuration.kafka.brokers, properties: configuration.kafka.properties, logger: logger)
@@ -60,6 +61,8 @@ public enum WorkerProcess {
         let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
                                readiness: { ReadinessReport(reasons: state.notReadyReasons) }, logger: logger)
 
+        let ownership: any Service = standalone ?? MonitoredOwnership(
+            store: store, state: state, fire: fire, intervalMillis: configuration.cluster.heartbeatIntervalMillis, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: http),

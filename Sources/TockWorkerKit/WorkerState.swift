@@ -35,6 +35,17 @@ public final class WorkerState: Sendable {
         }
     }
 
+    /// Adds or updates shards (monitored mode: the monitor assigned them).
+    public func addShards(_ ownerships: [Int: ShardOwnership]) {
+        fields.withLock { f in
+            for (shard, owner) in ownerships { f.ownerships[shard] = owner }
+            f.ownershipAcquired = true
+        }
+    }
+
+    /// Marks ownership as settled even with no shards (a worker the monitor gave nothing yet).
+    public func markOwnershipAcquired() { fields.withLock { $0.ownershipAcquired = true } }
+
     /// Forgets a shard whose calls were fenced; returns whether it was held.
     @discardableResult
     public func dropShard(_ shard: Int) -> Bool { fields.withLock { $0.ownerships.removeValue(forKey: shard) != nil } }

@@ -127,6 +127,16 @@ struct TimingWheelTests {
 
     func ids2(_ entries: [TimingWheel<Int>.Entry]) -> [Int] { entries.map(\.id) }
 
+    @Test("removeAll(where:) takes out only the matching entries; the rest still fire")
+    func removeWhere() {
+        var wheel = TimingWheel<String>(startMillis: start)
+        for i in 0..<10 { wheel.insert("s\(i % 2)-\(i)", dueMillis: start + Int64(i) + 1) }
+        let removed = wheel.removeAll(where: { $0.hasPrefix("s1-") })
+        #expect(removed.count == 5 && removed.allSatisfy { $0.id.hasPrefix("s1-") })
+        let fired = wheel.advance(to: start + 100)
+        #expect(ids(fired) == ["s0-0", "s0-2", "s0-4", "s0-6", "s0-8"])
+    }
+
     @Test("removeAll hands back every entry with its due time")
     func removeAll() {
         var wheel = TimingWheel<String>(startMillis: start)

@@ -1,6 +1,7 @@
--- own: makes the caller the shard's owner at a new epoch (standalone mode, where one worker owns
--- every shard; the monitor assigns owners in monitored mode). Every claim, begin and release call
--- carries the epoch, so a previous owner's calls fail from here on.
+-- own: makes `worker` the shard's owner at a new epoch: the standalone worker takes every shard
+-- this way, and the leading monitor assigns shards with it. Every claim, begin and release call
+-- carries the epoch, so a previous owner's calls fail from here on; its delivery locks stay valid
+-- (completion checks the token), and the new owner releases what the shard had claimed.
 --
 -- KEYS[1]  the shard's hash tag
 -- ARGV     worker

@@ -1,7 +1,9 @@
 import ArgumentParser
+import TockMonitorKit
 import TockRuntime
 
-struct TockMonitorCommand: ParsableCommand {
+@main
+struct TockMonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tock-monitor",
         abstract: "Watches worker heartbeats and assigns shards to live workers; run two, one leads.",
@@ -10,10 +12,12 @@ struct TockMonitorCommand: ParsableCommand {
 
     @OptionGroup var options: ProcessOptions
 
-    func run() throws {
+    func run() async throws {
         let context = ProcessBootstrap.start(processName: "tock-monitor", options: options)
-        context.logger.info("configuration loaded", metadata: ["config": "\(context.configuration.summary)"])
+        do {
+            try await MonitorProcess.run(configuration: context.configuration, logger: context.logger)
+        } catch {
+            ProcessBootstrap.fail("tock-monitor: \(error)", code: 1)
+        }
     }
 }
-
-TockMonitorCommand.main()

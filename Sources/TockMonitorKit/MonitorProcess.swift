@@ -1,0 +1,49 @@
+import FlyingFox
+import Foundation
+import Logging
+import ServiceLifecycle
+import TockCore
+import TockRedis
+import TockRuntime
+import TockStore
+
+/// Builds a monitor from its configuration and runs it with its HTTP server (`/metrics`,
+/// `/healthz`, `/readyz`, `/v1/cluster`) in a `ServiceGroup`; SIGTERM resigns leadership.
+public enum MonitorProcess {
+    public static func run(configuration: TockConfiguration, logger: Logger) async throws {
+        let metrics = TockMetrics.bootstrap()
+        let monitorID = "monitor-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        var logger = logger
+        logger[metadataKey: "monitor"] = "\(monitorID)"
+        let redis = RedisClient(configuration: RedisConnection.Configuration(
+            url: try RedisURL(configuration.redis.url),
+            connectTimeout: .milliseconds(configuration.redis.connectTimeoutMillis),
+            commandTimeout: .milliseconds(configuration.redis.commandTimeoutMillis)
+        ), poolSize: 2, logger: logger)
+        try await redis.connect()
+        let store = try ScheduleStore(client: redis, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
+                                      retentionMillis: configuration.dedup.retentionMillis, logger: logger)
+        try await store.verifyShardCount()
+        let monitor = MonitorService(store: store, monitorID: monitorID,
+                                     heartbeatIntervalMillis: configuration.cluster.heartbeatIntervalMillis,
+                                     heartbeatTimeoutMillis: configuration.cluster.heartbeatTimeoutMillis, logger: logger)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let cluster: HTTPService.Route = { _ in
+            let body = (try? encoder.encode(monitor.currentSnapshot)) ?? Data("{}".utf8)
+            return HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json"], body: body)
+        }
+        let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
+                               readiness: { ReadinessReport(ready: true) }, extraRoutes: ["GET /v1/cluster": cluster], logger: logger)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: http), .init(service: monitor)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(configuration.shutdown.timeoutMillis)
+        logger.info("monitor started", metadata: ["config": "\(configuration.summary)"])
+        try await ServiceGroup(configuration: groupConfiguration).run()
+        await redis.close()
+        logger.info("monitor stopped")
+    }
+}
