@@ -69,7 +69,7 @@ public struct TockConfiguration: Sendable, Equatable {
     }
 
     public struct Cluster: Sendable, Equatable {
-        public var mode: ClusterMode = .standalone
+        public var mode: ClusterMode = .monitored
         public var heartbeatIntervalMillis: Int64 = 500
         public var heartbeatTimeoutMillis: Int64 = 3_000
     }

@@ -307,6 +307,18 @@ public final class KafkaConsumer: Sendable {
         return (result[0], result[1])
     }
 
+    /// The partition's high watermark as of the last fetch response for it (librdkafka's cached
+    /// value, `rd_kafka_get_watermark_offsets`: no broker round trip), or nil before any fetch.
+    /// Non-blocking.
+    public func fetchedHighWatermark(topic: String, partition: Int32) -> Int64? {
+        try? client.withHandle { rk in
+            var low: Int64 = -1
+            var high: Int64 = -1
+            let err = rd_kafka_get_watermark_offsets(rk, topic, partition, &low, &high)
+            return err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 ? high : nil
+        }
+    }
+
     /// The first offset still present in the partition.
     public func lowWatermark(topic: String, partition: Int32, timeout: Duration = .seconds(5)) async throws -> Int64 {
         try await watermarks(topic: topic, partition: partition, timeout: timeout).low

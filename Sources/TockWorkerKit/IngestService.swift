@@ -75,7 +75,7 @@ public final class IngestService: Service, Sendable {
             }
             if !messages.isEmpty {
                 do {
-                    try await checkRecreatedPartitions()
+                    try await checkRecreatedPartitions(messages)
                     try await ingest(messages)
                     pendingCommit = true
                     failures = 0
@@ -186,24 +186,41 @@ public final class IngestService: Service, Sendable {
     /// A deleted and recreated topic restarts its offsets at 0, which the watermarks would take
     /// for re-reads. When what the shards stored of a partition is beyond the partition's log end,
     /// the offsets must have restarted: forget that partition's watermarks.
-    func checkRecreatedPartitions() async throws {
+    ///
+    /// A newly assigned partition is checked with the first batch that has records of it (before
+    /// they are stored), so that the fetch which brought them tells its log end too.
+    func checkRecreatedPartitions(_ messages: [KafkaConsumerMessage]) async throws {
         let partitions = state.takeNewlyAssigned()
         guard !partitions.isEmpty else { return }
-        do { try await check(partitions) } catch {
-            state.returnNewlyAssigned(partitions)
+        var lastRead: [KafkaTopicPartition: Int64] = [:]
+        for message in messages where partitions.contains(message.topicPartition) {
+            lastRead[message.topicPartition] = max(lastRead[message.topicPartition] ?? -1, message.offset)
+        }
+        let later = partitions.subtracting(lastRead.keys)
+        if !later.isEmpty { state.returnNewlyAssigned(later) }
+        guard !lastRead.isEmpty else { return }
+        do { try await check(lastRead) } catch {
+            state.returnNewlyAssigned(Set(lastRead.keys))
             throw error
         }
     }
 
-    func check(_ partitions: Set<KafkaTopicPartition>) async throws {
-        for tp in partitions {
+    /// `partitions`: each with the highest offset of it just read.
+    func check(_ partitions: [KafkaTopicPartition: Int64]) async throws {
+        for (tp, lastRead) in partitions {
             let stored = try await store.highestStoredOffset(topic: tp.topic, partition: tp.partition)
             guard stored >= 0 else { continue }
-            let high: Int64
+            var high: Int64
             do { high = try await consumer.watermarks(topic: tp.topic, partition: tp.partition).high } catch {
                 logger.warning("cannot read the partition's offsets to check for a recreated topic", metadata: ["partition": "\(tp)", "error": "\(error)"])
                 continue
             }
+            // The log end is also past the record just read and at least the high watermark of the
+            // fetch that brought it. A broker whose ListOffsets answer lags the log (tansu 0.6.0
+            // answers the last batch's base offset + 1, so 1 for a partition written in one
+            // batch) would otherwise make a plain re-read (new group, offset reset, crash before
+            // commit) look like a recreated topic, and the reset would store and deliver it again.
+            high = max(high, lastRead + 1, consumer.fetchedHighWatermark(topic: tp.topic, partition: tp.partition) ?? -1)
             if stored >= high {
                 metrics.recreatedPartitions.increment()
                 let removed = try await store.resetWatermarks(topic: tp.topic, partition: tp.partition)
