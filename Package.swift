@@ -126,7 +126,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "TockCLI",
-            dependencies: ["TockRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TockRuntime", "TockMonitorKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "TockBench",

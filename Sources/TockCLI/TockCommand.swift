@@ -17,12 +17,3 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-struct StatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Print the cluster's workers, shards and epochs (needs tock-monitor).")
-    @OptionGroup var options: ProcessOptions
-
-    func run() async throws {
-        _ = ProcessBootstrap.start(processName: "tock", options: options)
-        throw CommandFailure("'stats' reads tock-monitor's /v1/cluster, which this build does not have yet")
-    }
-}
