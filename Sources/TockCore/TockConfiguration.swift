@@ -60,7 +60,7 @@ public struct TockConfiguration: Sendable, Equatable {
         public var backoffInitialMillis: Int64 = 1_000
         public var backoffMaxMillis: Int64 = 600_000
         public var maxAttempts = 10
-        public var leaseTimeoutMillis: Int64 = 30_000
+        public var leaseTimeoutMillis: Int64 = 3_000
     }
 
     public enum ClusterMode: String, Sendable, Equatable, CaseIterable {
