@@ -127,16 +127,29 @@ struct WorkerFailureTests {
             }
         }
         defer { sender.cancel() }
-        try await waitUntil("the store has the \(n) requests", within: .seconds(20), every: .milliseconds(10)) {
-            for (partition, offset) in last where try await store.highestStoredOffset(topic: s.inputTopic, partition: partition) < offset {
-                return false
-            }
-            return true
+        func storedOffsets() async throws -> [Int32: Int64] {
+            var stored: [Int32: Int64] = [:]
+            for partition in Int32(0)..<4 { stored[partition] = try await store.highestStoredOffset(topic: s.inputTopic, partition: partition) }
+            return stored
         }
+        try await waitUntil("the store has the \(n) requests", within: .seconds(20), every: .milliseconds(5)) {
+            let stored = try await storedOffsets()
+            return last.allSatisfy { stored[$0.key, default: -1] >= $0.value }
+        }
+        // The worker was idle before the N, so storing them committed at once (the commit is due
+        // 200 ms after the previous one) and the next commit comes 200 ms later. Kill it as soon as
+        // the next batch (extras) is stored: stored, not committed.
+        let clock = ContinuousClock()
+        let storedN = clock.now
+        let afterN = try await storedOffsets()
+        try await waitUntil("a batch after the N is stored", within: .seconds(5), every: .milliseconds(2)) {
+            let stored = try await storedOffsets()
+            return stored.contains { $0.value > afterN[$0.key, default: -1] }
+        }
+        let nextStoredAfter = clock.now - storedN
         let killStatus = await worker.signal(SIGKILL, waitUpTo: .seconds(5))
         #expect(killStatus != nil)
-        var storedAtKill: [Int32: Int64] = [:]
-        for partition in Int32(0)..<4 { storedAtKill[partition] = try await store.highestStoredOffset(topic: s.inputTopic, partition: partition) }
+        let storedAtKill = try await storedOffsets()
         try await Task.sleep(for: .milliseconds(300))
         sender.cancel()
         _ = await sender.value
@@ -156,7 +169,8 @@ struct WorkerFailureTests {
         let storedBeforeKill = DeliverySummary(out.on(s.outputTopic).filter { $0.payload.hasPrefix("m-") }, expected: []) { $0.payload }
         let scrape = try await MetricsScrape.get(port: port)
         let reread = scrape.value(#"tock_requests_total{result="reread"}"#) ?? 0
-        print("[crash] N=\(n) + \(expected.count - n) sent around the kill; stored up to \(storedAtKill.sorted { $0.key < $1.key }) at the kill; "
+        print("[crash] N=\(n) + \(expected.count - n) sent around the kill; next batch stored \(nextStoredAfter) after the N; "
+              + "stored up to \(storedAtKill.sorted { $0.key < $1.key }.map(\.value)) at the kill; "
               + "restarted worker re-read \(Int(reread)) stored-but-uncommitted requests; \(summary); "
               + "max lateness of the \(n) stored before the kill \(storedBeforeKill.maxLatenessMillis) ms")
         #expect(summary.duplicates.isEmpty, "\(summary)")
