@@ -15,7 +15,7 @@ struct WheelBenchmark {
 
     func run<ID: Hashable>(label: String, makeID: (Int) -> ID) -> Result {
         let ids = (0..<entries).map(makeID)
-        var generator = BenchmarkRandom(seed: 42)
+        var generator = SplitMix64(seed: 42)
         let offsets = (0..<entries).map { _ in Int64.random(in: 1...spreadMillis, using: &generator) }
         var best = Result(label: label, insertsPerSecond: 0, expirationsPerSecond: 0, cancelsPerSecond: 0)
         for _ in 0..<rounds {
@@ -54,19 +54,5 @@ struct WheelBenchmark {
     private func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-}
-
-/// A cheap deterministic generator: the system one costs a syscall per number, which would
-/// dominate what is measured.
-struct BenchmarkRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

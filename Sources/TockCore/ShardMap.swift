@@ -38,10 +38,8 @@ public struct Tombstone: Sendable, Hashable {
 
     public init(id: String) {
         // SplitMix64's finaliser decorrelates the fingerprint from the shard choice.
-        var z = ShardMap.fnv1a(id) &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
+        var mixer = SplitMix64(seed: ShardMap.fnv1a(id))
+        let z = mixer.next()
         fingerprint = Int64(bitPattern: z)
         bucket = Int((z >> 40) % UInt64(Self.buckets))
     }

@@ -158,35 +158,14 @@ public struct TimingWheel<ID: Hashable> {
     @inlinable
     public mutating func advance(to nowMillis: Int64) -> [Entry] {
         var expired: [Entry] = []
-        if bucketHead[Int(Self.readyBucket)] != Self.none { drainReady(upTo: nowMillis, into: &expired) }
+        if bucketHead[Int(Self.readyBucket)] != Self.none { flush(Int(Self.readyBucket), upTo: nowMillis, into: &expired) }
         while let top = deadlines.min, top.expiration <= nowMillis {
             _ = deadlines.removeMin()
             let bucket = Int(top.bucket)
             guard bucketExpiration[bucket] == top.expiration else { continue }
             advanceLevels(to: top.expiration)
             bucketExpiration[bucket] = -1
-            // Due entries leave at once; the rest cascade into finer buckets of lower levels.
-            var slot = bucketHead[bucket]
-            bucketHead[bucket] = Self.none
-            expired.reserveCapacity(expired.count + Int(bucketCount[bucket]))
-            bucketCount[bucket] = 0
-            while slot != Self.none {
-                let next = slots[Int(slot)].next
-                if let id = slots[Int(slot)].id {
-                    let due = slots[Int(slot)].due
-                    if due <= nowMillis {
-                        indexRemove(slot: slot)
-                        expired.append(Entry(id: id, dueMillis: due))
-                        releaseSlot(slot)
-                    } else {
-                        place(slot, due: due)
-                    }
-                } else {
-                    deadSlots -= 1
-                    releaseSlot(slot)
-                }
-                slot = next
-            }
+            flush(bucket, upTo: nowMillis, into: &expired)
         }
         // Every bucket due by now has been flushed, so the clock can move to `now` without two
         // spans sharing a bucket.
@@ -276,10 +255,15 @@ public struct TimingWheel<ID: Hashable> {
         }
     }
 
+    /// Empties a bucket: entries due by `nowMillis` leave, the rest are placed again (cascading
+    /// into finer buckets of lower levels, or, in the ready list after the wall clock stepped
+    /// backwards, waiting there: never released early). Dead slots are recycled.
     @inlinable
-    mutating func drainReady(upTo nowMillis: Int64, into expired: inout [Entry]) {
-        var slot = bucketHead[Int(Self.readyBucket)]
-        bucketHead[Int(Self.readyBucket)] = Self.none
+    mutating func flush(_ bucket: Int, upTo nowMillis: Int64, into expired: inout [Entry]) {
+        var slot = bucketHead[bucket]
+        bucketHead[bucket] = Self.none
+        expired.reserveCapacity(expired.count + Int(bucketCount[bucket]))
+        bucketCount[bucket] = 0
         while slot != Self.none {
             let next = slots[Int(slot)].next
             if let id = slots[Int(slot)].id {
@@ -289,9 +273,7 @@ public struct TimingWheel<ID: Hashable> {
                     expired.append(Entry(id: id, dueMillis: due))
                     releaseSlot(slot)
                 } else {
-                    // A wall clock stepped backwards must not release an entry early.
-                    slots[Int(slot)].next = bucketHead[Int(Self.readyBucket)]
-                    bucketHead[Int(Self.readyBucket)] = slot
+                    place(slot, due: due)
                 }
             } else {
                 deadSlots -= 1

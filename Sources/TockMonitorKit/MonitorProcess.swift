@@ -15,12 +15,7 @@ public enum MonitorProcess {
         let monitorID = "monitor-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         var logger = logger
         logger[metadataKey: "monitor"] = "\(monitorID)"
-        let redis = RedisClient(configuration: RedisConnection.Configuration(
-            url: try RedisURL(configuration.redis.url),
-            connectTimeout: .milliseconds(configuration.redis.connectTimeoutMillis),
-            commandTimeout: .milliseconds(configuration.redis.commandTimeoutMillis)
-        ), poolSize: 2, logger: logger)
-        try await redis.connect()
+        let redis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
         let store = try ScheduleStore(client: redis, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
                                       retentionMillis: configuration.dedup.retentionMillis, logger: logger)
         try await store.verifyShardCount()

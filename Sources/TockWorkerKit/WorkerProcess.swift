@@ -23,12 +23,7 @@ public enum WorkerProcess {
         let state = WorkerState(workerID: workerID, token: "\(workerID)/\(UInt64.random(in: 1...UInt64.max))")
         let workerMetrics = WorkerMetrics()
 
-        let redis = RedisClient(configuration: RedisConnection.Configuration(
-            url: try RedisURL(configuration.redis.url),
-            connectTimeout: .milliseconds(configuration.redis.connectTimeoutMillis),
-            commandTimeout: .milliseconds(configuration.redis.commandTimeoutMillis)
-        ), poolSize: 4, logger: logger)
-        try await redis.connect()
+        let redis = try await RedisClient.connect(configuration, poolSize: 4, logger: logger)
         let store = try ScheduleStore(client: redis, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
                                       retentionMillis: configuration.dedup.retentionMillis, logger: logger)
         try await store.verifyShardCount()

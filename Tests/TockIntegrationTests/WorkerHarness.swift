@@ -4,11 +4,14 @@ import Testing
 import TockConcurrency
 import TockCore
 import TockKafka
+import TockMonitorKit
 import TockRedis
 import TockStore
 
 /// One end-to-end scenario's world: its own key prefix, input/rejected/dead topics and group id
-/// on the shared stack, a producer for requests, and helpers to run real `tock-worker` processes.
+/// on the shared stack, a producer for requests, and helpers to run real `tock-worker` and
+/// `tock-monitor` processes. `clusterMode` is every process's `TOCK_CLUSTER_MODE`; `redisURL`
+/// overrides the shared stack's Redis (a test that restarts Redis runs its own).
 final class WorkerScenario: Sendable {
     let name: String
     let brokers: String
@@ -19,13 +22,15 @@ final class WorkerScenario: Sendable {
     let deadTopic: String
     let groupId: String
     let outputTopic: String
+    let clusterMode: String
     let producer: KafkaProducer
 
-    init(_ label: String) async throws {
+    init(_ label: String, clusterMode: String = "standalone", redisURL: String? = nil) async throws {
         name = TestStack.unique(label)
         let stack = await stackThread.run { TestStack.shared }
         brokers = stack.kafkaBrokers
-        redisURL = stack.redisURL
+        self.redisURL = redisURL ?? stack.redisURL
+        self.clusterMode = clusterMode
         keyPrefix = "t-\(name)"
         inputTopic = "in-\(name)"
         rejectedTopic = "rej-\(name)"
@@ -53,7 +58,7 @@ final class WorkerScenario: Sendable {
             "TOCK_KAFKA_GROUP_ID": groupId,
             "TOCK_KAFKA_SESSION_TIMEOUT": "6s",
             "TOCK_KAFKA_TOPIC_PARTITIONS": "4",
-            "TOCK_CLUSTER_MODE": "standalone",
+            "TOCK_CLUSTER_MODE": clusterMode,
             "TOCK_WORKER_ID": workerID,
             "TOCK_HTTP_PORT": "0",
             "TOCK_WHEEL_CLAIM_INTERVAL": "200ms",
@@ -70,6 +75,20 @@ final class WorkerScenario: Sendable {
         )
         if waitReady { try await handle.waitForLog("input partitions assigned", within: .seconds(30)) }
         return handle
+    }
+
+    /// Starts a `tock-monitor` with this scenario's Redis, key prefix and shard count, serving HTTP
+    /// on `httpPort` (a free one by default), and waits until its `/v1/cluster` answers.
+    func startMonitor(id: String = "m1", httpPort: UInt16? = nil, env overrides: [String: String] = [:]) async throws -> MonitorProcessHandle {
+        let port = try httpPort ?? TestSocket.freePort(in: 20_000...32_000)
+        let environment = environment(workerID: id, overrides.merging(["TOCK_HTTP_PORT": "\(port)"]) { _, new in new })
+        let process = try WorkerProcessHandle.launch(name: "\(name)-\(id)", product: "tock-monitor", environment: environment, configYAML: nil)
+        let monitor = MonitorProcessHandle(process: process, httpPort: port)
+        try await waitUntil("monitor \(id) serves /v1/cluster", within: .seconds(20)) {
+            if !process.isRunning { throw HarnessError("monitor \(id) exited (\(process.process.terminationStatus)):\n\(process.log.suffix(3_000))") }
+            return (try? await monitor.cluster()) != nil
+        }
+        return monitor
     }
 
     /// A request record on this scenario's input topic.
@@ -168,17 +187,18 @@ final class WorkerProcessHandle: Sendable {
     }
 
     /// The executables sit beside the test bundle, in the same build folder.
-    static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("tock-worker")
+    static func binary(_ product: String) -> URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(product)
     }
 
-    static func launch(name: String, environment: [String: String], configYAML: String?) throws -> WorkerProcessHandle {
+    /// Launches `product` (`tock-worker` or `tock-monitor`), its output in a log file.
+    static func launch(name: String, product: String = "tock-worker", environment: [String: String], configYAML: String?) throws -> WorkerProcessHandle {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tock-worker-\(name)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let logURL = directory.appendingPathComponent("worker-\(UInt32.random(in: 0...UInt32.max)).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = binary(product)
         process.environment = environment
         process.currentDirectoryURL = TestStack.repositoryRoot
         if let configYAML {
@@ -221,6 +241,32 @@ final class WorkerProcessHandle: Sendable {
 
     /// Makes sure the process is gone at the end of a test.
     func kill9() async { if process.isRunning { await signal(SIGKILL, waitUpTo: .seconds(5)) } }
+}
+
+/// A real `tock-monitor` process and the port of its HTTP server.
+final class MonitorProcessHandle: Sendable {
+    let process: WorkerProcessHandle
+    let httpPort: UInt16
+
+    init(process: WorkerProcessHandle, httpPort: UInt16) {
+        self.process = process
+        self.httpPort = httpPort
+    }
+
+    /// GET `/v1/cluster`: the monitor's last view of the cluster.
+    func cluster() async throws -> ClusterSnapshot {
+        let response = try await TestSocket.get(port: httpPort, path: "/v1/cluster")
+        guard response.status == 200 else { throw HarnessError("/v1/cluster answered \(response.status): \(response.body)") }
+        return try JSONDecoder().decode(ClusterSnapshot.self, from: Data(response.body.utf8))
+    }
+
+    var log: String { process.log }
+    var isRunning: Bool { process.isRunning }
+
+    @discardableResult
+    func signal(_ signal: Int32, waitUpTo: Duration = .seconds(40)) async -> Int32? { await process.signal(signal, waitUpTo: waitUpTo) }
+
+    func kill9() async { await process.kill9() }
 }
 
 struct HarnessError: Error, CustomStringConvertible {

@@ -1,0 +1,16 @@
+import Logging
+import TockCore
+import TockRedis
+
+extension RedisClient {
+    /// A connected client for `redis.url` with the configured timeouts.
+    public static func connect(_ configuration: TockConfiguration, poolSize: Int, logger: Logger) async throws -> RedisClient {
+        let client = RedisClient(configuration: RedisConnection.Configuration(
+            url: try RedisURL(configuration.redis.url),
+            connectTimeout: .milliseconds(configuration.redis.connectTimeoutMillis),
+            commandTimeout: .milliseconds(configuration.redis.commandTimeoutMillis)
+        ), poolSize: poolSize, logger: logger)
+        try await client.connect()
+        return client
+    }
+}
