@@ -21,6 +21,8 @@ struct BurstBenchmark {
         var fireLateness: [Int64] = []
         var deliveryLateness: [Int64] = []
         var produceSeconds = 0.0
+        /// From the first due time until the last message arrived.
+        var spanSeconds = 0.0
     }
 
     func run() async throws -> Result {
@@ -68,6 +70,7 @@ struct BurstBenchmark {
                 if stamp < at { result.early += 1 }
                 result.fireLateness.append(stamp - at)
                 result.deliveryLateness.append((now - at * 1000) / 1000)
+                result.spanSeconds = max(result.spanSeconds, Double(now - start * 1000) / 1e6)
             }
         }
         // Late duplicates would show up in the next moments.

@@ -7,7 +7,7 @@ struct TockBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tock-bench",
         abstract: "Tock micro-benchmarks (build with -c release).",
-        subcommands: [Wheel.self, Burst.self, Tombstones.self]
+        subcommands: [Wheel.self, Burst.self, Steady.self, Tombstones.self, LimitsProduce.self, LimitsEvalSHA.self, ProduceRequests.self, WaitStored.self, RedisBytes.self]
     )
 
     struct Wheel: ParsableCommand {
@@ -62,7 +62,9 @@ struct Burst: AsyncParsableCommand {
         print("arrived \(r.arrived), lost \(r.lost), duplicates \(r.duplicates), early \(r.early)")
         print("fire lateness ms (record timestamp - due):  p50 \(percentile(r.fireLateness, 0.5))  p99 \(percentile(r.fireLateness, 0.99))  p99.9 \(percentile(r.fireLateness, 0.999))  max \(r.fireLateness.last ?? 0)")
         print("delivery lateness ms (arrival - due):       p50 \(percentile(r.deliveryLateness, 0.5))  p99 \(percentile(r.deliveryLateness, 0.99))  p99.9 \(percentile(r.deliveryLateness, 0.999))  max \(r.deliveryLateness.last ?? 0)")
+        print("from the first due time to the last arrival: \(String(format: "%.2f", r.spanSeconds)) s")
         print("RESULT burst_messages=\(messages)")
+        print("RESULT burst_s=\(String(format: "%.2f", r.spanSeconds))")
         print("RESULT burst_lost=\(r.lost)")
         print("RESULT burst_duplicates=\(r.duplicates)")
         print("RESULT burst_early=\(r.early)")

@@ -308,6 +308,38 @@ extension WorkerScenario {
     }
 }
 
+extension WorkerScenario {
+    /// The ids whose delivery lock a process of `worker` holds: `T:tok` maps each locked id to
+    /// the locking process's token, `<worker id>/<random>`.
+    func lockedIDs(_ store: ScheduleStore, worker: String, shards: Int = 8) async throws -> Set<String> {
+        let commands = (0..<shards).map { RawRedisCommand(["HGETALL", RedisArgument("\(store.tag($0)):tok")]) as any RedisCommand }
+        var ids: Set<String> = []
+        for result in try await store.client.pipeline(commands, idempotent: true) {
+            guard case .array(let items) = try result.get() else { continue }
+            for index in stride(from: 0, to: items.count - 1, by: 2) where items[index + 1].string?.hasPrefix("\(worker)/") == true {
+                if let id = items[index].string { ids.insert(id) }
+            }
+        }
+        return ids
+    }
+
+    /// Sends `records` and waits until the store holds them all (every partition's watermark
+    /// reached the last offset sent to it): from then on, what happens to workers cannot lose them.
+    func sendStored(_ records: [KafkaProducerRecord], store: ScheduleStore, within: Duration = .seconds(30)) async throws {
+        var last: [Int32: Int64] = [:]
+        for result in await producer.send(records) {
+            let report = try result.get()
+            last[report.partition] = max(last[report.partition] ?? -1, report.offset)
+        }
+        try await waitUntil("the store has the \(records.count) requests", within: within, every: .milliseconds(20)) {
+            for (partition, offset) in last where try await store.highestStoredOffset(topic: inputTopic, partition: partition) < offset {
+                return false
+            }
+            return true
+        }
+    }
+}
+
 /// One scrape of a worker's `/metrics`.
 struct MetricsScrape: Sendable {
     let text: String

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+import TockCore
+import TockKafka
+
+/// Steady load through a running worker: `rate` requests/s for `seconds`, each due `leadMillis`
+/// after it is sent, so fires are as steady as requests. One consumer reads the output and, in
+/// the same run, a probe topic the benchmark writes to directly: the probe's produce-to-consume
+/// latency is the broker's own floor under delivery lateness.
+struct Steady: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Steady load: fire and delivery lateness, and the broker's own latency.")
+    @Option var brokers = ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
+    @Option var inputTopic = "tock.requests"
+    @Option var rate = 10_000
+    @Option var seconds = 60
+    @Option var leadMillis: Int64 = 3_000
+    @Option var label = "steady"
+
+    func run() async throws {
+        let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let outputTopic = "bench.steady-\(run)", probeTopic = "bench.probe-\(run)"
+        let admin = try KafkaAdmin(brokers: brokers)
+        try await admin.createTopics([(outputTopic, 24, 1), (probeTopic, 24, 1)])
+        await admin.close()
+        let consumer = try KafkaConsumer(brokers: brokers, groupId: "bench-\(run)", topics: [outputTopic, probeTopic], properties: [
+            "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
+        ])
+        while (try? consumer.assignment().isEmpty) ?? true { _ = try await consumer.poll(maxMessages: 100, timeout: .milliseconds(100)) }
+
+        let clock = SystemWallClock()
+        let producer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "5", "batch.num.messages": "10000"])
+        let total = rate * seconds
+        let failures = SendFailures()
+        let producing = Task {
+            let perTick = max(1, rate / 100)
+            let started = clock.nowMillis()
+            var sent = 0, tick = 0
+            while sent < total {
+                let now = clock.nowMillis()
+                let chunk = min(perTick, total - sent)
+                var records = (0..<chunk).map { i in
+                    KafkaProducerRecord(topic: inputTopic, key: Array("s\(sent + i)".utf8), value: Array("steady-\(sent + i)".utf8), headers: [
+                        KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(now + leadMillis)),
+                        KafkaHeader(key: "tock-id", string: "\(run)-\(sent + i)"),
+                    ])
+                }
+                records.append(KafkaProducerRecord(topic: probeTopic, value: Array(String(clock.nowMicros()).utf8)))
+                sent += chunk
+                tick += 1
+                let batch = records
+                Task {
+                    for result in await producer.send(batch) { if case .failure = result { failures.count.withLock { $0 += 1 } } }
+                }
+                let next = started + Int64(tick) * 10
+                let wait = next - clock.nowMillis()
+                if wait > 0 { try? await Task.sleep(for: .milliseconds(wait)) }
+            }
+        }
+
+        var fire: [Int64] = [], delivery: [Int64] = [], broker: [Int64] = []
+        fire.reserveCapacity(total)
+        delivery.reserveCapacity(total)
+        var seen = Set<String>()
+        var early = 0, duplicates = 0
+        let deadline = clock.nowMillis() + Int64(seconds) * 1_000 + leadMillis + 30_000
+        while seen.count < total && clock.nowMillis() < deadline {
+            for message in try await consumer.poll(maxMessages: 5_000, timeout: .milliseconds(20)) {
+                let nowMicros = clock.nowMicros()
+                if message.topic == probeTopic {
+                    if let sentMicros = Int64(String(decoding: message.value, as: UTF8.self)) { broker.append((nowMicros - sentMicros) / 1_000) }
+                    continue
+                }
+                var id: String?, due: Int64?
+                for header in message.headers {
+                    if header.key == "tock-id" { id = String(decoding: header.value ?? [], as: UTF8.self) }
+                    if header.key == "tock-at" { due = Int64(String(decoding: header.value ?? [], as: UTF8.self)) }
+                }
+                guard let id, let due else { continue }
+                if !seen.insert(id).inserted { duplicates += 1; continue }
+                let stamp = message.timestamp?.milliseconds ?? 0
+                let arrivedMillis = nowMicros / 1_000
+                if stamp < due || arrivedMillis < due { early += 1 }
+                fire.append(stamp - due)
+                delivery.append(arrivedMillis - due)
+            }
+        }
+        await producing.value
+        await consumer.close()
+        await producer.shutdown()
+        fire.sort(); delivery.sort(); broker.sort()
+        let lost = total - seen.count
+        print("\(label): \(rate)/s for \(seconds) s (\(total) messages, each due \(leadMillis) ms after sending); request send failures \(failures.count.withLock { $0 })")
+        print("arrived \(seen.count), lost \(lost), duplicates \(duplicates), early \(early)")
+        print("fire lateness ms:      p50 \(percentile(fire, 0.5))  p99 \(percentile(fire, 0.99))  p99.9 \(percentile(fire, 0.999))  max \(fire.last ?? 0)")
+        print("delivery lateness ms:  p50 \(percentile(delivery, 0.5))  p99 \(percentile(delivery, 0.99))  p99.9 \(percentile(delivery, 0.999))  max \(delivery.last ?? 0)")
+        print("broker produce-to-consume ms (probe): p50 \(percentile(broker, 0.5))  p99 \(percentile(broker, 0.99))  max \(broker.last ?? 0)")
+        print("RESULT \(label)_fire_p50_ms=\(percentile(fire, 0.5))")
+        print("RESULT \(label)_fire_p99_ms=\(percentile(fire, 0.99))")
+        print("RESULT \(label)_fire_p999_ms=\(percentile(fire, 0.999))")
+        print("RESULT \(label)_fire_max_ms=\(fire.last ?? 0)")
+        print("RESULT \(label)_delivery_p99_ms=\(percentile(delivery, 0.99))")
+        print("RESULT \(label)_lost=\(lost)")
+        print("RESULT \(label)_duplicates=\(duplicates)")
+        print("RESULT early=\(early)")
+        print("RESULT broker_p99_ms=\(percentile(broker, 0.99))")
+    }
+}
+
+final class SendFailures: Sendable {
+    let count = Mutex(0)
+}
