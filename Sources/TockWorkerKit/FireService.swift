@@ -16,6 +16,9 @@ public final class FireService: Service, Sendable {
 
     let configuration: TockConfiguration
     let store: ScheduleStore
+    /// The same store on connections of their own: a delivery lock must not wait behind an
+    /// ingest batch or a claim (each connection runs one pipeline at a time).
+    let deliveryStore: ScheduleStore
     let producer: KafkaProducer
     let state: WorkerState
     let metrics: WorkerMetrics
@@ -24,12 +27,15 @@ public final class FireService: Service, Sendable {
     let driver: TimingWheelDriver<String>
     let expirations: AsyncStream<[Entry]>
     let expirationsContinuation: AsyncStream<[Entry]>.Continuation
-    /// Deliveries (batches) allowed in flight at once; bounds memory when the broker is slow.
-    let maxBatchesInFlight = 64
+    /// Batches allowed between their expiry and their broker acknowledgement. A batch waits for
+    /// its acknowledgements (tens to hundreds of ms on a loaded broker), so this must cover the
+    /// fire rate times that wait; it only bounds memory when the broker stalls.
+    let maxBatchesInFlight = 20_000
 
     public init(
         configuration: TockConfiguration,
         store: ScheduleStore,
+        deliveryStore: ScheduleStore? = nil,
         producer: KafkaProducer,
         state: WorkerState,
         metrics: WorkerMetrics,
@@ -38,6 +44,7 @@ public final class FireService: Service, Sendable {
     ) {
         self.configuration = configuration
         self.store = store
+        self.deliveryStore = deliveryStore ?? store
         self.producer = producer
         self.state = state
         self.metrics = metrics
@@ -169,7 +176,7 @@ public final class FireService: Service, Sendable {
         guard !byShard.isEmpty else { return [] }
         let now = clock.nowMillis()
         do {
-            let results = try await store.begin(byShard, as: owners, token: state.token, nowMillis: now,
+            let results = try await deliveryStore.begin(byShard, as: owners, token: state.token, nowMillis: now,
                                                 leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
             var locked: [LockedDelivery] = []
             for (shard, result) in results {
@@ -298,7 +305,7 @@ public final class FireService: Service, Sendable {
         guard !completed.isEmpty else { return }
         for attempt in 1...20 {
             do {
-                _ = try await store.complete(completed, token: state.token, nowMillis: clock.nowMillis())
+                _ = try await deliveryStore.complete(completed, token: state.token, nowMillis: clock.nowMillis())
                 return
             } catch {
                 metrics.redisErrors.increment()
@@ -314,7 +321,7 @@ public final class FireService: Service, Sendable {
         for attempt in 1...20 {
             do {
                 let now = clock.nowMillis()
-                let statuses = try await store.retry(retries, as: state.ownerships, token: state.token,
+                let statuses = try await deliveryStore.retry(retries, as: state.ownerships, token: state.token,
                                                      horizon: now + configuration.wheel.lookaheadMillis)
                 for (shard, entries) in retries {
                     let claimed = zip(entries, statuses[shard] ?? []).filter { $0.1 == "claimed" }.map { ($0.0.id, $0.0.nextMillis) }

@@ -50,7 +50,10 @@ public enum WorkerProcess {
             logger: logger,
             rebalanceHandler: IngestService.rebalanceHandler(state: state, logger: logger)
         )
-        let fire = FireService(configuration: configuration, store: store, producer: producer, state: state, metrics: workerMetrics, logger: logger)
+        let deliveryRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
+        let deliveryStore = try ScheduleStore(client: deliveryRedis, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
+                                              retentionMillis: configuration.dedup.retentionMillis, logger: logger)
+        let fire = FireService(configuration: configuration, store: store, deliveryStore: deliveryStore, producer: producer, state: state, metrics: workerMetrics, logger: logger)
         let ingest = IngestService(configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
                                    state: state, metrics: workerMetrics, logger: logger)
         let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
@@ -76,6 +79,7 @@ public enum WorkerProcess {
         try await ServiceGroup(configuration: groupConfiguration).run()
         await producer.shutdown(timeout: .seconds(5))
         await redis.close()
+        await deliveryRedis.close()
         logger.info("worker stopped")
     }
 
