@@ -250,6 +250,21 @@ public final class ScheduleStore: Sendable {
         return statuses
     }
 
+    /// Extends the caller's delivery locks on `ids` (per shard) to `leaseUntil`; returns how many
+    /// were still the caller's.
+    public func renew(_ ids: [Int: [String]], token: String, leaseUntil: Int64) async throws(StoreError) -> Int {
+        let shards = ids.keys.sorted().filter { !(ids[$0]?.isEmpty ?? true) }
+        let calls = shards.map { shard in
+            RedisScriptCall(scripts.renew, keys: [RedisArgument(tag(shard))],
+                            args: [RedisArgument(token), RedisArgument(leaseUntil)] + ids[shard]!.map { RedisArgument($0) })
+        }
+        var renewed = 0
+        for (shard, result) in zip(shards, try await pipeline(calls)) {
+            if case .integer(let count) = try unwrap(result, shard: shard) { renewed += Int(count) }
+        }
+        return renewed
+    }
+
     // MARK: - Ownership
 
     /// Makes `worker` the owner of `shards` at new epochs (standalone mode).

@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import Synchronization
 import ServiceLifecycle
 import TockCore
 import TockKafka
@@ -27,6 +28,8 @@ public final class FireService: Service, Sendable {
     let driver: TimingWheelDriver<String>
     let expirations: AsyncStream<[Entry]>
     let expirationsContinuation: AsyncStream<[Entry]>.Continuation
+    /// Locked deliveries not yet recorded, per shard: their locks are renewed while they wait.
+    let inFlight = Mutex<[Int: Set<String>]>([:])
     /// Batches allowed between their expiry and their broker acknowledgement. A batch waits for
     /// its acknowledgements (tens to hundreds of ms on a loaded broker), so this must cover the
     /// fire rate times that wait; it only bounds memory when the broker stalls.
@@ -82,6 +85,7 @@ public final class FireService: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.claimLoop() }
+                group.addTask { await self.renewLoop() }
                 await self.fireLoop()
                 group.cancelAll()
             }
@@ -141,6 +145,41 @@ public final class FireService: Service, Sendable {
         }
     }
 
+    // MARK: - Lock renewal
+
+    /// A delivery lock outlives `delivery.leaseTimeout` only while this worker renews it: a slow
+    /// broker never lets another worker publish the same message, and a dead worker's locks run
+    /// out within the timeout.
+    func renewLoop() async {
+        let interval = max(100, configuration.delivery.leaseTimeoutMillis / 3)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(interval))
+            let held = inFlight.withLock { $0 }.mapValues { Array($0) }
+            guard !held.isEmpty else { continue }
+            do {
+                _ = try await deliveryStore.renew(held, token: state.token, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
+            } catch {
+                metrics.redisErrors.increment()
+                logger.warning("renewing delivery locks failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func track(_ deliveries: [LockedDelivery]) {
+        inFlight.withLock { held in
+            for delivery in deliveries { held[delivery.shard, default: []].insert(delivery.message.id) }
+        }
+    }
+
+    func untrack(_ deliveries: [LockedDelivery]) {
+        inFlight.withLock { held in
+            for delivery in deliveries {
+                held[delivery.shard]?.remove(delivery.message.id)
+                if held[delivery.shard]?.isEmpty == true { held.removeValue(forKey: delivery.shard) }
+            }
+        }
+    }
+
     // MARK: - Fire
 
     func fireLoop() async {
@@ -155,7 +194,10 @@ public final class FireService: Service, Sendable {
                 }
                 group.addTask {
                     let deliveries = await self.lock(batch)
-                    if !deliveries.isEmpty { await self.deliver(deliveries) }
+                    guard !deliveries.isEmpty else { return }
+                    self.track(deliveries)
+                    await self.deliver(deliveries)
+                    self.untrack(deliveries)
                 }
                 inFlight += 1
             }

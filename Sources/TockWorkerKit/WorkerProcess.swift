@@ -88,9 +88,9 @@ public enum WorkerProcess {
         properties["linger.ms"] = String(configuration.kafka.producerLingerMillis)
         // Room for the largest accepted payload plus its key and headers.
         properties["message.max.bytes"] = String(max(1_000_000, configuration.limits.maxPayloadBytes + 256 * 1024))
-        // A delivery must fail before its lock expires: after that another worker may retry it,
-        // and a late success here would publish it twice.
-        properties["message.timeout.ms"] = String(max(500, configuration.delivery.leaseTimeoutMillis - 1_000))
+        // Locks are renewed while a delivery waits, so this only bounds how long a delivery may
+        // hang on an unreachable broker before it counts as failed and is retried with backoff.
+        properties["message.timeout.ms"] = "30000"
         properties.merge(configuration.kafka.producerProperties) { _, new in new }
         return properties
     }
