@@ -170,6 +170,20 @@ struct ScheduleStoreTests {
         #expect(try await s.complete([0: [m]], token: "live", nowMillis: now + 1_001)[0] == [true])
     }
 
+    @Test("a renewed delivery lock does not expire; only the holder can renew it")
+    func leaseRenewal() async throws {
+        let s = try await makeStore(shards: 1)
+        let owners = try await ownAll(s)
+        _ = try await store(s, [entry(.schedule, message("slow", due: now), offset: 0)])
+        _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
+        _ = try await s.begin([0: [("slow", now)]], as: owners, token: "live", nowMillis: now, leaseUntil: now + 1_000)
+        #expect(try await s.renew([0: ["slow"]], token: "other", leaseUntil: now + 5_000) == 0)
+        #expect(try await s.renew([0: ["slow"]], token: "live", leaseUntil: now + 5_000) == 1)
+        // Past the first lease but within the renewed one: nobody else may retry it.
+        #expect(try await s.claim(owners, nowMillis: now + 2_000, horizon: now + 2_000, limit: 10)[0]!.get().isEmpty)
+        #expect(try await s.claim(owners, nowMillis: now + 5_000, horizon: now + 5_000, limit: 10)[0]!.get().map(\.id) == ["slow"])
+    }
+
     @Test("a failed delivery is scheduled again at its retry time, into the wheel when due soon")
     func retries() async throws {
         let s = try await makeStore(shards: 1)
