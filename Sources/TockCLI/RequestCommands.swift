@@ -72,8 +72,7 @@ struct CancelCommand: AsyncParsableCommand {
 func openStore(_ config: TockConfiguration) async throws -> ScheduleStore {
     let client = RedisClient(configuration: .init(url: try RedisURL(config.redis.url)))
     try await client.connect()
-    return try ScheduleStore(client: client, keyPrefix: config.store.keyPrefix, shardCount: config.store.shards,
-                             retentionMillis: config.dedup.retentionMillis)
+    return try ScheduleStore(client: client, configuration: config)
 }
 
 struct StatusCommand: AsyncParsableCommand {

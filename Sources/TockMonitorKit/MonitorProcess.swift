@@ -16,8 +16,7 @@ public enum MonitorProcess {
         var logger = logger
         logger[metadataKey: "monitor"] = "\(monitorID)"
         let redis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
-        let store = try ScheduleStore(client: redis, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
-                                      retentionMillis: configuration.dedup.retentionMillis, logger: logger)
+        let store = try ScheduleStore(client: redis, configuration: configuration, logger: logger)
         try await store.verifyShardCount()
         let monitor = MonitorService(store: store, monitorID: monitorID,
                                      heartbeatIntervalMillis: configuration.cluster.heartbeatIntervalMillis,

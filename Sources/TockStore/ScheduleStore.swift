@@ -23,6 +23,12 @@ public final class ScheduleStore: Sendable {
         self.logger = logger
     }
 
+    /// The store as `configuration` describes it (`store.keyPrefix`, `store.shards`, `dedup.retention`).
+    public convenience init(client: RedisClient, configuration: TockConfiguration, logger: Logger = Logger(label: "tock.store")) throws {
+        try self.init(client: client, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
+                      retentionMillis: configuration.dedup.retentionMillis, logger: logger)
+    }
+
     var tombWindowMillis: Int64 { Tombstone.windowMillis(retentionMillis: retentionMillis) }
 
     public func tag(_ shard: Int) -> String { "{\(keyPrefix):\(shard)}" }
@@ -106,18 +112,22 @@ public final class ScheduleStore: Sendable {
 
     /// Claims, per owned shard, up to `limit` messages due by `horizon`. A fenced shard yields
     /// `.failure(.fenced)`; the rest succeed independently.
+    /// `token` and `ownGraceMillis`: the caller's own expired locks are reaped only that long after
+    /// their lease (it is alive, so they are still being delivered).
     public func claim(
         _ ownerships: [Int: ShardOwnership],
         nowMillis: Int64,
         horizon: Int64,
-        limit: Int
+        limit: Int,
+        token: String = "",
+        ownGraceMillis: Int64 = 0
     ) async throws(StoreError) -> [Int: Result<[(id: String, dueMillis: Int64)], StoreError>] {
         let shards = ownerships.keys.sorted()
         let calls = shards.map { shard in
             let owner = ownerships[shard]!
             return RedisScriptCall(scripts.claim, keys: [RedisArgument(tag(shard))], args: [
                 RedisArgument(owner.worker), RedisArgument(owner.epoch), RedisArgument(nowMillis),
-                RedisArgument(horizon), RedisArgument(limit),
+                RedisArgument(horizon), RedisArgument(limit), RedisArgument(token), RedisArgument(ownGraceMillis),
             ])
         }
         let results = try await pipeline(calls)

@@ -113,7 +113,10 @@ public final class FireService: Service, Sendable {
         let now = clock.nowMillis()
         let limit = configuration.wheel.claimBatchSize
         do {
-            let results = try await store.claim(owners, nowMillis: now, horizon: now + configuration.wheel.lookaheadMillis, limit: limit)
+            // This process's own locks are still being delivered: reap them only long after their
+            // lease, as a safety net for a delivery that never recorded its outcome.
+            let results = try await store.claim(owners, nowMillis: now, horizon: now + configuration.wheel.lookaheadMillis, limit: limit,
+                                                token: state.token, ownGraceMillis: 10 * configuration.delivery.leaseTimeoutMillis + 60_000)
             state.setRedisError(nil)
             var again = false
             for (shard, result) in results {
@@ -157,7 +160,7 @@ public final class FireService: Service, Sendable {
             let held = inFlight.withLock { $0 }.mapValues { Array($0) }
             guard !held.isEmpty else { continue }
             do {
-                _ = try await deliveryStore.renew(held, token: state.token, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
+                _ = try await store.renew(held, token: state.token, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
             } catch {
                 metrics.redisErrors.increment()
                 logger.warning("renewing delivery locks failed", metadata: ["error": "\(error)"])

@@ -24,8 +24,7 @@ public enum WorkerProcess {
         let workerMetrics = WorkerMetrics()
 
         let redis = try await RedisClient.connect(configuration, poolSize: 4, logger: logger)
-        let store = try ScheduleStore(client: redis, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
-                                      retentionMillis: configuration.dedup.retentionMillis, logger: logger)
+        let store = try ScheduleStore(client: redis, configuration: configuration, logger: logger)
         try await store.verifyShardCount()
 
         var standalone: StandaloneOwnership?
@@ -51,8 +50,7 @@ public enum WorkerProcess {
             rebalanceHandler: IngestService.rebalanceHandler(state: state, logger: logger)
         )
         let deliveryRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
-        let deliveryStore = try ScheduleStore(client: deliveryRedis, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
-                                              retentionMillis: configuration.dedup.retentionMillis, logger: logger)
+        let deliveryStore = try ScheduleStore(client: deliveryRedis, configuration: configuration, logger: logger)
         let fire = FireService(configuration: configuration, store: store, deliveryStore: deliveryStore, producer: producer, state: state, metrics: workerMetrics, logger: logger)
         let ingest = IngestService(configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
                                    state: state, metrics: workerMetrics, logger: logger)
