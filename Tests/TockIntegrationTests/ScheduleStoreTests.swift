@@ -184,6 +184,19 @@ struct ScheduleStoreTests {
         #expect(try await s.claim(owners, nowMillis: now + 5_000, horizon: now + 5_000, limit: 10)[0]!.get().map(\.id) == ["slow"])
     }
 
+    @Test("a worker's claim never reaps its own expired lock within the grace: it is still delivering it")
+    func ownLocksSurviveOwnClaims() async throws {
+        let s = try await makeStore(shards: 1)
+        let owners = try await ownAll(s)
+        _ = try await store(s, [entry(.schedule, message("mine", due: now), offset: 0)])
+        _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
+        _ = try await s.begin([0: [("mine", now)]], as: owners, token: "me", nowMillis: now, leaseUntil: now + 1_000)
+        let own = try await s.claim(owners, nowMillis: now + 5_000, horizon: now + 5_000, limit: 10, token: "me", ownGraceMillis: 60_000)
+        #expect(try own[0]!.get().isEmpty)
+        let late = try await s.claim(owners, nowMillis: now + 61_001, horizon: now + 61_001, limit: 10, token: "me", ownGraceMillis: 60_000)
+        #expect(try late[0]!.get().map(\.id) == ["mine"])
+    }
+
     @Test("a failed delivery is scheduled again at its retry time, into the wheel when due soon")
     func retries() async throws {
         let s = try await makeStore(shards: 1)
