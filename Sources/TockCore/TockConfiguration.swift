@@ -11,7 +11,7 @@ public struct TockConfiguration: Sendable, Equatable {
         public var groupId = "tock-workers"
         public var sessionTimeoutMillis: Int64 = 10_000
         public var assignmentStrategy = "cooperative-sticky"
-        public var producerLingerMillis: Int64 = 1
+        public var producerLingerMillis: Int64 = 5
         /// Whether workers create missing input, rejected and dead-letter topics at start.
         public var createTopics = true
         /// Partitions of topics Tock creates.
