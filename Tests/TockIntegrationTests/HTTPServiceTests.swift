@@ -77,7 +77,7 @@ import Glibc
             try await tasks.next()
             #expect(clock.now - started < .seconds(1))
         }
-        #expect(try await !TestSocket.accepts(port: port))
+        #expect(try await TestSocket.stopsAccepting(port: port), "port \(port) still accepts connections 1 s after shutdown")
     }
 
     @Test func gracefulShutdownLetsAnInFlightRequestFinish() async throws {
@@ -110,7 +110,7 @@ import Glibc
             #expect(response.body == "ready\n")
             try await tasks.next()
         }
-        #expect(try await !TestSocket.accepts(port: port))
+        #expect(try await TestSocket.stopsAccepting(port: port), "port \(port) still accepts connections 1 s after shutdown")
     }
 
     @Test func portInUseFailsNamingTheAddress() async throws {
@@ -235,6 +235,16 @@ enum TestSocket {
         let (fd, port) = try listen()
         close(fd)
         return port
+    }
+
+    /// Whether the port refuses connections within a second: the listening socket closes as the
+    /// server task unwinds, a moment after `run()` returned.
+    static func stopsAccepting(port: UInt16) async throws -> Bool {
+        for _ in 0..<20 {
+            if try await !accepts(port: port) { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 
     static func accepts(port: UInt16) async throws -> Bool {
