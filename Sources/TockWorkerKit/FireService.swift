@@ -113,10 +113,12 @@ public final class FireService: Service, Sendable {
         let now = clock.nowMillis()
         let limit = configuration.wheel.claimBatchSize
         do {
-            // This process's own locks are still being delivered: reap them only long after their
-            // lease, as a safety net for a delivery that never recorded its outcome.
+            // This process's own expired locks are most likely deliveries whose renewal an
+            // overloaded Redis delayed: give them two more lease periods. Later they are reaped
+            // all the same, for a lock whose outcome was never recorded (a `begin` whose reply
+            // was lost, or a completion that could not be written).
             let results = try await store.claim(owners, nowMillis: now, horizon: now + configuration.wheel.lookaheadMillis, limit: limit,
-                                                token: state.token, ownGraceMillis: 10 * configuration.delivery.leaseTimeoutMillis + 60_000)
+                                                token: state.token, ownGraceMillis: 2 * configuration.delivery.leaseTimeoutMillis)
             state.setRedisError(nil)
             var again = false
             for (shard, result) in results {
