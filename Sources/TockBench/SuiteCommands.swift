@@ -157,12 +157,18 @@ struct RedisBytes: AsyncParsableCommand {
     func run() async throws {
         let client = RedisClient(configuration: .init(url: try RedisURL(redis)))
         try await client.connect()
-        let info = try await client.send(RawRedisCommand(["INFO", "memory"]))
-        guard let text = info.string, let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix("used_memory:") }),
-              let used = Int(line.dropFirst("used_memory:".count)) else { throw ValidationError("no used_memory") }
+        let used = try await usedMemory(client)
         let perMessage = Double(used - baseline) / Double(messages)
         print(String(format: "redis: %.0f B per pending message, %.0f B beyond its %d B payload", perMessage, perMessage - Double(payloadBytes), payloadBytes))
         print(String(format: "RESULT redis_bytes_per_msg=%.0f", perMessage - Double(payloadBytes)))
         await client.close()
     }
+}
+
+/// Redis's `used_memory`, in bytes.
+func usedMemory(_ client: RedisClient) async throws -> Int {
+    let info = try await client.send(RawRedisCommand(["INFO", "memory"]))
+    guard let text = info.string, let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix("used_memory:") }),
+          let value = Int(line.dropFirst("used_memory:".count)) else { throw ValidationError("no used_memory in INFO") }
+    return value
 }

@@ -41,11 +41,4 @@ struct Tombstones: AsyncParsableCommand {
         print(String(format: "RESULT tombstone_bytes=%.1f", perTombstone))
         await client.close()
     }
-
-    func usedMemory(_ client: RedisClient) async throws -> Int {
-        let info = try await client.send(RawRedisCommand(["INFO", "memory"]))
-        guard let text = info.string, let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix("used_memory:") }),
-              let value = Int(line.dropFirst("used_memory:".count)) else { throw ValidationError("no used_memory in INFO") }
-        return value
-    }
 }

@@ -350,38 +350,37 @@ public final class FireService: Service, Sendable {
     /// means the message is published again after its lease (SPEC guarantee 3's window).
     func recordCompletions(_ completed: [Int: [ScheduledMessage]]) async {
         guard !completed.isEmpty else { return }
-        for attempt in 1...20 {
-            do {
-                _ = try await deliveryStore.complete(completed, token: state.token, nowMillis: clock.nowMillis())
-                return
-            } catch {
-                metrics.redisErrors.increment()
-                logger.warning("recording deliveries failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
-                try? await Task.sleep(for: .milliseconds(min(2_000, 50 * attempt * attempt)))
-            }
+        await recordPersistently("deliveries") {
+            _ = try await self.deliveryStore.complete(completed, token: self.state.token, nowMillis: self.clock.nowMillis())
         }
-        logger.error("gave up recording deliveries; they are published again when their lease expires")
     }
 
     func recordRetries(_ retries: [Int: [(id: String, nextMillis: Int64)]]) async {
         guard !retries.isEmpty else { return }
+        await recordPersistently("retries") {
+            let now = self.clock.nowMillis()
+            let statuses = try await self.deliveryStore.retry(retries, as: self.state.ownerships, token: self.state.token,
+                                                              horizon: now + self.configuration.wheel.lookaheadMillis)
+            for (shard, entries) in retries {
+                self.insert(zip(entries, statuses[shard] ?? []).filter { $0.1 == "claimed" }.map { ($0.0.id, $0.0.nextMillis) })
+            }
+        }
+    }
+
+    /// Runs an outcome-recording call until it succeeds, backing off, for up to ~25 s; after that
+    /// the lock's expiry takes over (the message is retried).
+    func recordPersistently(_ what: String, _ body: @Sendable () async throws -> Void) async {
         for attempt in 1...20 {
             do {
-                let now = clock.nowMillis()
-                let statuses = try await deliveryStore.retry(retries, as: state.ownerships, token: state.token,
-                                                     horizon: now + configuration.wheel.lookaheadMillis)
-                for (shard, entries) in retries {
-                    let claimed = zip(entries, statuses[shard] ?? []).filter { $0.1 == "claimed" }.map { ($0.0.id, $0.0.nextMillis) }
-                    insert(claimed)
-                }
+                try await body()
                 return
             } catch {
                 metrics.redisErrors.increment()
-                logger.warning("recording retries failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                logger.warning("recording \(what) failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(min(2_000, 50 * attempt * attempt)))
             }
         }
-        logger.error("gave up recording retries; they are retried when their lease expires")
+        logger.error("gave up recording \(what); they are retried when their lock expires")
     }
 
     // MARK: - Shutdown
