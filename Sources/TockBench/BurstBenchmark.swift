@@ -34,7 +34,7 @@ struct BurstBenchmark {
         let consumer = try KafkaConsumer(brokers: brokers, groupId: "bench-\(run)", topics: [outputTopic], properties: [
             "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
         ])
-        while (try? consumer.assignment().isEmpty) ?? true { _ = try await consumer.poll(maxMessages: 100, timeout: .milliseconds(100)) }
+        try await consumer.waitForAssignment()
 
         let clock = SystemWallClock()
         let producer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "20", "batch.num.messages": "10000"])

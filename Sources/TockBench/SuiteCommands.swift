@@ -11,6 +11,17 @@ let bulkProducerProperties = [
     "queue.buffering.max.messages": "2000000", "queue.buffering.max.kbytes": "2000000",
 ]
 
+/// Produces records 0..<count, 100k at a time (bounded memory), failing on the first error.
+func sendInChunks(_ producer: KafkaProducer, count: Int, record: (Int) -> KafkaProducerRecord) async throws {
+    var sent = 0
+    while sent < count {
+        let chunk = min(100_000, count - sent)
+        let records = (sent..<(sent + chunk)).map(record)
+        for result in await producer.send(records) { _ = try result.get() }
+        sent += chunk
+    }
+}
+
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
@@ -30,13 +41,7 @@ struct LimitsProduce: AsyncParsableCommand {
         let producer = try KafkaProducer(brokers: brokers, properties: bulkProducerProperties)
         let value = [UInt8](repeating: 0x61, count: payloadBytes)
         let started = ContinuousClock.now
-        var sent = 0
-        while sent < messages {
-            let chunk = min(100_000, messages - sent)
-            let records = (0..<chunk).map { KafkaProducerRecord(topic: topic, key: Array("k\(sent + $0)".utf8), value: value) }
-            for result in await producer.send(records) { _ = try result.get() }
-            sent += chunk
-        }
+        try await sendInChunks(producer, count: messages) { KafkaProducerRecord(topic: topic, key: Array("k\($0)".utf8), value: value) }
         let rate = Double(messages) / seconds(ContinuousClock.now - started)
         await producer.shutdown()
         print("raw produce: \(messages) records of \(payloadBytes) B in \(String(format: "%.2f", Double(messages) / rate)) s")
@@ -94,17 +99,10 @@ struct ProduceRequests: AsyncParsableCommand {
         let value = [UInt8](repeating: 0x62, count: payloadBytes)
         let base = SystemWallClock().nowMillis() + dueInMillis
         let started = ContinuousClock.now
-        var sent = 0
-        while sent < messages {
-            let chunk = min(100_000, messages - sent)
-            let records = (0..<chunk).map { i -> KafkaProducerRecord in
-                let n = sent + i
-                return KafkaProducerRecord(topic: inputTopic, key: Array("k\(n)".utf8), value: value, headers: [
-                    KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(base + Int64(n % 60_000))),
-                ])
-            }
-            for result in await producer.send(records) { _ = try result.get() }
-            sent += chunk
+        try await sendInChunks(producer, count: messages) { n in
+            KafkaProducerRecord(topic: inputTopic, key: Array("k\(n)".utf8), value: value, headers: [
+                KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(base + Int64(n % 60_000))),
+            ])
         }
         await producer.shutdown()
         print("produced \(messages) requests in \(String(format: "%.1f", seconds(ContinuousClock.now - started))) s")

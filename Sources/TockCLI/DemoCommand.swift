@@ -29,7 +29,7 @@ struct DemoCommand: AsyncParsableCommand {
         let consumer = try KafkaConsumer(brokers: config.kafka.brokers, groupId: "tock-demo-\(run)", topics: [outputTopic, config.kafka.rejectedTopic],
                                          properties: ["session.timeout.ms": "6000", "fetch.wait.max.ms": "10", "auto.offset.reset": "latest"])
         print("waiting for the demo consumer to join its group …")
-        while (try? consumer.assignment().isEmpty) ?? true { _ = try await consumer.poll(maxMessages: 100, timeout: .milliseconds(100)) }
+        try await consumer.waitForAssignment()
 
         let producer = try KafkaProducer(brokers: config.kafka.brokers)
         let start = clock.nowMillis()

@@ -57,11 +57,7 @@ struct DoctorCommand: AsyncParsableCommand {
             properties: ["session.timeout.ms": "6000", "auto.offset.reset": "earliest"]
         )
         // Let the consumer join the group before producing, so the record is read as it arrives.
-        var waited = 0
-        while (try? consumer.assignment().isEmpty) ?? true, waited < 200 {
-            _ = try await consumer.poll(maxMessages: 1, timeout: .milliseconds(100))
-            waited += 1
-        }
+        try await consumer.waitForAssignment(timeout: .seconds(20))
         let marker = UUID().uuidString
         let sentAt = SystemWallClock().nowMicros()
         let report = try await producer.send(KafkaProducerRecord(

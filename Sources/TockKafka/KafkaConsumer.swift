@@ -273,6 +273,19 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Polls until the group has given this consumer partitions, or `timeout` passed (false).
+    /// Records a poll returns meanwhile are dropped: call it before anything this consumer must
+    /// see is produced (tests, benchmarks, `tock demo`).
+    @discardableResult
+    public func waitForAssignment(timeout: Duration = .seconds(60)) async throws -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while (try? assignment().isEmpty) ?? true {
+            if ContinuousClock.now >= deadline { return false }
+            _ = try await poll(maxMessages: 100, timeout: .milliseconds(100))
+        }
+        return true
+    }
+
     /// Stops fetching from `partitions` until `resume`; their position is kept. Non-blocking.
     public func pause(_ partitions: [KafkaTopicPartition]) throws {
         try changeFetching(partitions, pause: true)
