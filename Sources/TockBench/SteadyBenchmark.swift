@@ -4,8 +4,9 @@ import Synchronization
 import TockCore
 import TockKafka
 
-/// Steady load through a running worker: `rate` requests/s for `seconds`, each due `leadMillis`
-/// after it is sent, so fires are as steady as requests. One consumer reads the output and, in
+/// Steady load through a running worker: `rate` requests/s for `seconds`, sent every 10 ms, each
+/// due `leadMillis` after it is sent plus its share of those 10 ms, so due times are uniform to
+/// the millisecond. One consumer reads the output and, in
 /// the same run, a probe topic the benchmark writes to directly: the probe's produce-to-consume
 /// latency is the broker's own floor under delivery lateness.
 struct Steady: AsyncParsableCommand {
@@ -41,7 +42,7 @@ struct Steady: AsyncParsableCommand {
                 let chunk = min(perTick, total - sent)
                 var records = (0..<chunk).map { i in
                     KafkaProducerRecord(topic: inputTopic, key: Array("s\(sent + i)".utf8), value: Array("steady-\(sent + i)".utf8), headers: [
-                        KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(now + leadMillis)),
+                        KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(now + leadMillis + Int64(i * 10 / chunk))),
                         KafkaHeader(key: "tock-id", string: "\(run)-\(sent + i)"),
                     ])
                 }

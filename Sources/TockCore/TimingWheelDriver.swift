@@ -3,6 +3,11 @@ import Foundation
 /// Runs a `TimingWheel` on its own thread: it sleeps until the earliest non-empty bucket is due
 /// (or until an insert brings that time closer) and hands each batch of expired entries to a
 /// handler, on the driver's thread, outside the wheel's lock.
+///
+/// With a `leadMillis`, entries expire that long before their due time (the worker locks a
+/// delivery ahead, then publishes it at the exact time through a `DueGate`); with a
+/// `batchMillis`, the thread wakes at most once per that many milliseconds, so a steady stream
+/// of due times expires in fewer, larger batches.
 public final class TimingWheelDriver<ID: Hashable & Sendable>: @unchecked Sendable {
     public typealias Entry = TimingWheel<ID>.Entry
 
@@ -13,16 +18,23 @@ public final class TimingWheelDriver<ID: Hashable & Sendable>: @unchecked Sendab
     private var sleeping = false
     private var stopped = false
     private let clock: any WallClock
+    private let leadMillis: Int64
+    private let batchMillis: Int64
     private let handler: @Sendable ([Entry]) -> Void
 
     /// - Parameter handler: called with each non-empty batch of expired entries, on the driver thread.
     public init(
         clock: any WallClock = SystemWallClock(),
         wheelSize: Int = 512,
+        leadMillis: Int64 = 0,
+        batchMillis: Int64 = 1,
         name: String = "tock-wheel",
         handler: @escaping @Sendable ([Entry]) -> Void
     ) {
+        precondition(leadMillis >= 0 && batchMillis >= 1)
         self.clock = clock
+        self.leadMillis = leadMillis
+        self.batchMillis = batchMillis
         self.handler = handler
         self.wheel = TimingWheel(startMillis: clock.nowMillis(), tickMillis: 1, wheelSize: wheelSize)
         let thread = Thread { [self] in self.run() }
@@ -34,10 +46,12 @@ public final class TimingWheelDriver<ID: Hashable & Sendable>: @unchecked Sendab
     /// A driver whose expirations arrive as an `AsyncStream` of batches.
     public static func makeStream(
         clock: any WallClock = SystemWallClock(),
-        wheelSize: Int = 512
+        wheelSize: Int = 512,
+        leadMillis: Int64 = 0,
+        batchMillis: Int64 = 1
     ) -> (driver: TimingWheelDriver<ID>, expirations: AsyncStream<[Entry]>) {
         let (stream, continuation) = AsyncStream<[Entry]>.makeStream()
-        let driver = TimingWheelDriver(clock: clock, wheelSize: wheelSize) { continuation.yield($0) }
+        let driver = TimingWheelDriver(clock: clock, wheelSize: wheelSize, leadMillis: leadMillis, batchMillis: batchMillis) { continuation.yield($0) }
         continuation.onTermination = { [weak driver] _ in driver?.stop() }
         return (driver, stream)
     }
@@ -91,7 +105,7 @@ public final class TimingWheelDriver<ID: Hashable & Sendable>: @unchecked Sendab
 
     private func wakeIfSooner(_ dueMillis: Int64) {
         guard sleeping else { return }
-        if let until = sleepingUntil, until <= dueMillis { return }
+        if let until = sleepingUntil, until <= dueMillis - leadMillis { return }
         condition.signal()
     }
 
@@ -99,20 +113,22 @@ public final class TimingWheelDriver<ID: Hashable & Sendable>: @unchecked Sendab
         condition.lock()
         while !stopped {
             let now = clock.nowMillis()
-            let expired = wheel.advance(to: now)
+            let expired = wheel.advance(to: now + leadMillis)
             if !expired.isEmpty {
                 condition.unlock()
                 handler(expired)
                 condition.lock()
                 continue
             }
-            let next = wheel.nextDeadline
+            let next = wheel.nextDeadline.map { deadline in
+                // `deadline - lead <= now` happens only when the wall clock stepped back under a
+                // ready entry: poll each millisecond until it is due rather than spin.
+                let wakeAt = max(deadline - leadMillis, now + 1)
+                return (wakeAt + batchMillis - 1) / batchMillis * batchMillis
+            }
             sleeping = true
             sleepingUntil = next
-            if let next {
-                // `next <= now` happens only when the wall clock stepped back under a ready entry:
-                // poll each millisecond until it is due rather than spin.
-                let wakeAt = max(next, now + 1)
+            if let wakeAt = next {
                 _ = condition.wait(until: Date(timeIntervalSince1970: Double(wakeAt) / 1000))
             } else {
                 condition.wait()

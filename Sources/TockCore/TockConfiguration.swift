@@ -61,6 +61,10 @@ public struct TockConfiguration: Sendable, Equatable {
         public var backoffMaxMillis: Int64 = 600_000
         public var maxAttempts = 10
         public var leaseTimeoutMillis: Int64 = 3_000
+        /// How long before its due time a delivery is locked in Redis, so that the lock's round
+        /// trip is off the path that decides lateness. A cancel or reschedule that arrives later
+        /// than this before the due time finds the message already delivering.
+        public var lockAheadMillis: Int64 = 100
     }
 
     public enum ClusterMode: String, Sendable, Equatable, CaseIterable {
@@ -177,6 +181,7 @@ public struct TockConfiguration: Sendable, Equatable {
         delivery.backoffMaxMillis = try reader.durationMillis("delivery.backoff.max", default: d.delivery.backoffMaxMillis, minimum: 1)
         delivery.maxAttempts = try reader.int("delivery.maxAttempts", default: d.delivery.maxAttempts, range: 1...1_000)
         delivery.leaseTimeoutMillis = try reader.durationMillis("delivery.leaseTimeout", default: d.delivery.leaseTimeoutMillis, minimum: 1)
+        delivery.lockAheadMillis = try reader.durationMillis("delivery.lockAhead", default: d.delivery.lockAheadMillis)
 
         let mode = try reader.string("cluster.mode", default: d.cluster.mode.rawValue)
         guard let clusterMode = ClusterMode(rawValue: mode) else {

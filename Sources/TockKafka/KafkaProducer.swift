@@ -68,52 +68,66 @@ public final class KafkaProducer: Sendable {
     /// `_QUEUE_FULL`. Cancelling the task stops enqueueing (remaining records fail with `_INTR`);
     /// records already enqueued are still delivered and reported.
     public func send(_ records: [KafkaProducerRecord]) async -> [Result<KafkaDeliveryReport, KafkaError>] {
-        guard !records.isEmpty else { return [] }
+        await enqueue(records).results()
+    }
+
+    /// Enqueues `records` now, on the calling thread, without suspending: a caller that must
+    /// publish at an exact instant (the record's CreateTime is stamped here) calls this from its
+    /// own thread, then awaits `results()`. Records that did not fit a full queue are enqueued by
+    /// `results()`.
+    public func enqueue(_ records: [KafkaProducerRecord]) -> KafkaPendingSend {
         let batch = KafkaDeliveryBatch(topics: records.map(\.topic))
-        let id = ObjectIdentifier(batch)
+        guard !records.isEmpty else { return KafkaPendingSend(producer: self, records: records, batch: batch, next: 0) }
         let registered = state.withLock { state in
             guard !state.closed else { return false }
-            state.batches[id] = batch
+            state.batches[ObjectIdentifier(batch)] = batch
             return true
         }
-        guard registered else { return records.map { _ in .failure(.closed("Kafka producer")) } }
+        guard registered else {
+            batch.failUnfinished(with: .closed("Kafka producer"))
+            return KafkaPendingSend(producer: self, records: records, batch: batch, next: records.count)
+        }
+        return KafkaPendingSend(producer: self, records: records, batch: batch, next: produce(records, from: 0, into: batch))
+    }
 
+    /// One pass of produce calls from `start`; returns the index of the first record that did not
+    /// fit (queue full), or `records.count`.
+    func produce(_ records: [KafkaProducerRecord], from start: Int, into batch: KafkaDeliveryBatch) -> Int {
+        if let fatal = client.callbacks.fatalError {
+            batch.failUnfinished(with: fatal, from: start)
+            return records.count
+        }
         let encoder = KafkaRecordEncoder()
-        var next = 0
+        do {
+            return try client.withHandle { rk in encoder.produce(records, from: start, batch: batch, rk: rk) }
+        } catch {
+            batch.failUnfinished(with: error as? KafkaError ?? .closed("Kafka producer"), from: start)
+            return records.count
+        }
+    }
+
+    /// Enqueues what a full queue left over, then waits for every report.
+    func finish(_ records: [KafkaProducerRecord], batch: KafkaDeliveryBatch, next start: Int) async -> [Result<KafkaDeliveryReport, KafkaError>] {
+        var next = start
         var backoff = Duration.milliseconds(1)
-        var attempted = false
         while next < records.count {
-            if let fatal = client.callbacks.fatalError {
-                batch.failUnfinished(with: fatal, from: next)
+            // Queue full: the polling thread frees room as delivery reports come in. Back off
+            // while nothing drains (e.g. the broker is down) so the wait does not spin.
+            try? await Task.sleep(for: backoff)
+            if state.withLock({ $0.closed }) {
+                batch.failUnfinished(with: .closed("Kafka producer"), from: next)
                 break
             }
-            if attempted {
-                if state.withLock({ $0.closed }) {
-                    batch.failUnfinished(with: .closed("Kafka producer"), from: next)
-                    break
-                }
-                if Task.isCancelled {
-                    batch.failUnfinished(with: KafkaError(code: .interrupted, message: "send cancelled before the record was enqueued", isRetriable: true), from: next)
-                    break
-                }
-            }
-            let start = next
-            attempted = true
-            do {
-                next = try client.withHandle { rk in encoder.produce(records, from: start, batch: batch, rk: rk) }
-            } catch {
-                batch.failUnfinished(with: error as? KafkaError ?? .closed("Kafka producer"), from: next)
+            if Task.isCancelled {
+                batch.failUnfinished(with: KafkaError(code: .interrupted, message: "send cancelled before the record was enqueued", isRetriable: true), from: next)
                 break
             }
-            if next < records.count {
-                // Queue full: the polling thread frees room as delivery reports come in. Back off
-                // while nothing drains (e.g. the broker is down) so the wait does not spin.
-                backoff = next > start ? .milliseconds(1) : min(backoff * 2, .milliseconds(50))
-                try? await Task.sleep(for: backoff)
-            }
+            let before = next
+            next = produce(records, from: next, into: batch)
+            backoff = next > before ? .milliseconds(1) : min(backoff * 2, .milliseconds(50))
         }
         let results = await batch.wait()
-        _ = state.withLock { $0.batches.removeValue(forKey: id) }
+        _ = state.withLock { $0.batches.removeValue(forKey: ObjectIdentifier(batch)) }
         return results
     }
 

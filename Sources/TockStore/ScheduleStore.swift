@@ -158,12 +158,13 @@ public final class ScheduleStore: Sendable {
     }
 
     /// Takes the delivery lock of fired entries, per shard in one pipeline. Entries no longer
-    /// claimed at that due time are left out of the result.
+    /// claimed at that due time, or due after `dueBy`, are left out of the result. The worker
+    /// passes its clock plus `delivery.lockAhead` as `dueBy`, and publishes at the due time.
     public func begin(
         _ entries: [Int: [(id: String, fireMillis: Int64)]],
         as ownerships: [Int: ShardOwnership],
         token: String,
-        nowMillis: Int64,
+        dueBy: Int64,
         leaseUntil: Int64
     ) async throws(StoreError) -> [Int: Result<[LockedDelivery], StoreError>] {
         let shards = entries.keys.sorted().filter { ownerships[$0] != nil }
@@ -171,7 +172,7 @@ public final class ScheduleStore: Sendable {
             let owner = ownerships[shard]!
             var args: [RedisArgument] = [
                 RedisArgument(owner.worker), RedisArgument(owner.epoch), RedisArgument(token),
-                RedisArgument(nowMillis), RedisArgument(leaseUntil),
+                RedisArgument(dueBy), RedisArgument(leaseUntil),
             ]
             for entry in entries[shard]! {
                 args.append(RedisArgument(entry.id))

@@ -26,6 +26,8 @@ public final class FireService: Service, Sendable {
     let clock: any WallClock
     let logger: Logger
     let driver: TimingWheelDriver<String>
+    /// Publishes locked deliveries at their due time, from a thread of its own.
+    let gate: DueGate
     let expirations: AsyncStream<[Entry]>
     let expirationsContinuation: AsyncStream<[Entry]>.Continuation
     /// Locked deliveries not yet recorded, per shard: their locks are renewed while they wait.
@@ -56,7 +58,13 @@ public final class FireService: Service, Sendable {
         let (stream, continuation) = AsyncStream<[Entry]>.makeStream()
         expirations = stream
         expirationsContinuation = continuation
-        driver = TimingWheelDriver<String>(clock: clock) { continuation.yield($0) }
+        // Entries expire `delivery.lockAhead` before they are due, in batches of up to a quarter
+        // of that (at most 10 ms), so locking takes a few large Redis calls, not one per millisecond.
+        let lockAhead = configuration.delivery.lockAheadMillis
+        driver = TimingWheelDriver<String>(clock: clock, leadMillis: lockAhead, batchMillis: max(1, min(10, lockAhead / 4))) {
+            continuation.yield($0)
+        }
+        gate = DueGate(clock: clock, name: "tock-publish")
     }
 
     /// Puts claimed messages into the wheel (from the claim loop, ingest and retries).
@@ -93,6 +101,7 @@ public final class FireService: Service, Sendable {
             self.driver.stop()
             self.expirationsContinuation.finish()
         }
+        gate.stop()
         await handBack()
     }
 
@@ -209,7 +218,7 @@ public final class FireService: Service, Sendable {
         }
     }
 
-    /// Takes the delivery lock of a fired batch. Entries that cannot be locked now because Redis
+    /// Takes the delivery lock of a fired batch, `delivery.lockAhead` before it is due. Entries that cannot be locked now because Redis
     /// failed go back into the wheel shortly; ones no longer claimed are dropped (cancelled,
     /// rescheduled or moved to another owner).
     func lock(_ batch: [Entry]) async -> [LockedDelivery] {
@@ -223,9 +232,10 @@ public final class FireService: Service, Sendable {
         guard !byShard.isEmpty else { return [] }
         let now = clock.nowMillis()
         do {
-            let results = try await deliveryStore.begin(byShard, as: owners, token: state.token, nowMillis: now,
-                                                leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
+            let results = try await deliveryStore.begin(byShard, as: owners, token: state.token, dueBy: now + configuration.delivery.lockAheadMillis,
+                                                        leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
             var locked: [LockedDelivery] = []
+            metrics.lockRoundTrip.recordMilliseconds(clock.nowMillis() - now)
             for (shard, result) in results {
                 switch result {
                 case .success(let deliveries):
@@ -270,11 +280,24 @@ public final class FireService: Service, Sendable {
                 toSend.append(delivery)
             }
         }
-        let results = await producer.send(toSend.map { OutputRecords.output($0.message, attempt: $0.attempt) })
+        var outcomes: [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] = []
+        outcomes.reserveCapacity(toSend.count)
+        await withTaskGroup(of: [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)].self) { group in
+            // One gate job per due millisecond: each record is enqueued (and its CreateTime
+            // stamped) on the gate's thread, the moment the clock reaches its due time.
+            for (at, members) in Dictionary(grouping: toSend, by: { max($0.fireMillis, $0.message.dueMillis) }) {
+                let records = members.map { OutputRecords.output($0.message, attempt: $0.attempt) }
+                group.addTask {
+                    let pending = await self.gate.run(at: at) { [producer = self.producer] in producer.enqueue(records) }
+                    return Array(zip(members, await pending.results()))
+                }
+            }
+            for await part in group { outcomes.append(contentsOf: part) }
+        }
         var completed: [Int: [ScheduledMessage]] = [:]
         var retries: [Int: [(id: String, nextMillis: Int64)]] = [:]
         let now = clock.nowMillis()
-        for (delivery, result) in zip(toSend, results) {
+        for (delivery, result) in outcomes {
             switch result {
             case .success(let report):
                 completed[delivery.shard, default: []].append(delivery.message)

@@ -12,6 +12,7 @@ public struct WorkerMetrics: Sendable {
     let firedDead: Counter
     let firedSkipped: Counter
     let fireLateness: Timer
+    let lockRoundTrip: Timer
     let wheelEntries: Gauge
     let claimed: Counter
     let redisErrors: Counter
@@ -36,6 +37,7 @@ public struct WorkerMetrics: Sendable {
         firedDead = Counter(label: "tock_fired_total", dimensions: [("result", "dead")])
         firedSkipped = Counter(label: "tock_fired_total", dimensions: [("result", "skipped")])
         fireLateness = Timer(label: "tock_fire_lateness_seconds", preferredDisplayUnit: .seconds)
+        lockRoundTrip = Timer(label: "tock_delivery_lock_seconds", preferredDisplayUnit: .seconds)
         wheelEntries = Gauge(label: "tock_wheel_entries")
         claimed = Counter(label: "tock_claimed_total")
         redisErrors = Counter(label: "tock_redis_errors_total")

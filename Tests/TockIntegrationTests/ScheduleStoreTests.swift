@@ -53,9 +53,9 @@ struct ScheduleStoreTests {
         #expect(try claimed[shard]!.get().map(\.id) == ["a"])
         #expect(try claimed[shard]!.get().first?.dueMillis == now + 500)
         // Not due yet: the lock refuses it, so nothing is ever published early.
-        let early = try await s.begin([shard: [("a", now + 500)]], as: owners, token: "t1", nowMillis: now + 499, leaseUntil: now + 30_000)
+        let early = try await s.begin([shard: [("a", now + 500)]], as: owners, token: "t1", dueBy: now + 499, leaseUntil: now + 30_000)
         #expect(try early[shard]!.get().isEmpty)
-        let locked = try await s.begin([shard: [("a", now + 500)]], as: owners, token: "t1", nowMillis: now + 500, leaseUntil: now + 30_000)
+        let locked = try await s.begin([shard: [("a", now + 500)]], as: owners, token: "t1", dueBy: now + 500, leaseUntil: now + 30_000)
         let delivery = try #require(try locked[shard]!.get().first)
         #expect(delivery.attempt == 1)
         #expect(delivery.message == m)
@@ -64,7 +64,7 @@ struct ScheduleStoreTests {
         #expect(done[shard] == [true])
         #expect(try await s.status(of: "a", nowMillis: now + 600).state == .ended)
         // A second lock on the same id finds nothing: it is never published twice.
-        let again = try await s.begin([shard: [("a", now + 500)]], as: owners, token: "t1", nowMillis: now + 700, leaseUntil: now + 30_000)
+        let again = try await s.begin([shard: [("a", now + 500)]], as: owners, token: "t1", dueBy: now + 700, leaseUntil: now + 30_000)
         #expect(try again[shard]!.get().isEmpty)
     }
 
@@ -97,7 +97,7 @@ struct ScheduleStoreTests {
         #expect(try await store(s, [entry(.schedule, m, offset: 0), entry(.schedule, m, offset: 1)]) == [.stored, .duplicate])
         let shard = s.shardMap.shard(of: "dup")
         _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
-        _ = try await s.begin([shard: [("dup", now)]], as: owners, token: "t", nowMillis: now, leaseUntil: now + 1_000)
+        _ = try await s.begin([shard: [("dup", now)]], as: owners, token: "t", dueBy: now, leaseUntil: now + 1_000)
         _ = try await s.complete([shard: [m]], token: "t", nowMillis: now)
         #expect(try await store(s, [entry(.schedule, m, offset: 2)], at: now + 59_000) == [.tombstoned])
         // Past the retention (plus its window) the id may be used again.
@@ -130,7 +130,7 @@ struct ScheduleStoreTests {
         // A wheel entry left at the old time must not fire the rescheduled message.
         let shard = s.shardMap.shard(of: "r")
         _ = try await s.claim(owners, nowMillis: now, horizon: now + 10_000, limit: 10)
-        let stale = try await s.begin([shard: [("r", now + 5_000)]], as: owners, token: "t", nowMillis: now + 5_000, leaseUntil: now + 9_000)
+        let stale = try await s.begin([shard: [("r", now + 5_000)]], as: owners, token: "t", dueBy: now + 5_000, leaseUntil: now + 9_000)
         #expect(try stale[shard]!.get().isEmpty)
     }
 
@@ -144,7 +144,7 @@ struct ScheduleStoreTests {
         #expect(new[0]!.epoch == old[0]!.epoch + 1)
         let claim = try await s.claim(old, nowMillis: now, horizon: now, limit: 10)
         guard case .failure(.fenced) = claim[0]! else { Issue.record("claim not fenced: \(claim)"); return }
-        let begin = try await s.begin([0: [("f", now)]], as: old, token: "t", nowMillis: now, leaseUntil: now + 1_000)
+        let begin = try await s.begin([0: [("f", now)]], as: old, token: "t", dueBy: now, leaseUntil: now + 1_000)
         guard case .failure(.fenced) = begin[0]! else { Issue.record("begin not fenced"); return }
         // The new owner takes back what the shard had claimed and fires it.
         #expect(try await s.releaseAll(shard: 0, as: new[0]!) == 1)
@@ -159,11 +159,11 @@ struct ScheduleStoreTests {
         let m = message("l", due: now)
         _ = try await store(s, [entry(.schedule, m, offset: 0)])
         _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
-        _ = try await s.begin([0: [("l", now)]], as: owners, token: "dead", nowMillis: now, leaseUntil: now + 1_000)
+        _ = try await s.begin([0: [("l", now)]], as: owners, token: "dead", dueBy: now, leaseUntil: now + 1_000)
         #expect(try await s.claim(owners, nowMillis: now + 999, horizon: now + 999, limit: 10)[0]!.get().isEmpty)
         let retried = try await s.claim(owners, nowMillis: now + 1_000, horizon: now + 1_000, limit: 10)
         #expect(try retried[0]!.get().map(\.id) == ["l"])
-        let locked = try await s.begin([0: [("l", now + 1_000)]], as: owners, token: "live", nowMillis: now + 1_000, leaseUntil: now + 2_000)
+        let locked = try await s.begin([0: [("l", now + 1_000)]], as: owners, token: "live", dueBy: now + 1_000, leaseUntil: now + 2_000)
         #expect(try locked[0]!.get().first?.attempt == 2)
         // The dead worker's late completion no longer counts.
         #expect(try await s.complete([0: [m]], token: "dead", nowMillis: now + 1_001)[0] == [false])
@@ -176,7 +176,7 @@ struct ScheduleStoreTests {
         let owners = try await ownAll(s)
         _ = try await store(s, [entry(.schedule, message("slow", due: now), offset: 0)])
         _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
-        _ = try await s.begin([0: [("slow", now)]], as: owners, token: "live", nowMillis: now, leaseUntil: now + 1_000)
+        _ = try await s.begin([0: [("slow", now)]], as: owners, token: "live", dueBy: now, leaseUntil: now + 1_000)
         #expect(try await s.renew([0: ["slow"]], token: "other", leaseUntil: now + 5_000) == 0)
         #expect(try await s.renew([0: ["slow"]], token: "live", leaseUntil: now + 5_000) == 1)
         // Past the first lease but within the renewed one: nobody else may retry it.
@@ -190,7 +190,7 @@ struct ScheduleStoreTests {
         let owners = try await ownAll(s)
         _ = try await store(s, [entry(.schedule, message("mine", due: now), offset: 0)])
         _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
-        _ = try await s.begin([0: [("mine", now)]], as: owners, token: "me", nowMillis: now, leaseUntil: now + 1_000)
+        _ = try await s.begin([0: [("mine", now)]], as: owners, token: "me", dueBy: now, leaseUntil: now + 1_000)
         let own = try await s.claim(owners, nowMillis: now + 5_000, horizon: now + 5_000, limit: 10, token: "me", ownGraceMillis: 60_000)
         #expect(try own[0]!.get().isEmpty)
         let late = try await s.claim(owners, nowMillis: now + 61_001, horizon: now + 61_001, limit: 10, token: "me", ownGraceMillis: 60_000)
@@ -203,7 +203,7 @@ struct ScheduleStoreTests {
         let owners = try await ownAll(s)
         _ = try await store(s, [entry(.schedule, message("x", due: now), offset: 0), entry(.schedule, message("y", due: now), offset: 1)])
         _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
-        _ = try await s.begin([0: [("x", now), ("y", now)]], as: owners, token: "t", nowMillis: now, leaseUntil: now + 30_000)
+        _ = try await s.begin([0: [("x", now), ("y", now)]], as: owners, token: "t", dueBy: now, leaseUntil: now + 30_000)
         let statuses = try await s.retry([0: [("x", now + 500), ("y", now + 60_000)]], as: owners, token: "t", horizon: now + 1_000)
         #expect(statuses[0] == ["claimed", "due"])
         #expect(try await s.status(of: "x", nowMillis: now).state == .claimed)
