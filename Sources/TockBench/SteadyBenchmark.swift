@@ -7,8 +7,9 @@ import TockKafka
 /// Steady load through a running worker: `rate` requests/s for `seconds`, sent every 10 ms, each
 /// due `leadMillis` after it is sent plus its share of those 10 ms, so due times are uniform to
 /// the millisecond. One consumer reads the output and, in
-/// the same run, a probe topic the benchmark writes to directly: the probe's produce-to-consume
-/// latency is the broker's own floor under delivery lateness.
+/// the same run, probe records the benchmark writes straight to the output topic (same partitions,
+/// same broker load, 100 per second): their produce-to-consume latency is the broker's own floor
+/// under delivery lateness.
 struct Steady: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Steady load: fire and delivery lateness, and the broker's own latency.")
     @Option var brokers = ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
@@ -20,11 +21,11 @@ struct Steady: AsyncParsableCommand {
 
     func run() async throws {
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        let outputTopic = "bench.steady-\(run)", probeTopic = "bench.probe-\(run)"
+        let outputTopic = "bench.steady-\(run)"
         let admin = try KafkaAdmin(brokers: brokers)
-        try await admin.createTopics([(outputTopic, 24, 1), (probeTopic, 24, 1)])
+        try await admin.createTopics([(outputTopic, 24, 1)])
         await admin.close()
-        let consumer = try KafkaConsumer(brokers: brokers, groupId: "bench-\(run)", topics: [outputTopic, probeTopic], properties: [
+        let consumer = try KafkaConsumer(brokers: brokers, groupId: "bench-\(run)", topics: [outputTopic], properties: [
             "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
         ])
         try await consumer.waitForAssignment()
@@ -46,7 +47,7 @@ struct Steady: AsyncParsableCommand {
                         KafkaHeader(key: "tock-id", string: "\(run)-\(sent + i)"),
                     ])
                 }
-                records.append(KafkaProducerRecord(topic: probeTopic, value: Array(String(clock.nowMicros()).utf8)))
+                records.append(KafkaProducerRecord(topic: outputTopic, value: Array(String(clock.nowMicros()).utf8), headers: [KafkaHeader(key: "bench-probe", string: "1")]))
                 sent += chunk
                 tick += 1
                 let batch = records
@@ -68,7 +69,7 @@ struct Steady: AsyncParsableCommand {
         while seen.count < total && clock.nowMillis() < deadline {
             for message in try await consumer.poll(maxMessages: 5_000, timeout: .milliseconds(20)) {
                 let nowMicros = clock.nowMicros()
-                if message.topic == probeTopic {
+                if message.headers.first?.key == "bench-probe" {
                     if let sentMicros = Int64(String(decoding: message.value, as: UTF8.self)) { broker.append((nowMicros - sentMicros) / 1_000) }
                     continue
                 }

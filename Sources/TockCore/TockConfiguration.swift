@@ -64,7 +64,7 @@ public struct TockConfiguration: Sendable, Equatable {
         /// How long before its due time a delivery is locked in Redis, so that the lock's round
         /// trip is off the path that decides lateness. A cancel or reschedule that arrives later
         /// than this before the due time finds the message already delivering.
-        public var lockAheadMillis: Int64 = 100
+        public var lockAheadMillis: Int64 = 250
     }
 
     public enum ClusterMode: String, Sendable, Equatable, CaseIterable {

@@ -17,8 +17,10 @@ public final class FireService: Service, Sendable {
 
     let configuration: TockConfiguration
     let store: ScheduleStore
-    /// The same store on connections of their own: a delivery lock must not wait behind an
-    /// ingest batch or a claim (each connection runs one pipeline at a time).
+    /// The same store on connections of their own, one set for delivery locks and one for
+    /// recording outcomes: each connection runs one round trip at a time, and a lock must not
+    /// wait behind an ingest batch, a claim or a completion.
+    let lockStore: ScheduleStore
     let deliveryStore: ScheduleStore
     let producer: KafkaProducer
     let state: WorkerState
@@ -40,6 +42,7 @@ public final class FireService: Service, Sendable {
     public init(
         configuration: TockConfiguration,
         store: ScheduleStore,
+        lockStore: ScheduleStore? = nil,
         deliveryStore: ScheduleStore? = nil,
         producer: KafkaProducer,
         state: WorkerState,
@@ -50,6 +53,7 @@ public final class FireService: Service, Sendable {
         self.configuration = configuration
         self.store = store
         self.deliveryStore = deliveryStore ?? store
+        self.lockStore = lockStore ?? deliveryStore ?? store
         self.producer = producer
         self.state = state
         self.metrics = metrics
@@ -232,7 +236,7 @@ public final class FireService: Service, Sendable {
         guard !byShard.isEmpty else { return [] }
         let now = clock.nowMillis()
         do {
-            let results = try await deliveryStore.begin(byShard, as: owners, token: state.token, dueBy: now + configuration.delivery.lockAheadMillis,
+            let results = try await lockStore.begin(byShard, as: owners, token: state.token, dueBy: now + configuration.delivery.lockAheadMillis,
                                                         leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
             var locked: [LockedDelivery] = []
             metrics.lockRoundTrip.recordMilliseconds(clock.nowMillis() - now)

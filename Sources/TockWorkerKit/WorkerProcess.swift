@@ -49,9 +49,12 @@ public enum WorkerProcess {
             logger: logger,
             rebalanceHandler: IngestService.rebalanceHandler(state: state, logger: logger)
         )
+        let lockRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
+        let lockStore = try ScheduleStore(client: lockRedis, configuration: configuration, logger: logger)
         let deliveryRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
         let deliveryStore = try ScheduleStore(client: deliveryRedis, configuration: configuration, logger: logger)
-        let fire = FireService(configuration: configuration, store: store, deliveryStore: deliveryStore, producer: producer, state: state, metrics: workerMetrics, logger: logger)
+        let fire = FireService(configuration: configuration, store: store, lockStore: lockStore, deliveryStore: deliveryStore, producer: producer,
+                               state: state, metrics: workerMetrics, logger: logger)
         let ingest = IngestService(configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
                                    state: state, metrics: workerMetrics, logger: logger)
         let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
@@ -77,6 +80,7 @@ public enum WorkerProcess {
         try await ServiceGroup(configuration: groupConfiguration).run()
         await producer.shutdown(timeout: .seconds(5))
         await redis.close()
+        await lockRedis.close()
         await deliveryRedis.close()
         logger.info("worker stopped")
     }
