@@ -6,10 +6,9 @@ import TockKafka
 
 /// Steady load through a running worker: `rate` requests/s for `seconds`, sent every 10 ms, each
 /// due `leadMillis` after it is sent plus its share of those 10 ms, so due times are uniform to
-/// the millisecond. One consumer reads the output and, in
-/// the same run, probe records the benchmark writes straight to the output topic (same partitions,
-/// same broker load, 100 per second): their produce-to-consume latency is the broker's own floor
-/// under delivery lateness.
+/// the millisecond. One consumer reads the output, and with it probe records the benchmark writes
+/// straight to the output topic (same partitions, same broker load, 100 per second): their
+/// produce-to-consume latency is the broker's own floor under delivery lateness.
 struct Steady: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Steady load: fire and delivery lateness, and the broker's own latency.")
     @Option var brokers = ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"

@@ -222,9 +222,9 @@ public final class FireService: Service, Sendable {
         }
     }
 
-    /// Takes the delivery lock of a fired batch, `delivery.lockAhead` before it is due. Entries that cannot be locked now because Redis
-    /// failed go back into the wheel shortly; ones no longer claimed are dropped (cancelled,
-    /// rescheduled or moved to another owner).
+    /// Takes the delivery lock of a fired batch, `delivery.lockAhead` before it is due. Entries
+    /// that cannot be locked now because Redis failed go back into the wheel shortly; ones no
+    /// longer claimed are dropped (cancelled, rescheduled or moved to another owner).
     func lock(_ batch: [Entry]) async -> [LockedDelivery] {
         let owners = state.ownerships
         var byShard: [Int: [(id: String, fireMillis: Int64)]] = [:]
@@ -238,8 +238,8 @@ public final class FireService: Service, Sendable {
         do {
             let results = try await lockStore.begin(byShard, as: owners, token: state.token, dueBy: now + configuration.delivery.lockAheadMillis,
                                                         leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
-            var locked: [LockedDelivery] = []
             metrics.lockRoundTrip.recordMilliseconds(clock.nowMillis() - now)
+            var locked: [LockedDelivery] = []
             for (shard, result) in results {
                 switch result {
                 case .success(let deliveries):
