@@ -20,6 +20,9 @@ struct BurstBenchmark {
         var early = 0
         var fireLateness: [Int64] = []
         var deliveryLateness: [Int64] = []
+        /// `tock-published-us` minus the due time, in microseconds, from records that carry it
+        /// (a worker with `delivery.publishedHeader`).
+        var fireLatenessMicros: [Int64] = []
         var produceSeconds = 0.0
         /// From the first due time until the last message arrived.
         var spanSeconds = 0.0
@@ -70,6 +73,9 @@ struct BurstBenchmark {
                 if stamp < at { result.early += 1 }
                 result.fireLateness.append(stamp - at)
                 result.deliveryLateness.append((now - at * 1000) / 1000)
+                if let published = message.headers.first(where: { $0.key == "tock-published-us" }).flatMap({ Int64(String(decoding: $0.value ?? [], as: UTF8.self)) }) {
+                    result.fireLatenessMicros.append(published - at * 1000)
+                }
                 result.spanSeconds = max(result.spanSeconds, Double(now - start * 1000) / 1e6)
             }
         }
@@ -88,6 +94,7 @@ struct BurstBenchmark {
         result.lost = messages - seen.count
         result.fireLateness.sort()
         result.deliveryLateness.sort()
+        result.fireLatenessMicros.sort()
         return result
     }
 }

@@ -7,7 +7,8 @@ import TockKafka
 /// Steady load through a running worker: `rate` requests/s for `seconds`, sent every 10 ms, each
 /// due `leadMillis` after it is sent plus its share of those 10 ms, so due times are uniform to
 /// the millisecond. One consumer reads the output, and with it probe records the benchmark writes
-/// straight to the output topic (same partitions, same broker load, 100 per second): their
+/// straight to the output topic (same partitions, same broker load, 100 per second) from a
+/// producer of their own, with Tock's linger, so no other records queue ahead of them: their
 /// produce-to-consume latency is the broker's own floor under delivery lateness.
 struct Steady: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Steady load: fire and delivery lateness, and the broker's own latency.")
@@ -31,6 +32,7 @@ struct Steady: AsyncParsableCommand {
 
         let clock = SystemWallClock()
         let producer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "5", "batch.num.messages": "10000"])
+        let probeProducer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "5"])
         let total = rate * seconds
         let failures = SendFailures()
         let producing = Task {
@@ -40,18 +42,18 @@ struct Steady: AsyncParsableCommand {
             while sent < total {
                 let now = clock.nowMillis()
                 let chunk = min(perTick, total - sent)
-                var records = (0..<chunk).map { i in
+                let records = (0..<chunk).map { i in
                     KafkaProducerRecord(topic: inputTopic, key: Array("s\(sent + i)".utf8), value: Array("steady-\(sent + i)".utf8), headers: [
                         KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(now + leadMillis + Int64(i * 10 / chunk))),
                         KafkaHeader(key: "tock-id", string: "\(run)-\(sent + i)"),
                     ])
                 }
-                records.append(KafkaProducerRecord(topic: outputTopic, value: Array(String(clock.nowMicros()).utf8), headers: [KafkaHeader(key: "bench-probe", string: "1")]))
                 sent += chunk
                 tick += 1
                 let batch = records
+                let probe = probeProducer.enqueue([KafkaProducerRecord(topic: outputTopic, value: Array(String(clock.nowMicros()).utf8), headers: [KafkaHeader(key: "bench-probe", string: "1")])])
                 Task {
-                    for result in await producer.send(batch) { if case .failure = result { failures.count.withLock { $0 += 1 } } }
+                    for result in await producer.send(batch) + (await probe.results()) { if case .failure = result { failures.count.withLock { $0 += 1 } } }
                 }
                 let next = started + Int64(tick) * 10
                 let wait = next - clock.nowMillis()
@@ -89,6 +91,7 @@ struct Steady: AsyncParsableCommand {
         await producing.value
         await consumer.close()
         await producer.shutdown()
+        await probeProducer.shutdown()
         fire.sort(); delivery.sort(); broker.sort()
         let lost = total - seen.count
         print("\(label): \(rate)/s for \(seconds) s (\(total) messages, each due \(leadMillis) ms after sending); request send failures \(failures.count.withLock { $0 })")

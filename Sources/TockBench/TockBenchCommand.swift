@@ -63,6 +63,11 @@ struct Burst: AsyncParsableCommand {
         print("fire lateness ms (record timestamp - due):  p50 \(percentile(r.fireLateness, 0.5))  p99 \(percentile(r.fireLateness, 0.99))  p99.9 \(percentile(r.fireLateness, 0.999))  max \(r.fireLateness.last ?? 0)")
         print("delivery lateness ms (arrival - due):       p50 \(percentile(r.deliveryLateness, 0.5))  p99 \(percentile(r.deliveryLateness, 0.99))  p99.9 \(percentile(r.deliveryLateness, 0.999))  max \(r.deliveryLateness.last ?? 0)")
         print("from the first due time to the last arrival: \(String(format: "%.2f", r.spanSeconds)) s")
+        if !r.fireLatenessMicros.isEmpty {
+            let micros = r.fireLatenessMicros
+            print("fire lateness µs (tock-published-us - due), \(micros.count) records:  p50 \(percentile(micros, 0.5))  p99 \(percentile(micros, 0.99))  max \(micros.last ?? 0)")
+            print("RESULT burst_fire_p99_us=\(percentile(micros, 0.99))")
+        }
         print("RESULT burst_messages=\(messages)")
         print("RESULT burst_s=\(String(format: "%.2f", r.spanSeconds))")
         print("RESULT burst_lost=\(r.lost)")

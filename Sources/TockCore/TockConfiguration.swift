@@ -12,6 +12,9 @@ public struct TockConfiguration: Sendable, Equatable {
         public var sessionTimeoutMillis: Int64 = 10_000
         public var assignmentStrategy = "cooperative-sticky"
         public var producerLingerMillis: Int64 = 5
+        /// Output producers, each with its own broker connection and the partitions `p` with
+        /// `p % outputProducers == index` (see `KafkaProducerPool`).
+        public var outputProducers = 1
         /// Whether workers create missing input, rejected and dead-letter topics at start.
         public var createTopics = true
         /// Partitions of topics Tock creates.
@@ -65,6 +68,9 @@ public struct TockConfiguration: Sendable, Equatable {
         /// trip is off the path that decides lateness. A cancel or reschedule that arrives later
         /// than this before the due time finds the message already delivering.
         public var lockAheadMillis: Int64 = 250
+        /// Adds `tock-published-us` to each output record: epoch microseconds at which it was
+        /// handed to the producer, for measuring fire lateness below CreateTime's millisecond.
+        public var publishedHeader = false
     }
 
     public enum ClusterMode: String, Sendable, Equatable, CaseIterable {
@@ -152,6 +158,7 @@ public struct TockConfiguration: Sendable, Equatable {
         kafka.sessionTimeoutMillis = try reader.durationMillis("kafka.sessionTimeout", default: d.kafka.sessionTimeoutMillis, minimum: 1)
         kafka.assignmentStrategy = try reader.string("kafka.assignmentStrategy", default: d.kafka.assignmentStrategy)
         kafka.producerLingerMillis = try reader.durationMillis("kafka.producerLinger", default: d.kafka.producerLingerMillis)
+        kafka.outputProducers = try reader.int("kafka.outputProducers", default: d.kafka.outputProducers, range: 1...64)
         kafka.createTopics = try reader.bool("kafka.createTopics", default: d.kafka.createTopics)
         kafka.topicPartitions = try reader.int("kafka.topicPartitions", default: d.kafka.topicPartitions, range: 1...10_000)
         kafka.topicReplicationFactor = try reader.int("kafka.topicReplicationFactor", default: d.kafka.topicReplicationFactor, range: -1...100)
@@ -182,6 +189,7 @@ public struct TockConfiguration: Sendable, Equatable {
         delivery.maxAttempts = try reader.int("delivery.maxAttempts", default: d.delivery.maxAttempts, range: 1...1_000)
         delivery.leaseTimeoutMillis = try reader.durationMillis("delivery.leaseTimeout", default: d.delivery.leaseTimeoutMillis, minimum: 1)
         delivery.lockAheadMillis = try reader.durationMillis("delivery.lockAhead", default: d.delivery.lockAheadMillis)
+        delivery.publishedHeader = try reader.bool("delivery.publishedHeader", default: d.delivery.publishedHeader)
 
         let mode = try reader.string("cluster.mode", default: d.cluster.mode.rawValue)
         guard let clusterMode = ClusterMode(rawValue: mode) else {

@@ -8,6 +8,12 @@ import Synchronization
 /// Epoch milliseconds: the unit of every due time in Tock.
 public protocol WallClock: Sendable {
     func nowMillis() -> Int64
+    /// Epoch microseconds, for measuring lateness below a millisecond.
+    func nowMicros() -> Int64
+}
+
+extension WallClock {
+    public func nowMicros() -> Int64 { nowMillis() * 1000 }
 }
 
 /// The system's real-time clock (CLOCK_REALTIME), as due times are wall-clock instants.

@@ -68,6 +68,15 @@ func kafkaErrorCallback(_ rk: OpaquePointer?, _ err: Int32, _ reason: UnsafePoin
     }
 }
 
+/// librdkafka's statistics JSON, only if `statistics.interval.ms` is set (it is off by default):
+/// logged at info so an operator who asked for it sees queue and round-trip times per broker.
+func kafkaStatisticsCallback(_ rk: OpaquePointer?, _ json: UnsafeMutablePointer<CChar>?, _ length: Int, _ opaque: UnsafeMutableRawPointer?) -> Int32 {
+    guard let opaque, let json else { return 0 }
+    let text = String(decoding: UnsafeRawBufferPointer(start: json, count: length), as: UTF8.self)
+    KafkaClientCallbacks.from(opaque).logger.info("librdkafka statistics", metadata: ["kafka.statistics": "\(text)"])
+    return 0 // librdkafka frees the JSON
+}
+
 /// Delivery reports, served by the producer's polling thread. The per-message opaque is a
 /// retained `KafkaDeliverySlot`, released here.
 func kafkaDeliveryReportCallback(_ rk: OpaquePointer?, _ message: UnsafePointer<rd_kafka_message_t>?, _ opaque: UnsafeMutableRawPointer?) {

@@ -35,6 +35,7 @@ final class KafkaClientHandle: @unchecked Sendable {
             rd_kafka_conf_set_opaque(conf, opaque.toOpaque())
             rd_kafka_conf_set_log_cb(conf, kafkaLogCallback)
             rd_kafka_conf_set_error_cb(conf, kafkaErrorCallback)
+            rd_kafka_conf_set_stats_cb(conf, kafkaStatisticsCallback)
             switch kind {
             case .producer: rd_kafka_conf_set_dr_msg_cb(conf, kafkaDeliveryReportCallback)
             case .consumer: rd_kafka_conf_set_rebalance_cb(conf, kafkaRebalanceCallback)

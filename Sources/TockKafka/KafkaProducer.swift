@@ -131,6 +131,14 @@ public final class KafkaProducer: Sendable {
         return results
     }
 
+    /// The number of partitions of `topic` per cluster metadata, or nil if the topic is unknown.
+    public func partitionCount(topic: String, timeout: Duration = .seconds(5)) async throws -> Int? {
+        let milliseconds = timeout.kafkaMilliseconds
+        return try await blocking.run { [client] in
+            try client.withHandle { rk in try KafkaClientHandle.partitionCount(rk, topic: topic, timeoutMilliseconds: milliseconds) }
+        }
+    }
+
     /// Messages and requests librdkafka still holds (queued, in flight, or reports not yet served).
     public var outstandingCount: Int {
         (try? client.withHandle { rk in Int(rd_kafka_outq_len(rk)) }) ?? 0

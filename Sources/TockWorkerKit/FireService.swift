@@ -22,7 +22,7 @@ public final class FireService: Service, Sendable {
     /// wait behind an ingest batch, a claim or a completion.
     let lockStore: ScheduleStore
     let deliveryStore: ScheduleStore
-    let producer: KafkaProducer
+    let producer: KafkaProducerPool
     let state: WorkerState
     let metrics: WorkerMetrics
     let clock: any WallClock
@@ -44,7 +44,7 @@ public final class FireService: Service, Sendable {
         store: ScheduleStore,
         lockStore: ScheduleStore? = nil,
         deliveryStore: ScheduleStore? = nil,
-        producer: KafkaProducer,
+        producer: KafkaProducerPool,
         state: WorkerState,
         metrics: WorkerMetrics,
         clock: any WallClock = SystemWallClock(),
@@ -292,7 +292,15 @@ public final class FireService: Service, Sendable {
             for (at, members) in Dictionary(grouping: toSend, by: { max($0.fireMillis, $0.message.dueMillis) }) {
                 let records = members.map { OutputRecords.output($0.message, attempt: $0.attempt) }
                 group.addTask {
-                    let pending = await self.gate.run(at: at) { [producer = self.producer] in producer.enqueue(records) }
+                    let pending = await self.gate.run(at: at) { [producer = self.producer, clock = self.clock, stamp = self.configuration.delivery.publishedHeader] in
+                        guard stamp else { return producer.enqueue(records) }
+                        let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
+                        return producer.enqueue(records.map { record in
+                            var record = record
+                            record.headers.append(published)
+                            return record
+                        })
+                    }
                     return Array(zip(members, await pending.results()))
                 }
             }

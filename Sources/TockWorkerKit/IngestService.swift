@@ -12,7 +12,7 @@ import TockStore
 public final class IngestService: Service, Sendable {
     let configuration: TockConfiguration
     let consumer: KafkaConsumer
-    let producer: KafkaProducer
+    let producer: KafkaProducerPool
     let store: ScheduleStore
     let fire: FireService
     let state: WorkerState
@@ -30,7 +30,7 @@ public final class IngestService: Service, Sendable {
     public init(
         configuration: TockConfiguration,
         consumer: KafkaConsumer,
-        producer: KafkaProducer,
+        producer: KafkaProducerPool,
         store: ScheduleStore,
         fire: FireService,
         state: WorkerState,

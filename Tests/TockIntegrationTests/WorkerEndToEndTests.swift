@@ -38,6 +38,28 @@ struct WorkerEndToEndTests {
         #expect(await worker.signal(SIGTERM) == 0)
     }
 
+    @Test("with delivery.publishedHeader and two output producers, every record arrives once with tock-published-us at or after its due time")
+    func publishedHeaderThroughProducerPool() async throws {
+        let s = try await WorkerScenario("published")
+        let worker = try await s.startWorker(env: ["TOCK_DELIVERY_PUBLISHED_HEADER": "true", "TOCK_KAFKA_OUTPUT_PRODUCERS": "2"])
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic])
+        let due = WorkerScenario.now + 2_000
+        try await s.send((0..<40).map { s.request(id: "p\($0)", at: due + Int64($0 * 10), key: "key-\($0)") })
+        let arrivals = await out.wait(for: 40, on: s.outputTopic, within: .seconds(20))
+        #expect(Set(arrivals.compactMap { $0.header("tock-id") }).count == 40)
+        #expect(arrivals.count == 40)
+        for arrival in arrivals {
+            let at = try #require(arrival.header("tock-at").flatMap { Int64($0) })
+            let published = try #require(arrival.header("tock-published-us").flatMap { Int64($0) })
+            #expect(published >= at * 1000, "handed to the producer \(at * 1000 - published) µs early")
+            #expect(published < at * 1000 + 2_000_000)
+            #expect(arrival.message.headers.map(\.key).suffix(2) == ["tock-attempt", "tock-published-us"])
+        }
+        await out.stop()
+        #expect(await worker.signal(SIGTERM) == 0)
+    }
+
     @Test("tock-delay counts from the request record's timestamp; a due time in the past fires at once")
     func delayFromRecordTimestamp() async throws {
         let s = try await WorkerScenario("delay")

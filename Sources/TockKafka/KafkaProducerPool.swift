@@ -1,0 +1,89 @@
+import Logging
+import Synchronization
+
+/// Several idempotent producers behind the interface of one, each owning the partitions `p` with
+/// `p % count == index`.
+///
+/// Why: librdkafka puts one partition in each produce request, and an idempotent producer keeps
+/// at most 5 requests in flight per broker connection. With many partitions on one broker, a
+/// record waits for the partitions ahead of it (measured at 10k/s over 24 partitions: 60 ms at
+/// p50 before its request was even sent). Each producer here has its own connection and its own
+/// 5 requests in flight. A keyed record goes to the producer owning the partition the configured
+/// partitioner gives its key, so one partition's batches still come from one producer, in order.
+/// Keyless records, and records for a topic whose partition count is not known yet, go round
+/// robin and librdkafka picks their partition.
+public final class KafkaProducerPool: Sendable {
+    public let producers: [KafkaProducer]
+    private let partitioner: KafkaKeyPartitioner
+    private let counts: KafkaPartitionCounts
+    private let next = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - count: producers (connections per broker), at least 1.
+    ///   - properties: librdkafka properties for each of them (see `KafkaProducer`).
+    public init(count: Int, brokers: String, properties: [String: String] = [:], logger: Logger = Logger(label: "tock.kafka.producer")) throws {
+        var producers: [KafkaProducer] = []
+        for _ in 0..<max(1, count) {
+            producers.append(try KafkaProducer(brokers: brokers, properties: properties, logger: logger))
+        }
+        self.producers = producers
+        partitioner = KafkaKeyPartitioner(partitioner: properties["partitioner"])
+        counts = KafkaPartitionCounts { [first = producers[0]] topic in try await first.partitionCount(topic: topic) }
+    }
+
+    /// Enqueues `records` now, on the calling thread (see `KafkaProducer.enqueue`).
+    public func enqueue(_ records: [KafkaProducerRecord]) -> KafkaPooledSend {
+        guard producers.count > 1 else { return KafkaPooledSend(count: records.count, parts: [(Array(records.indices), producers[0].enqueue(records))]) }
+        var routed = Array(repeating: (indices: [Int](), records: [KafkaProducerRecord]()), count: producers.count)
+        for (index, record) in records.enumerated() {
+            var record = record
+            let owner: Int
+            if record.partition == nil, let count = counts.count(of: record.topic) {
+                record.partition = partitioner.partition(key: record.key, count: count)
+            }
+            if let partition = record.partition, partition >= 0 {
+                owner = Int(partition) % producers.count
+            } else {
+                owner = next.wrappingAdd(1, ordering: .relaxed).oldValue % producers.count
+            }
+            routed[owner].indices.append(index)
+            routed[owner].records.append(record)
+        }
+        var parts: [([Int], KafkaPendingSend)] = []
+        for (owner, part) in routed.enumerated() where !part.records.isEmpty {
+            parts.append((part.indices, producers[owner].enqueue(part.records)))
+        }
+        return KafkaPooledSend(count: records.count, parts: parts)
+    }
+
+    /// Sends `records` and waits for all their delivery reports: one result per record, in order.
+    public func send(_ records: [KafkaProducerRecord]) async -> [Result<KafkaDeliveryReport, KafkaError>] {
+        await enqueue(records).results()
+    }
+
+    /// Shuts every producer down (see `KafkaProducer.shutdown`), all at once.
+    public func shutdown(timeout: Duration = .seconds(10)) async {
+        await withTaskGroup(of: Void.self) { group in
+            for producer in producers { group.addTask { await producer.shutdown(timeout: timeout) } }
+        }
+    }
+
+    /// Messages and requests librdkafka still holds, over all producers.
+    public var outstandingCount: Int { producers.reduce(0) { $0 + $1.outstandingCount } }
+}
+
+/// Records handed to a `KafkaProducerPool`, whose delivery reports are still to come.
+public struct KafkaPooledSend: Sendable {
+    let count: Int
+    let parts: [([Int], KafkaPendingSend)]
+
+    /// One result per record, in the order they were given, once every report has arrived.
+    public func results() async -> [Result<KafkaDeliveryReport, KafkaError>] {
+        if parts.count == 1 { return await parts[0].1.results() }
+        var results = [Result<KafkaDeliveryReport, KafkaError>?](repeating: nil, count: count)
+        for (indices, pending) in parts {
+            for (index, result) in zip(indices, await pending.results()) { results[index] = result }
+        }
+        return results.map { $0! }
+    }
+}
