@@ -31,6 +31,8 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // libc's prctl, for the publish gate's timer slack. Header only; imported by TockCore.
+        .systemLibrary(name: "CTimerSlack"),
         .systemLibrary(
             name: "CHiredis",
             pkgConfig: "hiredis",
@@ -40,6 +42,7 @@ let package = Package(
         .target(
             name: "TockCore",
             dependencies: [
+                "CTimerSlack",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HeapModule", package: "swift-collections"),
