@@ -57,7 +57,7 @@ struct BurstBenchmark {
         for result in await producer.send(records) { _ = try result.get() }
         var result = Result(sent: messages)
         let elapsed = ContinuousClock.now - produceStart
-        result.produceSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        result.produceSeconds = seconds(elapsed)
         await producer.shutdown()
 
         var seen: [String: Int] = [:]

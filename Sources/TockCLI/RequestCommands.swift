@@ -70,9 +70,7 @@ struct CancelCommand: AsyncParsableCommand {
 }
 
 func openStore(_ config: TockConfiguration) async throws -> ScheduleStore {
-    let client = RedisClient(configuration: .init(url: try RedisURL(config.redis.url)))
-    try await client.connect()
-    return try ScheduleStore(client: client, configuration: config)
+    try ScheduleStore(client: try await RedisClient.connect(config, poolSize: 1), configuration: config)
 }
 
 struct StatusCommand: AsyncParsableCommand {

@@ -90,10 +90,7 @@ public final class KafkaAdmin: Sendable {
 
     /// The number of partitions of `topic` per cluster metadata, or nil if the topic is unknown.
     public func partitionCount(topic: String, timeout: Duration = .seconds(5)) async throws -> Int? {
-        let milliseconds = timeout.kafkaMilliseconds
-        return try await thread.run { [client] in
-            try client.withHandle { rk in try KafkaClientHandle.partitionCount(rk, topic: topic, timeoutMilliseconds: milliseconds) }
-        }
+        try await client.partitionCount(topic: topic, timeout: timeout, on: thread)
     }
 
     /// Destroys the instance. Later calls throw "closed". Idempotent.

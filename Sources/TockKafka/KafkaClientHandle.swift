@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 import Logging
+import TockConcurrency
 
 /// Owns one `rd_kafka_t` and the callback state librdkafka reaches through its opaque pointer.
 ///
@@ -119,6 +120,14 @@ final class KafkaClientHandle: @unchecked Sendable {
             return Int(item.partition_cnt)
         }
         return nil
+    }
+
+    /// `partitionCount` run on `thread`, so the caller does not block.
+    func partitionCount(topic: String, timeout: Duration, on thread: BlockingThread) async throws -> Int? {
+        let milliseconds = timeout.kafkaMilliseconds
+        return try await thread.run { [self] in
+            try withHandle { rk in try Self.partitionCount(rk, topic: topic, timeoutMilliseconds: milliseconds) }
+        }
     }
 
     /// Low and high watermark of a partition, asked from the broker. Blocking.

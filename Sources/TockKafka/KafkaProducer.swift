@@ -133,10 +133,7 @@ public final class KafkaProducer: Sendable {
 
     /// The number of partitions of `topic` per cluster metadata, or nil if the topic is unknown.
     public func partitionCount(topic: String, timeout: Duration = .seconds(5)) async throws -> Int? {
-        let milliseconds = timeout.kafkaMilliseconds
-        return try await blocking.run { [client] in
-            try client.withHandle { rk in try KafkaClientHandle.partitionCount(rk, topic: topic, timeoutMilliseconds: milliseconds) }
-        }
+        try await client.partitionCount(topic: topic, timeout: timeout, on: blocking)
     }
 
     /// Messages and requests librdkafka still holds (queued, in flight, or reports not yet served).

@@ -35,11 +35,15 @@ public final class KafkaProducerPool: Sendable {
     public func enqueue(_ records: [KafkaProducerRecord]) -> KafkaPooledSend {
         guard producers.count > 1 else { return KafkaPooledSend(count: records.count, parts: [(Array(records.indices), producers[0].enqueue(records))]) }
         var routed = Array(repeating: (indices: [Int](), records: [KafkaProducerRecord]()), count: producers.count)
+        // One look-up per topic per call: this runs on the publish gate's thread.
+        var partitionCounts: [String: Int32?] = [:]
         for (index, record) in records.enumerated() {
             var record = record
             let owner: Int
-            if record.partition == nil, let count = counts.count(of: record.topic) {
-                record.partition = partitioner.partition(key: record.key, count: count)
+            if record.partition == nil {
+                let known = partitionCounts[record.topic] ?? counts.count(of: record.topic)
+                partitionCounts[record.topic] = known
+                if let count = known { record.partition = partitioner.partition(key: record.key, count: count) }
             }
             if let partition = record.partition, partition >= 0 {
                 owner = Int(partition) % producers.count

@@ -4,7 +4,7 @@ import TockRedis
 
 extension RedisClient {
     /// A connected client for `redis.url` with the configured timeouts.
-    public static func connect(_ configuration: TockConfiguration, poolSize: Int, logger: Logger) async throws -> RedisClient {
+    public static func connect(_ configuration: TockConfiguration, poolSize: Int, logger: Logger = Logger(label: "tock.redis")) async throws -> RedisClient {
         let client = RedisClient(configuration: RedisConnection.Configuration(
             url: try RedisURL(configuration.redis.url),
             connectTimeout: .milliseconds(configuration.redis.connectTimeoutMillis),

@@ -33,7 +33,7 @@ public final class FireService: Service, Sendable {
     let expirations: AsyncStream<[Entry]>
     let expirationsContinuation: AsyncStream<[Entry]>.Continuation
     /// Locked deliveries not yet recorded, per shard: their locks are renewed while they wait.
-    let inFlight = Mutex<[Int: Set<String>]>([:])
+    let heldLocks = Mutex<[Int: Set<String>]>([:])
     /// Batches allowed between their expiry and their broker acknowledgement. A batch waits for
     /// its acknowledgements (tens to hundreds of ms on a loaded broker), so this must cover the
     /// fire rate times that wait; it only bounds memory when the broker stalls.
@@ -172,7 +172,7 @@ public final class FireService: Service, Sendable {
         let interval = max(100, configuration.delivery.leaseTimeoutMillis / 3)
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(interval))
-            let held = inFlight.withLock { $0 }.mapValues { Array($0) }
+            let held = heldLocks.withLock { $0 }.mapValues { Array($0) }
             guard !held.isEmpty else { continue }
             do {
                 _ = try await store.renew(held, token: state.token, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
@@ -184,13 +184,13 @@ public final class FireService: Service, Sendable {
     }
 
     func track(_ deliveries: [LockedDelivery]) {
-        inFlight.withLock { held in
+        heldLocks.withLock { held in
             for delivery in deliveries { held[delivery.shard, default: []].insert(delivery.message.id) }
         }
     }
 
     func untrack(_ deliveries: [LockedDelivery]) {
-        inFlight.withLock { held in
+        heldLocks.withLock { held in
             for delivery in deliveries {
                 held[delivery.shard]?.remove(delivery.message.id)
                 if held[delivery.shard]?.isEmpty == true { held.removeValue(forKey: delivery.shard) }

@@ -399,6 +399,22 @@ struct DeliverySummary: CustomStringConvertible {
         self.unstamped = unstamped
     }
 
+    /// Ids that arrived more than once, and the copies beyond each first arrival.
+    var duplicated: Set<String> { Set(duplicates.keys) }
+    var extraCopies: Int { duplicates.values.reduce(0) { $0 + $1 - 1 } }
+
+    /// SPEC guarantee 3 after a worker was killed: every message arrived, none early or
+    /// unexpected, and only messages whose lock the dead worker held (`inFlight`) arrived twice.
+    func expectAllOnceExceptInFlight(_ inFlight: Set<String>, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(missing.isEmpty, "\(self)", sourceLocation: sourceLocation)
+        #expect(unexpected.isEmpty, "\(self)", sourceLocation: sourceLocation)
+        #expect(early.isEmpty, "\(self)", sourceLocation: sourceLocation)
+        #expect(duplicated.isSubset(of: inFlight), "duplicates outside the in-flight set: \(duplicated.subtracting(inFlight).sorted())",
+                sourceLocation: sourceLocation)
+        #expect(extraCopies <= inFlight.count, sourceLocation: sourceLocation)
+        #expect(duplicates.values.allSatisfy { $0 == 2 }, sourceLocation: sourceLocation)
+    }
+
     var description: String {
         "\(arrivals) records, \(counts.count) distinct, \(duplicates.count) duplicated \(duplicates.keys.sorted().prefix(10)), "
             + "\(missing.count) missing \(missing.sorted().prefix(10)), \(unexpected.count) unexpected \(unexpected.sorted().prefix(10)), "
