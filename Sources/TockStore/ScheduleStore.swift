@@ -138,6 +138,27 @@ public final class ScheduleStore: Sendable {
         return claimed
     }
 
+    /// Up to `limit` entries per shard of the claimed sets of `shards` whose fire time is before
+    /// `dueBefore`. The owner's wheel locks every claimed entry `delivery.lockAhead` before it is
+    /// due, so an entry still claimed well after that is one no wheel holds: a claim whose reply
+    /// was lost (a store, claim or retry call that Redis applied but whose answer never came).
+    public func overdueClaims(_ shards: [Int], dueBefore: Int64, limit: Int) async throws(StoreError) -> [Int: [(id: String, dueMillis: Int64)]] {
+        let shards = shards.sorted()
+        guard !shards.isEmpty else { return [:] }
+        let commands = shards.map { shard in
+            RawRedisCommand(["ZRANGEBYSCORE", RedisArgument("\(tag(shard)):claimed"), "-inf", RedisArgument("(\(dueBefore)"),
+                             "WITHSCORES", "LIMIT", "0", RedisArgument(limit)]) as any RedisCommand
+        }
+        let results: [Result<RedisValue, RedisError>]
+        do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
+        var overdue: [Int: [(id: String, dueMillis: Int64)]] = [:]
+        for (shard, result) in zip(shards, results) {
+            let entries = try pairs(try unwrap(result, shard: shard))
+            if !entries.isEmpty { overdue[shard] = entries }
+        }
+        return overdue
+    }
+
     /// Moves up to `limit` of the shard's claimed entries back to the due index; returns how many.
     public func release(shard: Int, as owner: ShardOwnership, limit: Int = 10_000) async throws(StoreError) -> Int {
         let value = try await evalSHA(scripts.release, shard: shard, args: [

@@ -38,6 +38,8 @@ public final class FireService: Service, Sendable {
     /// its acknowledgements (tens to hundreds of ms on a loaded broker), so this must cover the
     /// fire rate times that wait; it only bounds memory when the broker stalls.
     let maxBatchesInFlight = 20_000
+    /// Claims that no wheel holds come back into this worker's wheel (see `ClaimReconciliation`).
+    let reconciliation: Mutex<ClaimReconciliation>
 
     public init(
         configuration: TockConfiguration,
@@ -69,6 +71,10 @@ public final class FireService: Service, Sendable {
             continuation.yield($0)
         }
         gate = DueGate(clock: clock, name: "tock-publish")
+        // A claim expires a lease period after its due time: by then its lock was taken long ago,
+        // however slow the Redis round trip that took it.
+        reconciliation = Mutex(ClaimReconciliation(intervalMillis: max(1_000, configuration.wheel.claimIntervalMillis),
+                                                   graceMillis: configuration.delivery.leaseTimeoutMillis))
     }
 
     /// Puts claimed messages into the wheel (from the claim loop, ingest and retries).
@@ -78,7 +84,10 @@ public final class FireService: Service, Sendable {
         metrics.wheelEntries.record(driver.count)
     }
 
-    public func cancel(_ id: String) { driver.cancel(id) }
+    public func cancel(_ id: String) {
+        driver.cancel(id)
+        metrics.wheelEntries.record(driver.count)
+    }
 
     /// Drops the wheel entries of shards this worker no longer owns: their new owner fires them.
     public func dropShards(_ shards: Set<Int>) {
@@ -90,8 +99,6 @@ public final class FireService: Service, Sendable {
 
     /// Runs a claim pass now (a shard was just gained), besides the periodic ones.
     public func claimSoon() { Task { _ = await claimOnce() } }
-
-    public var wheelCount: Int { driver.count }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
@@ -115,6 +122,7 @@ public final class FireService: Service, Sendable {
         let interval = Duration.milliseconds(configuration.wheel.claimIntervalMillis)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let again = await claimOnce()
+            await reconcileIfDue()
             if !again { try? await Task.sleep(for: interval) }
         }
     }
@@ -153,6 +161,28 @@ public final class FireService: Service, Sendable {
             state.setRedisError("\(error)")
             logger.warning("claim failed", metadata: ["error": "\(error)"])
             return false
+        }
+    }
+
+    /// Puts claims that expired without reaching this worker's wheel back into it.
+    func reconcileIfDue() async {
+        let owners = state.ownerships
+        guard !owners.isEmpty, let dueBefore = reconciliation.withLock({ $0.passDue(nowMillis: clock.nowMillis()) }) else { return }
+        do {
+            let expired = try await store.overdueClaims(Array(owners.keys), dueBefore: dueBefore, limit: configuration.wheel.claimBatchSize)
+            var found = 0
+            for (shard, entries) in expired where state.ownership(of: shard) != nil {
+                let missing = ClaimReconciliation.missing(entries, wheelHolds: driver.contains)
+                insert(missing)
+                found += missing.count
+            }
+            if found > 0 {
+                metrics.reconciled.increment(by: found)
+                logger.warning("claimed messages no wheel held (a lost reply) are back in the wheel", metadata: ["messages": "\(found)"])
+            }
+        } catch {
+            metrics.redisErrors.increment()
+            logger.warning("looking for expired claims failed", metadata: ["error": "\(error)"])
         }
     }
 
@@ -206,6 +236,7 @@ public final class FireService: Service, Sendable {
             // Each expired batch locks and publishes in its own task: a Redis or broker round trip
             // for one batch must not hold back the batches due right after it.
             for await batch in expirations {
+                metrics.wheelEntries.record(driver.count)
                 if inFlight >= maxBatchesInFlight {
                     await group.next()
                     inFlight -= 1

@@ -15,6 +15,7 @@ public struct WorkerMetrics: Sendable {
     let lockRoundTrip: Timer
     let wheelEntries: Gauge
     let claimed: Counter
+    let reconciled: Counter
     let redisErrors: Counter
     let kafkaErrors: Counter
     let commitFailures: Counter
@@ -40,6 +41,7 @@ public struct WorkerMetrics: Sendable {
         lockRoundTrip = Timer(label: "tock_delivery_lock_seconds", preferredDisplayUnit: .seconds)
         wheelEntries = Gauge(label: "tock_wheel_entries")
         claimed = Counter(label: "tock_claimed_total")
+        reconciled = Counter(label: "tock_reconciled_total")
         redisErrors = Counter(label: "tock_redis_errors_total")
         kafkaErrors = Counter(label: "tock_kafka_errors_total")
         commitFailures = Counter(label: "tock_commit_failures_total")

@@ -22,6 +22,7 @@ public enum WorkerProcess {
         logger[metadataKey: "worker"] = "\(workerID)"
         let state = WorkerState(workerID: workerID, token: "\(workerID)/\(UInt64.random(in: 1...UInt64.max))")
         let workerMetrics = WorkerMetrics()
+        let faults = try FaultPoints(environment: ProcessInfo.processInfo.environment)
 
         let redis = try await RedisClient.connect(configuration, poolSize: 4, logger: logger)
         let store = try ScheduleStore(client: redis, configuration: configuration, logger: logger)
@@ -56,7 +57,7 @@ public enum WorkerProcess {
         let fire = FireService(configuration: configuration, store: store, lockStore: lockStore, deliveryStore: deliveryStore, producer: producer,
                                state: state, metrics: workerMetrics, logger: logger)
         let ingest = IngestService(configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
-                                   state: state, metrics: workerMetrics, logger: logger)
+                                   state: state, metrics: workerMetrics, faults: faults, logger: logger)
         let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
                                readiness: { ReadinessReport(reasons: state.notReadyReasons) }, logger: logger)
 

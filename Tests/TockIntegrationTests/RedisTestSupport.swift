@@ -70,6 +70,12 @@ final class RedisTestServer: @unchecked Sendable {
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     }
 
+    /// Sends `signal` to the server: SIGSTOP stalls it (connections stay open, nothing is
+    /// answered), SIGCONT lets it go on with what it had read meanwhile.
+    func signal(_ signal: Int32) {
+        if let pid = lock.withLock({ self.pid }) { Glibc.kill(pid, signal) }
+    }
+
     func stop() {
         kill()
         try? FileManager.default.removeItem(at: directory)

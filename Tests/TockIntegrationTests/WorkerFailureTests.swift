@@ -346,6 +346,8 @@ struct WorkerFailureTests {
         #expect(scrape.value(#"tock_fire_lateness_seconds_bucket{le="+Inf"}"#) == Double(n))
         #expect(lateness.filter { $0.contains("_bucket{") }.count == TockMetrics.latencyBucketsSeconds.count + 1)
         #expect(scrape.value("tock_fire_lateness_seconds_sum") != nil)
+        // Every gauge is true at each scrape: all 20 fired, and the 2 later ones are not claimed yet.
+        #expect(scrape.value("tock_wheel_entries") == 0, "\(scrape.lines(startingWith: "tock_wheel_entries"))")
 
         let health = try await TestSocket.get(port: port, path: "/healthz")
         #expect(health.status == 200)
