@@ -122,6 +122,24 @@ final class KafkaClientHandle: @unchecked Sendable {
         return nil
     }
 
+    /// One metadata round trip that names no topic: it answers only when a broker does. Blocking.
+    static func brokerRoundTrip(_ rk: OpaquePointer, timeoutMilliseconds: Int32) throws {
+        var metadata: UnsafePointer<rd_kafka_metadata_t>?
+        let err = rd_kafka_metadata(rk, 0, nil, &metadata, timeoutMilliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw KafkaError(err, "no broker answered a metadata request: \(String(cString: rd_kafka_err2str(err)))")
+        }
+        rd_kafka_metadata_destroy(metadata)
+    }
+
+    /// `brokerRoundTrip` run on `thread`, so the caller does not block.
+    func brokerRoundTrip(timeout: Duration, on thread: BlockingThread) async throws {
+        let milliseconds = timeout.kafkaMilliseconds
+        try await thread.run { [self] in
+            try withHandle { rk in try Self.brokerRoundTrip(rk, timeoutMilliseconds: milliseconds) }
+        }
+    }
+
     /// `partitionCount` run on `thread`, so the caller does not block.
     func partitionCount(topic: String, timeout: Duration, on thread: BlockingThread) async throws -> Int? {
         let milliseconds = timeout.kafkaMilliseconds

@@ -136,6 +136,12 @@ public final class KafkaProducer: Sendable {
         try await client.partitionCount(topic: topic, timeout: timeout, on: blocking)
     }
 
+    /// Throws unless a broker answers a metadata request within `timeout`. It blocks `thread`, not
+    /// the producer's own threads, so a stalled broker cannot hold up a flush or a shutdown.
+    public func checkBroker(timeout: Duration, on thread: BlockingThread) async throws {
+        try await client.brokerRoundTrip(timeout: timeout, on: thread)
+    }
+
     /// Messages and requests librdkafka still holds (queued, in flight, or reports not yet served).
     public var outstandingCount: Int {
         (try? client.withHandle { rk in Int(rd_kafka_outq_len(rk)) }) ?? 0

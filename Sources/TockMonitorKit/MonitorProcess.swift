@@ -21,6 +21,7 @@ public enum MonitorProcess {
         let monitor = MonitorService(store: store, monitorID: monitorID,
                                      heartbeatIntervalMillis: configuration.cluster.heartbeatIntervalMillis,
                                      heartbeatTimeoutMillis: configuration.cluster.heartbeatTimeoutMillis, logger: logger)
+        let probe = DependencyProbe(checks: [try DependencyProbe.redisWrite(configuration, holder: monitorID, logger: logger)], logger: logger)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let cluster: HTTPService.Route = { _ in
@@ -28,9 +29,9 @@ public enum MonitorProcess {
             return HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json"], body: body)
         }
         let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
-                               readiness: { ReadinessReport(ready: true) }, extraRoutes: ["GET /v1/cluster": cluster], logger: logger)
+                               readiness: { ReadinessReport(reasons: probe.notReadyReasons) }, extraRoutes: ["GET /v1/cluster": cluster], logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: http), .init(service: monitor)],
+            services: [.init(service: http), .init(service: probe), .init(service: monitor)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

@@ -58,14 +58,19 @@ public enum WorkerProcess {
                                state: state, metrics: workerMetrics, logger: logger)
         let ingest = IngestService(configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
                                    state: state, metrics: workerMetrics, faults: faults, logger: logger)
+        let probe = DependencyProbe(checks: [
+            try DependencyProbe.redisWrite(configuration, holder: workerID, logger: logger),
+            DependencyProbe.kafkaBroker(producer.producers[0]),
+        ], logger: logger)
         let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
-                               readiness: { ReadinessReport(reasons: state.notReadyReasons) }, logger: logger)
+                               readiness: { ReadinessReport(reasons: state.notReadyReasons + probe.notReadyReasons) }, logger: logger)
 
         let ownership: any Service = standalone ?? MonitoredOwnership(
             store: store, state: state, fire: fire, intervalMillis: configuration.cluster.heartbeatIntervalMillis, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: http),
+                .init(service: probe),
                 .init(service: ownership),
                 .init(service: fire),
                 .init(service: ingest),

@@ -11,7 +11,7 @@ import TockStore
 /// One end-to-end scenario's world: its own key prefix, input/rejected/dead topics and group id
 /// on the shared stack, a producer for requests, and helpers to run real `tock-worker` and
 /// `tock-monitor` processes. `clusterMode` is every process's `TOCK_CLUSTER_MODE`; `redisURL`
-/// overrides the shared stack's Redis (a test that restarts Redis runs its own).
+/// and `brokers` override the shared stack's (a test that stalls or restarts them runs its own).
 final class WorkerScenario: Sendable {
     let name: String
     let brokers: String
@@ -25,10 +25,10 @@ final class WorkerScenario: Sendable {
     let clusterMode: String
     let producer: KafkaProducer
 
-    init(_ label: String, clusterMode: String = "standalone", redisURL: String? = nil) async throws {
+    init(_ label: String, clusterMode: String = "standalone", redisURL: String? = nil, brokers: String? = nil) async throws {
         name = TestStack.unique(label)
         let stack = await stackThread.run { TestStack.shared }
-        brokers = stack.kafkaBrokers
+        self.brokers = brokers ?? stack.kafkaBrokers
         self.redisURL = redisURL ?? stack.redisURL
         self.clusterMode = clusterMode
         keyPrefix = "t-\(name)"
@@ -37,8 +37,8 @@ final class WorkerScenario: Sendable {
         deadTopic = "dead-\(name)"
         groupId = "g-\(name)"
         outputTopic = "out-\(name)"
-        producer = try KafkaProducer(brokers: brokers)
-        let admin = try KafkaAdmin(brokers: brokers)
+        producer = try KafkaProducer(brokers: self.brokers)
+        let admin = try KafkaAdmin(brokers: self.brokers)
         try await admin.createTopics([inputTopic, rejectedTopic, deadTopic, outputTopic].map { ($0, 4, 1) })
         await admin.close()
     }

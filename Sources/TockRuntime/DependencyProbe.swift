@@ -1,0 +1,97 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TockConcurrency
+import TockCore
+import TockKafka
+import TockRedis
+
+/// Asks the process's dependencies, every `interval`, whether they can do their part: Redis
+/// accepts a write, a Kafka broker answers. Each check has its own short timeout, so `/readyz`
+/// turns 503 within about interval + timeout of an outage (unreachable, stalled, or refusing
+/// writes, as a full Redis does) and turns back with the first check that passes.
+public final class DependencyProbe: Service, Sendable {
+    public struct Check: Sendable {
+        public var name: String
+        public var run: @Sendable () async throws -> Void
+
+        public init(name: String, run: @escaping @Sendable () async throws -> Void) {
+            self.name = name
+            self.run = run
+        }
+    }
+
+    /// How long one check may take before its dependency counts as stalled.
+    public static let checkTimeout = Duration.seconds(1)
+
+    let checks: [Check]
+    let interval: Duration
+    let logger: Logger
+    private let failures = Mutex<[String: String]>([:])
+
+    public init(checks: [Check], interval: Duration = .milliseconds(500), logger: Logger) {
+        self.checks = checks
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// One line per dependency whose last check failed.
+    public var notReadyReasons: [String] {
+        failures.withLock { $0.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" } }
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await checkOnce()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    func checkOnce() async {
+        await withTaskGroup(of: Void.self) { group in
+            for check in checks {
+                group.addTask {
+                    let failure: String?
+                    do {
+                        try await check.run()
+                        failure = nil
+                    } catch {
+                        failure = "\(error)"
+                    }
+                    let before = self.failures.withLock { failures in
+                        defer { failures[check.name] = failure }
+                        return failures[check.name]
+                    }
+                    if let failure, before == nil {
+                        self.logger.warning("not ready: \(check.name) check failed", metadata: ["error": "\(failure)"])
+                    } else if failure == nil, before != nil {
+                        self.logger.info("ready again: \(check.name) answers")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Redis accepts a small write (a full Redis refuses it with OOM) on a connection of its own
+    /// whose command timeout is `checkTimeout`.
+    public static func redisWrite(_ configuration: TockConfiguration, holder: String, logger: Logger) throws -> Check {
+        let client = RedisClient(configuration: RedisConnection.Configuration(
+            url: try RedisURL(configuration.redis.url),
+            connectTimeout: min(.milliseconds(configuration.redis.connectTimeoutMillis), checkTimeout),
+            commandTimeout: min(.milliseconds(configuration.redis.commandTimeoutMillis), checkTimeout),
+            // Readiness comes back with the first check after Redis does, not after a long backoff.
+            reconnectBackoff: .milliseconds(100), maxReconnectBackoff: .milliseconds(500)
+        ), poolSize: 1, logger: logger)
+        let key = RedisArgument("\(configuration.store.keyPrefix):readiness")
+        return Check(name: "redis") {
+            // Not retried on a fresh connection: one timeout is the answer.
+            _ = try await client.send(RawRedisCommand(["SET", key, RedisArgument(holder), "PX", "10000"]), idempotent: false)
+        }
+    }
+
+    /// A Kafka broker answers a metadata request within `checkTimeout`.
+    public static func kafkaBroker(_ producer: KafkaProducer) -> Check {
+        let thread = BlockingThread(name: "tock-readiness-kafka")
+        return Check(name: "kafka") { try await producer.checkBroker(timeout: checkTimeout, on: thread) }
+    }
+}
