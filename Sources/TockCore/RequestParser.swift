@@ -26,9 +26,9 @@
 ///   schedule.
 /// - **`tock-id`** is 1 to 256 bytes in 0x21...0x7E. The default (`topic/partition/offset`,
 ///   `idWasGiven == false`) applies to `schedule` only and is not held to the 256-byte limit.
-/// - **`tock-topic`** is rejected with `topic-not-allowed` when it starts with `tock.` (even
-///   under `*`), is not a valid Kafka topic name, or matches none of the `allowedTopics`
-///   globs (an empty list allows nothing).
+/// - **`tock-topic`** is rejected with `topic-not-allowed` when it starts with `tock.` or `__`
+///   (`ReservedTopics`, even under `*`), is not a valid Kafka topic name, or matches none of the
+///   `allowedTopics` globs (an empty list allows nothing).
 /// - **`tock-at`**: see `DueTimeText` (epoch milliseconds or RFC 3339 with an offset; a
 ///   sub-millisecond fraction rounds up; negative epoch times are `bad-time`). Surrounding
 ///   whitespace is ignored in `tock-at`, as `DurationText` ignores it in `tock-delay`.
@@ -174,8 +174,8 @@ public struct RequestParser: Sendable {
             }
             bytes = value
         }
-        if bytes.starts(with: "tock.".utf8) {
-            throw reject(.topicNotAllowed, "tock-topic \(Self.quoted(bytes)) is reserved: topics starting with \"tock.\" are never output targets.")
+        if let reserved = ReservedTopics.prefix(of: bytes) {
+            throw reject(.topicNotAllowed, "tock-topic \(Self.quoted(bytes)) is reserved: \(reserved.reason).")
         }
         let allowed = bytes.withUnsafeBufferPointer { topic -> Bool? in
             guard TopicGlob.isValidKafkaTopicName(utf8: topic) else { return nil }

@@ -300,7 +300,7 @@ struct RequestParserTests {
         }
     }
 
-    @Test("* allows every valid topic name that is not a tock. topic", arguments: ["a", "orders", "tock", "tockets", "tock-x", "Tock.x"])
+    @Test("* allows every valid topic name that is not a tock. or __ topic", arguments: ["a", "orders", "tock", "tockets", "tock-x", "Tock.x", "_x", "a__b"])
     func starAllowsAll(topic: String) {
         #expect(scheduled([("tock-topic", topic), ("tock-delay", "1s")])?.topic == topic)
     }
@@ -312,6 +312,20 @@ struct RequestParserTests {
             let rejected = rejection([("tock-topic", topic), ("tock-delay", "1s")], parser: parser)
             #expect(rejected?.code == .topicNotAllowed)
             #expect(rejected?.detail.contains("tock.") == true)
+        }
+    }
+
+    @Test("topics starting with __ (Kafka's internal ones) are rejected even under *, __* or their own name", arguments: [
+        "__consumer_offsets", "__transaction_state", "__x",
+    ])
+    func internalTopicsRejected(topic: String) {
+        for patterns in [["*"], ["__*"], [topic]] {
+            let parser = RequestParser(maxPayloadBytes: 16, maxHorizonMillis: Self.horizon, allowedTopics: patterns)
+            for action in ["schedule", "reschedule"] {
+                let rejected = rejection([("tock-topic", topic), ("tock-delay", "1s"), ("tock-id", "a"), ("tock-action", action)], parser: parser)
+                #expect(rejected?.code == .topicNotAllowed)
+                #expect(rejected?.detail.contains("\"__\"") == true)
+            }
         }
     }
 
