@@ -102,7 +102,7 @@ struct StatusCommand: AsyncParsableCommand {
         if let message = status.message {
             print("due:       \(message.dueMillis) (\(Date(timeIntervalSince1970: Double(message.dueMillis) / 1000)))")
             print("topic:     \(message.topic)")
-            print("payload:   \(message.value.count) bytes")
+            print("payload:   \(message.value.map { "\($0.count) bytes" } ?? "null")")
         }
         if let score = status.scoreMillis {
             print(status.state == .delivering ? "lease:     until \(score)" : "next fire: \(score)")

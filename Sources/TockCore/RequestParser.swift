@@ -16,6 +16,8 @@
 ///   name), `bad-time` (`tock-at`, `tock-delay`). `tock-key` is taken as raw bytes, and a
 ///   null `tock-key` gives the output record a null key. A header counts as given for
 ///   `missing-time`/`both-times` whatever its value.
+/// - **Payload.** A null record value stays null (it is published as null, not as an empty
+///   value) and counts as 0 bytes against `maxPayloadBytes`.
 /// - **Order of checks**, so each record gets one deterministic code: `bad-action`,
 ///   `payload-too-large`, `bad-id`, `missing-topic`, `topic-not-allowed`, `missing-time` /
 ///   `both-times`, `bad-time`, `horizon`.
@@ -98,8 +100,9 @@ public struct RequestParser: Sendable {
         }
 
         let action = try Self.action(actionHeader)
-        if action != .cancel && record.value.count > maxPayloadBytes {
-            throw reject(.payloadTooLarge, "The payload is \(record.value.count) bytes, more than limits.maxPayloadBytes (\(maxPayloadBytes)).")
+        let payloadBytes = record.value?.count ?? 0
+        if action != .cancel && payloadBytes > maxPayloadBytes {
+            throw reject(.payloadTooLarge, "The payload is \(payloadBytes) bytes, more than limits.maxPayloadBytes (\(maxPayloadBytes)).")
         }
         let (id, idWasGiven) = try Self.id(idHeader, action: action, record: record)
         if action == .cancel { return .cancel(id: id) }

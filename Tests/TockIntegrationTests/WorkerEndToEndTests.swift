@@ -197,6 +197,48 @@ struct WorkerEndToEndTests {
         }
     }
 
+    @Test("a null value stays null and an empty one empty: published, rescheduled, dead-lettered and rejected")
+    func nullAndEmptyValues() async throws {
+        let s = try await WorkerScenario("null-value")
+        // A message that can only be dead-lettered: stored for a topic that is now refused.
+        let store = try await s.store()
+        let dead = ScheduledMessage(id: "\(s.name)-dead", idWasGiven: true, dueMillis: WorkerScenario.now, topic: "__\(s.outputTopic)",
+                                    key: nil, value: nil, headers: [])
+        let entry = StoreEntry(operation: .schedule, topicPartition: "\(s.inputTopic)/0", offset: 0, id: dead.id,
+                               tombstone: Tombstone(id: dead.id), dueMillis: dead.dueMillis, blob: MessageCodec.encode(dead))
+        _ = try await store.store([store.shardMap.shard(of: dead.id): [entry]], nowMillis: WorkerScenario.now)
+        let worker = try await s.startWorker()
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic, s.rejectedTopic, s.deadTopic])
+        let due = WorkerScenario.now + 1_000
+        try await s.send([
+            s.request(id: "null", at: due, value: nil),
+            s.request(id: "empty", at: due, value: []),
+            s.request(id: "moved-null", at: due + 60_000, value: [1]),
+            s.request(id: "moved-null", at: due, value: nil, action: "reschedule"),
+            s.request(id: "moved-empty", at: due + 60_000, value: nil),
+            s.request(id: "moved-empty", at: due, value: [], action: "reschedule"),
+            s.request(id: "rejected-null", value: nil),
+            s.request(id: "rejected-empty", value: []),
+        ])
+        let published = await out.wait(for: 4, on: s.outputTopic, within: .seconds(20))
+        let rejected = await out.wait(for: 2, on: s.rejectedTopic, within: .seconds(20))
+        let deadLettered = await out.wait(for: 1, on: s.deadTopic, within: .seconds(20))
+        func value(_ id: String, in arrivals: [OutputCollector.Arrival]) throws -> [UInt8]? {
+            try #require(arrivals.first { $0.header("tock-id") == id }, "no \(id)").message.value
+        }
+        #expect(try value("null", in: published) == nil)
+        #expect(try value("empty", in: published) == [])
+        #expect(try value("moved-null", in: published) == nil)
+        #expect(try value("moved-empty", in: published) == [])
+        #expect(try value("rejected-null", in: rejected) == nil)
+        #expect(try value("rejected-empty", in: rejected) == [])
+        #expect(try value(dead.id, in: deadLettered) == nil)
+        await out.stop()
+        await store.client.close()
+        #expect(await worker.signal(SIGTERM) == 0)
+    }
+
     @Test("a tock-id sent twice is delivered once; a cancel before its schedule wins; reschedule moves a message")
     func dedupCancelReschedule() async throws {
         let s = try await WorkerScenario("dedup")
