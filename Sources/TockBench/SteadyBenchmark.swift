@@ -71,7 +71,7 @@ struct Steady: AsyncParsableCommand {
             for message in try await consumer.poll(maxMessages: 5_000, timeout: .milliseconds(20)) {
                 let nowMicros = clock.nowMicros()
                 if message.headers.first?.key == "bench-probe" {
-                    if let sentMicros = Int64(String(decoding: message.value, as: UTF8.self)) { broker.append((nowMicros - sentMicros) / 1_000) }
+                    if let sentMicros = Int64(String(decoding: message.value ?? [], as: UTF8.self)) { broker.append((nowMicros - sentMicros) / 1_000) }
                     continue
                 }
                 var id: String?, due: Int64?

@@ -6,6 +6,17 @@ import TockRedis
 import TockRuntime
 import TockStore
 
+/// Refuses a request the worker would reject for its reserved `tock-topic`, and an input topic
+/// that is one of Kafka's internal ones: writing the request there is itself the harm.
+func validateTopics(output: String?, input: String?) throws {
+    if let output, let reserved = ReservedTopics.prefix(of: output) {
+        throw ValidationError("--topic \(output) is reserved: \(reserved.reason)")
+    }
+    if let input, ReservedTopics.prefix(of: input) == ReservedTopics.kafkaInternal {
+        throw ValidationError("--input-topic \(input) is reserved: \(ReservedTopics.kafkaInternal.owner) are never written to")
+    }
+}
+
 /// Writes one request record to the first input topic and waits for the broker's acknowledgement.
 func writeRequest(_ config: TockConfiguration, topic: String?, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader]) async throws -> KafkaDeliveryReport {
     let producer = try KafkaProducer(brokers: config.kafka.brokers, properties: config.kafka.properties)
@@ -33,6 +44,7 @@ struct ScheduleCommand: AsyncParsableCommand {
     func validate() throws {
         if (at == nil) == (delay == nil) { throw ValidationError("give exactly one of --at and --delay") }
         if reschedule && id == nil { throw ValidationError("--reschedule needs --id") }
+        try validateTopics(output: topic, input: inputTopic)
     }
 
     func run() async throws {
@@ -59,6 +71,8 @@ struct CancelCommand: AsyncParsableCommand {
     @OptionGroup var options: ProcessOptions
     @Option(help: "Input topic to write to (default: the first of kafka.inputTopics).") var inputTopic: String?
     @Argument(help: "The message's tock-id.") var id: String
+
+    func validate() throws { try validateTopics(output: nil, input: inputTopic) }
 
     func run() async throws {
         let context = ProcessBootstrap.start(processName: "tock", options: options)
@@ -88,7 +102,7 @@ struct StatusCommand: AsyncParsableCommand {
         if let message = status.message {
             print("due:       \(message.dueMillis) (\(Date(timeIntervalSince1970: Double(message.dueMillis) / 1000)))")
             print("topic:     \(message.topic)")
-            print("payload:   \(message.value.count) bytes")
+            print("payload:   \(message.value.map { "\($0.count) bytes" } ?? "null")")
         }
         if let score = status.scoreMillis {
             print(status.state == .delivering ? "lease:     until \(score)" : "next fire: \(score)")

@@ -7,7 +7,8 @@ public struct InputRecord: Sendable, Hashable {
     /// The record's timestamp (CreateTime or LogAppendTime); nil when the record has none.
     public var timestampMillis: Int64?
     public var key: [UInt8]?
-    public var value: [UInt8]
+    /// Nil for a null value, which is delivered as null: on a compacted topic it deletes the key.
+    public var value: [UInt8]?
     /// In record order; names may repeat.
     public var headers: [RecordHeader]
 
@@ -17,7 +18,7 @@ public struct InputRecord: Sendable, Hashable {
         offset: Int64,
         timestampMillis: Int64?,
         key: [UInt8]? = nil,
-        value: [UInt8],
+        value: [UInt8]?,
         headers: [RecordHeader] = []
     ) {
         self.topic = topic

@@ -1,5 +1,8 @@
 /// The binary form of a stored message (Redis keeps it opaque; only Swift reads it): version,
 /// original due time, flags, topic, key, headers, value. Little-endian, length-prefixed.
+///
+/// Flags: 1 the key is present, 2 the id was given, 4 the value is null (its field is then
+/// empty). Blobs written before flag 4 existed read as before: a non-null value.
 public enum MessageCodec {
     public struct DecodingError: Error, Sendable, CustomStringConvertible {
         public var description: String
@@ -7,13 +10,20 @@ public enum MessageCodec {
 
     static let version: UInt8 = 1
 
+    enum Flag {
+        static let hasKey: UInt8 = 1
+        static let idWasGiven: UInt8 = 2
+        static let nullValue: UInt8 = 4
+    }
+
     public static func encode(_ message: ScheduledMessage) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(32 + message.topic.utf8.count + (message.key?.count ?? 0) + message.value.count
+        out.reserveCapacity(32 + message.topic.utf8.count + (message.key?.count ?? 0) + (message.value?.count ?? 0)
                             + message.headers.reduce(0) { $0 + 8 + $1.key.utf8.count + ($1.value?.count ?? 0) })
         out.append(version)
         append(UInt64(bitPattern: message.dueMillis), to: &out)
-        out.append((message.key != nil ? 1 : 0) | (message.idWasGiven ? 2 : 0))
+        out.append((message.key != nil ? Flag.hasKey : 0) | (message.idWasGiven ? Flag.idWasGiven : 0)
+                   | (message.value == nil ? Flag.nullValue : 0))
         appendBytes(Array(message.topic.utf8), to: &out)
         appendBytes(message.key ?? [], to: &out)
         append(UInt32(message.headers.count), to: &out)
@@ -26,7 +36,7 @@ public enum MessageCodec {
                 out.append(0)
             }
         }
-        appendBytes(message.value, to: &out)
+        appendBytes(message.value ?? [], to: &out)
         return out
     }
 
@@ -49,8 +59,9 @@ public enum MessageCodec {
         let value = try reader.field()
         guard reader.isAtEnd else { throw DecodingError(description: "stored message has trailing bytes") }
         return ScheduledMessage(
-            id: id, idWasGiven: flags & 2 != 0, dueMillis: due, topic: topic,
-            key: flags & 1 != 0 ? key : nil, value: value, headers: headers
+            id: id, idWasGiven: flags & Flag.idWasGiven != 0, dueMillis: due, topic: topic,
+            key: flags & Flag.hasKey != 0 ? key : nil, value: flags & Flag.nullValue != 0 ? nil : value,
+            headers: headers
         )
     }
 

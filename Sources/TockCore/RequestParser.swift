@@ -16,6 +16,8 @@
 ///   name), `bad-time` (`tock-at`, `tock-delay`). `tock-key` is taken as raw bytes, and a
 ///   null `tock-key` gives the output record a null key. A header counts as given for
 ///   `missing-time`/`both-times` whatever its value.
+/// - **Payload.** A null record value stays null (it is published as null, not as an empty
+///   value) and counts as 0 bytes against `maxPayloadBytes`.
 /// - **Order of checks**, so each record gets one deterministic code: `bad-action`,
 ///   `payload-too-large`, `bad-id`, `missing-topic`, `topic-not-allowed`, `missing-time` /
 ///   `both-times`, `bad-time`, `horizon`.
@@ -26,9 +28,9 @@
 ///   schedule.
 /// - **`tock-id`** is 1 to 256 bytes in 0x21...0x7E. The default (`topic/partition/offset`,
 ///   `idWasGiven == false`) applies to `schedule` only and is not held to the 256-byte limit.
-/// - **`tock-topic`** is rejected with `topic-not-allowed` when it starts with `tock.` (even
-///   under `*`), is not a valid Kafka topic name, or matches none of the `allowedTopics`
-///   globs (an empty list allows nothing).
+/// - **`tock-topic`** is rejected with `topic-not-allowed` when it starts with `tock.` or `__`
+///   (`ReservedTopics`, even under `*`), is not a valid Kafka topic name, or matches none of the
+///   `allowedTopics` globs (an empty list allows nothing).
 /// - **`tock-at`**: see `DueTimeText` (epoch milliseconds or RFC 3339 with an offset; a
 ///   sub-millisecond fraction rounds up; negative epoch times are `bad-time`). Surrounding
 ///   whitespace is ignored in `tock-at`, as `DurationText` ignores it in `tock-delay`.
@@ -98,8 +100,9 @@ public struct RequestParser: Sendable {
         }
 
         let action = try Self.action(actionHeader)
-        if action != .cancel && record.value.count > maxPayloadBytes {
-            throw reject(.payloadTooLarge, "The payload is \(record.value.count) bytes, more than limits.maxPayloadBytes (\(maxPayloadBytes)).")
+        let payloadBytes = record.value?.count ?? 0
+        if action != .cancel && payloadBytes > maxPayloadBytes {
+            throw reject(.payloadTooLarge, "The payload is \(payloadBytes) bytes, more than limits.maxPayloadBytes (\(maxPayloadBytes)).")
         }
         let (id, idWasGiven) = try Self.id(idHeader, action: action, record: record)
         if action == .cancel { return .cancel(id: id) }
@@ -174,8 +177,8 @@ public struct RequestParser: Sendable {
             }
             bytes = value
         }
-        if bytes.starts(with: "tock.".utf8) {
-            throw reject(.topicNotAllowed, "tock-topic \(Self.quoted(bytes)) is reserved: topics starting with \"tock.\" are never output targets.")
+        if let reserved = ReservedTopics.prefix(of: bytes) {
+            throw reject(.topicNotAllowed, "tock-topic \(Self.quoted(bytes)) is reserved: \(reserved.reason).")
         }
         let allowed = bytes.withUnsafeBufferPointer { topic -> Bool? in
             guard TopicGlob.isValidKafkaTopicName(utf8: topic) else { return nil }

@@ -7,7 +7,8 @@ public struct ScheduledMessage: Sendable, Hashable {
     public var dueMillis: Int64
     public var topic: String
     public var key: [UInt8]?
-    public var value: [UInt8]
+    /// Nil for a null value, published as null (not empty: on a compacted topic null deletes the key).
+    public var value: [UInt8]?
     /// The request's headers whose names do not start with `tock-`, in order, duplicates and
     /// null values included.
     public var headers: [RecordHeader]
@@ -18,7 +19,7 @@ public struct ScheduledMessage: Sendable, Hashable {
         dueMillis: Int64,
         topic: String,
         key: [UInt8]?,
-        value: [UInt8],
+        value: [UInt8]?,
         headers: [RecordHeader]
     ) {
         self.id = id

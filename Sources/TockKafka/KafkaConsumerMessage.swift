@@ -6,14 +6,14 @@ public struct KafkaConsumerMessage: Sendable, Hashable {
     public var partition: Int32
     public var offset: Int64
     public var key: [UInt8]?
-    /// Empty for both an empty and a null (tombstone) value.
-    public var value: [UInt8]
+    /// Nil for a null value (a tombstone on a compacted topic), which an empty value is not.
+    public var value: [UInt8]?
     /// In the order the producer sent them.
     public var headers: [KafkaHeader]
     public var timestamp: KafkaTimestamp?
 
     public init(
-        topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8],
+        topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?,
         headers: [KafkaHeader], timestamp: KafkaTimestamp?
     ) {
         self.topic = topic
@@ -40,7 +40,7 @@ public struct KafkaConsumerMessage: Sendable, Hashable {
         self.partition = m.partition
         self.offset = m.offset
         self.key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
-        self.value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
+        self.value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
 
         var headers: [KafkaHeader] = []
         var list: OpaquePointer?

@@ -4,7 +4,8 @@ public struct KafkaProducerRecord: Sendable, Hashable {
     /// `nil` lets the partitioner choose (by key hash when there is a key).
     public var partition: Int32?
     public var key: [UInt8]?
-    public var value: [UInt8]
+    /// Nil produces a null value (a tombstone on a compacted topic), which an empty value is not.
+    public var value: [UInt8]?
     /// Sent in this order.
     public var headers: [KafkaHeader]
     /// An explicit CreateTime in epoch milliseconds. `nil` (the default) lets librdkafka stamp
@@ -15,7 +16,7 @@ public struct KafkaProducerRecord: Sendable, Hashable {
         topic: String,
         partition: Int32? = nil,
         key: [UInt8]? = nil,
-        value: [UInt8],
+        value: [UInt8]?,
         headers: [KafkaHeader] = [],
         timestamp: Int64? = nil
     ) {

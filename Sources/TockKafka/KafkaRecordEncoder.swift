@@ -117,12 +117,16 @@ final class KafkaRecordEncoder {
             values.append(value)
         }
 
-        // The payload is lent, not copied into the arena: F_COPY copies it once, inside produceva.
+        // A zeroed value entry has a NULL pointer: a null value, as opposed to an empty one.
         let payloadIndex = values.count
         value = rd_kafka_vu_t()
         value.vtype = RD_KAFKA_VTYPE_VALUE
         values.append(value)
-        return record.value.withUnsafeBytes { payload in
+        guard let payload = record.value else {
+            return values.withUnsafeBufferPointer { rd_kafka_produceva(rk, $0.baseAddress, $0.count) }
+        }
+        // The payload is lent, not copied into the arena: F_COPY copies it once, inside produceva.
+        return payload.withUnsafeBytes { payload in
             values[payloadIndex].u.mem.ptr = UnsafeMutableRawPointer(mutating: payload.baseAddress ?? emptyBytes)
             values[payloadIndex].u.mem.size = payload.count
             return values.withUnsafeBufferPointer { rd_kafka_produceva(rk, $0.baseAddress, $0.count) }

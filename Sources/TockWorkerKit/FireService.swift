@@ -307,9 +307,13 @@ public final class FireService: Service, Sendable {
         let maxAttempts = configuration.delivery.maxAttempts
         var toSend: [LockedDelivery] = []
         var exhausted: [(LockedDelivery, String)] = []
+        var refused: [(LockedDelivery, String)] = []
         for delivery in deliveries {
-            // Attempts beyond the limit come from deliveries whose lease ran out mid-flight.
-            if delivery.attempt > maxAttempts {
+            if let reserved = ReservedTopics.prefix(of: delivery.message.topic) {
+                // Only a message stored before the parser refused this prefix gets here.
+                refused.append((delivery, "tock-topic \"\(delivery.message.topic)\" is reserved: \(reserved.reason)."))
+            } else if delivery.attempt > maxAttempts {
+                // Attempts beyond the limit come from deliveries whose lease ran out mid-flight.
                 exhausted.append((delivery, "the delivery lease expired on attempt \(delivery.attempt - 1) of \(maxAttempts)"))
             } else {
                 toSend.append(delivery)
@@ -363,6 +367,9 @@ public final class FireService: Service, Sendable {
             }
         }
         for (shard, messages) in await deadLetter(exhausted) { completed[shard, default: []].append(contentsOf: messages) }
+        for (shard, messages) in await deadLetter(refused, errorCode: RejectionCode.topicNotAllowed.rawValue) {
+            completed[shard, default: []].append(contentsOf: messages)
+        }
         await recordCompletions(completed)
         await recordRetries(retries)
     }
@@ -376,13 +383,14 @@ public final class FireService: Service, Sendable {
         return Int64.random(in: 0...max(0, ceiling))
     }
 
-    /// Publishes exhausted messages to the dead-letter topic; returns those now done.
-    func deadLetter(_ exhausted: [(LockedDelivery, String)]) async -> [Int: [ScheduledMessage]] {
+    /// Publishes exhausted or refused messages to the dead-letter topic with `errorCode` as their
+    /// `tock-error`; returns those now done.
+    func deadLetter(_ exhausted: [(LockedDelivery, String)], errorCode: String = "delivery-failed") async -> [Int: [ScheduledMessage]] {
         guard !exhausted.isEmpty else { return [:] }
         let deadTopic = configuration.kafka.deadTopic
         var done: [Int: [ScheduledMessage]] = [:]
         let first = await producer.send(exhausted.map {
-            OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: "delivery-failed", detail: $0.1)
+            OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: errorCode, detail: $0.1)
         })
         var again: [(LockedDelivery, String)] = []
         for ((delivery, detail), result) in zip(exhausted, first) {
@@ -392,7 +400,7 @@ public final class FireService: Service, Sendable {
         // drop the payload.
         if !again.isEmpty {
             let second = await producer.send(again.map {
-                OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: "delivery-failed", detail: $0.1, payload: false)
+                OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: errorCode, detail: $0.1, payload: false)
             })
             for ((delivery, _), result) in zip(again, second) {
                 switch result {

@@ -14,7 +14,8 @@ enum OutputRecords {
 
     /// The output record, to `deadTopic`, with why it could not be delivered. `tock-topic` names
     /// the topic it was meant for. Without `payload` (it was too large to produce even there), the
-    /// value is empty and `tock-payload-dropped` gives its size.
+    /// value is empty and `tock-payload-dropped` gives its size; a null value has nothing to drop
+    /// and stays null.
     static func dead(_ message: ScheduledMessage, attempt: Int, deadTopic: String, error: String, detail: String, payload: Bool = true) -> KafkaProducerRecord {
         var record = output(message, attempt: attempt)
         record.topic = deadTopic
@@ -22,8 +23,8 @@ enum OutputRecords {
         record.headers.append(KafkaHeader(key: "tock-error-detail", string: detail))
         record.headers.append(KafkaHeader(key: "tock-topic", string: message.topic))
         if !payload {
-            record.headers.append(KafkaHeader(key: "tock-payload-dropped", string: String(message.value.count)))
-            record.value = []
+            record.headers.append(KafkaHeader(key: "tock-payload-dropped", string: String(message.value?.count ?? 0)))
+            if message.value != nil { record.value = [] }
         }
         return record
     }

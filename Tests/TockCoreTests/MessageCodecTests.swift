@@ -16,6 +16,26 @@ struct MessageCodecTests {
         }
     }
 
+    @Test("a null value and an empty value stay apart through encode and decode")
+    func nullAndEmptyValues() throws {
+        let null = ScheduledMessage(id: "n", idWasGiven: true, dueMillis: 1, topic: "t", key: [1], value: nil, headers: [])
+        var empty = null
+        empty.value = []
+        #expect(try MessageCodec.decode(MessageCodec.encode(null), id: "n").value == nil)
+        #expect(try MessageCodec.decode(MessageCodec.encode(empty), id: "n").value == [])
+        #expect(try MessageCodec.decode(MessageCodec.encode(null), id: "n") == null)
+        #expect(try MessageCodec.decode(MessageCodec.encode(empty), id: "n") == empty)
+    }
+
+    @Test("a message stored before the null-value flag existed decodes as it did: an empty value stays empty")
+    func blobWithoutNullValueFlag() throws {
+        // Version 1, due 1000, flags 3 (key present, id given), topic "t", key [9], no headers.
+        let prefix: [UInt8] = [1, 0xE8, 0x03, 0, 0, 0, 0, 0, 0, 3, 1, 0, 0, 0, 0x74, 1, 0, 0, 0, 9, 0, 0, 0, 0]
+        let empty = try MessageCodec.decode(prefix + [0, 0, 0, 0], id: "old")
+        #expect(empty == ScheduledMessage(id: "old", idWasGiven: true, dueMillis: 1_000, topic: "t", key: [9], value: [], headers: []))
+        #expect(try MessageCodec.decode(prefix + [2, 0, 0, 0, 7, 8], id: "old").value == [7, 8])
+    }
+
     @Test("truncated or trailing bytes are an error, not a crash")
     func corrupt() {
         let bytes = MessageCodec.encode(ScheduledMessage(id: "a", idWasGiven: true, dueMillis: 1, topic: "t", key: nil, value: [1, 2], headers: []))

@@ -13,14 +13,14 @@ struct RequestParserTests {
 
     static func record(
         _ headers: [(String, String?)],
-        value: [UInt8] = [1, 2, 3],
+        value: [UInt8]? = [1, 2, 3],
         key: [UInt8]? = Array("k".utf8),
         timestamp: Int64? = stamp
     ) -> InputRecord {
         record(headers.map { RecordHeader(key: $0.0, value: $0.1.map { Array($0.utf8) }) }, value: value, key: key, timestamp: timestamp)
     }
 
-    static func record(_ headers: [RecordHeader], value: [UInt8] = [1, 2, 3], key: [UInt8]? = Array("k".utf8), timestamp: Int64? = stamp) -> InputRecord {
+    static func record(_ headers: [RecordHeader], value: [UInt8]? = [1, 2, 3], key: [UInt8]? = Array("k".utf8), timestamp: Int64? = stamp) -> InputRecord {
         InputRecord(topic: "tock.requests", partition: 3, offset: 42, timestampMillis: timestamp, key: key, value: value, headers: headers)
     }
 
@@ -258,12 +258,25 @@ struct RequestParserTests {
 
     @Test("a payload exactly at the limit is accepted, one byte over is payload-too-large")
     func payloadLimit() {
-        #expect(scheduled(Self.record(Self.base, value: Array(repeating: 7, count: 16)))?.value.count == 16)
+        #expect(scheduled(Self.record(Self.base, value: Array(repeating: 7, count: 16)))?.value?.count == 16)
         #expect(scheduled(Self.record(Self.base, value: []))?.value == [])
         let rejected = rejection(Self.base, value: Array(repeating: 7, count: 17))
         #expect(rejected?.code == .payloadTooLarge)
         #expect(rejected?.detail.contains("17") == true)
         #expect(rejection(Self.base + [("tock-action", "reschedule"), ("tock-id", "a")], value: Array(repeating: 7, count: 17))?.code == .payloadTooLarge)
+    }
+
+    @Test("a null value stays null, apart from an empty one, for schedule and reschedule; it counts as 0 bytes")
+    func nullPayload() {
+        let tiny = RequestParser(maxPayloadBytes: 0, maxHorizonMillis: Self.horizon, allowedTopics: ["*"])
+        #expect(scheduled(Self.record(Self.base, value: nil), parser: tiny)?.value == nil)
+        #expect(scheduled(Self.record(Self.base, value: []), parser: tiny)?.value == [])
+        let reschedule = parse(Self.record(Self.base + [("tock-action", "reschedule"), ("tock-id", "a")], value: nil))
+        guard case .success(.reschedule(let message)) = reschedule else {
+            Issue.record("expected a reschedule, got \(reschedule)")
+            return
+        }
+        #expect(message.value == nil)
     }
 
     @Test("the payload is delivered byte for byte")
@@ -300,7 +313,7 @@ struct RequestParserTests {
         }
     }
 
-    @Test("* allows every valid topic name that is not a tock. topic", arguments: ["a", "orders", "tock", "tockets", "tock-x", "Tock.x"])
+    @Test("* allows every valid topic name that is not a tock. or __ topic", arguments: ["a", "orders", "tock", "tockets", "tock-x", "Tock.x", "_x", "a__b"])
     func starAllowsAll(topic: String) {
         #expect(scheduled([("tock-topic", topic), ("tock-delay", "1s")])?.topic == topic)
     }
@@ -312,6 +325,20 @@ struct RequestParserTests {
             let rejected = rejection([("tock-topic", topic), ("tock-delay", "1s")], parser: parser)
             #expect(rejected?.code == .topicNotAllowed)
             #expect(rejected?.detail.contains("tock.") == true)
+        }
+    }
+
+    @Test("topics starting with __ (Kafka's internal ones) are rejected even under *, __* or their own name", arguments: [
+        "__consumer_offsets", "__transaction_state", "__x",
+    ])
+    func internalTopicsRejected(topic: String) {
+        for patterns in [["*"], ["__*"], [topic]] {
+            let parser = RequestParser(maxPayloadBytes: 16, maxHorizonMillis: Self.horizon, allowedTopics: patterns)
+            for action in ["schedule", "reschedule"] {
+                let rejected = rejection([("tock-topic", topic), ("tock-delay", "1s"), ("tock-id", "a"), ("tock-action", action)], parser: parser)
+                #expect(rejected?.code == .topicNotAllowed)
+                #expect(rejected?.detail.contains("\"__\"") == true)
+            }
         }
     }
 

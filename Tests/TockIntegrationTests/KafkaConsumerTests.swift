@@ -67,6 +67,25 @@ import TockKafka
         await producer.shutdown()
     }
 
+    @Test("a null value and an empty value are produced and consumed apart, through send and enqueue")
+    func nullAndEmptyValuesStayApart() async throws {
+        let brokers = KafkaTestSupport.brokers
+        let topic = TestStack.unique("kafka-null-value")
+        let producer = try KafkaProducer(brokers: brokers, logger: KafkaTestSupport.logger("null-value-producer"))
+        let values: [[UInt8]?] = [nil, [], [0], nil]
+        let records = values.map { KafkaProducerRecord(topic: topic, partition: 0, key: [1], value: $0) }
+        _ = try await producer.send(Array(records.prefix(2))).map { try $0.get() }
+        _ = try await producer.enqueue(Array(records.suffix(2))).results().map { try $0.get() }
+        let consumer = try KafkaConsumer(
+            brokers: brokers, groupId: TestStack.unique("kafka-null-value-group"), topics: [topic],
+            properties: KafkaTestSupport.consumerProperties, logger: KafkaTestSupport.logger("null-value-consumer")
+        )
+        let received = try await KafkaTestSupport.poll(consumer, count: values.count)
+        #expect(received.map(\.value) == values)
+        await consumer.close()
+        await producer.shutdown()
+    }
+
     @Test func seekRereadsFromAnEarlierOffset() async throws {
         let brokers = KafkaTestSupport.brokers
         let topic = TestStack.unique("kafka-seek")

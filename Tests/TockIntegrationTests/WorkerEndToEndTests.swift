@@ -117,6 +117,128 @@ struct WorkerEndToEndTests {
         await out.stop()
     }
 
+    @Test("a request for __consumer_offsets or another __ topic is topic-not-allowed even under *, and the worker writes nothing there")
+    func internalTopicRequestsRejected() async throws {
+        let s = try await WorkerScenario("internal")
+        let ownInternal = "__\(s.outputTopic)"
+        // The broker may create __consumer_offsets only on first use; the collector must find it
+        // at its start to see a record the worker might write there.
+        let admin = try KafkaAdmin(brokers: s.brokers)
+        try await admin.createTopics([("__consumer_offsets", 4, 1), (ownInternal, 1, 1)])
+        await admin.close()
+        let worker = try await s.startWorker(env: ["TOCK_OUTPUT_ALLOWED_TOPICS": "*"])
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic, s.rejectedTopic, "__consumer_offsets", ownInternal])
+        let now = WorkerScenario.now
+        let internalIDs: Set = ["\(s.name)-offsets", "\(s.name)-moved", "\(s.name)-own"]
+        try await s.send([
+            s.request(id: "\(s.name)-offsets", at: now, topic: "__consumer_offsets", partition: 0),
+            s.request(id: "\(s.name)-moved", at: now, topic: "__consumer_offsets", action: "reschedule", partition: 0),
+            s.request(id: "\(s.name)-own", at: now, topic: ownInternal, partition: 0),
+            s.request(id: "\(s.name)-after", at: now, partition: 0),
+        ])
+        let rejected = await out.wait(for: internalIDs.count, on: s.rejectedTopic, within: .seconds(20))
+        #expect(Set(rejected.compactMap { $0.header("tock-id") }) == internalIDs)
+        #expect(rejected.allSatisfy { $0.header("tock-error") == "topic-not-allowed" })
+        // The request behind them fired, so the worker has handled all of them.
+        #expect(await out.wait(for: 1, on: s.outputTopic, within: .seconds(20)).first?.header("tock-id") == "\(s.name)-after")
+        await out.settle(on: "__consumer_offsets")
+        let written = (out.on("__consumer_offsets") + out.on(ownInternal)).compactMap { $0.header("tock-id") }
+        #expect(Set(written).isDisjoint(with: internalIDs), "the worker wrote \(written) to an internal topic")
+        await out.stop()
+        #expect(await worker.signal(SIGTERM) == 0)
+    }
+
+    @Test("a message for a __ topic stored before such topics were refused is dead-lettered with topic-not-allowed, never published")
+    func storedInternalTopicDeadLettered() async throws {
+        let s = try await WorkerScenario("stored-internal")
+        let internalTopic = "__\(s.outputTopic)"
+        let admin = try KafkaAdmin(brokers: s.brokers)
+        try await admin.createTopics([(internalTopic, 1, 1)])
+        await admin.close()
+        let store = try await s.store()
+        let message = ScheduledMessage(id: "\(s.name)-old", idWasGiven: true, dueMillis: WorkerScenario.now, topic: internalTopic,
+                                       key: nil, value: [1], headers: [])
+        let entry = StoreEntry(operation: .schedule, topicPartition: "\(s.inputTopic)/0", offset: 0, id: message.id,
+                               tombstone: Tombstone(id: message.id), dueMillis: message.dueMillis, blob: MessageCodec.encode(message))
+        _ = try await store.store([store.shardMap.shard(of: message.id): [entry]], nowMillis: WorkerScenario.now)
+        let out = try await s.collect([s.deadTopic, internalTopic])
+        let worker = try await s.startWorker()
+        defer { Task { await worker.kill9() } }
+        let dead = try #require(await out.wait(for: 1, on: s.deadTopic, within: .seconds(20)).first)
+        #expect(dead.header("tock-id") == message.id)
+        #expect(dead.header("tock-error") == "topic-not-allowed")
+        #expect(dead.header("tock-topic") == internalTopic)
+        #expect(dead.message.value == [1])
+        await out.settle(on: internalTopic)
+        #expect(out.on(internalTopic).isEmpty)
+        await out.stop()
+        await store.client.close()
+        #expect(await worker.signal(SIGTERM) == 0)
+    }
+
+    @Test("tock schedule refuses a reserved --topic and an internal --input-topic in its argument validation, before connecting")
+    func cliRefusesReservedTopics() async throws {
+        let s = try await WorkerScenario("cli-internal")
+        for (topic, inputTopic) in [("__consumer_offsets", s.inputTopic), ("tock.dead", s.inputTopic), (s.outputTopic, "__\(s.inputTopic)")] {
+            let arguments = ["schedule", "--delay", "1s", "--topic", topic, "--input-topic", inputTopic, "payload"]
+            let process = Process()
+            process.executableURL = WorkerProcessHandle.binary("tock")
+            process.arguments = arguments
+            process.environment = s.environment(workerID: "cli")
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus != 0, "tock schedule \(arguments) exited 0: \(text)")
+            #expect(text.contains("is reserved"), "\(text)")
+        }
+    }
+
+    @Test("a null value stays null and an empty one empty: published, rescheduled, dead-lettered and rejected")
+    func nullAndEmptyValues() async throws {
+        let s = try await WorkerScenario("null-value")
+        // A message that can only be dead-lettered: stored for a topic that is now refused.
+        let store = try await s.store()
+        let dead = ScheduledMessage(id: "\(s.name)-dead", idWasGiven: true, dueMillis: WorkerScenario.now, topic: "__\(s.outputTopic)",
+                                    key: nil, value: nil, headers: [])
+        let entry = StoreEntry(operation: .schedule, topicPartition: "\(s.inputTopic)/0", offset: 0, id: dead.id,
+                               tombstone: Tombstone(id: dead.id), dueMillis: dead.dueMillis, blob: MessageCodec.encode(dead))
+        _ = try await store.store([store.shardMap.shard(of: dead.id): [entry]], nowMillis: WorkerScenario.now)
+        let worker = try await s.startWorker()
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic, s.rejectedTopic, s.deadTopic])
+        let due = WorkerScenario.now + 1_000
+        try await s.send([
+            s.request(id: "null", at: due, value: nil),
+            s.request(id: "empty", at: due, value: []),
+            s.request(id: "moved-null", at: due + 60_000, value: [1]),
+            s.request(id: "moved-null", at: due, value: nil, action: "reschedule"),
+            s.request(id: "moved-empty", at: due + 60_000, value: nil),
+            s.request(id: "moved-empty", at: due, value: [], action: "reschedule"),
+            s.request(id: "rejected-null", value: nil),
+            s.request(id: "rejected-empty", value: []),
+        ])
+        let published = await out.wait(for: 4, on: s.outputTopic, within: .seconds(20))
+        let rejected = await out.wait(for: 2, on: s.rejectedTopic, within: .seconds(20))
+        let deadLettered = await out.wait(for: 1, on: s.deadTopic, within: .seconds(20))
+        func value(_ id: String, in arrivals: [OutputCollector.Arrival]) throws -> [UInt8]? {
+            try #require(arrivals.first { $0.header("tock-id") == id }, "no \(id)").message.value
+        }
+        #expect(try value("null", in: published) == nil)
+        #expect(try value("empty", in: published) == [])
+        #expect(try value("moved-null", in: published) == nil)
+        #expect(try value("moved-empty", in: published) == [])
+        #expect(try value("rejected-null", in: rejected) == nil)
+        #expect(try value("rejected-empty", in: rejected) == [])
+        #expect(try value(dead.id, in: deadLettered) == nil)
+        await out.stop()
+        await store.client.close()
+        #expect(await worker.signal(SIGTERM) == 0)
+    }
+
     @Test("a tock-id sent twice is delivered once; a cancel before its schedule wins; reschedule moves a message")
     func dedupCancelReschedule() async throws {
         let s = try await WorkerScenario("dedup")

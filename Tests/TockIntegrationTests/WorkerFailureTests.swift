@@ -120,7 +120,7 @@ struct WorkerFailureTests {
             while !Task.isCancelled {
                 let batch = (j..<j + 10).map { s.request(at: WorkerScenario.now + 4_000, value: Array("x-\($0)".utf8), partition: Int32($0 % 4)) }
                 for (record, result) in zip(batch, await s.producer.send(batch)) {
-                    if case .success = result { extras.withLock { $0.append(String(decoding: record.value, as: UTF8.self)) } }
+                    if case .success = result { extras.withLock { $0.append(String(decoding: record.value ?? [], as: UTF8.self)) } }
                 }
                 j += 10
                 try? await Task.sleep(for: .milliseconds(20))

@@ -93,7 +93,7 @@ final class WorkerScenario: Sendable {
 
     /// A request record on this scenario's input topic.
     func request(id: String? = nil, at: Int64? = nil, delay: String? = nil, topic: String? = nil, key: String? = "k",
-                 value: [UInt8] = Array("v".utf8), headers: [KafkaHeader] = [], action: String? = nil, partition: Int32? = nil,
+                 value: [UInt8]? = Array("v".utf8), headers: [KafkaHeader] = [], action: String? = nil, partition: Int32? = nil,
                  timestamp: Int64? = nil) -> KafkaProducerRecord {
         var all = headers
         if let topic = topic ?? (action == "cancel" ? nil : outputTopic) { all.append(KafkaHeader(key: "tock-topic", string: topic)) }
@@ -423,7 +423,8 @@ struct DeliverySummary: CustomStringConvertible {
 }
 
 extension OutputCollector.Arrival {
-    var payload: String { String(decoding: message.value, as: UTF8.self) }
+    /// The value as text; a null value reads as "" here, so tell it from an empty one by `message.value == nil`.
+    var payload: String { String(decoding: message.value ?? [], as: UTF8.self) }
 }
 
 extension OutputCollector {
