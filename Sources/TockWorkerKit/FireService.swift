@@ -40,6 +40,9 @@ public final class FireService: Service, Sendable {
     let maxBatchesInFlight = 20_000
     /// Claims that no wheel holds come back into this worker's wheel (see `ClaimReconciliation`).
     let reconciliation: Mutex<ClaimReconciliation>
+    /// Ids the wheel fired whose lock has not been answered yet (or that wait to go back into the
+    /// wheel after a failed one): still claimed in Redis, and not lost.
+    let lockPending = Mutex<Set<String>>([])
 
     public init(
         configuration: TockConfiguration,
@@ -71,10 +74,11 @@ public final class FireService: Service, Sendable {
             continuation.yield($0)
         }
         gate = DueGate(clock: clock, name: "tock-publish")
-        // A claim expires a lease period after its due time: by then its lock was taken long ago,
-        // however slow the Redis round trip that took it.
-        reconciliation = Mutex(ClaimReconciliation(intervalMillis: max(1_000, configuration.wheel.claimIntervalMillis),
-                                                   graceMillis: configuration.delivery.leaseTimeoutMillis))
+        // A claim expires a second after its due time. Its lock was asked for `lockAhead` before
+        // that, and entries whose lock is still being asked for are known (`lockPending`), so an
+        // expired claim that is neither in the wheel nor pending is one whose reply was lost, or
+        // one whose reply is on its way (then it is offered twice, and `begin` locks it once).
+        reconciliation = Mutex(ClaimReconciliation(intervalMillis: max(1_000, configuration.wheel.claimIntervalMillis), graceMillis: 1_000))
     }
 
     /// Puts claimed messages into the wheel (from the claim loop, ingest and retries).
@@ -137,7 +141,13 @@ public final class FireService: Service, Sendable {
             // This process's own expired locks are most likely deliveries whose renewal an
             // overloaded Redis delayed: give them two more lease periods. Later they are reaped
             // all the same, for a lock whose outcome was never recorded (a `begin` whose reply
-            // was lost, or a completion that could not be written).
+            // was lost, or a completion that could not be written). Locks still held here are
+            // renewed first: after a Redis stall longer than that, the claim must not reap a
+            // delivery this worker may already have published and is about to record.
+            let held = heldLocks.withLock { $0 }.mapValues { Array($0) }
+            if !held.isEmpty {
+                _ = try await store.renew(held, token: state.token, leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
+            }
             let results = try await store.claim(owners, nowMillis: now, horizon: now + configuration.wheel.lookaheadMillis, limit: limit,
                                                 token: state.token, ownGraceMillis: 2 * configuration.delivery.leaseTimeoutMillis)
             state.setRedisError(nil)
@@ -172,7 +182,9 @@ public final class FireService: Service, Sendable {
             let expired = try await store.overdueClaims(Array(owners.keys), dueBefore: dueBefore, limit: configuration.wheel.claimBatchSize)
             var found = 0
             for (shard, entries) in expired where state.ownership(of: shard) != nil {
-                let missing = ClaimReconciliation.missing(entries, wheelHolds: driver.contains)
+                let missing = lockPending.withLock { pending in
+                    ClaimReconciliation.missing(entries, wheelHolds: { pending.contains($0) || driver.contains($0) })
+                }
                 insert(missing)
                 found += missing.count
             }
@@ -237,6 +249,7 @@ public final class FireService: Service, Sendable {
             // for one batch must not hold back the batches due right after it.
             for await batch in expirations {
                 metrics.wheelEntries.record(driver.count)
+                lockPending.withLock { pending in for entry in batch { pending.insert(entry.id) } }
                 if inFlight >= maxBatchesInFlight {
                     await group.next()
                     inFlight -= 1
@@ -257,6 +270,12 @@ public final class FireService: Service, Sendable {
     /// that cannot be locked now because Redis failed go back into the wheel shortly; ones no
     /// longer claimed are dropped (cancelled, rescheduled or moved to another owner).
     func lock(_ batch: [Entry]) async -> [LockedDelivery] {
+        var retrying: Set<String> = []
+        defer {
+            lockPending.withLock { pending in
+                for entry in batch where !retrying.contains(entry.id) { pending.remove(entry.id) }
+            }
+        }
         let owners = state.ownerships
         var byShard: [Int: [(id: String, fireMillis: Int64)]] = [:]
         for entry in batch {
@@ -281,6 +300,7 @@ public final class FireService: Service, Sendable {
                 case .failure(let error):
                     metrics.redisErrors.increment()
                     logger.warning("delivery lock failed", metadata: ["shard": "\(shard)", "error": "\(error)"])
+                    retrying.formUnion(byShard[shard]!.map(\.id))
                     reinsertLater(byShard[shard]!)
                 }
             }
@@ -289,7 +309,9 @@ public final class FireService: Service, Sendable {
             metrics.redisErrors.increment()
             state.setRedisError("\(error)")
             logger.warning("delivery lock failed", metadata: ["error": "\(error)"])
-            reinsertLater(byShard.values.flatMap { $0 })
+            let entries = byShard.values.flatMap { $0 }
+            retrying.formUnion(entries.map(\.id))
+            reinsertLater(entries)
             return []
         }
     }
@@ -300,6 +322,7 @@ public final class FireService: Service, Sendable {
         Task {
             try? await Task.sleep(for: .milliseconds(250))
             insert(entries.map { ($0.id, $0.fireMillis) })
+            lockPending.withLock { pending in for entry in entries { pending.remove(entry.id) } }
         }
     }
 
