@@ -66,7 +66,7 @@ public struct TockConfiguration: Sendable, Equatable {
         public var leaseTimeoutMillis: Int64 = 3_000
         /// How long before its due time a delivery is locked in Redis, so that the lock's round
         /// trip is off the path that decides lateness. A cancel or reschedule that arrives later
-        /// than this before the due time finds the message already delivering.
+        /// than this before the due time finds the message already delivering, and is lost.
         public var lockAheadMillis: Int64 = 250
         /// Adds `tock-published-us` to each output record: epoch microseconds at which it was
         /// handed to the producer, for measuring fire lateness below CreateTime's millisecond.
