@@ -67,7 +67,18 @@ struct ScheduleCommand: AsyncParsableCommand {
 }
 
 struct CancelCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Write a cancel request for a tock-id.")
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Write a cancel request for a tock-id, and say what it can still do.",
+        discussion: """
+            A worker applies the cancel when it reads the request. A message whose delivery has begun \
+            (delivery.lockAhead, 250 ms by default, before its due time) is published all the same: \
+            the command then says so and exits with status \(tooLateExitCode), as it does when the message \
+            had already ended.
+            """
+    )
+    static let tooLateExitCode: Int32 = 3
+
     @OptionGroup var options: ProcessOptions
     @Option(help: "Input topic to write to (default: the first of kafka.inputTopics).") var inputTopic: String?
     @Argument(help: "The message's tock-id.") var id: String
@@ -76,10 +87,20 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = ProcessBootstrap.start(processName: "tock", options: options)
+        let store = try await openStore(context.configuration)
+        let clock = SystemWallClock()
+        let before = try await store.status(of: id, nowMillis: clock.nowMillis())
         let report = try await writeRequest(context.configuration, topic: inputTopic, key: nil, value: [], headers: [
             KafkaHeader(key: "tock-action", string: "cancel"), KafkaHeader(key: "tock-id", string: id),
         ])
         print("cancel request for \(id) written to \(report.topic)/\(report.partition)@\(report.offset)")
+        let checkedAt = clock.nowMillis()
+        let after = try await store.status(of: id, nowMillis: checkedAt)
+        await store.client.close()
+        let verdict = CancelReport(id: id, before: .init(before), after: .init(after), afterMillis: checkedAt,
+                                   lockAheadMillis: context.configuration.delivery.lockAheadMillis)
+        print(verdict.text)
+        if verdict.isTooLate { throw ExitCode(Self.tooLateExitCode) }
     }
 }
 

@@ -2,9 +2,6 @@ import ArgumentParser
 import Foundation
 import TockMonitorKit
 import TockRuntime
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,24 +9,23 @@ struct StatsCommand: AsyncParsableCommand {
         abstract: "Print the cluster: workers, their heartbeats and shards, each shard's owner and epoch (from a monitor's /v1/cluster)."
     )
     @OptionGroup var options: ProcessOptions
-    @Option(help: "A monitor's HTTP address (default: http://127.0.0.1:<http.port>).") var monitor: String?
+    @Option(help: "A monitor's HTTP address (default: monitor.url, else http://127.0.0.1:<http.port>).") var monitor: String?
     @Flag(help: "Print the raw JSON.") var json = false
 
     func run() async throws {
         let context = ProcessBootstrap.start(processName: "tock", options: options)
-        let base = monitor ?? "http://127.0.0.1:\(context.configuration.http.port)"
-        guard let url = URL(string: base.hasSuffix("/") ? "\(base)v1/cluster" : "\(base)/v1/cluster") else {
-            throw CommandFailure("not a URL: \(base)")
+        let base = MonitorClient.baseURL(option: monitor, configuration: context.configuration)
+        let snapshot: ClusterSnapshot
+        do {
+            let answer = try await MonitorClient.cluster(at: base)
+            if json {
+                print(String(decoding: answer.json, as: UTF8.self))
+                return
+            }
+            snapshot = answer.snapshot
+        } catch {
+            throw CommandFailure(error.description)
         }
-        let data: Data
-        do { (data, _) = try await URLSession.shared.data(from: url) } catch {
-            throw CommandFailure("cannot reach the monitor at \(url): \(error.localizedDescription)")
-        }
-        if json {
-            print(String(decoding: data, as: UTF8.self))
-            return
-        }
-        let snapshot = try JSONDecoder().decode(ClusterSnapshot.self, from: data)
         print("monitor \(snapshot.monitor): \(snapshot.leading ? "leading" : "standing by; leader \(snapshot.leader ?? "unknown")")")
         guard snapshot.leading else {
             print("(ask the leader for the cluster view)")

@@ -66,7 +66,7 @@ public struct TockConfiguration: Sendable, Equatable {
         public var leaseTimeoutMillis: Int64 = 3_000
         /// How long before its due time a delivery is locked in Redis, so that the lock's round
         /// trip is off the path that decides lateness. A cancel or reschedule that arrives later
-        /// than this before the due time finds the message already delivering.
+        /// than this before the due time finds the message already delivering, and is lost.
         public var lockAheadMillis: Int64 = 250
         /// Adds `tock-published-us` to each output record: epoch microseconds at which it was
         /// handed to the producer, for measuring fire lateness below CreateTime's millisecond.
@@ -95,6 +95,11 @@ public struct TockConfiguration: Sendable, Equatable {
         public var port = 9464
     }
 
+    public struct Monitor: Sendable, Equatable {
+        /// Where `tock stats` finds a tock-monitor's HTTP server; empty means this host's `http.port`.
+        public var url = ""
+    }
+
     public struct Shutdown: Sendable, Equatable {
         public var timeoutMillis: Int64 = 30_000
     }
@@ -114,6 +119,7 @@ public struct TockConfiguration: Sendable, Equatable {
     public var cluster = Cluster()
     public var worker = Worker()
     public var http = HTTP()
+    public var monitor = Monitor()
     public var shutdown = Shutdown()
     public var log = Log()
 
@@ -203,6 +209,8 @@ public struct TockConfiguration: Sendable, Equatable {
 
         http.host = try reader.string("http.host", default: d.http.host)
         http.port = try reader.int("http.port", default: d.http.port, range: 0...65_535)
+
+        monitor.url = try reader.string("monitor.url", default: d.monitor.url)
 
         shutdown.timeoutMillis = try reader.durationMillis("shutdown.timeout", default: d.shutdown.timeoutMillis, minimum: 1)
 

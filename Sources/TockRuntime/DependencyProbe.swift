@@ -89,9 +89,13 @@ public final class DependencyProbe: Service, Sendable {
         }
     }
 
-    /// A Kafka broker answers a metadata request within `checkTimeout`.
-    public static func kafkaBroker(_ producer: KafkaProducer) -> Check {
+    /// A Kafka broker answers a metadata request within `checkTimeout`; passes while `producer`
+    /// gives none yet (the process reports why it is not ready otherwise).
+    public static func kafkaBroker(_ producer: @escaping @Sendable () -> KafkaProducer?) -> Check {
         let thread = BlockingThread(name: "tock-readiness-kafka")
-        return Check(name: "kafka") { try await producer.checkBroker(timeout: checkTimeout, on: thread) }
+        return Check(name: "kafka") {
+            guard let producer = producer() else { return }
+            try await producer.checkBroker(timeout: checkTimeout, on: thread)
+        }
     }
 }

@@ -311,11 +311,17 @@ public final class ScheduleStore: Sendable {
         return owned
     }
 
-    /// Takes or renews a lease; returns nil when the caller holds it, else the current holder.
-    public func acquireLease(_ name: String, holder: String, ttlMillis: Int64) async throws(StoreError) -> String? {
+    /// Takes or renews a lease; returns nil when the caller holds it, else who holds it and for how long.
+    public func acquireLease(_ name: String, holder: String, ttlMillis: Int64) async throws(StoreError) -> LeaseHolder? {
         let value = try await evalSHA(scripts.lease, key: "\(keyPrefix):\(name)", args: [RedisArgument(holder), RedisArgument(ttlMillis)])
-        guard let current = value.string else { throw .corrupt("lease reply \(value)") }
-        return current.isEmpty ? nil : current
+        switch value {
+        case .array(let items) where items.count == 2:
+            guard let current = items[0].string, case .integer(let remaining) = items[1] else { throw .corrupt("lease reply \(value)") }
+            return LeaseHolder(holder: current, remainingMillis: remaining)
+        default:
+            guard value.string == "" else { throw .corrupt("lease reply \(value)") }
+            return nil
+        }
     }
 
     public func releaseLease(_ name: String, holder: String) async throws(StoreError) {

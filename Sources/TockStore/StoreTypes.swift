@@ -60,6 +60,18 @@ public struct ShardOwnership: Sendable, Hashable {
     }
 }
 
+/// Someone else's hold on a lease, as seen when asking for it.
+public struct LeaseHolder: Sendable, Equatable {
+    public var holder: String
+    /// Until it expires, unless renewed; negative when the key has no expiry.
+    public var remainingMillis: Int64
+
+    public init(holder: String, remainingMillis: Int64) {
+        self.holder = holder
+        self.remainingMillis = remainingMillis
+    }
+}
+
 /// A message whose delivery lock the caller holds.
 public struct LockedDelivery: Sendable {
     public var shard: Int

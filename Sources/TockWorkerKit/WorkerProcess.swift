@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import TockCore
 import TockKafka
 import TockRedis
@@ -8,8 +9,9 @@ import TockRuntime
 import TockStore
 
 /// Builds a worker from its configuration and runs its services in a `ServiceGroup`: HTTP first
-/// (it answers until the end), then ownership, firing, ingest. SIGTERM shuts them down in reverse:
-/// stop consuming and commit, let deliveries finish and hand the wheel back, give up the lease.
+/// (it answers until the end), then ownership, firing, ingest, which `WorkerStartup` adds once
+/// ownership is settled. SIGTERM shuts them down in reverse: stop consuming and commit, let
+/// deliveries finish and hand the wheel back, give up the lease.
 public enum WorkerProcess {
     public struct Unsupported: Error, CustomStringConvertible {
         public var description: String
@@ -21,17 +23,67 @@ public enum WorkerProcess {
         var logger = logger
         logger[metadataKey: "worker"] = "\(workerID)"
         let state = WorkerState(workerID: workerID, token: "\(workerID)/\(UInt64.random(in: 1...UInt64.max))")
-        let workerMetrics = WorkerMetrics()
         let faults = try FaultPoints(environment: ProcessInfo.processInfo.environment)
 
         let redis = try await RedisClient.connect(configuration, poolSize: 4, logger: logger)
         let store = try ScheduleStore(client: redis, configuration: configuration, logger: logger)
         try await store.verifyShardCount()
 
+        // Kafka is checked once the worker has built its producer (after the standalone lease).
+        let outputProducer = Mutex<KafkaProducer?>(nil)
+        let probe = DependencyProbe(checks: [
+            try DependencyProbe.redisWrite(configuration, holder: workerID, logger: logger),
+            DependencyProbe.kafkaBroker { outputProducer.withLock { $0 } },
+        ], logger: logger)
+        let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
+                               readiness: { ReadinessReport(reasons: state.notReadyReasons + probe.notReadyReasons) }, logger: logger)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: http), .init(service: probe)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        // Past shutdown.timeout the drain is cancelled: what it did not hand back is safe anyway
+        // (leases expire, and the next owner releases the claimed set).
+        groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(configuration.shutdown.timeoutMillis)
+        groupConfiguration.maximumCancellationDuration = .seconds(2)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        let resources = Mutex<Resources?>(nil)
+        let startup = WorkerStartup(group: group) { [logger] in
+            let started = try await start(configuration: configuration, store: store, state: state, faults: faults, logger: logger)
+            if let started {
+                resources.withLock { $0 = started.resources }
+                outputProducer.withLock { $0 = started.resources.producer.producers[0] }
+            }
+            return started?.services
+        }
+        await group.addServiceUnlessShutdown(.init(service: startup, successTerminationBehavior: .ignore))
+        try await group.run()
+        if let resources = resources.withLock({ $0 }) {
+            await resources.producer.shutdown(timeout: .seconds(5))
+            await resources.lockRedis.close()
+            await resources.deliveryRedis.close()
+        }
+        await redis.close()
+        logger.info("worker stopped")
+    }
+
+    /// What the worker closes after its services stopped.
+    struct Resources: Sendable {
+        var producer: KafkaProducerPool
+        var lockRedis: RedisClient
+        var deliveryRedis: RedisClient
+    }
+
+    /// Takes ownership (standalone: waits for the lease while HTTP already answers), then builds
+    /// the Kafka side: the consumer joins its group only once this worker may store and fire.
+    /// Returns the services in start order (ownership, fire, ingest; they shut down in reverse),
+    /// or nil when graceful shutdown came first.
+    static func start(configuration: TockConfiguration, store: ScheduleStore, state: WorkerState, faults: FaultPoints,
+                      logger: Logger) async throws -> (services: [any Service], resources: Resources)? {
         var standalone: StandaloneOwnership?
         if configuration.cluster.mode == .standalone {
-            let ownership = StandaloneOwnership(store: store, state: state, leaseMillis: max(3 * configuration.cluster.heartbeatTimeoutMillis, 5_000), logger: logger)
-            try await ownership.acquire()
+            let ownership = StandaloneOwnership(store: store, state: state, leaseMillis: StandaloneOwnership.leaseMillis(configuration), logger: logger)
+            guard try await ownership.acquire() else { return nil }
             standalone = ownership
         }
 
@@ -41,6 +93,7 @@ public enum WorkerProcess {
             try await admin.createTopics(names.map { ($0, configuration.kafka.topicPartitions, configuration.kafka.topicReplicationFactor) })
             await admin.close()
         }
+        let workerMetrics = WorkerMetrics()
         let producer = try KafkaProducerPool(count: configuration.kafka.outputProducers, brokers: configuration.kafka.brokers, properties: producerProperties(configuration), logger: logger)
         let consumer = try KafkaConsumer(
             brokers: configuration.kafka.brokers,
@@ -58,37 +111,10 @@ public enum WorkerProcess {
                                state: state, metrics: workerMetrics, logger: logger)
         let ingest = IngestService(configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
                                    state: state, metrics: workerMetrics, faults: faults, logger: logger)
-        let probe = DependencyProbe(checks: [
-            try DependencyProbe.redisWrite(configuration, holder: workerID, logger: logger),
-            DependencyProbe.kafkaBroker(producer.producers[0]),
-        ], logger: logger)
-        let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
-                               readiness: { ReadinessReport(reasons: state.notReadyReasons + probe.notReadyReasons) }, logger: logger)
-
         let ownership: any Service = standalone ?? MonitoredOwnership(
             store: store, state: state, fire: fire, intervalMillis: configuration.cluster.heartbeatIntervalMillis, logger: logger)
-        var groupConfiguration = ServiceGroupConfiguration(
-            services: [
-                .init(service: http),
-                .init(service: probe),
-                .init(service: ownership),
-                .init(service: fire),
-                .init(service: ingest),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
-        // Past shutdown.timeout the drain is cancelled: what it did not hand back is safe anyway
-        // (leases expire, and the next owner releases the claimed set).
-        groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(configuration.shutdown.timeoutMillis)
-        groupConfiguration.maximumCancellationDuration = .seconds(2)
         logger.info("worker started", metadata: ["config": "\(configuration.summary)"])
-        try await ServiceGroup(configuration: groupConfiguration).run()
-        await producer.shutdown(timeout: .seconds(5))
-        await redis.close()
-        await lockRedis.close()
-        await deliveryRedis.close()
-        logger.info("worker stopped")
+        return ([ownership, fire, ingest], Resources(producer: producer, lockRedis: lockRedis, deliveryRedis: deliveryRedis))
     }
 
     static func producerProperties(_ configuration: TockConfiguration) -> [String: String] {

@@ -9,6 +9,8 @@ public final class WorkerState: Sendable {
         var consumerAssigned = false
         var ownershipAcquired = false
         var lastRedisError: String?
+        /// What the worker waits for before it can start (the standalone lease).
+        var waitingFor: String?
         /// Input partitions assigned since ingest last looked, to check for a recreated topic.
         var newlyAssigned: Set<KafkaTopicPartition> = []
     }
@@ -77,10 +79,13 @@ public final class WorkerState: Sendable {
 
     public func setRedisError(_ error: String?) { fields.withLock { $0.lastRedisError = error } }
 
+    public func setWaiting(_ what: String?) { fields.withLock { $0.waitingFor = what } }
+
     /// Reasons the worker is not ready yet; empty when ready.
     public var notReadyReasons: [String] {
         fields.withLock { f in
             var reasons: [String] = []
+            if let waiting = f.waitingFor { reasons.append(waiting) }
             if !f.ownershipAcquired { reasons.append("shard ownership not acquired yet") }
             if !f.consumerAssigned { reasons.append("no input partitions assigned yet") }
             if let error = f.lastRedisError { reasons.append("redis: \(error)") }

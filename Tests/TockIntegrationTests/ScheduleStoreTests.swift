@@ -245,13 +245,28 @@ struct ScheduleStoreTests {
         #expect(try await store(s, [entry(.schedule, message("a2", due: now, given: false), offset: 0, tp: "orders/0")]) == [.stored])
     }
 
-    @Test("the standalone lease admits one holder; the same holder renews it")
+    @Test("the standalone lease admits one holder; the same holder renews it; others see its remaining time")
     func standaloneLease() async throws {
         let s = try await makeStore()
         #expect(try await s.acquireLease("standalone", holder: "w1", ttlMillis: 5_000) == nil)
         #expect(try await s.acquireLease("standalone", holder: "w1", ttlMillis: 5_000) == nil)
-        #expect(try await s.acquireLease("standalone", holder: "w2", ttlMillis: 5_000) == "w1")
+        let first = try #require(try await s.acquireLease("standalone", holder: "w2", ttlMillis: 5_000))
+        #expect(first.holder == "w1")
+        #expect((4_000...5_000).contains(first.remainingMillis), "\(first)")
+        // Not renewed: the remaining time only falls. Renewed: it rises.
+        try await Task.sleep(for: .milliseconds(50))
+        let later = try #require(try await s.acquireLease("standalone", holder: "w2", ttlMillis: 5_000))
+        #expect(later.remainingMillis < first.remainingMillis)
+        #expect(try await s.acquireLease("standalone", holder: "w1", ttlMillis: 5_000) == nil)
+        let renewed = try #require(try await s.acquireLease("standalone", holder: "w2", ttlMillis: 5_000))
+        #expect(renewed.remainingMillis > later.remainingMillis)
         try await s.releaseLease("standalone", holder: "w1")
         #expect(try await s.acquireLease("standalone", holder: "w2", ttlMillis: 5_000) == nil)
+        // An expired lease is free for anyone.
+        #expect(try await s.acquireLease("standalone", holder: "w3", ttlMillis: 5_000)?.holder == "w2")
+        try await s.releaseLease("standalone", holder: "w2")
+        #expect(try await s.acquireLease("standalone", holder: "w4", ttlMillis: 50) == nil)
+        try await Task.sleep(for: .milliseconds(120))
+        #expect(try await s.acquireLease("standalone", holder: "w3", ttlMillis: 5_000) == nil)
     }
 }

@@ -311,6 +311,53 @@ struct WorkerFailureTests {
         #expect(await a.signal(SIGTERM) == 0)
     }
 
+    @Test("a standalone worker restarted under a new id after SIGKILL waits for the dead holder's lease, says so on /readyz, takes over and delivers")
+    func restartAfterSigkillWaitsForLease() async throws {
+        let s = try await WorkerScenario("relaunch")
+        let out = try await s.collect([s.outputTopic])
+        let store = try await s.store()
+        // Ids as the default (host name and pid) would make them: a restart gets a new one.
+        let a = try await s.startWorker(id: "host-1001")
+        defer { Task { await a.kill9() } }
+
+        let n = 60
+        let start = WorkerScenario.now
+        let ids = (0..<n).map { "r-\($0)" }
+        // Due from 1 s to 13 s ahead: some fall due while the lease is waited for, some after.
+        try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: start + 1_000 + Int64($0) * 200, partition: Int32($0 % 4)) }, store: store)
+        #expect(await a.signal(SIGKILL, waitUpTo: .seconds(5)) != nil)
+        let inFlight = try await s.leasedIDs(store)
+
+        let port = try Self.httpPort()
+        let clock = ContinuousClock()
+        let restarted = clock.now
+        let b = try await s.startWorker(id: "host-1002", env: ["TOCK_HTTP_PORT": "\(port)"], waitReady: false)
+        defer { Task { await b.kill9() } }
+        try await b.waitForLog("waiting for it to expire", within: .seconds(10))
+        #expect(b.log.contains("holder=host-1001"), "\(b.log.suffix(2_000))")
+        var ready: TestSocket.Response?
+        try await waitUntil("/readyz answers", within: .seconds(5)) {
+            ready = try? await TestSocket.get(port: port, path: "/readyz")
+            return ready != nil
+        }
+        #expect(ready?.status == 503)
+        #expect(ready?.body.contains("waiting for the standalone lease: held by host-1001") == true, "\(ready?.body ?? "")")
+
+        try await b.waitForLog("input partitions assigned", within: .seconds(30))
+        let tookOver = clock.now - restarted
+        #expect(b.isRunning)
+        #expect(b.log.contains("took the standalone lease over"), "\(b.log.suffix(2_000))")
+        await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
+        try await waitUntil("the store is empty", within: .seconds(10)) { try await s.storedMessageCount(store) == 0 }
+        await out.settle(on: s.outputTopic)
+        let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+        print("[relaunch] took over after \(tookOver); \(inFlight.count) in flight at the kill; \(summary)")
+        summary.expectAllOnceExceptInFlight(inFlight)
+        try await waitUntil("/readyz is 200", within: .seconds(5)) { try await TestSocket.get(port: port, path: "/readyz").status == 200 }
+        await out.stop()
+        #expect(await b.signal(SIGTERM) == 0)
+    }
+
     // MARK: - 6. Metrics and health
 
     @Test("/metrics counts stored and fired messages with a lateness histogram; /healthz and /readyz answer 200")
