@@ -52,6 +52,11 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         public static let topicAlreadyExists = Code(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
         public static let invalidConfig = Code(RD_KAFKA_RESP_ERR_INVALID_CONFIG)
         public static let topicAuthorizationFailed = Code(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+        public static let clusterAuthorizationFailed = Code(RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED)
+        /// The broker's InvalidTopicException: the topic name is not a valid one.
+        public static let invalidTopic = Code(RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION)
+        public static let unsupportedForMessageFormat = Code(RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT)
+        public static let invalidRecord = Code(RD_KAFKA_RESP_ERR_INVALID_RECORD)
         public static let groupAuthorizationFailed = Code(RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED)
     }
 
@@ -66,13 +71,18 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     public let isFatal: Bool
     /// For configuration errors: the librdkafka property that was rejected.
     public let configKey: String?
+    /// librdkafka refused the record in the produce call itself, so it was never queued or sent:
+    /// the error concerns that record alone, not a batch it shared with others.
+    public let refusedBeforeSending: Bool
 
-    public init(code: Code, message: String, isRetriable: Bool? = nil, isFatal: Bool = false, configKey: String? = nil) {
+    public init(code: Code, message: String, isRetriable: Bool? = nil, isFatal: Bool = false, configKey: String? = nil,
+                refusedBeforeSending: Bool = false) {
         self.code = code
         self.message = message
         self.isRetriable = isRetriable ?? (!isFatal && Self.isRetriable(code))
         self.isFatal = isFatal || code == .fatal
         self.configKey = configKey
+        self.refusedBeforeSending = refusedBeforeSending
     }
 
     /// The symbolic name of `code`, e.g. `MSG_SIZE_TOO_LARGE`.
@@ -83,6 +93,30 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         if let configKey { text += " [property \(configKey)]" }
         if isFatal { text += " [fatal]" } else if isRetriable { text += " [retriable]" }
         return text
+    }
+
+    /// Producing the same record again can never succeed: librdkafka refused it in the produce
+    /// call for what it is (larger than `message.max.bytes`, an invalid argument), or the broker
+    /// refused its topic (an invalid name, no permission to write, a message format too old for
+    /// headers). `isRetriable` is no guide here: it is false for every code it does not know.
+    ///
+    /// Conservative, since a wrong "yes" dead-letters a record that could have been delivered:
+    /// anything about the moment (timeouts, brokers, leaders, a topic or partition not created
+    /// yet, a fatal or closed producer, a purge) is not permanent, and neither is a size or
+    /// validation error the broker reports. librdkafka fails the whole batch with the latter
+    /// (e.g. a batch of small records larger than the topic's `max.message.bytes`), and the
+    /// record may get through alone or in a smaller batch.
+    public var rejectsRecord: Bool {
+        switch rd_kafka_resp_err_t(rawValue: code.rawValue) {
+        case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+             RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+            // One topic-partition per batch: every record in it goes to the same topic.
+            return true
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE, RD_KAFKA_RESP_ERR__INVALID_ARG:
+            return refusedBeforeSending
+        default:
+            return false
+        }
     }
 
     // Only plain response codes reach this: librdkafka has no rd_kafka_error_t for delivery

@@ -33,7 +33,8 @@ final class KafkaRecordEncoder {
                 code: error.code,
                 message: "produce to \(records[index].topic) failed: \(error.message)",
                 isRetriable: error.isRetriable,
-                isFatal: error.isFatal
+                isFatal: error.isFatal,
+                refusedBeforeSending: true
             )))
         }
         return records.count

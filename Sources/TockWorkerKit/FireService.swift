@@ -327,17 +327,16 @@ public final class FireService: Service, Sendable {
     }
 
     func deliver(_ deliveries: [LockedDelivery]) async {
-        let maxAttempts = configuration.delivery.maxAttempts
+        let policy = DeliveryPolicy(configuration.delivery)
         var toSend: [LockedDelivery] = []
-        var exhausted: [(LockedDelivery, String)] = []
-        var refused: [(LockedDelivery, String)] = []
+        var dead: [(LockedDelivery, DeadLetter)] = []
         for delivery in deliveries {
             if let reserved = ReservedTopics.prefix(of: delivery.message.topic) {
                 // Only a message stored before the parser refused this prefix gets here.
-                refused.append((delivery, "tock-topic \"\(delivery.message.topic)\" is reserved: \(reserved.reason)."))
-            } else if delivery.attempt > maxAttempts {
-                // Attempts beyond the limit come from deliveries whose lease ran out mid-flight.
-                exhausted.append((delivery, "the delivery lease expired on attempt \(delivery.attempt - 1) of \(maxAttempts)"))
+                dead.append((delivery, DeadLetter(code: .topicNotAllowed,
+                                                  detail: "tock-topic \"\(delivery.message.topic)\" is reserved: \(reserved.reason).")))
+            } else if let letter = policy.deadLetterBeforePublishing(attempt: delivery.attempt) {
+                dead.append((delivery, letter))
             } else {
                 toSend.append(delivery)
             }
@@ -367,63 +366,50 @@ public final class FireService: Service, Sendable {
         var completed: [Int: [ScheduledMessage]] = [:]
         var retries: [Int: [(id: String, nextMillis: Int64)]] = [:]
         let now = clock.nowMillis()
+        var random = SystemRandomNumberGenerator()
         for (delivery, result) in outcomes {
-            switch result {
-            case .success(let report):
+            let outcome = DeliveryOutcome(result)
+            if outcome != .delivered { metrics.kafkaErrors.increment() }
+            switch policy.decide(attempt: delivery.attempt, outcome: outcome, nowMillis: now, using: &random) {
+            case .complete:
                 completed[delivery.shard, default: []].append(delivery.message)
                 metrics.firedDelivered.increment()
-                if delivery.attempt == 1, let timestamp = report.timestamp?.milliseconds {
+                if delivery.attempt == 1, case .success(let report) = result, let timestamp = report.timestamp?.milliseconds {
                     metrics.fireLateness.recordMilliseconds(max(0, timestamp - delivery.message.dueMillis))
                 }
-            case .failure(let error):
-                metrics.kafkaErrors.increment()
-                if delivery.attempt >= maxAttempts {
-                    exhausted.append((delivery, "\(error)"))
-                } else {
-                    let next = now + backoffMillis(attempt: delivery.attempt)
-                    retries[delivery.shard, default: []].append((delivery.message.id, next))
-                    metrics.firedRetried.increment()
-                    logger.info("delivery failed; retrying", metadata: [
-                        "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "retryInMs": "\(next - now)", "error": "\(error)",
-                    ])
-                }
+            case .retry(let next):
+                retries[delivery.shard, default: []].append((delivery.message.id, next))
+                metrics.firedRetried.increment()
+                logger.info("delivery failed; retrying", metadata: [
+                    "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "retryInMs": "\(next - now)",
+                    "error": "\(outcome.detail ?? "")",
+                ])
+            case .deadLetter(let letter):
+                dead.append((delivery, letter))
             }
         }
-        for (shard, messages) in await deadLetter(exhausted) { completed[shard, default: []].append(contentsOf: messages) }
-        for (shard, messages) in await deadLetter(refused, errorCode: RejectionCode.topicNotAllowed.rawValue) {
-            completed[shard, default: []].append(contentsOf: messages)
-        }
+        for (shard, messages) in await deadLetter(dead) { completed[shard, default: []].append(contentsOf: messages) }
         await recordCompletions(completed)
         await recordRetries(retries)
     }
 
-    /// Full jitter: uniform in [0, min(max, initial · 2^(attempt-1))].
-    func backoffMillis(attempt: Int) -> Int64 {
-        let initial = configuration.delivery.backoffInitialMillis
-        let cap = configuration.delivery.backoffMaxMillis
-        let exponent = min(attempt - 1, 40)
-        let ceiling = initial > cap >> Int64(exponent) ? cap : min(cap, initial << Int64(exponent))
-        return Int64.random(in: 0...max(0, ceiling))
-    }
-
-    /// Publishes exhausted or refused messages to the dead-letter topic with `errorCode` as their
-    /// `tock-error`; returns those now done.
-    func deadLetter(_ exhausted: [(LockedDelivery, String)], errorCode: String = "delivery-failed") async -> [Int: [ScheduledMessage]] {
-        guard !exhausted.isEmpty else { return [:] }
+    /// Publishes messages that will not be delivered to the dead-letter topic; returns those now done.
+    func deadLetter(_ dead: [(LockedDelivery, DeadLetter)]) async -> [Int: [ScheduledMessage]] {
+        guard !dead.isEmpty else { return [:] }
         let deadTopic = configuration.kafka.deadTopic
         var done: [Int: [ScheduledMessage]] = [:]
-        let first = await producer.send(exhausted.map {
-            OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: errorCode, detail: $0.1)
+        let first = await producer.send(dead.map {
+            OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: $0.1.code.rawValue, detail: $0.1.detail)
         })
-        var again: [(LockedDelivery, String)] = []
-        for ((delivery, detail), result) in zip(exhausted, first) {
-            if case .success = result { done[delivery.shard, default: []].append(delivery.message) } else { again.append((delivery, detail)) }
+        var again: [(LockedDelivery, DeadLetter)] = []
+        for ((delivery, letter), result) in zip(dead, first) {
+            if case .success = result { done[delivery.shard, default: []].append(delivery.message) } else { again.append((delivery, letter)) }
         }
         // A payload too large for the output topic is usually too large here too: keep the record,
         // drop the payload.
         if !again.isEmpty {
             let second = await producer.send(again.map {
-                OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: errorCode, detail: $0.1, payload: false)
+                OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: $0.1.code.rawValue, detail: $0.1.detail, payload: false)
             })
             for ((delivery, _), result) in zip(again, second) {
                 switch result {
@@ -437,8 +423,11 @@ public final class FireService: Service, Sendable {
             }
         }
         metrics.firedDead.increment(by: done.values.reduce(0) { $0 + $1.count })
-        for (delivery, detail) in exhausted where done[delivery.shard]?.contains(where: { $0.id == delivery.message.id }) == true {
-            logger.warning("dead-lettered", metadata: ["id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "error": "\(detail)"])
+        for (delivery, letter) in dead where done[delivery.shard]?.contains(where: { $0.id == delivery.message.id }) == true {
+            metrics.deadLetters[letter.code]?.increment()
+            logger.warning("dead-lettered", metadata: [
+                "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "code": "\(letter.code.rawValue)", "error": "\(letter.detail)",
+            ])
         }
         return done
     }

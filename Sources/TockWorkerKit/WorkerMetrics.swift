@@ -1,4 +1,5 @@
 import Metrics
+import TockCore
 import TockStore
 
 /// The worker's metrics (names in the README). Counters are created once and reused: the
@@ -10,6 +11,7 @@ public struct WorkerMetrics: Sendable {
     let firedDelivered: Counter
     let firedRetried: Counter
     let firedDead: Counter
+    let deadLetters: [DeadLetterCode: Counter]
     let firedSkipped: Counter
     let fireLateness: Timer
     let lockRoundTrip: Timer
@@ -36,6 +38,11 @@ public struct WorkerMetrics: Sendable {
         firedDelivered = Counter(label: "tock_fired_total", dimensions: [("result", "delivered")])
         firedRetried = Counter(label: "tock_fired_total", dimensions: [("result", "retried")])
         firedDead = Counter(label: "tock_fired_total", dimensions: [("result", "dead")])
+        var deadLetters: [DeadLetterCode: Counter] = [:]
+        for code in DeadLetterCode.allCases {
+            deadLetters[code] = Counter(label: "tock_dead_letters_total", dimensions: [("code", code.rawValue)])
+        }
+        self.deadLetters = deadLetters
         firedSkipped = Counter(label: "tock_fired_total", dimensions: [("result", "skipped")])
         fireLateness = Timer(label: "tock_fire_lateness_seconds", preferredDisplayUnit: .seconds)
         lockRoundTrip = Timer(label: "tock_delivery_lock_seconds", preferredDisplayUnit: .seconds)

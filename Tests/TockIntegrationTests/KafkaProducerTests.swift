@@ -19,6 +19,7 @@ import TockKafka
             #expect(error.name == "MSG_SIZE_TOO_LARGE")
             #expect(!error.isRetriable)
             #expect(!error.isFatal)
+            #expect(error.refusedBeforeSending && error.rejectsRecord, "\(error)")
         }
         // The failure is per record: a small one on the same producer still goes through.
         let report = try await producer.send(KafkaProducerRecord(topic: topic, value: [1, 2, 3]))
@@ -43,6 +44,7 @@ import TockKafka
         } catch {
             #expect(error.code == .unknownPartition, "\(error)")
             #expect(!error.isRetriable)
+            #expect(!error.rejectsRecord)
         }
         #expect(clock.now - start < .seconds(6))
         await producer.shutdown()
@@ -61,6 +63,7 @@ import TockKafka
             if case .failure(let error) = result {
                 #expect(error.code == .messageTimedOut, "\(error)")
                 #expect(error.isRetriable)
+                #expect(!error.rejectsRecord)
             }
         }
         await producer.shutdown(timeout: .milliseconds(100))

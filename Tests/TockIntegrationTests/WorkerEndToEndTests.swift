@@ -271,30 +271,79 @@ struct WorkerEndToEndTests {
     @Test("a failed delivery is retried with backoff, then dead-lettered with its error and attempt")
     func deadLetter() async throws {
         let s = try await WorkerScenario("dead")
+        // A topic that does not exist, and that the broker may not create, fails every attempt
+        // with an unknown-topic error: transient, since the topic may be created meanwhile.
         let config = """
             kafka:
               producerProperties:
-                message.max.bytes: "2000"
+                allow.auto.create.topics: "false"
+                topic.metadata.propagation.max.ms: "100"
             delivery:
               maxAttempts: 3
               backoff: {initial: 100ms, max: 300ms}
             """
-        let worker = try await s.startWorker(config: config)
+        let missingTopic = "missing-\(s.name)"
+        let port = try TestSocket.freePort(in: 20_000...32_000)
+        let worker = try await s.startWorker(env: ["TOCK_HTTP_PORT": "\(port)"], config: config)
         defer { Task { await worker.kill9() } }
         let out = try await s.collect([s.outputTopic, s.deadTopic])
         try await s.send([
-            s.request(id: "too-big", at: WorkerScenario.now, value: [UInt8](repeating: 1, count: 5_000)),
+            s.request(id: "nowhere", at: WorkerScenario.now, topic: missingTopic),
             s.request(id: "fine", at: WorkerScenario.now),
         ])
         let dead = await out.wait(for: 1, on: s.deadTopic, within: .seconds(20))
         let record = try #require(dead.first)
-        #expect(record.header("tock-id") == "too-big")
+        #expect(record.header("tock-id") == "nowhere")
         #expect(record.header("tock-error") == "delivery-failed")
         #expect(record.header("tock-attempt") == "3")
-        #expect(record.header("tock-topic") == s.outputTopic)
-        #expect(record.header("tock-payload-dropped") == "5000")
+        #expect(record.header("tock-topic") == missingTopic)
+        #expect(record.header("tock-error-detail")?.contains("UNKNOWN_TOPIC") == true, "\(record.header("tock-error-detail") ?? "")")
+        #expect(record.payload == "v")
         #expect(out.on(s.outputTopic).compactMap { $0.header("tock-id") } == ["fine"])
         #expect(worker.log.contains("retrying"))
+        let metrics = try await MetricsScrape.get(port: port)
+        #expect(metrics.value(#"tock_dead_letters_total{code="delivery-failed"}"#) == 1)
+        #expect(metrics.value(#"tock_fired_total{result="retried"}"#) == 2)
+        await out.stop()
+    }
+
+    @Test("a record the broker can never accept goes to tock.dead on its first attempt, at once, and the one beside it is delivered")
+    func rejectedRecordIsDeadLetteredAtOnce() async throws {
+        let s = try await WorkerScenario("rejected")
+        // librdkafka refuses a record above message.max.bytes in the produce call itself
+        // (MSG_SIZE_TOO_LARGE): no attempt can ever succeed. With the default attempts and backoff,
+        // retrying it would take minutes.
+        let port = try TestSocket.freePort(in: 20_000...32_000)
+        let config = """
+            kafka:
+              producerProperties:
+                message.max.bytes: "2000"
+            """
+        let worker = try await s.startWorker(env: ["TOCK_HTTP_PORT": "\(port)"], config: config)
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic, s.deadTopic])
+        let due = WorkerScenario.now
+        try await s.send([
+            s.request(id: "too-big", at: due, value: [UInt8](repeating: 1, count: 5_000)),
+            s.request(id: "fine", at: due),
+        ])
+        let dead = await out.wait(for: 1, on: s.deadTopic, within: .seconds(15))
+        let record = try #require(dead.first, "nothing reached the dead-letter topic")
+        #expect(record.header("tock-id") == "too-big")
+        #expect(record.header("tock-error") == "delivery-rejected")
+        #expect(record.header("tock-attempt") == "1")
+        #expect(record.header("tock-error-detail")?.contains("MSG_SIZE_TOO_LARGE") == true, "\(record.header("tock-error-detail") ?? "")")
+        #expect(record.header("tock-topic") == s.outputTopic)
+        #expect(record.header("tock-payload-dropped") == "5000")
+        // The dead letter's CreateTime is when the worker produced it: right after the one attempt.
+        let deadLetteredAfter = try #require(record.message.timestamp?.milliseconds) - due
+        #expect(deadLetteredAfter < 3_000, "dead-lettered \(deadLetteredAfter) ms after its due time")
+        await out.wait(for: 1, on: s.outputTopic, within: .seconds(10))
+        #expect(out.on(s.outputTopic).compactMap { $0.header("tock-id") } == ["fine"])
+        #expect(!worker.log.contains("retrying"))
+        let metrics = try await MetricsScrape.get(port: port)
+        #expect(metrics.value(#"tock_dead_letters_total{code="delivery-rejected"}"#) == 1)
+        #expect(metrics.value(#"tock_fired_total{result="retried"}"#) ?? 0 == 0)
         await out.stop()
     }
 }

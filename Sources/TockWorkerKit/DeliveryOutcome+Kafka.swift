@@ -1,0 +1,15 @@
+import TockCore
+import TockKafka
+
+extension DeliveryOutcome {
+    /// A record's delivery report or produce failure, as `DeliveryPolicy` sees it: the detail is
+    /// the error with its librdkafka name, e.g. `MSG_SIZE_TOO_LARGE`.
+    init(_ result: Result<KafkaDeliveryReport, KafkaError>) {
+        switch result {
+        case .success:
+            self = .delivered
+        case .failure(let error):
+            self = error.rejectsRecord ? .rejected(detail: "\(error)") : .failed(detail: "\(error)")
+        }
+    }
+}
