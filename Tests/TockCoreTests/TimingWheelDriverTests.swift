@@ -37,7 +37,9 @@ struct TimingWheelDriverTests {
         var iterator = expirations.makeAsyncIterator()
         let batch = await iterator.next()
         #expect(batch?.map(\.id) == ["soon"])
-        #expect(clock.nowMillis() - start < 1_000)
+        // Far below the 60 s the driver slept on; generous, since a loaded 2-core machine running
+        // the integration suites beside this test delays threads by a second or more.
+        #expect(clock.nowMillis() - start < 10_000)
         #expect(driver.count == 1)
         #expect(driver.cancel("late") != nil)
     }
