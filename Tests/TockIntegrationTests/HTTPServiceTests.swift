@@ -230,9 +230,9 @@ enum TestSocket {
         throw Failure(description: "no free port in \(range)")
     }
 
-    /// A loopback port nothing listens on right now: a random one below the ephemeral range rather than the kernel's pick. The kernel
-    /// hands a port just closed by one test to the next test that asks, and a test checking
-    /// that its server stopped accepting would then find the other test's server there.
+    /// A loopback port nothing listens on right now: a random one below the ephemeral range, not
+    /// the kernel's pick. The kernel hands a port one test just closed to the next test that
+    /// asks, and a test checking that its server stopped accepting would find that server there.
     static func freePort() throws -> UInt16 {
         try freePort(in: 20_000...32_000)
     }

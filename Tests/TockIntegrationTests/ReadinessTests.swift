@@ -25,12 +25,9 @@ struct ReadinessTests {
 
     @Test("Redis stalled (SIGSTOP): worker and monitor /readyz turn 503 within ~2 s, and 200 again after SIGCONT")
     func redisStalled() async throws {
-        let redis = try await RedisTestServer.start()
-        defer { redis.stop() }
-        let s = try await WorkerScenario("ready-stop", redisURL: redis.url)
-        let port = try TestSocket.freePort(in: 20_000...32_000)
-        let worker = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"])
-        defer { Task { await worker.kill9() } }
+        let isolated = try await IsolatedWorker.start("ready-stop")
+        defer { isolated.stop() }
+        let (redis, s, port, worker) = (isolated.redis, isolated.scenario, isolated.port, isolated.worker)
         // A monitor of its own key space beside the standalone worker: it only needs Redis.
         let monitor = try await s.startMonitor(id: "m1", env: ["TOCK_STORE_KEY_PREFIX": "\(s.keyPrefix)-mon", "TOCK_CLUSTER_MODE": "monitored"])
         defer { Task { await monitor.kill9() } }
@@ -57,12 +54,9 @@ struct ReadinessTests {
 
     @Test("Redis refusing writes (maxmemory reached, noeviction): /readyz turns 503 within ~2 s, and 200 again when it has room")
     func redisFull() async throws {
-        let redis = try await RedisTestServer.start()
-        defer { redis.stop() }
-        let s = try await WorkerScenario("ready-full", redisURL: redis.url)
-        let port = try TestSocket.freePort(in: 20_000...32_000)
-        let worker = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"])
-        defer { Task { await worker.kill9() } }
+        let isolated = try await IsolatedWorker.start("ready-full")
+        defer { isolated.stop() }
+        let (redis, port) = (isolated.redis, isolated.port)
         #expect(await Self.readiness(port: port, becomes: 200, within: .seconds(10)).0 != nil)
 
         let admin = RedisClient(configuration: .init(url: try RedisURL(redis.url)))

@@ -46,13 +46,10 @@ struct StoreFaultTests {
 
     @Test("a store pipeline whose reply is lost after Redis applied it: its batch is read again, and every request still fires once")
     func lostStoreReply() async throws {
-        let redis = try await RedisTestServer.start()
-        defer { redis.stop() }
-        let s = try await WorkerScenario("lostreply", redisURL: redis.url)
+        let isolated = try await IsolatedWorker.start("lostreply", env: [FaultPoints.environmentVariable: "store-reply-lost=1"])
+        defer { isolated.stop() }
+        let (s, port, worker) = (isolated.scenario, isolated.port, isolated.worker)
         let out = try await s.collect([s.outputTopic])
-        let port = try TestSocket.freePort(in: 20_000...32_000)
-        let worker = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)", FaultPoints.environmentVariable: "store-reply-lost=1"])
-        defer { Task { await worker.kill9() } }
 
         // Due within the lookahead, so the store puts them straight into the worker's claimed set.
         let ids = (0..<200).map { "lost-\($0)" }
@@ -74,13 +71,10 @@ struct StoreFaultTests {
 
     @Test("Redis stalled (SIGSTOP) longer than redis.commandTimeout under a steady flow: every request fires once, never early")
     func redisStalledUnderFlow() async throws {
-        let redis = try await RedisTestServer.start()
-        defer { redis.stop() }
-        let s = try await WorkerScenario("redisstop", redisURL: redis.url)
+        let isolated = try await IsolatedWorker.start("redisstop", env: ["TOCK_REDIS_COMMAND_TIMEOUT": "1s"])
+        defer { isolated.stop() }
+        let (redis, s, port, worker) = (isolated.redis, isolated.scenario, isolated.port, isolated.worker)
         let out = try await s.collect([s.outputTopic])
-        let port = try TestSocket.freePort(in: 20_000...32_000)
-        let worker = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)", "TOCK_REDIS_COMMAND_TIMEOUT": "1s"])
-        defer { Task { await worker.kill9() } }
 
         let stall = Task {
             try await Task.sleep(for: .seconds(2))
@@ -100,13 +94,10 @@ struct StoreFaultTests {
 
     @Test("Redis full (maxmemory, noeviction) under a steady flow, then given room: every request fires once, never early")
     func redisFullUnderFlow() async throws {
-        let redis = try await RedisTestServer.start()
-        defer { redis.stop() }
-        let s = try await WorkerScenario("redisfull", redisURL: redis.url)
+        let isolated = try await IsolatedWorker.start("redisfull")
+        defer { isolated.stop() }
+        let (redis, s, port, worker) = (isolated.redis, isolated.scenario, isolated.port, isolated.worker)
         let out = try await s.collect([s.outputTopic])
-        let port = try TestSocket.freePort(in: 20_000...32_000)
-        let worker = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"])
-        defer { Task { await worker.kill9() } }
         let admin = RedisClient(configuration: .init(url: try RedisURL(redis.url)))
 
         let full = Task {

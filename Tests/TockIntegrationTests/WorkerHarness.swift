@@ -450,3 +450,31 @@ extension OutputCollector {
         }
     }
 }
+
+/// A standalone worker of a scenario of its own, on a Redis of its own (so that stalling,
+/// filling or killing that Redis disturbs no other test), serving HTTP on `port`.
+struct IsolatedWorker {
+    let redis: RedisTestServer
+    let scenario: WorkerScenario
+    let port: UInt16
+    let worker: WorkerProcessHandle
+
+    static func start(_ label: String, env: [String: String] = [:]) async throws -> IsolatedWorker {
+        let redis = try await RedisTestServer.start()
+        do {
+            let scenario = try await WorkerScenario(label, redisURL: redis.url)
+            let port = try TestSocket.freePort(in: 20_000...32_000)
+            let worker = try await scenario.startWorker(id: "w1", env: env.merging(["TOCK_HTTP_PORT": "\(port)"]) { new, _ in new })
+            return IsolatedWorker(redis: redis, scenario: scenario, port: port, worker: worker)
+        } catch {
+            redis.stop()
+            throw error
+        }
+    }
+
+    /// Kills the worker, then the Redis; synchronous, for a `defer`.
+    func stop() {
+        if worker.isRunning { kill(worker.process.processIdentifier, SIGKILL) }
+        redis.stop()
+    }
+}
