@@ -70,6 +70,13 @@ public final class MonitorService: Service, Sendable {
             loop.token = nil
             loop.published = nil
             leaderGauge.record(0)
+            // Only the leader reports the cluster: a monitor that led before must not go on
+            // showing its last view (and sums over both monitors stay true).
+            liveWorkersGauge.record(0)
+            overdueGauge.record(0)
+            loop.oldestOverdue = nil
+            for gauge in loop.shardGauges.values { gauge.record(0) }
+            loop.shardGauges.removeAll()
             snapshot.withLock {
                 $0.leading = false
                 $0.leader = leader

@@ -199,6 +199,10 @@ public struct HTTPService: Service {
                         return .drained
                     }
                 case .drained:
+                    // Close the listener before cancelling: a server task cancelled before the
+                    // stop above ran ends without closing its socket, which then accepts
+                    // connections (into nothing) for as long as the server object lives.
+                    await server.stop(timeout: 0)
                     group.cancelAll()
                 case .cancelled:
                     stopping = true

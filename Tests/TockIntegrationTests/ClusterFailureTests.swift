@@ -247,6 +247,36 @@ struct ClusterFailureTests {
         }
     }
 
+    @Test("a leading monitor paused past its lease (SIGSTOP) follows once resumed, and its cluster gauges read 0, not its last view")
+    func pausedLeaderGaugesAreTrue() async throws {
+        try await ClusterFixture.run("cl-gauges") { c in
+            let first = try await c.startMonitor("m1")
+            try await c.startWorkers(["w-a"])
+            _ = try await c.waitBalanced(live: ["w-a"])
+            let second = try await c.startMonitor("m2")
+            let leader = try await first.cluster().leading ? first : second
+            let standby = leader === first ? second : first
+            var scrape = try await MetricsScrape.get(port: leader.httpPort)
+            #expect(scrape.value("tock_monitor_leader") == 1)
+            #expect(scrape.value("tock_monitor_live_workers") == 1)
+
+            await leader.signal(SIGSTOP)
+            try await waitUntil("the standby leads", within: .seconds(10)) { try await standby.cluster().leading }
+            await leader.signal(SIGCONT)
+            try await waitUntil("the paused leader follows", within: .seconds(5)) { try await !leader.cluster().leading }
+            scrape = try await MetricsScrape.get(port: leader.httpPort)
+            let standbyScrape = try await MetricsScrape.get(port: standby.httpPort)
+            print("[cluster-gauges] former leader: \(scrape.lines(startingWith: "tock_monitor_").filter { !$0.hasPrefix("tock_monitor_reassign") }); "
+                  + "new leader: \(standbyScrape.lines(startingWith: "tock_monitor_live_workers"))")
+            #expect(scrape.value("tock_monitor_leader") == 0)
+            #expect(scrape.value("tock_monitor_live_workers") == 0)
+            #expect(scrape.value(#"tock_monitor_shards{worker="w-a"}"#) ?? 0 == 0)
+            #expect(standbyScrape.value("tock_monitor_live_workers") == 1)
+            #expect(await leader.signal(SIGTERM) == 0)
+            #expect(await standby.signal(SIGTERM) == 0)
+        }
+    }
+
     // MARK: - 4. Scaling
 
     @Test("scaling 1 → 2 → 3 → 2 workers under load: balanced after each change, a graceful leave moves at once, each message once")

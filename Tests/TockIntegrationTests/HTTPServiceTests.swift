@@ -77,7 +77,7 @@ import Glibc
             try await tasks.next()
             #expect(clock.now - started < .seconds(1))
         }
-        #expect(try await TestSocket.stopsAccepting(port: port), "port \(port) still accepts connections 1 s after shutdown")
+        #expect(try await TestSocket.stopsAccepting(port: port), "port \(port) still accepts connections 1 s after shutdown: \(TestSocket.listeners(port: port))")
     }
 
     @Test func gracefulShutdownLetsAnInFlightRequestFinish() async throws {
@@ -110,7 +110,7 @@ import Glibc
             #expect(response.body == "ready\n")
             try await tasks.next()
         }
-        #expect(try await TestSocket.stopsAccepting(port: port), "port \(port) still accepts connections 1 s after shutdown")
+        #expect(try await TestSocket.stopsAccepting(port: port), "port \(port) still accepts connections 1 s after shutdown: \(TestSocket.listeners(port: port))")
     }
 
     @Test func portInUseFailsNamingTheAddress() async throws {
@@ -239,6 +239,15 @@ enum TestSocket {
 
     /// Whether the port refuses connections within a second: the listening socket closes as the
     /// server task unwinds, a moment after `run()` returned.
+    /// What `ss` says listens on `port`, with the owning process: for a failure message.
+    static func listeners(port: UInt16) -> String {
+        guard let pipe = popen("ss -ltnpH 'sport = :\(port)' 2>&1; ss -tnpH 'dport = :\(port)' 2>&1 | head -5", "r") else { return "?" }
+        var output = [UInt8](repeating: 0, count: 4096)
+        let count = fread(&output, 1, output.count, pipe)
+        pclose(pipe)
+        return String(decoding: output.prefix(max(0, count)), as: UTF8.self)
+    }
+
     static func stopsAccepting(port: UInt16) async throws -> Bool {
         for _ in 0..<20 {
             if try await !accepts(port: port) { return true }

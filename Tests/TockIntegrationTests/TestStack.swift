@@ -38,8 +38,8 @@ struct TestStack: Sendable {
         "\(label)-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    /// Runs scripts/stack with popen: it blocks only the calling thread and needs no run loop, so
-    /// a first use from several tests at once (Swift Testing runs them in parallel on the
+    /// Runs scripts/stack on the calling thread (`ChildProcess`): it needs no run loop, so a
+    /// first use from several tests at once (Swift Testing runs them in parallel on the
     /// cooperative pool) cannot starve the pool the way `Process.waitUntilExit` can. (`Process`
     /// would not do anyway: the daemons the script starts inherit the socket through which
     /// Foundation learns that its child exited.)
@@ -53,18 +53,6 @@ struct TestStack: Sendable {
     /// Runs scripts/stack as `runStackScript` does; returns its exit status and its standard
     /// output, and its standard error too when `mergingStandardError`.
     static func runStackScriptReturningStatus(_ arguments: [String], mergingStandardError: Bool = false) -> (status: Int32, output: String) {
-        let script = repositoryRoot.appendingPathComponent("scripts/stack").path
-        let command = ([script] + arguments).map { "'\($0)'" }.joined(separator: " ") + (mergingStandardError ? " 2>&1" : "")
-        guard let pipe = popen(command, "r") else { preconditionFailure("cannot run \(command)") }
-        var output = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, pipe)
-            if count <= 0 { break }
-            output.append(contentsOf: buffer[0..<count])
-        }
-        let status = pclose(pipe)
-        // pclose gives a wait status: the exit code is its second byte.
-        return ((status >> 8) & 0xff, String(decoding: output, as: UTF8.self))
+        ChildProcess.run([repositoryRoot.appendingPathComponent("scripts/stack").path] + arguments, mergingStandardError: mergingStandardError)
     }
 }
