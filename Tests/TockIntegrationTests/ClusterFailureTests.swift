@@ -20,7 +20,7 @@ struct ClusterFailureTests {
     func workerKilled() async throws {
         try await ClusterFixture.run("cl-kill") { c in
             let s = c.scenario
-            let out = try await s.collect([s.outputTopic])
+            let out = try await s.collect([s.outputTopic, s.deadTopic])
             let monitors = [try await c.startMonitor("m1"), try await c.startMonitor("m2")]
             try await c.startWorkers(["w-a", "w-b"])
             let balanced = try await c.waitBalanced(live: ["w-a", "w-b"])
@@ -74,6 +74,8 @@ struct ClusterFailureTests {
                   + "\(handoff); "
                   + "\(extraCopies) extra copies of \(duplicated.count) ids; \(summary)")
             summary.expectAllOnceExceptInFlight(inFlight)
+            let dead = out.on(s.deadTopic).map { "\($0.header("tock-id") ?? "?"): \($0.header("tock-error") ?? "") \($0.header("tock-error-detail") ?? "")" }
+            #expect(dead.isEmpty, "dead-lettered: \(dead.prefix(5))")
             // Guarantee 4: a dead worker's shards move within heartbeatTimeout (plus the monitor's
             // tick, the heartbeat that brings the news, and a claim): its messages fire at most
             // heartbeatTimeout + 1 s late, counted from the kill for those it was already late with.
