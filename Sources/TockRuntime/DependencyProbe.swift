@@ -75,13 +75,13 @@ public final class DependencyProbe: Service, Sendable {
     /// Redis accepts a small write (a full Redis refuses it with OOM) on a connection of its own
     /// whose command timeout is `checkTimeout`.
     public static func redisWrite(_ configuration: TockConfiguration, holder: String, logger: Logger) throws -> Check {
-        let client = RedisClient(configuration: RedisConnection.Configuration(
-            url: try RedisURL(configuration.redis.url),
-            connectTimeout: min(.milliseconds(configuration.redis.connectTimeoutMillis), checkTimeout),
-            commandTimeout: min(.milliseconds(configuration.redis.commandTimeoutMillis), checkTimeout),
-            // Readiness comes back with the first check after Redis does, not after a long backoff.
-            reconnectBackoff: .milliseconds(100), maxReconnectBackoff: .milliseconds(500)
-        ), poolSize: 1, logger: logger)
+        var connection = try RedisConnection.Configuration(configuration)
+        connection.connectTimeout = min(connection.connectTimeout, checkTimeout)
+        connection.commandTimeout = min(connection.commandTimeout, checkTimeout)
+        // Readiness comes back with the first check after Redis does, not after a long backoff.
+        connection.reconnectBackoff = .milliseconds(100)
+        connection.maxReconnectBackoff = .milliseconds(500)
+        let client = RedisClient(configuration: connection, poolSize: 1, logger: logger)
         let key = RedisArgument("\(configuration.store.keyPrefix):readiness")
         return Check(name: "redis") {
             // Not retried on a fresh connection: one timeout is the answer.

@@ -144,10 +144,7 @@ public final class FireService: Service, Sendable {
             // was lost, or a completion that could not be written). Locks still held here are
             // renewed first: after a Redis stall longer than that, the claim must not reap a
             // delivery this worker may already have published and is about to record.
-            let held = heldLocks.withLock { $0 }.mapValues { Array($0) }
-            if !held.isEmpty {
-                _ = try await store.renew(held, token: state.token, leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
-            }
+            try await renewHeldLocks()
             let results = try await store.claim(owners, nowMillis: now, horizon: now + configuration.wheel.lookaheadMillis, limit: limit,
                                                 token: state.token, ownGraceMillis: 2 * configuration.delivery.leaseTimeoutMillis)
             state.setRedisError(nil)
@@ -214,15 +211,20 @@ public final class FireService: Service, Sendable {
         let interval = max(100, configuration.delivery.leaseTimeoutMillis / 3)
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(interval))
-            let held = heldLocks.withLock { $0 }.mapValues { Array($0) }
-            guard !held.isEmpty else { continue }
             do {
-                _ = try await store.renew(held, token: state.token, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
+                try await renewHeldLocks()
             } catch {
                 metrics.redisErrors.increment()
                 logger.warning("renewing delivery locks failed", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Extends every delivery lock this worker holds by a lease period from now.
+    func renewHeldLocks() async throws(StoreError) {
+        let held = heldLocks.withLock { $0 }.mapValues { Array($0) }
+        guard !held.isEmpty else { return }
+        _ = try await store.renew(held, token: state.token, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
     }
 
     func track(_ deliveries: [LockedDelivery]) {
