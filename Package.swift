@@ -133,7 +133,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "TockBench",
-            dependencies: ["TockCore", "TockKafka", "TockRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TockCore", "TockKafka", "TockRuntime", "TockStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "TockCoreTests",

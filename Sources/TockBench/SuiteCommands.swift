@@ -3,6 +3,7 @@ import Foundation
 import TockCore
 import TockKafka
 import TockRedis
+import TockStore
 
 /// Settings that keep the local broker fast: big batches (its memory storage slows with the number
 /// of record batches per partition) spread over many partitions.
@@ -60,14 +61,14 @@ struct LimitsEvalSHA: AsyncParsableCommand {
         let client = RedisClient(configuration: .init(url: try RedisURL(redis)))
         try await client.connect()
         let script = RedisScript(name: "limits", source: "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); return redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])")
-        let prefix = "limits-\(UInt32.random(in: 0...UInt32.max))"
+        let keys = StoreKeys(prefix: "limits-\(UInt32.random(in: 0...UInt32.max))")
         let value = RedisArgument(String(repeating: "a", count: 100))
         let started = ContinuousClock.now
         var done = 0
         while done < calls {
             let batch = (0..<min(pipeline, calls - done)).map { i -> RedisScriptCall in
                 let shard = (done + i) % 64
-                return RedisScriptCall(script, keys: [RedisArgument("{\(prefix):\(shard)}:msg"), RedisArgument("{\(prefix):\(shard)}:due")],
+                return RedisScriptCall(script, keys: [RedisArgument(keys.messages(shard)), RedisArgument(keys.queue(shard))],
                                        args: [RedisArgument("id-\(done + i)"), value, RedisArgument(1_900_000_000_000 + done + i)])
             }
             for result in try await client.pipelineEvalSHA(batch) { _ = try result.get() }
@@ -76,7 +77,7 @@ struct LimitsEvalSHA: AsyncParsableCommand {
         let rate = Double(calls) / seconds(ContinuousClock.now - started)
         print("raw EVALSHA: \(calls) calls, pipelines of \(pipeline), \(String(format: "%.0f", rate))/s")
         print("RESULT evalsha_limit_per_s=\(Int(rate))")
-        for shard in 0..<64 { _ = try? await client.send(RawRedisCommand(["DEL", RedisArgument("{\(prefix):\(shard)}:msg"), RedisArgument("{\(prefix):\(shard)}:due")])) }
+        for shard in 0..<64 { _ = try? await client.send(RawRedisCommand(["DEL", RedisArgument(keys.messages(shard)), RedisArgument(keys.queue(shard))])) }
         await client.close()
     }
 }

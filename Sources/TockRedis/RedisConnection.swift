@@ -190,8 +190,6 @@ private final class Session: @unchecked Sendable {
     private var nextAttempt: ContinuousClock.Instant?
     /// Set when a call's connection failed after it was established (as opposed to failing to connect).
     private var brokeUnderCall = false
-    /// Script source → SHA1 reported by SCRIPT LOAD on this connection's server.
-    private var shas: [String: String] = [:]
 
     init(configuration: RedisConnection.Configuration, logger: Logger) {
         self.configuration = configuration
@@ -298,69 +296,38 @@ private final class Session: @unchecked Sendable {
     // MARK: Scripts
 
     func evalSHA(_ call: RedisScriptCall) throws(RedisError) -> RedisValue {
-        if let sha = shas[call.script.source] {
-            let reply = try roundTrip([Self.evalSHAArguments(sha, call)])[0]
-            guard reply.isNoScript else { return reply }
-        }
-        let sha = try load([call.script])[call.script.source]!.get()
-        return try roundTrip([Self.evalSHAArguments(sha, call)])[0]
+        try pipelineEvalSHA([call])[0].get()
     }
 
+    /// One round trip when the server has every script; else one more to load the missing ones
+    /// (a new or restarted server, SCRIPT FLUSH) and one to run again the calls that found none.
+    /// A script that does not compile fails its calls.
     func pipelineEvalSHA(_ calls: [RedisScriptCall]) throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        let unknown = Self.distinctScripts(calls.filter { shas[$0.script.source] == nil })
-        var loadFailures = try load(unknown).compactMapValues { result -> RedisError? in
-            if case .failure(let error) = result { return error } else { return nil }
+        var results = try roundTrip(calls.map(Self.evalSHAArguments)).map(\.result)
+        let missing = calls.indices.filter { results[$0].isNoScript }
+        guard !missing.isEmpty else { return results }
+        var seen: Set<String> = []
+        let scripts = missing.map { calls[$0].script }.filter { seen.insert($0.sha).inserted }
+        var loadFailures: [String: RedisError] = [:]
+        for (script, reply) in zip(scripts, try roundTrip(scripts.map { SCRIPT.LOAD($0.source).arguments })) {
+            if case .failure(let error) = reply.result { loadFailures[script.sha] = error }
         }
-
-        var results = [Result<RedisValue, RedisError>?](repeating: nil, count: calls.count)
-        var pending = Array(calls.indices)
-        // Two passes at most: the second re-runs the entries whose script the server had lost.
-        for pass in 0..<2 {
-            var runnable: [Int] = []
-            for index in pending {
-                let source = calls[index].script.source
-                if let error = loadFailures[source] { results[index] = .failure(error) } else { runnable.append(index) }
-            }
-            let replies = try roundTrip(runnable.map { Self.evalSHAArguments(shas[calls[$0].script.source]!, calls[$0]) })
-            pending = []
-            for (index, reply) in zip(runnable, replies) {
-                if pass == 0 && reply.isNoScript { pending.append(index) } else { results[index] = reply.result }
-            }
-            if pending.isEmpty { break }
-            let reloaded = try load(Self.distinctScripts(pending.map { calls[$0] }))
-            for (source, result) in reloaded {
-                if case .failure(let error) = result { loadFailures[source] = error }
-            }
+        var runnable: [Int] = []
+        for index in missing {
+            if let error = loadFailures[calls[index].script.sha] { results[index] = .failure(error) } else { runnable.append(index) }
         }
-        return results.map { $0! }
-    }
-
-    /// SCRIPT LOADs all `scripts` in one round trip, caching the SHAs of those that compile.
-    private func load(_ scripts: [RedisScript]) throws(RedisError) -> [String: Result<String, RedisError>] {
-        guard !scripts.isEmpty else { return [:] }
-        let replies = try roundTrip(scripts.map { SCRIPT.LOAD($0.source).arguments })
-        var results: [String: Result<String, RedisError>] = [:]
-        for (script, reply) in zip(scripts, replies) {
-            let result = Result { () throws(RedisError) in try String(from: reply.throwingServerError()) }
-            if case .success(let sha) = result { shas[script.source] = sha }
-            results[script.source] = result
-        }
+        for (index, reply) in zip(runnable, try roundTrip(runnable.map { Self.evalSHAArguments(calls[$0]) })) { results[index] = reply.result }
         return results
     }
 
-    private static func distinctScripts(_ calls: [RedisScriptCall]) -> [RedisScript] {
-        var seen: Set<String> = []
-        return calls.compactMap { seen.insert($0.script.source).inserted ? $0.script : nil }
-    }
-
-    private static func evalSHAArguments(_ sha: String, _ call: RedisScriptCall) -> [RedisArgument] {
-        EVALSHA(sha: sha, keys: call.keys, args: call.args).arguments
+    private static func evalSHAArguments(_ call: RedisScriptCall) -> [RedisArgument] {
+        EVALSHA(sha: call.script.sha, keys: call.keys, args: call.args).arguments
     }
 }
 
-extension RedisValue {
+extension Result<RedisValue, RedisError> {
     var isNoScript: Bool {
-        if case .error(let message) = self { return message.hasPrefix("NOSCRIPT") }
+        if case .failure(.server(let message)) = self { return message.hasPrefix("NOSCRIPT") }
         return false
     }
 }

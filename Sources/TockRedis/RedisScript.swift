@@ -1,16 +1,17 @@
 import Foundation
 
-/// A Lua script run with EVALSHA. Its SHA1 comes from `SCRIPT LOAD` the first time a connection
-/// runs it, and is cached by that connection; a NOSCRIPT reply (server restarted, `SCRIPT FLUSH`)
-/// loads it again transparently.
+/// A Lua script run with EVALSHA by its SHA1, computed here once; a NOSCRIPT reply (a new or
+/// restarted server, `SCRIPT FLUSH`) loads it with SCRIPT LOAD and runs it again transparently.
 public struct RedisScript: Sendable, Hashable, CustomStringConvertible {
     /// For logs and error messages only; the source is what identifies the script.
     public let name: String
     public let source: String
+    public let sha: String
 
     public init(name: String, source: String) {
         self.name = name
         self.source = source
+        self.sha = SHA1.hex(Array(source.utf8))
     }
 
     /// Reads the script from a `.lua` file; `name` defaults to the file name without extension.

@@ -2,14 +2,14 @@ import Foundation
 import TockRedis
 
 /// The Lua scripts of the schedule store, loaded from `Scripts/*.lua` (see each file for its
-/// contract). They run by SHA; TockRedis loads a script on NOSCRIPT and retries.
+/// contract), each with `prelude.lua` in front. They run by SHA; TockRedis loads a script on
+/// NOSCRIPT and retries.
 public struct StoreScripts: Sendable {
     public let store: RedisScript
     public let claim: RedisScript
     public let release: RedisScript
     public let begin: RedisScript
-    public let complete: RedisScript
-    public let retry: RedisScript
+    public let finish: RedisScript
     public let own: RedisScript
     public let lease: RedisScript
     public let unlease: RedisScript
@@ -18,7 +18,6 @@ public struct StoreScripts: Sendable {
     public let heartbeat: RedisScript
     public let lead: RedisScript
     public let publish: RedisScript
-    public let renew: RedisScript
 
     public struct MissingScript: Error, CustomStringConvertible {
         public var name: String
@@ -26,19 +25,20 @@ public struct StoreScripts: Sendable {
     }
 
     public static func load() throws -> StoreScripts {
-        func script(_ name: String) throws -> RedisScript {
+        func source(_ name: String) throws -> String {
             guard let url = Bundle.module.url(forResource: name, withExtension: "lua", subdirectory: "Scripts") else {
                 throw MissingScript(name: name)
             }
-            return try RedisScript(contentsOf: url, name: name)
+            return try String(contentsOf: url, encoding: .utf8)
         }
+        let prelude = try source("prelude")
+        func script(_ name: String) throws -> RedisScript { RedisScript(name: name, source: prelude + "\n" + (try source(name))) }
         return StoreScripts(
             store: try script("store"), claim: try script("claim"), release: try script("release"),
-            begin: try script("begin"), complete: try script("complete"), retry: try script("retry"),
+            begin: try script("begin"), finish: try script("finish"),
             own: try script("own"), lease: try script("lease"), unlease: try script("unlease"),
             status: try script("status"), resetWatermarks: try script("resetwm"),
-            heartbeat: try script("heartbeat"), lead: try script("lead"), publish: try script("publish"),
-            renew: try script("renew")
+            heartbeat: try script("heartbeat"), lead: try script("lead"), publish: try script("publish")
         )
     }
 }

@@ -75,10 +75,72 @@ public struct LeaseHolder: Sendable, Equatable {
 /// A message whose delivery lock the caller holds.
 public struct LockedDelivery: Sendable {
     public var shard: Int
+    /// The lock it is under: one per shard and fired batch.
+    public var lock: String
     /// The time its wheel entry was due (the original due time, or a retry time).
     public var fireMillis: Int64
     public var attempt: Int
     public var message: ScheduledMessage
+
+    public init(shard: Int, lock: String, fireMillis: Int64, attempt: Int, message: ScheduledMessage) {
+        self.shard = shard
+        self.lock = lock
+        self.fireMillis = fireMillis
+        self.attempt = attempt
+        self.message = message
+    }
+}
+
+/// What became of the deliveries under one lock, for `ScheduleStore.finish`.
+public struct LockOutcome: Sendable {
+    public struct Done: Sendable {
+        public var id: String
+        public var attempt: Int
+        /// Set when the id was given: the id is then remembered for dedup.retention.
+        public var tombstone: Tombstone?
+    }
+
+    public struct Retry: Sendable {
+        public var id: String
+        public var nextMillis: Int64
+        /// The attempt that failed.
+        public var attempt: Int
+    }
+
+    public var shard: Int
+    public var lock: String
+    /// Published or dead-lettered: gone.
+    public var done: [Done] = []
+    /// Failed: queued again at their next attempt time.
+    public var retries: [Retry] = []
+    /// Nothing could be recorded: they stay locked, and the lease's expiry retries them.
+    public var kept: [String] = []
+
+    public init(shard: Int, lock: String) {
+        self.shard = shard
+        self.lock = lock
+    }
+
+    public mutating func markDone(_ delivery: LockedDelivery) {
+        done.append(Done(id: delivery.message.id, attempt: delivery.attempt,
+                         tombstone: delivery.message.idWasGiven ? Tombstone(id: delivery.message.id) : nil))
+    }
+
+    public mutating func markRetry(_ delivery: LockedDelivery, atMillis next: Int64) {
+        retries.append(Retry(id: delivery.message.id, nextMillis: next, attempt: delivery.attempt))
+    }
+
+    public mutating func markKept(_ delivery: LockedDelivery) { kept.append(delivery.message.id) }
+}
+
+/// The store's answer to one `LockOutcome`.
+public struct FinishedLock: Sendable {
+    public var shard: Int
+    public var lock: String
+    /// False when the lock was gone: its lease had run out and its messages were queued again.
+    public var held: Bool
+    /// Retries due by the owner's claimed-up-to time: the caller puts them in its wheel.
+    public var claimedRetries: [(id: String, nextMillis: Int64)]
 }
 
 public struct MessageStatus: Sendable, Equatable {
@@ -100,6 +162,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case fenced(shard: Int, detail: String)
     case redis(RedisError)
     case shardCountMismatch(configured: Int, stored: Int)
+    /// The dataset was written by a Tock with another store layout.
+    case formatMismatch(expected: Int, stored: String)
     case corrupt(String)
 
     public var description: String {
@@ -108,6 +172,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .redis(let error): "\(error)"
         case .shardCountMismatch(let configured, let stored):
             "store.shards is \(configured) but this Redis dataset was created with \(stored) shards; the count is fixed for the life of a dataset"
+        case .formatMismatch(let expected, let stored):
+            "this Redis dataset is in store format \(stored), and this Tock reads only format \(expected); there is no migration: "
+                + "drain it with the Tock that wrote it, or delete its keys (store.keyPrefix), or use another store.keyPrefix"
         case .corrupt(let detail): "corrupt store data: \(detail)"
         }
     }

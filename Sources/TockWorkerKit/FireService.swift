@@ -32,7 +32,7 @@ public final class FireService: Service, Sendable {
     let gate: DueGate
     let expirations: AsyncStream<[Entry]>
     let expirationsContinuation: AsyncStream<[Entry]>.Continuation
-    /// Locked deliveries not yet recorded, per shard: their locks are renewed while they wait.
+    /// Delivery locks not yet finished, per shard: their leases are renewed while they wait.
     let heldLocks = Mutex<[Int: Set<String>]>([:])
     /// Batches allowed between their expiry and their broker acknowledgement. A batch waits for
     /// its acknowledgements (tens to hundreds of ms on a loaded broker), so this must cover the
@@ -224,19 +224,19 @@ public final class FireService: Service, Sendable {
     func renewHeldLocks() async throws(StoreError) {
         let held = heldLocks.withLock { $0 }.mapValues { Array($0) }
         guard !held.isEmpty else { return }
-        _ = try await store.renew(held, token: state.token, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
+        _ = try await store.renew(held, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
     }
 
     func track(_ deliveries: [LockedDelivery]) {
         heldLocks.withLock { held in
-            for delivery in deliveries { held[delivery.shard, default: []].insert(delivery.message.id) }
+            for delivery in deliveries { held[delivery.shard, default: []].insert(delivery.lock) }
         }
     }
 
     func untrack(_ deliveries: [LockedDelivery]) {
         heldLocks.withLock { held in
             for delivery in deliveries {
-                held[delivery.shard]?.remove(delivery.message.id)
+                held[delivery.shard]?.remove(delivery.lock)
                 if held[delivery.shard]?.isEmpty == true { held.removeValue(forKey: delivery.shard) }
             }
         }
@@ -365,8 +365,10 @@ public final class FireService: Service, Sendable {
             }
             for await part in group { outcomes.append(contentsOf: part) }
         }
-        var completed: [Int: [ScheduledMessage]] = [:]
-        var retries: [Int: [(id: String, nextMillis: Int64)]] = [:]
+        var outcomesByLock: [String: LockOutcome] = [:]
+        func record(_ delivery: LockedDelivery, _ change: (inout LockOutcome) -> Void) {
+            change(&outcomesByLock[delivery.lock, default: LockOutcome(shard: delivery.shard, lock: delivery.lock)])
+        }
         let now = clock.nowMillis()
         var random = SystemRandomNumberGenerator()
         for (delivery, result) in outcomes {
@@ -374,13 +376,13 @@ public final class FireService: Service, Sendable {
             if outcome != .delivered { metrics.kafkaErrors.increment() }
             switch policy.decide(attempt: delivery.attempt, outcome: outcome, nowMillis: now, using: &random) {
             case .complete:
-                completed[delivery.shard, default: []].append(delivery.message)
+                record(delivery) { $0.markDone(delivery) }
                 metrics.firedDelivered.increment()
                 if delivery.attempt == 1, case .success(let report) = result, let timestamp = report.timestamp?.milliseconds {
                     metrics.fireLateness.recordMilliseconds(max(0, timestamp - delivery.message.dueMillis))
                 }
             case .retry(let next):
-                retries[delivery.shard, default: []].append((delivery.message.id, next))
+                record(delivery) { $0.markRetry(delivery, atMillis: next) }
                 metrics.firedRetried.increment()
                 logger.info("delivery failed; retrying", metadata: [
                     "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "retryInMs": "\(next - now)",
@@ -390,22 +392,25 @@ public final class FireService: Service, Sendable {
                 dead.append((delivery, letter))
             }
         }
-        for (shard, messages) in await deadLetter(dead) { completed[shard, default: []].append(contentsOf: messages) }
-        await recordCompletions(completed)
-        await recordRetries(retries)
+        let deadLettered = await deadLetter(dead)
+        for (delivery, _) in dead {
+            if deadLettered.contains(delivery.message.id) { record(delivery) { $0.markDone(delivery) } } else { record(delivery) { $0.markKept(delivery) } }
+        }
+        await finish(Array(outcomesByLock.values))
     }
 
-    /// Publishes messages that will not be delivered to the dead-letter topic; returns those now done.
-    func deadLetter(_ dead: [(LockedDelivery, DeadLetter)]) async -> [Int: [ScheduledMessage]] {
-        guard !dead.isEmpty else { return [:] }
+    /// Publishes messages that will not be delivered to the dead-letter topic; returns the ids of
+    /// those now done.
+    func deadLetter(_ dead: [(LockedDelivery, DeadLetter)]) async -> Set<String> {
+        guard !dead.isEmpty else { return [] }
         let deadTopic = configuration.kafka.deadTopic
-        var done: [Int: [ScheduledMessage]] = [:]
+        var done: Set<String> = []
         let first = await producer.send(dead.map {
             OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: $0.1.code.rawValue, detail: $0.1.detail)
         })
         var again: [(LockedDelivery, DeadLetter)] = []
         for ((delivery, letter), result) in zip(dead, first) {
-            if case .success = result { done[delivery.shard, default: []].append(delivery.message) } else { again.append((delivery, letter)) }
+            if case .success = result { done.insert(delivery.message.id) } else { again.append((delivery, letter)) }
         }
         // A payload too large for the output topic is usually too large here too: keep the record,
         // drop the payload.
@@ -415,7 +420,7 @@ public final class FireService: Service, Sendable {
             })
             for ((delivery, _), result) in zip(again, second) {
                 switch result {
-                case .success: done[delivery.shard, default: []].append(delivery.message)
+                case .success: done.insert(delivery.message.id)
                 case .failure(let error):
                     metrics.kafkaErrors.increment()
                     logger.error("cannot dead-letter; the lease will expire and it is retried", metadata: [
@@ -424,8 +429,8 @@ public final class FireService: Service, Sendable {
                 }
             }
         }
-        metrics.firedDead.increment(by: done.values.reduce(0) { $0 + $1.count })
-        for (delivery, letter) in dead where done[delivery.shard]?.contains(where: { $0.id == delivery.message.id }) == true {
+        metrics.firedDead.increment(by: done.count)
+        for (delivery, letter) in dead where done.contains(delivery.message.id) {
             metrics.deadLetters[letter.code]?.increment()
             logger.warning("dead-lettered", metadata: [
                 "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "code": "\(letter.code.rawValue)", "error": "\(letter.detail)",
@@ -434,24 +439,14 @@ public final class FireService: Service, Sendable {
         return done
     }
 
-    /// Records completions, retrying while Redis is unreachable: a completion that never lands
-    /// means the message is published again after its lease (SPEC guarantee 3's window).
-    func recordCompletions(_ completed: [Int: [ScheduledMessage]]) async {
-        guard !completed.isEmpty else { return }
-        await recordPersistently("deliveries") {
-            _ = try await self.deliveryStore.complete(completed, token: self.state.token, nowMillis: self.clock.nowMillis())
-        }
-    }
-
-    func recordRetries(_ retries: [Int: [(id: String, nextMillis: Int64)]]) async {
-        guard !retries.isEmpty else { return }
-        await recordPersistently("retries") {
-            let now = self.clock.nowMillis()
-            let statuses = try await self.deliveryStore.retry(retries, as: self.state.ownerships, token: self.state.token,
-                                                              horizon: now + self.configuration.wheel.lookaheadMillis)
-            for (shard, entries) in retries {
-                self.insert(zip(entries, statuses[shard] ?? []).filter { $0.1 == "claimed" }.map { ($0.0.id, $0.0.nextMillis) })
-            }
+    /// Records what became of each lock's deliveries, retrying while Redis is unreachable: an
+    /// outcome that never lands means the message is published again after its lease (SPEC
+    /// guarantee 3's window). Retries due soon go back into the wheel.
+    func finish(_ locks: [LockOutcome]) async {
+        guard !locks.isEmpty else { return }
+        await recordPersistently("delivery outcomes") {
+            let finished = try await self.deliveryStore.finish(locks, as: self.state.ownerships, nowMillis: self.clock.nowMillis())
+            for lock in finished { self.insert(lock.claimedRetries.map { ($0.id, $0.nextMillis) }) }
         }
     }
 
@@ -479,7 +474,7 @@ public final class FireService: Service, Sendable {
         metrics.wheelEntries.record(0)
         var released = 0
         for (shard, owner) in state.ownerships.sorted(by: { $0.key < $1.key }) {
-            do { released += try await store.releaseAll(shard: shard, as: owner) } catch {
+            do { released += try await store.release(shard: shard, as: owner) } catch {
                 logger.warning("could not give claimed messages back; the next owner takes them", metadata: ["shard": "\(shard)", "error": "\(error)"])
             }
         }

@@ -159,8 +159,7 @@ public final class IngestService: Service, Sendable {
         }
 
         let owners = state.ownerships
-        let outcomes = try await store.store(batches, nowMillis: now, claimAs: owners,
-                                             claimHorizon: now + configuration.wheel.lookaheadMillis)
+        let outcomes = try await store.store(batches, nowMillis: now, claimAs: owners)
         if faults.loseStoreReply() {
             throw StoreError.redis(.connection("the store's reply was lost (\(FaultPoints.environmentVariable))"))
         }

@@ -59,7 +59,7 @@ public struct MonitoredOwnership: Service {
         var released = 0
         for (shard, owner) in gained.sorted(by: { $0.key < $1.key }) {
             let result: Result<Int, StoreError>
-            do { result = .success(try await store.releaseAll(shard: shard, as: owner)) } catch { result = .failure(error) }
+            do { result = .success(try await store.release(shard: shard, as: owner)) } catch { result = .failure(error) }
             switch result {
             case .success(let count):
                 released += count

@@ -71,7 +71,7 @@ public struct StandaloneOwnership: Service {
         let shards = Array(0..<store.shardMap.shardCount)
         let owned = try await store.takeOwnership(of: shards, worker: state.workerID)
         var reclaimed = 0
-        for (shard, owner) in owned { reclaimed += try await store.releaseAll(shard: shard, as: owner) }
+        for (shard, owner) in owned { reclaimed += try await store.release(shard: shard, as: owner) }
         state.setOwnerships(owned)
         logger.info("owning every shard (standalone)", metadata: ["shards": "\(shards.count)", "reclaimed": "\(reclaimed)"])
         return true

@@ -52,8 +52,6 @@ public final class WorkerState: Sendable {
     @discardableResult
     public func dropShard(_ shard: Int) -> Bool { fields.withLock { $0.ownerships.removeValue(forKey: shard) != nil } }
 
-    public func setConsumerAssigned(_ assigned: Bool) { fields.withLock { $0.consumerAssigned = assigned } }
-
     public func noteAssigned(_ partitions: [KafkaTopicPartition]) {
         fields.withLock {
             $0.newlyAssigned.formUnion(partitions)

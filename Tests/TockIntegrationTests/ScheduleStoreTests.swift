@@ -26,16 +26,24 @@ struct ScheduleStoreTests {
 
     /// Stores entries, grouped by shard in order, and returns outcomes in entry order.
     func store(_ store: ScheduleStore, _ entries: [StoreEntry], at time: Int64? = nil,
-               owner: [Int: ShardOwnership] = [:], horizon: Int64 = 0) async throws -> [StoreOutcome] {
+               owner: [Int: ShardOwnership] = [:]) async throws -> [StoreOutcome] {
         var batches: [Int: [StoreEntry]] = [:]
         for e in entries { batches[store.shardMap.shard(of: e.id), default: []].append(e) }
-        let outcomes = try await store.store(batches, nowMillis: time ?? now, claimAs: owner, claimHorizon: horizon)
+        let outcomes = try await store.store(batches, nowMillis: time ?? now, claimAs: owner)
         var cursor: [Int: Int] = [:]
         return entries.map { e in
             let shard = store.shardMap.shard(of: e.id)
             defer { cursor[shard, default: 0] += 1 }
             return outcomes[shard]![cursor[shard, default: 0]]
         }
+    }
+
+    /// Records the deliveries of one lock as done.
+    func finishDone(_ store: ScheduleStore, _ deliveries: [LockedDelivery], at time: Int64) async throws -> Bool {
+        let delivery = try #require(deliveries.first)
+        var outcome = LockOutcome(shard: delivery.shard, lock: delivery.lock)
+        for d in deliveries { outcome.markDone(d) }
+        return try await store.finish([outcome], as: [:], nowMillis: time)[0].held
     }
 
     func ownAll(_ store: ScheduleStore, worker: String = "w1") async throws -> [Int: ShardOwnership] {
@@ -60,8 +68,7 @@ struct ScheduleStoreTests {
         #expect(delivery.attempt == 1)
         #expect(delivery.message == m)
         #expect(try await s.status(of: "a", nowMillis: now + 500).state == .delivering)
-        let done = try await s.complete([shard: [m]], token: "t1", nowMillis: now + 501)
-        #expect(done[shard] == [true])
+        #expect(try await finishDone(s, try locked[shard]!.get(), at: now + 501))
         #expect(try await s.status(of: "a", nowMillis: now + 600).state == .ended)
         // A second lock on the same id finds nothing: it is never published twice.
         let again = try await s.begin([shard: [("a", now + 500)]], as: owners, token: "t1", dueBy: now + 700, leaseUntil: now + 30_000)
@@ -97,11 +104,11 @@ struct ScheduleStoreTests {
         #expect(try await store(s, [entry(.schedule, m, offset: 0), entry(.schedule, m, offset: 1)]) == [.stored, .duplicate])
         let shard = s.shardMap.shard(of: "dup")
         _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
-        _ = try await s.begin([shard: [("dup", now)]], as: owners, token: "t", dueBy: now, leaseUntil: now + 1_000)
-        _ = try await s.complete([shard: [m]], token: "t", nowMillis: now)
+        let locked = try await s.begin([shard: [("dup", now)]], as: owners, token: "t", dueBy: now, leaseUntil: now + 1_000)
+        #expect(try await finishDone(s, try locked[shard]!.get(), at: now))
         #expect(try await store(s, [entry(.schedule, m, offset: 2)], at: now + 59_000) == [.tombstoned])
-        // Past the retention (plus its window) the id may be used again.
-        #expect(try await store(s, [entry(.schedule, m, offset: 3)], at: now + 60_000 + 15_001) == [.stored])
+        // Past twice the retention (its tombstone set's window, then the retention) the id may be used again.
+        #expect(try await store(s, [entry(.schedule, m, offset: 3)], at: now + 2 * 60_000 + 1) == [.stored])
     }
 
     @Test("a cancel that arrives before its schedule wins; a cancel of a pending message removes it")
@@ -146,10 +153,12 @@ struct ScheduleStoreTests {
         guard case .failure(.fenced) = claim[0]! else { Issue.record("claim not fenced: \(claim)"); return }
         let begin = try await s.begin([0: [("f", now)]], as: old, token: "t", dueBy: now, leaseUntil: now + 1_000)
         guard case .failure(.fenced) = begin[0]! else { Issue.record("begin not fenced"); return }
-        // The new owner takes back what the shard had claimed and fires it.
-        #expect(try await s.releaseAll(shard: 0, as: new[0]!) == 1)
+        // The new owner claims what the shard had claimed from the start, and fires it.
         let reclaimed = try await s.claim(new, nowMillis: now, horizon: now, limit: 10)
         #expect(try reclaimed[0]!.get().map(\.id) == ["f"])
+        // Released claims (a graceful stop) are claimed again too.
+        #expect(try await s.release(shard: 0, as: new[0]!) == 1)
+        #expect(try await s.claim(new, nowMillis: now, horizon: now, limit: 10)[0]!.get().map(\.id) == ["f"])
     }
 
     @Test("a delivery left locked by a dead worker is retried once its lease expires")
@@ -159,29 +168,34 @@ struct ScheduleStoreTests {
         let m = message("l", due: now)
         _ = try await store(s, [entry(.schedule, m, offset: 0)])
         _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
-        _ = try await s.begin([0: [("l", now)]], as: owners, token: "dead", dueBy: now, leaseUntil: now + 1_000)
+        let dead = try await s.begin([0: [("l", now)]], as: owners, token: "dead", dueBy: now, leaseUntil: now + 1_000)
         #expect(try await s.claim(owners, nowMillis: now + 999, horizon: now + 999, limit: 10)[0]!.get().isEmpty)
         let retried = try await s.claim(owners, nowMillis: now + 1_000, horizon: now + 1_000, limit: 10)
         #expect(try retried[0]!.get().map(\.id) == ["l"])
         let locked = try await s.begin([0: [("l", now + 1_000)]], as: owners, token: "live", dueBy: now + 1_000, leaseUntil: now + 2_000)
         #expect(try locked[0]!.get().first?.attempt == 2)
+        #expect(try locked[0]!.get().first?.message == m)
         // The dead worker's late completion no longer counts.
-        #expect(try await s.complete([0: [m]], token: "dead", nowMillis: now + 1_001)[0] == [false])
-        #expect(try await s.complete([0: [m]], token: "live", nowMillis: now + 1_001)[0] == [true])
+        #expect(try await finishDone(s, try dead[0]!.get(), at: now + 1_001) == false)
+        #expect(try await finishDone(s, try locked[0]!.get(), at: now + 1_001))
+        #expect(try await s.status(of: "l", nowMillis: now + 1_002).state == .ended)
     }
 
-    @Test("a renewed delivery lock does not expire; only the holder can renew it")
+    @Test("a renewed delivery lock does not expire; a lock that ran out cannot be renewed")
     func leaseRenewal() async throws {
         let s = try await makeStore(shards: 1)
         let owners = try await ownAll(s)
         _ = try await store(s, [entry(.schedule, message("slow", due: now), offset: 0)])
         _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
-        _ = try await s.begin([0: [("slow", now)]], as: owners, token: "live", dueBy: now, leaseUntil: now + 1_000)
-        #expect(try await s.renew([0: ["slow"]], token: "other", leaseUntil: now + 5_000) == 0)
-        #expect(try await s.renew([0: ["slow"]], token: "live", leaseUntil: now + 5_000) == 1)
+        let locked = try await s.begin([0: [("slow", now)]], as: owners, token: "live", dueBy: now, leaseUntil: now + 1_000)
+        let lock = try #require(try locked[0]!.get().first?.lock)
+        #expect(lock.hasPrefix("live:"))
+        #expect(try await s.renew([0: ["other:1"]], leaseUntil: now + 5_000) == 0)
+        #expect(try await s.renew([0: [lock]], leaseUntil: now + 5_000) == 1)
         // Past the first lease but within the renewed one: nobody else may retry it.
         #expect(try await s.claim(owners, nowMillis: now + 2_000, horizon: now + 2_000, limit: 10)[0]!.get().isEmpty)
         #expect(try await s.claim(owners, nowMillis: now + 5_000, horizon: now + 5_000, limit: 10)[0]!.get().map(\.id) == ["slow"])
+        #expect(try await s.renew([0: [lock]], leaseUntil: now + 9_000) == 0)
     }
 
     @Test("a worker's claim never reaps its own expired lock within the grace: it is still delivering it")
@@ -202,22 +216,50 @@ struct ScheduleStoreTests {
         let s = try await makeStore(shards: 1)
         let owners = try await ownAll(s)
         _ = try await store(s, [entry(.schedule, message("x", due: now), offset: 0), entry(.schedule, message("y", due: now), offset: 1)])
-        _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
-        _ = try await s.begin([0: [("x", now), ("y", now)]], as: owners, token: "t", dueBy: now, leaseUntil: now + 30_000)
-        let statuses = try await s.retry([0: [("x", now + 500), ("y", now + 60_000)]], as: owners, token: "t", horizon: now + 1_000)
-        #expect(statuses[0] == ["claimed", "due"])
+        _ = try await s.claim(owners, nowMillis: now, horizon: now + 1_000, limit: 10)
+        let locked = try await s.begin([0: [("x", now), ("y", now)]], as: owners, token: "t", dueBy: now, leaseUntil: now + 30_000)
+        let deliveries = try locked[0]!.get()
+        var outcome = LockOutcome(shard: 0, lock: deliveries[0].lock)
+        for d in deliveries { outcome.markRetry(d, atMillis: d.message.id == "x" ? now + 500 : now + 60_000) }
+        let finished = try await s.finish([outcome], as: owners, nowMillis: now)
+        #expect(finished[0].held && finished[0].claimedRetries.map(\.id) == ["x"])
         #expect(try await s.status(of: "x", nowMillis: now).state == .claimed)
-        #expect(try await s.status(of: "y", nowMillis: now).scoreMillis == now + 60_000)
+        let y = try await s.status(of: "y", nowMillis: now)
+        #expect(y.state == .pending && y.scoreMillis == now + 60_000 && y.attempts == 1)
+        // The next attempt counts on from the failed one.
+        let again = try await s.begin([0: [("x", now + 500)]], as: owners, token: "t", dueBy: now + 500, leaseUntil: now + 30_000)
+        #expect(try again[0]!.get().first?.attempt == 2)
     }
 
-    @Test("a freshly stored message in an owned shard due within the horizon goes straight to the claimed set")
+    @Test("a message stored in an owned shard due by the owner's claimed-up-to time goes straight into its wheel")
     func directClaim() async throws {
         let s = try await makeStore(shards: 1)
         let owners = try await ownAll(s)
+        _ = try await s.claim(owners, nowMillis: now, horizon: now + 1_000, limit: 10)
         let outcomes = try await store(s, [entry(.schedule, message("soon", due: now + 100), offset: 0),
                                            entry(.schedule, message("later", due: now + 100_000), offset: 1)],
-                                       owner: owners, horizon: now + 1_000)
+                                       owner: owners)
         #expect(outcomes == [.claimed, .stored])
+        // Stored by another worker below the owner's claimed-up-to time: the owner's next claim takes it.
+        #expect(try await store(s, [entry(.schedule, message("other", due: now + 200), offset: 2)]) == [.stored])
+        #expect(try await s.claim(owners, nowMillis: now, horizon: now + 1_000, limit: 10)[0]!.get().map(\.id) == ["other"])
+    }
+
+    @Test("a dataset written in another store format is refused with a clear error")
+    func formatChecked() async throws {
+        let client = RedisClient(configuration: .init(url: try RedisURL(await sharedRedisURL())))
+        let prefix = TestStack.unique("format")
+        _ = try await client.send(RawRedisCommand(["HSET", RedisArgument("\(prefix):meta"), "shards", "4"]))
+        do {
+            try await ScheduleStore(client: client, keyPrefix: prefix, shardCount: 4, retentionMillis: 1).verifyShardCount()
+            Issue.record("a format-1 dataset was accepted")
+        } catch {
+            #expect("\(error)".contains("format 1") && "\(error)".contains("no migration"))
+        }
+        let fresh = TestStack.unique("format")
+        try await ScheduleStore(client: client, keyPrefix: fresh, shardCount: 4, retentionMillis: 1).verifyShardCount()
+        let format = try await client.send(RawRedisCommand(["HGET", RedisArgument("\(fresh):meta"), "format"]))
+        #expect(format.string == "2")
     }
 
     @Test("a different shard count than the dataset's is refused with a clear error")

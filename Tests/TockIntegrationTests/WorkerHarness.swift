@@ -339,7 +339,7 @@ func waitUntil(_ what: String, within: Duration, every: Duration = .milliseconds
 extension WorkerScenario {
     /// Messages the store still holds (pending, claimed or being delivered), over every shard.
     func storedMessageCount(_ store: ScheduleStore, shards: Int = 8) async throws -> Int {
-        let commands = (0..<shards).map { RawRedisCommand(["HLEN", RedisArgument("\(store.tag($0)):msg")]) as any RedisCommand }
+        let commands = (0..<shards).map { RawRedisCommand(["HLEN", RedisArgument(store.keys.messages($0))]) as any RedisCommand }
         var total = 0
         for result in try await store.client.pipeline(commands, idempotent: true) {
             if case .integer(let count) = try result.get() { total += Int(count) }
@@ -349,28 +349,27 @@ extension WorkerScenario {
 
     /// The ids locked for delivery (a worker took the delivery lock and has not recorded the outcome).
     func leasedIDs(_ store: ScheduleStore, shards: Int = 8) async throws -> Set<String> {
-        let commands = (0..<shards).map { RawRedisCommand(["ZRANGE", RedisArgument("\(store.tag($0)):lease"), "0", "-1"]) as any RedisCommand }
-        var ids: Set<String> = []
-        for result in try await store.client.pipeline(commands, idempotent: true) {
-            if case .array(let items) = try result.get() { ids.formUnion(items.compactMap(\.string)) }
-        }
-        return ids
+        Set(try await locks(store, shards: shards).flatMap(\.ids))
     }
-}
 
-extension WorkerScenario {
-    /// The ids whose delivery lock a process of `worker` holds: `T:tok` maps each locked id to
-    /// the locking process's token, `<worker id>/<random>`.
+    /// The ids whose delivery lock a process of `worker` holds: each lock's id starts with the
+    /// locking process's token, `<worker id>/<random>`.
     func lockedIDs(_ store: ScheduleStore, worker: String, shards: Int = 8) async throws -> Set<String> {
-        let commands = (0..<shards).map { RawRedisCommand(["HGETALL", RedisArgument("\(store.tag($0)):tok")]) as any RedisCommand }
-        var ids: Set<String> = []
+        Set(try await locks(store, shards: shards).filter { $0.lock.hasPrefix("\(worker)/") }.flatMap(\.ids))
+    }
+
+    /// Every delivery lock of the first `shards` shards, with the ids it holds.
+    func locks(_ store: ScheduleStore, shards: Int) async throws -> [(lock: String, ids: [String])] {
+        let commands = (0..<shards).map { RawRedisCommand(["HGETALL", RedisArgument(store.keys.locks($0))]) as any RedisCommand }
+        var locks: [(lock: String, ids: [String])] = []
         for result in try await store.client.pipeline(commands, idempotent: true) {
             guard case .array(let items) = try result.get() else { continue }
-            for index in stride(from: 0, to: items.count - 1, by: 2) where items[index + 1].string?.hasPrefix("\(worker)/") == true {
-                if let id = items[index].string { ids.insert(id) }
+            for index in stride(from: 0, to: items.count - 1, by: 2) {
+                guard let lock = items[index].string, case .bulkString(let packed) = items[index + 1] else { continue }
+                locks.append((lock, try MessagePackStrings.decode(packed)))
             }
         }
-        return ids
+        return locks
     }
 
     /// Sends `records` and waits until the store holds them all (every partition's watermark

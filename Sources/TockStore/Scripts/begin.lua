@@ -1,33 +1,46 @@
--- begin: the delivery lock. For each (id, due) the wheel fired, if the message is still claimed at
--- exactly that due time (not cancelled, rescheduled or taken over meanwhile) and due by dueBy, it
--- moves to the lease set until leaseUntil, under the worker's token, and its attempt count goes up.
+-- begin: the delivery lock, one per shard and fired batch. The messages the wheel fired that are
+-- still queued at exactly that time (not cancelled, rescheduled or taken over meanwhile) and due
+-- by dueBy leave the queue and are recorded under one lock (`token:n`), leased until leaseUntil.
 -- dueBy is the worker's clock plus delivery.lockAhead: the worker publishes at the due time.
 --
--- KEYS[1]  the shard's hash tag
--- ARGV     ownerWorker, ownerEpoch, token, dueBy, leaseUntil, then pairs (id, due)
--- Returns  {id, attempt, blob, ...} for the messages locked; error "FENCED" for a non-owner.
-local tag = KEYS[1]
-local msgKey, claimedKey, leaseKey = tag .. ':msg', tag .. ':claimed', tag .. ':lease'
-local tokKey, attKey = tag .. ':tok', tag .. ':att'
-local owner = redis.call('HMGET', tag .. ':owner', 'worker', 'epoch')
-if owner[1] ~= ARGV[1] or owner[2] ~= ARGV[2] then
-  return redis.error_reply('FENCED shard owned by ' .. tostring(owner[1]) .. ' at epoch ' .. tostring(owner[2]))
-end
-local token, dueBy, leaseUntil = ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local out = {}
-for j = 6, #ARGV, 2 do
-  local id, due = ARGV[j], tonumber(ARGV[j + 1])
-  local score = redis.call('ZSCORE', claimedKey, id)
-  if score and tonumber(score) == due and due <= dueBy then
-    local blob = redis.call('HGET', msgKey, id)
-    redis.call('ZREM', claimedKey, id)
-    if blob then
-      redis.call('ZADD', leaseKey, leaseUntil, id)
-      redis.call('HSET', tokKey, id, token)
-      out[#out + 1] = id
-      out[#out + 1] = redis.call('HINCRBY', attKey, id, 1)
-      out[#out + 1] = blob
+-- ARGV     dueBy, leaseUntil, nSections, then per section: worker, epoch, lock, n, n pairs (id, fire)
+-- KEYS     per section: owner, queue, msg, att, locks, leases
+-- Returns  per section {"ok", id, attempt, blob, ...} (the messages locked) or {"fenced", detail}.
+local dueBy, leaseUntil = num(), arg()
+local replies = {}
+for _ = 1, num() do
+  local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey = key(), key(), key(), key(), key(), key()
+  local worker, epoch, lock, n = arg(), arg(), arg(), num()
+  local ids, fires = {}, {}
+  for i = 1, n do
+    ids[i] = arg()
+    fires[i] = num()
+  end
+  local failure = fenceFailure(redis.call('HMGET', ownerKey, 'worker', 'epoch'), worker, epoch)
+  if failure then
+    replies[#replies + 1] = { 'fenced', failure }
+  else
+    local scores = variadic('ZMSCORE', queueKey, ids, {})
+    local locked = {}
+    for i, id in ipairs(ids) do
+      if scores[i] and tonumber(scores[i]) == fires[i] and fires[i] <= dueBy then locked[#locked + 1] = id end
     end
+    local out = { 'ok' }
+    if #locked > 0 then
+      variadic('ZREM', queueKey, locked)
+      local blobs = variadic('HMGET', msgKey, locked, {})
+      local attempts = variadic('HMGET', attKey, locked, {})
+      redis.call('HSET', locksKey, lock, cmsgpack.pack(locked))
+      redis.call('ZADD', leasesKey, leaseUntil, lock)
+      for i, id in ipairs(locked) do
+        if blobs[i] then
+          out[#out + 1] = id
+          out[#out + 1] = (tonumber(attempts[i]) or 0) + 1
+          out[#out + 1] = blobs[i]
+        end
+      end
+    end
+    replies[#replies + 1] = out
   end
 end
-return out
+return replies

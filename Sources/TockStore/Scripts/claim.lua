@@ -1,34 +1,80 @@
--- claim: moves the shard's messages due up to the horizon from the due index to the claimed set,
--- for the owner's timing wheel. Deliveries whose lease ran out (their worker died between taking
--- the lock and recording the outcome) go back to the due index first, due now. The caller's own
--- locks are left alone unless they are `ownGrace` ms past their lease: the caller is alive and
--- still delivering them (an overloaded broker or Redis delays renewals, never a second delivery).
+-- claim: gives the owner's wheel, per shard, what is due by the horizon and not yet claimed.
+-- Messages never move: the owner's claimed-up-to time advances past them. Three sources:
+--   * deliveries whose lease ran out (their worker died between taking the lock and recording
+--     the outcome) go back to the queue, due now, and count an attempt. The caller's own locks are
+--     left alone until `ownGrace` ms past their lease: it is alive and still delivering them (an
+--     overloaded broker or Redis delays renewals, never a second delivery);
+--   * the inbox: messages another worker stored or retried below the claimed-up-to time;
+--   * the queue between the claimed-up-to time and the horizon, at most `limit` (and every
+--     message due at the last time returned, so that advancing the time skips none).
 --
--- KEYS[1]  the shard's hash tag
--- ARGV     ownerWorker, ownerEpoch, now, horizon, limit, token, ownGrace
--- Returns  {id, due, id, due, ...}; error "FENCED" when the caller does not own the shard at that epoch.
-local tag = KEYS[1]
-local dueKey, claimedKey, leaseKey, tokKey = tag .. ':due', tag .. ':claimed', tag .. ':lease', tag .. ':tok'
-local owner = redis.call('HMGET', tag .. ':owner', 'worker', 'epoch')
-if owner[1] ~= ARGV[1] or owner[2] ~= ARGV[2] then
-  return redis.error_reply('FENCED shard owned by ' .. tostring(owner[1]) .. ' at epoch ' .. tostring(owner[2]))
-end
-local now, horizon, limit = ARGV[3], ARGV[4], tonumber(ARGV[5])
+-- ARGV     now, horizon, limit, token, ownGrace, nSections, then per section: worker, epoch
+-- KEYS     per section: owner, queue, msg, att, locks, leases, inbox
+-- Returns  per section {"ok", id, due, id, due, ...} or {"fenced", detail}.
+local now, horizon, limit, token, ownGrace = num(), num(), num(), arg(), num()
+local ownPrefix = token .. ':'
+local replies = {}
+for _ = 1, num() do
+  local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey = key(), key(), key(), key(), key(), key(), key()
+  local worker, epoch = arg(), arg()
+  local owner = redis.call('HMGET', ownerKey, 'worker', 'epoch', 'claimed')
+  local failure = fenceFailure(owner, worker, epoch)
+  if failure then
+    replies[#replies + 1] = { 'fenced', failure }
+  else
+    local out = { 'ok' }
+    local claimed = claimedUpTo(owner[3])
+    local expired = redis.call('ZRANGEBYSCORE', leasesKey, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
+    for j = 1, #expired, 2 do
+      local lock, expiry = expired[j], tonumber(expired[j + 1])
+      if token == '' or string.sub(lock, 1, #ownPrefix) ~= ownPrefix or expiry + ownGrace <= now then
+        local packed = redis.call('HGET', locksKey, lock)
+        if packed then
+          for _, id in ipairs(cmsgpack.unpack(packed)) do
+            if redis.call('HEXISTS', msgKey, id) == 1 then
+              redis.call('ZADD', queueKey, now, id)
+              redis.call('HINCRBY', attKey, id, 1)
+              -- Beyond the claimed-up-to time, the range below returns it.
+              if now <= claimed then
+                out[#out + 1] = id
+                out[#out + 1] = formatMillis(now)
+              end
+            end
+          end
+        end
+        redis.call('HDEL', locksKey, lock)
+        redis.call('ZREM', leasesKey, lock)
+      end
+    end
 
-local token, ownGrace = ARGV[6], tonumber(ARGV[7] or '0')
-local stale = redis.call('ZRANGEBYSCORE', leaseKey, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
-for j = 1, #stale, 2 do
-  local id, expiry = stale[j], tonumber(stale[j + 1])
-  if redis.call('HGET', tokKey, id) ~= token or expiry + ownGrace <= tonumber(now) then
-    redis.call('ZREM', leaseKey, id)
-    redis.call('HDEL', tokKey, id)
-    redis.call('ZADD', dueKey, now, id)
+    local inbox = redis.call('ZRANGE', inboxKey, 0, limit - 1)
+    if #inbox > 0 then
+      local scores = redis.call('ZMSCORE', queueKey, unpack(inbox))
+      redis.call('ZREM', inboxKey, unpack(inbox))
+      for i, id in ipairs(inbox) do
+        if scores[i] and tonumber(scores[i]) <= claimed then
+          out[#out + 1] = id
+          out[#out + 1] = scores[i]
+        end
+      end
+    end
+
+    local from = '-inf'
+    if claimed > -math.huge then from = '(' .. formatMillis(claimed) end
+    local batch = redis.call('ZRANGEBYSCORE', queueKey, from, horizon, 'WITHSCORES', 'LIMIT', 0, limit)
+    local upTo = horizon
+    if #batch >= 2 * limit then
+      local last = batch[#batch]
+      upTo = tonumber(last)
+      while #batch > 0 and batch[#batch] == last do
+        batch[#batch] = nil
+        batch[#batch] = nil
+      end
+      for _, value in ipairs(redis.call('ZRANGEBYSCORE', queueKey, last, last, 'WITHSCORES')) do batch[#batch + 1] = value end
+    end
+    for j = 1, #batch do out[#out + 1] = batch[j] end
+    if upTo > claimed then redis.call('HSET', ownerKey, 'claimed', formatMillis(upTo)) end
+    replies[#replies + 1] = out
   end
 end
-
-local batch = redis.call('ZRANGEBYSCORE', dueKey, '-inf', horizon, 'WITHSCORES', 'LIMIT', 0, limit)
-for j = 1, #batch, 2 do
-  redis.call('ZADD', claimedKey, batch[j + 1], batch[j])
-  redis.call('ZREM', dueKey, batch[j])
-end
-return batch
+return replies

@@ -1,25 +1,33 @@
 -- status: what the shard knows of one id.
 --
--- KEYS[1]  the shard's hash tag
--- ARGV     id, now, retention, tombWindow, tombBucket, fingerprint ("" when unknown)
--- Returns  {state, score, attempts, blob}: state is pending (in the due index), claimed (in a
---          wheel), delivering (locked, score = lease expiry), ended (fired or cancelled within
---          dedup.retention; known only for given ids) or unknown.
-local tag = KEYS[1]
-local id = ARGV[1]
-local attempts = tonumber(redis.call('HGET', tag .. ':att', id) or '0')
-local blob = redis.call('HGET', tag .. ':msg', id)
-local checks = { { 'pending', ':due' }, { 'claimed', ':claimed' }, { 'delivering', ':lease' } }
-for _, check in ipairs(checks) do
-  local score = redis.call('ZSCORE', tag .. check[2], id)
-  if score then return { check[1], score, attempts, blob or false } end
+-- ARGV     id, fingerprint ("" when unknown)
+-- KEYS     owner, queue, msg, att, locks, leases, then the tombstone sets of the previous and the
+--          current window
+-- Returns  {state, score, attempts, blob}: state is pending (queued), claimed (queued, in the
+--          owner's wheel), delivering (locked, score = lease expiry), ended (fired or cancelled
+--          within dedup.retention; known only for given ids) or unknown.
+local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey = key(), key(), key(), key(), key(), key()
+local previousKey, currentKey = key(), key()
+local id, fp = arg(), arg()
+local attempts = tonumber(redis.call('HGET', attKey, id) or '0')
+local score = redis.call('ZSCORE', queueKey, id)
+if score then
+  local claimed = claimedUpTo(redis.call('HGET', ownerKey, 'claimed'))
+  local state = 'pending'
+  if tonumber(score) <= claimed then state = 'claimed' end
+  return { state, score, attempts, redis.call('HGET', msgKey, id) or false }
 end
-local fp = ARGV[6]
-if fp ~= '' then
-  local now, retention, window = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-  for w = math.floor((now - retention) / window), math.floor(now / window) do
-    local key = tag .. ':t:' .. string.format('%.0f', w) .. ':' .. ARGV[5]
-    if redis.call('SISMEMBER', key, fp) == 1 then return { 'ended', false, attempts, false } end
+local blob = redis.call('HGET', msgKey, id)
+if blob then
+  local locks = redis.call('HGETALL', locksKey)
+  for j = 1, #locks, 2 do
+    for _, locked in ipairs(cmsgpack.unpack(locks[j + 1])) do
+      if locked == id then
+        return { 'delivering', redis.call('ZSCORE', leasesKey, locks[j]) or false, attempts + 1, blob }
+      end
+    end
   end
+  return { 'delivering', false, attempts + 1, blob }
 end
+if fp ~= '' and tombstoned(previousKey, currentKey, fp) then return { 'ended', false, attempts, false } end
 return { 'unknown', false, attempts, false }

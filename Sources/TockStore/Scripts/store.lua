@@ -1,119 +1,102 @@
--- store: stores one batch of requests of one shard, in the same call that advances the shard's
--- per-input-partition watermarks, so a re-read record is recognised however late it comes.
+-- store: stores requests, per shard, in the same call that advances the shard's per-input-
+-- partition watermarks, so a re-read record is recognised however late it comes.
 --
--- KEYS[1]  the shard's hash tag, e.g. "{tock:7}"; every key used starts with it (one Cluster slot).
--- ARGV     now, ownerWorker ("" = never claim), ownerEpoch, claimHorizon, retention, tombWindow,
---          nWatermarks, then nWatermarks pairs (topic/partition, highest offset in this batch),
---          then entries of 8 fields: op, topic/partition, offset, id, tombBucket, fingerprint, due, blob
+-- ARGV     tombExpireAt (when a tombstone set of the current window expires), nSections, then per
+--          section: worker ("" = never claim), epoch, nWatermarks, nEntries, nWatermarks pairs
+--          (topic/partition, highest offset in this batch), nEntries entries of 6:
+--          op, topic/partition, offset, id, fingerprint ("" = id not given), due, blob
 --            op: S schedule, R reschedule, C cancel, N no-op (a rejected record: watermark only)
---            fingerprint "" = the id was not given, so only the watermark can see a duplicate.
--- Returns  one status per entry: stored, claimed (stored straight into the caller's wheel set),
---          duplicate, tombstoned, reread, noop, rescheduled, rescheduled-claimed, cancelled,
---          cancel-unknown (remembered: a later schedule loses), cancel-ended, delivering.
+-- KEYS     per section: msg, queue, owner, att, wm, inbox, then per entry with a fingerprint the
+--          tombstone sets of the previous and the current window
+-- Returns  per section, one status per entry: stored, claimed (the caller owns the shard and the
+--          message is due by its claimed-up-to time: it goes into the caller's wheel), duplicate,
+--          tombstoned, reread, noop, rescheduled, rescheduled-claimed, cancelled, cancel-unknown
+--          (remembered: a later schedule loses), cancel-ended, delivering.
 --
--- Entries of one topic/partition must come in offset order, and a later batch of a shard and
--- partition must never be stored before an earlier one: the watermark would skip the earlier one.
-local tag = KEYS[1]
-local msgKey, dueKey, claimedKey = tag .. ':msg', tag .. ':due', tag .. ':claimed'
-local leaseKey, attKey, wmKey, ownerKey = tag .. ':lease', tag .. ':att', tag .. ':wm', tag .. ':owner'
-local now = tonumber(ARGV[1])
-local worker, epoch, horizon = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local retention, window = tonumber(ARGV[5]), tonumber(ARGV[6])
+-- Entries of one topic/partition come in offset order, and a later batch of a shard and partition
+-- is never stored before an earlier one: the watermark would skip the earlier one.
+local tombExpireAt = arg()
+local replies = {}
+for _ = 1, num() do
+  local msgKey, queueKey, ownerKey, attKey, wmKey, inboxKey = key(), key(), key(), key(), key(), key()
+  local worker, epoch, nWatermarks, nEntries = arg(), arg(), num(), num()
+  local owner = redis.call('HMGET', ownerKey, 'worker', 'epoch', 'claimed')
+  local owns = worker ~= '' and fenceFailure(owner, worker, epoch) == nil
+  local claimed = claimedUpTo(owner[3])
 
-local owns = false
-if worker ~= '' then
-  local owner = redis.call('HMGET', ownerKey, 'worker', 'epoch')
-  owns = owner[1] == worker and owner[2] == epoch
-end
-
-local old, new = {}, {}
-local i = 8
-for _ = 1, tonumber(ARGV[7]) do
-  local tp = ARGV[i]
-  local stored = redis.call('HGET', wmKey, tp)
-  old[tp] = stored and tonumber(stored) or -1
-  new[tp] = tonumber(ARGV[i + 1])
-  i = i + 2
-end
-
-local function tombKey(w, bucket) return tag .. ':t:' .. string.format('%.0f', w) .. ':' .. bucket end
-
-local function tombstoned(bucket, fp)
-  if fp == '' then return false end
-  for w = math.floor((now - retention) / window), math.floor(now / window) do
-    if redis.call('SISMEMBER', tombKey(w, bucket), fp) == 1 then return true end
+  local partitions, highest, old = {}, {}, {}
+  for i = 1, nWatermarks do
+    partitions[i] = arg()
+    highest[partitions[i]] = num()
   end
-  return false
-end
-
-local function tombstone(bucket, fp)
-  if fp == '' then return end
-  local w = math.floor(now / window)
-  local key = tombKey(w, bucket)
-  redis.call('SADD', key, fp)
-  if redis.call('PTTL', key) < 0 then
-    redis.call('PEXPIREAT', key, string.format('%.0f', (w + 1) * window + retention))
+  if nWatermarks > 0 then
+    local stored = redis.call('HMGET', wmKey, unpack(partitions))
+    for i, tp in ipairs(partitions) do old[tp] = tonumber(stored[i]) or -1 end
   end
-end
 
-local function place(id, due, blob)
-  redis.call('HSET', msgKey, id, blob)
-  if owns and tonumber(due) <= horizon then
-    redis.call('ZADD', claimedKey, due, id)
-    return true
-  end
-  redis.call('ZADD', dueKey, due, id)
-  return false
-end
-
-local function unplace(id)
-  redis.call('ZREM', dueKey, id)
-  redis.call('ZREM', claimedKey, id)
-  redis.call('HDEL', attKey, id)
-end
-
-local out = {}
-while i <= #ARGV do
-  local op, tp, offset, id = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
-  local bucket, fp, due, blob = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
-  i = i + 8
-  local status
-  if offset <= old[tp] then
-    status = 'reread'
-  elseif op == 'N' then
-    status = 'noop'
-  elseif op == 'S' then
-    if redis.call('HEXISTS', msgKey, id) == 1 then status = 'duplicate'
-    elseif tombstoned(bucket, fp) then status = 'tombstoned'
-    elseif place(id, due, blob) then status = 'claimed'
-    else status = 'stored' end
-  elseif op == 'R' then
-    if redis.call('ZSCORE', leaseKey, id) then status = 'delivering'
-    elseif redis.call('HEXISTS', msgKey, id) == 1 then
-      unplace(id)
-      if place(id, due, blob) then status = 'rescheduled-claimed' else status = 'rescheduled' end
-    elseif tombstoned(bucket, fp) then status = 'tombstoned'
-    elseif place(id, due, blob) then status = 'claimed'
-    else status = 'stored' end
-  elseif op == 'C' then
-    if redis.call('ZSCORE', leaseKey, id) then status = 'delivering'
-    elseif redis.call('HEXISTS', msgKey, id) == 1 then
-      redis.call('HDEL', msgKey, id)
-      unplace(id)
-      tombstone(bucket, fp)
-      status = 'cancelled'
-    elseif tombstoned(bucket, fp) then status = 'cancel-ended'
-    else
-      tombstone(bucket, fp)
-      status = 'cancel-unknown'
+  -- Queues a stored message; true when it goes straight into the caller's wheel.
+  local function enqueue(id, due)
+    redis.call('ZADD', queueKey, due, id)
+    if tonumber(due) <= claimed then
+      if owns then return true end
+      -- Below the owner's claimed-up-to time: its next claim pass takes it from the inbox.
+      redis.call('ZADD', inboxKey, due, id)
     end
-  else
-    return redis.error_reply('ERR store: unknown op ' .. tostring(op))
+    return false
   end
-  out[#out + 1] = status
-end
 
-for tp, offset in pairs(new) do
-  if offset > old[tp] then redis.call('HSET', wmKey, tp, string.format('%.0f', offset)) end
+  local out = {}
+  for _ = 1, nEntries do
+    local op, tp, offset, id, fp, due, blob = arg(), arg(), num(), arg(), arg(), arg(), arg()
+    local previousKey, currentKey
+    if fp ~= '' then previousKey, currentKey = key(), key() end
+    local status
+    if offset <= old[tp] then
+      status = 'reread'
+    elseif op == 'N' then
+      status = 'noop'
+    elseif op == 'S' then
+      if fp ~= '' and tombstoned(previousKey, currentKey, fp) then status = 'tombstoned'
+      elseif redis.call('HSETNX', msgKey, id, blob) == 0 then status = 'duplicate'
+      elseif enqueue(id, due) then status = 'claimed'
+      else status = 'stored' end
+    elseif op == 'R' then
+      if redis.call('ZSCORE', queueKey, id) then
+        redis.call('HSET', msgKey, id, blob)
+        redis.call('HDEL', attKey, id)
+        if enqueue(id, due) then status = 'rescheduled-claimed' else status = 'rescheduled' end
+      elseif redis.call('HEXISTS', msgKey, id) == 1 then status = 'delivering'
+      elseif fp ~= '' and tombstoned(previousKey, currentKey, fp) then status = 'tombstoned'
+      else
+        redis.call('HSET', msgKey, id, blob)
+        if enqueue(id, due) then status = 'claimed' else status = 'stored' end
+      end
+    elseif op == 'C' then
+      if redis.call('ZREM', queueKey, id) == 1 then
+        redis.call('HDEL', msgKey, id)
+        redis.call('HDEL', attKey, id)
+        if fp ~= '' then tombstone(currentKey, fp, tombExpireAt) end
+        status = 'cancelled'
+      elseif redis.call('HEXISTS', msgKey, id) == 1 then status = 'delivering'
+      elseif fp ~= '' and tombstoned(previousKey, currentKey, fp) then status = 'cancel-ended'
+      else
+        if fp ~= '' then tombstone(currentKey, fp, tombExpireAt) end
+        status = 'cancel-unknown'
+      end
+    else
+      return redis.error_reply('ERR store: unknown op ' .. tostring(op))
+    end
+    out[#out + 1] = status
+  end
+
+  local advanced = {}
+  for _, tp in ipairs(partitions) do
+    if highest[tp] > old[tp] then
+      advanced[#advanced + 1] = tp
+      advanced[#advanced + 1] = formatMillis(highest[tp])
+    end
+  end
+  if #advanced > 0 then redis.call('HSET', wmKey, unpack(advanced)) end
+  replies[#replies + 1] = out
 end
-return out
+return replies

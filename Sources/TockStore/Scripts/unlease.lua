@@ -1,4 +1,5 @@
 -- unlease: gives a lease up, if the caller still holds it.
--- KEYS[1] the lease key; ARGV holder. Returns 1 when released.
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+-- ARGV holder; KEYS the lease. Returns 1 when released.
+local leaseKey = key()
+if redis.call('GET', leaseKey) == arg() then return redis.call('DEL', leaseKey) end
 return 0

@@ -1,0 +1,45 @@
+-- prelude: prepended to every store script (StoreScripts). A call carries sections, one per
+-- shard; each script lists the keys a section declares, in order, and walks KEYS and ARGV with
+-- these cursors. No script builds a key name: every key comes in KEYS (Redis Cluster needs that).
+local keyAt, argAt = 0, 0
+local function key() keyAt = keyAt + 1 return KEYS[keyAt] end
+local function arg() argAt = argAt + 1 return ARGV[argAt] end
+local function num() return tonumber(arg()) end
+
+-- Why `worker` at `epoch` may not act for the shard, or nil when it owns it.
+local function fenceFailure(owner, worker, epoch)
+  if owner[1] ~= worker or owner[2] ~= epoch then
+    return 'FENCED shard owned by ' .. tostring(owner[1]) .. ' at epoch ' .. tostring(owner[2])
+  end
+  return nil
+end
+
+-- The owner's claimed-up-to time: everything in the queue due by then is in its wheel.
+local function claimedUpTo(value)
+  if value then return tonumber(value) end
+  return -math.huge
+end
+
+-- Variadic commands in slices, so that no unpack exceeds Lua's stack.
+local function variadic(command, k, items, into)
+  for first = 1, #items, 1000 do
+    local reply = redis.call(command, k, unpack(items, first, math.min(first + 999, #items)))
+    if into and type(reply) == 'table' then
+      for _, value in ipairs(reply) do into[#into + 1] = value end
+    end
+  end
+  return into
+end
+
+-- Tombstone sets span one window each; an id ended within the retention is in the set of the
+-- current window or of the one before.
+local function tombstoned(previousKey, currentKey, fp)
+  return redis.call('SISMEMBER', currentKey, fp) == 1 or redis.call('SISMEMBER', previousKey, fp) == 1
+end
+
+local function tombstone(k, fp, expireAt)
+  redis.call('SADD', k, fp)
+  if expireAt ~= '' then redis.call('PEXPIREAT', k, expireAt, 'NX') end
+end
+
+local function formatMillis(ms) return string.format('%.0f', ms) end

@@ -1,0 +1,89 @@
+import TockCore
+import TockRedis
+
+/// `own.lua`: makes a worker the owner of one shard at a new epoch.
+struct OwnCall: StoreScriptCall {
+    let script: RedisScript
+    let keys: [RedisArgument]
+    let args: [RedisArgument]
+
+    init(script: RedisScript, keys storeKeys: StoreKeys, shard: Int, worker: String) {
+        self.script = script
+        keys = [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.inbox(shard))]
+        args = [RedisArgument(worker)]
+    }
+
+    func decode(_ value: RedisValue) throws(StoreError) -> Int64 {
+        guard case .integer(let epoch) = value else { throw .corrupt("own reply \(value)") }
+        return epoch
+    }
+}
+
+/// `release.lua`: hands a shard's claims back (its next claim starts from the beginning).
+struct ReleaseCall: StoreScriptCall {
+    let script: RedisScript
+    let keys: [RedisArgument]
+    let args: [RedisArgument]
+
+    init(script: RedisScript, keys storeKeys: StoreKeys, shard: Int, owner: ShardOwnership) {
+        self.script = script
+        keys = [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.inbox(shard))]
+        args = [RedisArgument(owner.worker), RedisArgument(owner.epoch)]
+    }
+
+    func decode(_ value: RedisValue) throws(StoreError) -> Int {
+        guard case .integer(let count) = value else { throw .corrupt("release reply \(value)") }
+        return Int(count)
+    }
+}
+
+/// `status.lua`: what the store knows of one id.
+struct StatusCall: StoreScriptCall {
+    let script: RedisScript
+    let id: String
+    let shard: Int
+    let keys: [RedisArgument]
+    let args: [RedisArgument]
+
+    init(script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, shard: Int, id: String, idWasGiven: Bool, nowMillis: Int64) {
+        self.script = script
+        self.id = id
+        self.shard = shard
+        let tombstone = Tombstone(id: id)
+        let (previous, current) = windows.checked(atMillis: nowMillis)
+        keys = [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.messages(shard)),
+                RedisArgument(storeKeys.attempts(shard)), RedisArgument(storeKeys.locks(shard)), RedisArgument(storeKeys.leases(shard)),
+                RedisArgument(storeKeys.tombstones(shard, window: previous, bucket: tombstone.bucket)),
+                RedisArgument(storeKeys.tombstones(shard, window: current, bucket: tombstone.bucket))]
+        args = [RedisArgument(id), RedisArgument(idWasGiven ? String(tombstone.fingerprint) : "")]
+    }
+
+    func decode(_ value: RedisValue) throws(StoreError) -> MessageStatus {
+        guard case .array(let items) = value, items.count == 4, let stateText = items[0].string,
+              let state = MessageStatus.State(rawValue: stateText) else { throw .corrupt("status reply \(value)") }
+        let score = items[1].string.flatMap { Double($0) }.map { Int64($0) }
+        var attempts = 0
+        if case .integer(let count) = items[2] { attempts = Int(count) }
+        var message: ScheduledMessage?
+        if case .bulkString(let blob) = items[3] { message = try? MessageCodec.decode(blob, id: id) }
+        return MessageStatus(id: id, shard: shard, state: state, scoreMillis: score, attempts: attempts, message: message)
+    }
+}
+
+/// `resetwm.lua`: forgets one shard's watermarks of a topic (or of one of its partitions).
+struct ResetWatermarksCall: StoreScriptCall {
+    let script: RedisScript
+    let keys: [RedisArgument]
+    let args: [RedisArgument]
+
+    init(script: RedisScript, keys storeKeys: StoreKeys, shard: Int, topic: String, partition: Int32?) {
+        self.script = script
+        keys = [RedisArgument(storeKeys.watermarks(shard))]
+        args = [RedisArgument(topic), RedisArgument(partition.map { String($0) } ?? "")]
+    }
+
+    func decode(_ value: RedisValue) throws(StoreError) -> Int {
+        guard case .integer(let count) = value else { throw .corrupt("resetwm reply \(value)") }
+        return Int(count)
+    }
+}

@@ -1,0 +1,45 @@
+/// Every Redis key of the store, defined once: the store, its scripts' callers, the benchmarks
+/// and the tests name keys only through this type.
+///
+/// A shard's keys share the hash tag `{<prefix>:<shard>}` (one Redis Cluster slot); the cluster's
+/// keys (heartbeats, assignment, monitor leadership) share `{<prefix>}`.
+public struct StoreKeys: Sendable, Hashable {
+    public let prefix: String
+
+    public init(prefix: String) { self.prefix = prefix }
+
+    public func tag(_ shard: Int) -> String { "{\(prefix):\(shard)}" }
+    /// Hash id → stored message (`MessageCodec`).
+    public func messages(_ shard: Int) -> String { "\(tag(shard)):msg" }
+    /// Sorted set id → next fire time of every message not being delivered.
+    public func queue(_ shard: Int) -> String { "\(tag(shard)):queue" }
+    /// Hash: `worker` and `epoch` of the owner, and `claimed`, the time up to which the owner's
+    /// wheel holds the queue.
+    public func owner(_ shard: Int) -> String { "\(tag(shard)):owner" }
+    /// Hash id → delivery attempts made, written only when an attempt failed or was abandoned.
+    public func attempts(_ shard: Int) -> String { "\(tag(shard)):att" }
+    /// Hash lock id → the ids it locked (MessagePack): one delivery lock per fired batch.
+    public func locks(_ shard: Int) -> String { "\(tag(shard)):locks" }
+    /// Sorted set lock id → lease expiry.
+    public func leases(_ shard: Int) -> String { "\(tag(shard)):leases" }
+    /// Sorted set id → fire time of messages stored or retried below the owner's claimed-up-to
+    /// time by another worker: the owner's next claim takes them.
+    public func inbox(_ shard: Int) -> String { "\(tag(shard)):inbox" }
+    /// Hash input topic/partition → highest offset stored.
+    public func watermarks(_ shard: Int) -> String { "\(tag(shard)):wm" }
+    /// Set of tombstone fingerprints of one window and bucket.
+    public func tombstones(_ shard: Int, window: Int64, bucket: Int) -> String { "\(tag(shard)):t:\(window):\(bucket)" }
+
+    /// Hash: `shards` (fixed for the life of the dataset) and `format` (the layout's version).
+    public var meta: String { "\(prefix):meta" }
+    /// A named lease, such as the standalone worker's.
+    public func lease(_ name: String) -> String { "\(prefix):\(name)" }
+
+    public var clusterTag: String { "{\(prefix)}" }
+    /// Sorted set worker → last heartbeat (ms).
+    public var workers: String { "\(clusterTag):workers" }
+    /// Hash shard → epoch: the workers' view of the assignment, what heartbeats return.
+    public func assigned(_ worker: String) -> String { "\(clusterTag):assigned:\(worker)" }
+    public var monitorLeader: String { "\(clusterTag):monitor:leader" }
+    public var monitorToken: String { "\(clusterTag):monitor:token" }
+}
