@@ -17,7 +17,7 @@ struct Tombstones: AsyncParsableCommand {
         let client = RedisClient(configuration: .init(url: try RedisURL(redis)))
         try await client.connect()
         let prefix = "bench-tomb-\(UInt32.random(in: 0...UInt32.max))"
-        let keys = StoreKeys(prefix: prefix)
+        let storeKeys = StoreKeys(prefix: prefix)
         let before = try await usedMemory(client)
         let map = ShardMap(shardCount: shards)
         let window = 1_795_000_000_000 / 900_000
@@ -27,7 +27,7 @@ struct Tombstones: AsyncParsableCommand {
         for i in 0..<count {
             let id = "order-\(i)-\(prefix)"
             let tombstone = Tombstone(id: id)
-            let key = keys.tombstones(map.shard(of: id), window: Int64(window), bucket: tombstone.bucket)
+            let key = storeKeys.tombstones(map.shard(of: id), window: Int64(window), bucket: tombstone.bucket)
             batch.append(["SADD", RedisArgument(key), RedisArgument(String(tombstone.fingerprint))])
             if batch.count == 20_000 || i == count - 1 {
                 for result in try await client.pipeline(arguments: batch) { _ = try result.get() }
