@@ -123,9 +123,8 @@ struct WaitStored: AsyncParsableCommand {
     func run() async throws {
         let client = RedisClient(configuration: .init(url: try RedisURL(redis)))
         try await client.connect()
-        let commands = (0..<shards).flatMap { shard in
-            ["due", "claimed"].map { RawRedisCommand(["ZCARD", RedisArgument("{\(keyPrefix):\(shard)}:\($0)")]) as any RedisCommand }
-        }
+        let keys = StoreKeys(prefix: keyPrefix)
+        let commands = (0..<shards).map { RawRedisCommand(["ZCARD", RedisArgument(keys.queue($0))]) as any RedisCommand }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(timeoutSeconds))
         var firstSeen: ContinuousClock.Instant?
