@@ -28,10 +28,10 @@ public struct ShardMap: Sendable, Hashable {
 /// keeps it in an intset at 8 bytes, and the set (bucket) it goes to. Two ids share a
 /// fingerprint with probability 2^-64 per pair, far below any other failure here.
 public struct Tombstone: Sendable, Hashable {
-    /// Sets per shard and time window. At 10k ids/s, 64 shards and 15-minute windows a set holds
-    /// ~140 fingerprints, well inside Redis's compact intset encoding (`set-max-intset-entries`,
-    /// 512 by default): 8 bytes each.
-    public static let buckets = 1024
+    /// Sets per shard and time window. At 10k ids/s, 64 shards and one-hour windows (the default
+    /// retention, `TombstoneWindows`) a set holds ~275 fingerprints, inside Redis's compact intset
+    /// encoding (`set-max-intset-entries`, 512 by default): 8 bytes each.
+    public static let buckets = 2048
 
     public var fingerprint: Int64
     public var bucket: Int

@@ -7,6 +7,8 @@ struct FinishCall: StoreScriptCall {
     let locks: [LockOutcome]
     let keys: [RedisArgument]
     let args: [RedisArgument]
+    /// The tombstone sets this call gives their expiry.
+    let expiring: [String]
 
     /// `expiresKnown` says whether this process already gave a tombstone set its expiry.
     init(script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64,
@@ -17,6 +19,7 @@ struct FinishCall: StoreScriptCall {
         let expireAt = String(windows.expiry(of: window))
         var keys: [RedisArgument] = []
         var args: [RedisArgument] = [RedisArgument(locks.count)]
+        var expiring: [String] = []
         for lock in locks {
             let shard = lock.shard
             keys += [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.messages(shard)),
@@ -29,7 +32,9 @@ struct FinishCall: StoreScriptCall {
                 args += [RedisArgument(done.id), RedisArgument(done.attempt)]
                 if let tombstone = done.tombstone {
                     let key = storeKeys.tombstones(shard, window: window, bucket: tombstone.bucket)
-                    args += [RedisArgument(String(tombstone.fingerprint)), RedisArgument(expiresKnown(key) ? "" : expireAt)]
+                    let known = expiresKnown(key)
+                    if !known { expiring.append(key) }
+                    args += [RedisArgument(String(tombstone.fingerprint)), RedisArgument(known ? "" : expireAt)]
                     keys.append(RedisArgument(key))
                 } else {
                     args += ["", ""]
@@ -40,6 +45,7 @@ struct FinishCall: StoreScriptCall {
         }
         self.keys = keys
         self.args = args
+        self.expiring = expiring
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> [FinishedLock] {

@@ -162,11 +162,7 @@ public final class ScheduleStore: Sendable {
                               locks: locks, expiresKnown: { known.contains($0) })
         let finished = try await run(call)
         // A set whose expiry was set in this call needs none again in this window.
-        var given: [String] = []
-        for lock in locks {
-            for done in lock.done { if let t = done.tombstone { given.append(keys.tombstones(lock.shard, window: window, bucket: t.bucket)) } }
-        }
-        expiringSets.withLock { sets in if sets.window == window { sets.keys.formUnion(given) } }
+        expiringSets.withLock { sets in if sets.window == window { sets.keys.formUnion(call.expiring) } }
         return finished
     }
 
