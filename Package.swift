@@ -32,19 +32,27 @@ let package = Package(
             providers: [.apt(["librdkafka-dev"])]
         ),
         // libc's prctl, for the publish gate's timer slack. Header only; imported by TockCore.
-        .systemLibrary(name: "CTimerSlack"),
+        .systemLibrary(name: "CThreadOptions"),
         .systemLibrary(
             name: "CHiredis",
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        .target(name: "TockConcurrency"),
+        .target(name: "TockConcurrency", dependencies: ["CThreadOptions"]),
         .target(
             name: "TockCore",
             dependencies: [
-                "CTimerSlack",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "TockTiming",
+            dependencies: [
+                "CThreadOptions",
+                "TockConcurrency",
+                "TockCore",
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
@@ -97,6 +105,7 @@ let package = Package(
             name: "TockWorkerKit",
             dependencies: [
                 "TockCore",
+                "TockTiming",
                 "TockKafka",
                 "TockRedis",
                 "TockStore",
@@ -129,7 +138,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "TockCLI",
-            dependencies: ["TockRuntime", "TockMonitorKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TockRuntime", "TockMonitorKit", "TockTiming", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "TockBench",
@@ -137,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TockCoreTests",
-            dependencies: ["TockCore"]
+            dependencies: ["TockCore", "TockTiming"]
         ),
         .testTarget(
             name: "TockIntegrationTests",

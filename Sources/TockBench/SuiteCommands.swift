@@ -116,7 +116,7 @@ struct WaitStored: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "wait-stored", abstract: "Wait until Redis holds N pending messages; print the ingest rate.")
     @Option var redis = ProcessInfo.processInfo.environment["TOCK_REDIS_URL"] ?? "redis://127.0.0.1:6379"
     @Option var keyPrefix = "tock"
-    @Option var shards = 64
+    @Option var shards = 16
     @Option var messages = 1_000_000
     @Option var timeoutSeconds = 600.0
 

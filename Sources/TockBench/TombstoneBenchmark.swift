@@ -11,7 +11,7 @@ struct Tombstones: AsyncParsableCommand {
 
     @Option(help: "Redis URL (default: TOCK_REDIS_URL).") var redis = ProcessInfo.processInfo.environment["TOCK_REDIS_URL"] ?? "redis://127.0.0.1:6379"
     @Option(help: "Tombstones to write: one window's worth (10k/s for 15 min = 9M).") var count = 9_000_000
-    @Option(help: "Shards.") var shards = 64
+    @Option(help: "Shards.") var shards = 16
 
     func run() async throws {
         let client = RedisClient(configuration: .init(url: try RedisURL(redis)))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TockCore
+import TockTiming
 import TockKafka
 import TockRedis
 import TockRuntime

@@ -39,7 +39,10 @@ public final class BlockingThread: Sendable {
     public init(name: String) {
         self.name = name
         let queue = self.queue
-        let thread = Thread { queue.loop() }
+        let thread = Thread {
+            nameCurrentThread(name)
+            queue.loop()
+        }
         thread.name = name
         thread.start()
     }

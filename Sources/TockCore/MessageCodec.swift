@@ -1,5 +1,6 @@
 /// The binary form of a stored message (Redis keeps it opaque; only Swift reads it): version,
-/// original due time, flags, topic, key, headers, value. Little-endian, length-prefixed.
+/// original due time, store time (version 2), flags, topic, key, headers, value. Little-endian,
+/// length-prefixed.
 ///
 /// Flags: 1 the key is present, 2 the id was given, 4 the value is null (its field is then
 /// empty). Blobs written before flag 4 existed read as before: a non-null value.
@@ -8,7 +9,7 @@ public enum MessageCodec {
         public var description: String
     }
 
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
 
     enum Flag {
         static let hasKey: UInt8 = 1
@@ -22,6 +23,7 @@ public enum MessageCodec {
                             + message.headers.reduce(0) { $0 + 8 + $1.key.utf8.count + ($1.value?.count ?? 0) })
         out.append(version)
         append(UInt64(bitPattern: message.dueMillis), to: &out)
+        append(UInt64(bitPattern: message.storedMillis), to: &out)
         out.append((message.key != nil ? Flag.hasKey : 0) | (message.idWasGiven ? Flag.idWasGiven : 0)
                    | (message.value == nil ? Flag.nullValue : 0))
         appendBytes(Array(message.topic.utf8), to: &out)
@@ -42,8 +44,10 @@ public enum MessageCodec {
 
     public static func decode(_ bytes: [UInt8], id: String) throws(DecodingError) -> ScheduledMessage {
         var reader = Reader(bytes: bytes)
-        guard try reader.byte() == version else { throw DecodingError(description: "unknown stored message version") }
+        let format = try reader.byte()
+        guard format == 1 || format == version else { throw DecodingError(description: "unknown stored message version") }
         let due = Int64(bitPattern: try reader.uint64())
+        let stored = format >= 2 ? Int64(bitPattern: try reader.uint64()) : 0
         let flags = try reader.byte()
         let topic = String(decoding: try reader.field(), as: UTF8.self)
         let key = try reader.field()
@@ -58,11 +62,13 @@ public enum MessageCodec {
         }
         let value = try reader.field()
         guard reader.isAtEnd else { throw DecodingError(description: "stored message has trailing bytes") }
-        return ScheduledMessage(
+        var message = ScheduledMessage(
             id: id, idWasGiven: flags & Flag.idWasGiven != 0, dueMillis: due, topic: topic,
             key: flags & Flag.hasKey != 0 ? key : nil, value: flags & Flag.nullValue != 0 ? nil : value,
             headers: headers
         )
+        message.storedMillis = stored
+        return message
     }
 
     private static func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {

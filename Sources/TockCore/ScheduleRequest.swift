@@ -5,6 +5,9 @@ public struct ScheduledMessage: Sendable, Hashable {
     /// False when `id` is the default derived from the request's position.
     public var idWasGiven: Bool
     public var dueMillis: Int64
+    /// When the worker stored it (0 when unknown): a tombstone written then covers its firing in
+    /// the same tombstone window (`TombstoneWindows`).
+    public var storedMillis: Int64 = 0
     public var topic: String
     public var key: [UInt8]?
     /// Nil for a null value, published as null (not empty: on a compacted topic null deletes the key).

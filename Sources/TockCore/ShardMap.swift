@@ -28,10 +28,10 @@ public struct ShardMap: Sendable, Hashable {
 /// keeps it in an intset at 8 bytes, and the set (bucket) it goes to. Two ids share a
 /// fingerprint with probability 2^-64 per pair, far below any other failure here.
 public struct Tombstone: Sendable, Hashable {
-    /// Sets per shard and time window. At 10k ids/s, 64 shards and one-hour windows (the default
+    /// Sets per shard and time window. At 10k ids/s, 16 shards and one-hour windows (the default
     /// retention, `TombstoneWindows`) a set holds ~275 fingerprints, inside Redis's compact intset
     /// encoding (`set-max-intset-entries`, 512 by default): 8 bytes each.
-    public static let buckets = 2048
+    public static let buckets = 8192
 
     public var fingerprint: Int64
     public var bucket: Int

@@ -12,6 +12,10 @@ public struct TockConfiguration: Sendable, Equatable {
         public var sessionTimeoutMillis: Int64 = 10_000
         public var assignmentStrategy = "cooperative-sticky"
         public var producerLingerMillis: Int64 = 5
+        /// How long the request consumer waits, after a batch's first request, for more: Redis's
+        /// cost per request falls with the batch. A request due sooner than this plus
+        /// `delivery.lockAhead` ends the wait.
+        public var consumerLingerMillis: Int64 = 20
         /// Output producers, each with its own broker connection and the partitions `p` with
         /// `p % outputProducers == index` (see `KafkaProducerPool`).
         public var outputProducers = 1
@@ -36,7 +40,7 @@ public struct TockConfiguration: Sendable, Equatable {
     }
 
     public struct Store: Sendable, Equatable {
-        public var shards = 64
+        public var shards = 16
         public var keyPrefix = "tock"
     }
 
@@ -164,6 +168,7 @@ public struct TockConfiguration: Sendable, Equatable {
         kafka.sessionTimeoutMillis = try reader.durationMillis("kafka.sessionTimeout", default: d.kafka.sessionTimeoutMillis, minimum: 1)
         kafka.assignmentStrategy = try reader.string("kafka.assignmentStrategy", default: d.kafka.assignmentStrategy)
         kafka.producerLingerMillis = try reader.durationMillis("kafka.producerLinger", default: d.kafka.producerLingerMillis)
+        kafka.consumerLingerMillis = try reader.durationMillis("kafka.consumerLinger", default: d.kafka.consumerLingerMillis)
         kafka.outputProducers = try reader.int("kafka.outputProducers", default: d.kafka.outputProducers, range: 1...64)
         kafka.createTopics = try reader.bool("kafka.createTopics", default: d.kafka.createTopics)
         kafka.topicPartitions = try reader.int("kafka.topicPartitions", default: d.kafka.topicPartitions, range: 1...10_000)

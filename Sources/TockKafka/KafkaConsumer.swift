@@ -94,32 +94,46 @@ public final class KafkaConsumer: Sendable {
     /// thrown; librdkafka retries them. Throws `KafkaError` with `isFatal` when the instance hit a
     /// fatal error, and "closed" after `close()`.
     public func poll(maxMessages: Int, timeout: Duration) async throws -> [KafkaConsumerMessage] {
+        try await poll(maxMessages: maxMessages, timeout: timeout, linger: .zero) { ($0, false) }
+    }
+
+    /// Like `poll(maxMessages:timeout:)`, but after the first message it waits up to `linger` for
+    /// more (a caller that pays per batch gets fuller ones). `transform` runs on the consumer's
+    /// thread for each message; one it marks urgent ends the wait.
+    public func poll<T: Sendable>(
+        maxMessages: Int, timeout: Duration, linger: Duration,
+        transform: @escaping @Sendable (KafkaConsumerMessage) -> (value: T, urgent: Bool)
+    ) async throws -> [T] {
         let timeoutMilliseconds = timeout.kafkaMilliseconds
+        let lingerMilliseconds = linger.kafkaMilliseconds
         return try await thread.run { [client, logger] in
             try client.withHandle { rk in
-                try Self.poll(rk, client: client, logger: logger, maxMessages: maxMessages, timeoutMilliseconds: timeoutMilliseconds)
+                try Self.poll(rk, client: client, logger: logger, maxMessages: maxMessages, timeoutMilliseconds: timeoutMilliseconds,
+                              lingerMilliseconds: lingerMilliseconds, transform: transform)
             }
         }
     }
 
-    private static func poll(
-        _ rk: OpaquePointer, client: KafkaClientHandle, logger: Logger, maxMessages: Int, timeoutMilliseconds: Int32
-    ) throws -> [KafkaConsumerMessage] {
+    private static func poll<T>(
+        _ rk: OpaquePointer, client: KafkaClientHandle, logger: Logger, maxMessages: Int, timeoutMilliseconds: Int32,
+        lingerMilliseconds: Int32, transform: (KafkaConsumerMessage) -> (value: T, urgent: Bool)
+    ) throws -> [T] {
         if let fatal = client.callbacks.fatalError { throw fatal }
-        var messages: [KafkaConsumerMessage] = []
-        messages.reserveCapacity(min(maxMessages, 1024))
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutMilliseconds) * 1_000_000
+        var values: [T] = []
+        values.reserveCapacity(min(maxMessages, 1024))
+        var deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutMilliseconds) * 1_000_000
+        var lingering = false
         var topicCache: (handle: OpaquePointer, name: String)?
 
-        while messages.count < maxMessages {
-            // Wait only for the first message; after that take what is already there.
+        while values.count < maxMessages {
+            // Wait for the first message, then for the linger; after that take what is already there.
             var wait: Int32 = 0
-            if messages.isEmpty {
+            if values.isEmpty || lingering {
                 let now = DispatchTime.now().uptimeNanoseconds
                 wait = now >= deadline ? 0 : Int32(clamping: (deadline - now + 999_999) / 1_000_000)
             }
             guard let message = rd_kafka_consumer_poll(rk, wait) else {
-                if messages.isEmpty && wait > 0 { continue }
+                if wait > 0 { continue }
                 break
             }
             defer { rd_kafka_message_destroy(message) }
@@ -135,9 +149,15 @@ public final class KafkaConsumer: Sendable {
                 topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
                 if let handle = message.pointee.rkt { topicCache = (handle, topic) }
             }
-            messages.append(KafkaConsumerMessage(copying: message, topic: topic))
+            let (value, urgent) = transform(KafkaConsumerMessage(copying: message, topic: topic))
+            if values.isEmpty && lingerMilliseconds > 0 {
+                lingering = true
+                deadline = DispatchTime.now().uptimeNanoseconds + UInt64(lingerMilliseconds) * 1_000_000
+            }
+            if urgent { lingering = false }
+            values.append(value)
         }
-        return messages
+        return values
     }
 
     private static func handleConsumerError(_ rk: OpaquePointer, _ message: UnsafeMutablePointer<rd_kafka_message_t>, logger: Logger) throws {

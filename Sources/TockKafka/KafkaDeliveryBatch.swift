@@ -39,7 +39,10 @@ final class KafkaDeliveryBatch: Sendable {
 
     /// Suspends until every record has an outcome.
     func wait() async -> [Outcome] {
-        await withCheckedContinuation { (continuation: CheckedContinuation<[Outcome], Never>) in
+        // Most batches of a publish schedule are complete by the time they are awaited: no
+        // suspension, no thread hop.
+        if let ready = state.withLock({ $0.remaining == 0 ? $0.results.map { $0! } : nil }) { return ready }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<[Outcome], Never>) in
             let ready: [Outcome]? = state.withLock { state in
                 if state.remaining == 0 { return state.results.map { $0! } }
                 state.continuation = continuation

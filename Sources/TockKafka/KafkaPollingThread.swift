@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
 import Synchronization
+import TockConcurrency
 
 /// A dedicated OS thread that keeps calling `rd_kafka_poll`, which serves delivery reports and
 /// error callbacks. It borrows the handle for one short poll at a time, so `destroy()` never
@@ -20,6 +21,7 @@ final class KafkaPollingThread: Sendable {
         // The thread holds the handle and the control block, never `self`, so releasing the
         // owner still runs deinit.
         let thread = Thread {
+            nameCurrentThread(name)
             while !control.stopRequested.load(ordering: .acquiring) {
                 do {
                     _ = try client.withHandle { rk in rd_kafka_poll(rk, intervalMilliseconds) }

@@ -7,8 +7,9 @@ struct FinishCall: StoreScriptCall {
     let locks: [LockOutcome]
     let keys: [RedisArgument]
     let args: [RedisArgument]
-    /// The tombstone sets this call gives their expiry.
-    let expiring: [String]
+    /// Tombstone sets this call asks to give their expiry, per lock: they get it only if the
+    /// lock was still held (`expiring(_:)`).
+    let expiryAsked: [(lock: Int, key: String)]
 
     /// `expiresKnown` says whether this process already gave a tombstone set its expiry.
     init(script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64,
@@ -19,8 +20,8 @@ struct FinishCall: StoreScriptCall {
         let expireAt = String(windows.expiry(of: window))
         var keys: [RedisArgument] = []
         var args: [RedisArgument] = [RedisArgument(locks.count)]
-        var expiring: [String] = []
-        for lock in locks {
+        var expiryAsked: [(lock: Int, key: String)] = []
+        for (lockIndex, lock) in locks.enumerated() {
             let shard = lock.shard
             keys += [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.messages(shard)),
                      RedisArgument(storeKeys.attempts(shard)), RedisArgument(storeKeys.locks(shard)), RedisArgument(storeKeys.leases(shard)),
@@ -30,10 +31,12 @@ struct FinishCall: StoreScriptCall {
                      RedisArgument(lock.done.count), RedisArgument(lock.retries.count), RedisArgument(lock.kept.count)]
             for done in lock.done {
                 args += [RedisArgument(done.id), RedisArgument(done.attempt)]
-                if let tombstone = done.tombstone {
+                // A tombstone written when the message was stored lasts long enough if it fired in
+                // the same window.
+                if let tombstone = done.tombstone, windows.window(atMillis: done.storedMillis) != window {
                     let key = storeKeys.tombstones(shard, window: window, bucket: tombstone.bucket)
                     let known = expiresKnown(key)
-                    if !known { expiring.append(key) }
+                    if !known { expiryAsked.append((lockIndex, key)) }
                     args += [RedisArgument(String(tombstone.fingerprint)), RedisArgument(known ? "" : expireAt)]
                     keys.append(RedisArgument(key))
                 } else {
@@ -45,7 +48,12 @@ struct FinishCall: StoreScriptCall {
         }
         self.keys = keys
         self.args = args
-        self.expiring = expiring
+        self.expiryAsked = expiryAsked
+    }
+
+    /// The tombstone sets that now have their expiry.
+    func expiring(_ finished: [FinishedLock]) -> [String] {
+        expiryAsked.compactMap { asked in finished[asked.lock].held ? asked.key : nil }
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> [FinishedLock] {

@@ -80,7 +80,26 @@ public final class ScheduleStore: Sendable {
         guard !batches.isEmpty else { return [:] }
         let sections = batches.keys.sorted().map { StoreRequestsCall.Section(shard: $0, owner: ownerships[$0], entries: batches[$0]!) }
         // Idempotent: a retried batch finds its offsets under the watermark.
-        return try await run(StoreRequestsCall(script: scripts.store, keys: keys, windows: windows, nowMillis: nowMillis, sections: sections))
+        let window = windows.window(atMillis: nowMillis)
+        let call = StoreRequestsCall(script: scripts.store, keys: keys, windows: windows, nowMillis: nowMillis, sections: sections,
+                                     expiresKnown: expiryKnown(window: window))
+        let outcomes = try await run(call)
+        noteExpiring(call.expiring(outcomes), window: window)
+        return outcomes
+    }
+
+    /// Whether this process already gave a tombstone set of `window` its expiry.
+    private func expiryKnown(window: Int64) -> (String) -> Bool {
+        { key in self.expiringSets.withLock { $0.window == window && $0.keys.contains(key) } }
+    }
+
+    /// A set whose expiry a call set needs none again in this window.
+    private func noteExpiring(_ keys: [String], window: Int64) {
+        guard !keys.isEmpty else { return }
+        expiringSets.withLock { sets in
+            if sets.window != window { sets = (window, []) }
+            sets.keys.formUnion(keys)
+        }
     }
 
     // MARK: - Claim and fire
@@ -154,15 +173,10 @@ public final class ScheduleStore: Sendable {
     public func finish(_ locks: [LockOutcome], as ownerships: [Int: ShardOwnership], nowMillis: Int64) async throws(StoreError) -> [FinishedLock] {
         guard !locks.isEmpty else { return [] }
         let window = windows.window(atMillis: nowMillis)
-        let known = expiringSets.withLock { sets in
-            if sets.window != window { sets = (window, []) }
-            return sets.keys
-        }
         let call = FinishCall(script: scripts.finish, keys: keys, windows: windows, nowMillis: nowMillis, ownerships: ownerships,
-                              locks: locks, expiresKnown: { known.contains($0) })
+                              locks: locks, expiresKnown: expiryKnown(window: window))
         let finished = try await run(call)
-        // A set whose expiry was set in this call needs none again in this window.
-        expiringSets.withLock { sets in if sets.window == window { sets.keys.formUnion(call.expiring) } }
+        noteExpiring(call.expiring(finished), window: window)
         return finished
     }
 

@@ -47,6 +47,14 @@ public enum StoreOutcome: String, Sendable, CaseIterable {
     case cancelUnknown = "cancel-unknown"
     case cancelEnded = "cancel-ended"
     case delivering
+
+    /// Whether the entry, when its id was given, wrote its tombstone into the current window.
+    var wroteTombstone: Bool {
+        switch self {
+        case .stored, .claimed, .rescheduled, .rescheduledClaimed, .cancelled, .cancelUnknown: true
+        case .duplicate, .tombstoned, .reread, .noop, .cancelEnded, .delivering: false
+        }
+    }
 }
 
 /// A shard owner at an epoch: every claim, begin and release call carries it.
@@ -98,6 +106,8 @@ public struct LockOutcome: Sendable {
         public var attempt: Int
         /// Set when the id was given: the id is then remembered for dedup.retention.
         public var tombstone: Tombstone?
+        /// When it was stored: its tombstone was written then (0: unknown).
+        public var storedMillis: Int64 = 0
     }
 
     public struct Retry: Sendable {
@@ -123,7 +133,8 @@ public struct LockOutcome: Sendable {
 
     public mutating func markDone(_ delivery: LockedDelivery) {
         done.append(Done(id: delivery.message.id, attempt: delivery.attempt,
-                         tombstone: delivery.message.idWasGiven ? Tombstone(id: delivery.message.id) : nil))
+                         tombstone: delivery.message.idWasGiven ? Tombstone(id: delivery.message.id) : nil,
+                         storedMillis: delivery.message.storedMillis))
     }
 
     public mutating func markRetry(_ delivery: LockedDelivery, atMillis next: Int64) {

@@ -3,6 +3,7 @@ import Metrics
 import Synchronization
 import ServiceLifecycle
 import TockCore
+import TockTiming
 import TockKafka
 import TockStore
 
@@ -67,10 +68,10 @@ public final class FireService: Service, Sendable {
         let (stream, continuation) = AsyncStream<[Entry]>.makeStream()
         expirations = stream
         expirationsContinuation = continuation
-        // Entries expire `delivery.lockAhead` before they are due, in batches of up to a quarter
-        // of that (at most 10 ms), so locking takes a few large Redis calls, not one per millisecond.
+        // Entries expire `delivery.lockAhead` before they are due, in batches of up to half of
+        // that, so locking takes a few large Redis calls, not one per millisecond.
         let lockAhead = configuration.delivery.lockAheadMillis
-        driver = TimingWheelDriver<String>(clock: clock, leadMillis: lockAhead, batchMillis: max(1, min(10, lockAhead / 4))) {
+        driver = TimingWheelDriver<String>(clock: clock, leadMillis: lockAhead, batchMillis: max(1, lockAhead / 2)) {
             continuation.yield($0)
         }
         gate = DueGate(clock: clock, name: "tock-publish")
@@ -343,28 +344,26 @@ public final class FireService: Service, Sendable {
                 toSend.append(delivery)
             }
         }
+        // One gate job per due millisecond: each record is enqueued (and its CreateTime stamped)
+        // on the gate's thread, the moment the clock reaches its due time. The batch waits once for
+        // the whole schedule, then for reports that have mostly arrived by then.
+        let groups = Dictionary(grouping: toSend, by: { max($0.fireMillis, $0.message.dueMillis) }).sorted { $0.key < $1.key }
+        let stamp = configuration.delivery.publishedHeader
+        let sends = await gate.run(schedule: groups.map { at, members in
+            let records = members.map { OutputRecords.output($0.message, attempt: $0.attempt) }
+            return (at, { [producer, clock] in
+                guard stamp else { return producer.enqueue(records) }
+                let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
+                return producer.enqueue(records.map { record in
+                    var record = record
+                    record.headers.append(published)
+                    return record
+                })
+            })
+        })
         var outcomes: [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] = []
         outcomes.reserveCapacity(toSend.count)
-        await withTaskGroup(of: [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)].self) { group in
-            // One gate job per due millisecond: each record is enqueued (and its CreateTime
-            // stamped) on the gate's thread, the moment the clock reaches its due time.
-            for (at, members) in Dictionary(grouping: toSend, by: { max($0.fireMillis, $0.message.dueMillis) }) {
-                let records = members.map { OutputRecords.output($0.message, attempt: $0.attempt) }
-                group.addTask {
-                    let pending = await self.gate.run(at: at) { [producer = self.producer, clock = self.clock, stamp = self.configuration.delivery.publishedHeader] in
-                        guard stamp else { return producer.enqueue(records) }
-                        let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
-                        return producer.enqueue(records.map { record in
-                            var record = record
-                            record.headers.append(published)
-                            return record
-                        })
-                    }
-                    return Array(zip(members, await pending.results()))
-                }
-            }
-            for await part in group { outcomes.append(contentsOf: part) }
-        }
+        for ((_, members), pending) in zip(groups, sends) { outcomes.append(contentsOf: zip(members, await pending.results())) }
         var outcomesByLock: [String: LockOutcome] = [:]
         func record(_ delivery: LockedDelivery, _ change: (inout LockOutcome) -> Void) {
             change(&outcomesByLock[delivery.lock, default: LockOutcome(shard: delivery.shard, lock: delivery.lock)])

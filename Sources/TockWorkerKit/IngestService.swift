@@ -72,9 +72,9 @@ public final class IngestService: Service, Sendable {
         var pendingCommit = false
         var failures = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let messages: [KafkaConsumerMessage]
+            let messages: [PolledRequest]
             do {
-                messages = try await consumer.poll(maxMessages: maxBatch, timeout: .milliseconds(100))
+                messages = try await poll()
             } catch let error as KafkaError where !error.isFatal {
                 metrics.kafkaErrors.increment()
                 logger.warning("poll failed", metadata: ["error": "\(error)"])
@@ -82,7 +82,7 @@ public final class IngestService: Service, Sendable {
             }
             if !messages.isEmpty {
                 do {
-                    try await checkRecreatedPartitions(messages)
+                    try await checkRecreatedPartitions(messages.map(\.message))
                     try await ingest(messages)
                     pendingCommit = true
                     failures = 0
@@ -92,7 +92,7 @@ public final class IngestService: Service, Sendable {
                     metrics.redisErrors.increment()
                     if case StoreError.redis(let redisError) = error { state.setRedisError("\(redisError)") }
                     logger.warning("batch not stored; reading it again", metadata: ["error": "\(error)", "failures": "\(failures)"])
-                    await seekBack(messages)
+                    await seekBack(messages.map(\.message))
                     try? await Task.sleep(for: .milliseconds(min(5_000, 100 * (1 << min(failures, 6)))))
                     continue
                 }
@@ -110,6 +110,24 @@ public final class IngestService: Service, Sendable {
         logger.info("ingest stopped")
     }
 
+    /// A batch of requests, parsed on the consumer's thread as they arrive. After the first, it
+    /// waits up to `kafka.consumerLinger` for more, so that a store call carries many requests per
+    /// shard; a request due within that time (plus `delivery.lockAhead`) ends the wait.
+    func poll() async throws -> [PolledRequest] {
+        let linger = configuration.kafka.consumerLingerMillis
+        let urgentWithin = linger + configuration.delivery.lockAheadMillis
+        return try await consumer.poll(maxMessages: maxBatch, timeout: .milliseconds(100), linger: .milliseconds(linger)) {
+            [parser, clock] message in
+            let record = InputRecord(message)
+            let now = clock.nowMillis()
+            let parsed = parser.parse(record, nowMillis: now)
+            var urgent = false
+            if case .success(.schedule(let m)) = parsed, m.dueMillis <= now + urgentWithin { urgent = true }
+            if case .success(.reschedule(let m)) = parsed, m.dueMillis <= now + urgentWithin { urgent = true }
+            return (PolledRequest(message: message, record: record, parsed: parsed), urgent)
+        }
+    }
+
     func commit() async {
         do { try await consumer.commit() } catch {
             // Harmless: the records are re-read later and their watermarks make that a no-op.
@@ -118,19 +136,20 @@ public final class IngestService: Service, Sendable {
         }
     }
 
-    func ingest(_ messages: [KafkaConsumerMessage]) async throws {
+    func ingest(_ messages: [PolledRequest]) async throws {
         let now = clock.nowMillis()
         var batches: [Int: [StoreEntry]] = [:]
         var rejections: [KafkaProducerRecord] = []
         var rejectionCodes: [String] = []
         for message in messages {
-            let record = InputRecord(message)
+            let record = message.record
             let tp = "\(record.topic)/\(record.partition)"
-            switch parser.parse(record, nowMillis: now) {
+            switch message.parsed {
             case .success(let parsed):
                 let entry: StoreEntry
                 switch parsed {
-                case .schedule(let m), .reschedule(let m):
+                case .schedule(var m), .reschedule(var m):
+                    m.storedMillis = now
                     let operation: StoreEntry.Operation
                     if case .schedule = parsed { operation = .schedule } else { operation = .reschedule }
                     entry = StoreEntry(operation: operation, topicPartition: tp, offset: record.offset, id: m.id,
@@ -177,7 +196,7 @@ public final class IngestService: Service, Sendable {
         fire.insert(toWheel)
 
         var next: [KafkaTopicPartition: Int64] = [:]
-        for message in messages { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
+        for message in messages.lazy.map(\.message) { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
         try consumer.storeOffsets(next.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
     }
 
@@ -239,4 +258,11 @@ public final class IngestService: Service, Sendable {
             }
         }
     }
+}
+
+/// A request as read, with what the parser made of it.
+struct PolledRequest: Sendable {
+    let message: KafkaConsumerMessage
+    let record: InputRecord
+    let parsed: Result<ParsedRequest, RequestRejection>
 }

@@ -1,6 +1,7 @@
 import Synchronization
 import Testing
 @testable import TockCore
+import TockTiming
 
 @Suite("TimingWheelDriver lead and batching, on the real clock")
 struct TimingWheelDriverLeadTests {

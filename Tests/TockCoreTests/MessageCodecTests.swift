@@ -61,7 +61,7 @@ struct MessageCodecTests {
         #expect(a.fingerprint != b.fingerprint)
         #expect(Tombstone(id: "order-1") == a)
         var buckets = Set<Int>()
-        for i in 0..<40_000 { buckets.insert(Tombstone(id: "id-\(i)").bucket) }
+        for i in 0..<160_000 { buckets.insert(Tombstone(id: "id-\(i)").bucket) }
         #expect(buckets.count == Tombstone.buckets)
         #expect(Tombstone.windowMillis(retentionMillis: 3_600_000) == 900_000)
     }

@@ -1,6 +1,7 @@
 import Synchronization
 import Testing
 @testable import TockCore
+import TockTiming
 
 @Suite("TimingWheelDriver on the real clock")
 struct TimingWheelDriverTests {

@@ -1,5 +1,7 @@
 -- finish: records the outcome of one lock's deliveries. Done messages (published, or dead-
--- lettered) are gone and, when their id was given, a tombstone keeps the id for dedup.retention;
+-- lettered) are gone. A given id's tombstone was written when it was stored; the caller passes a
+-- fingerprint only for a message stored in an earlier tombstone window, whose tombstone would not
+-- last dedup.retention from now;
 -- failed ones are queued again at their retry time with their attempt count; kept ones (nothing
 -- could be recorded for them) stay under the lock, whose lease then runs out and retries them.
 -- Only the lock's holder finishes it, not the shard's owner: an old owner may still finish what it

@@ -1,10 +1,15 @@
 -- store: stores requests, per shard, in the same call that advances the shard's per-input-
 -- partition watermarks, so a re-read record is recognised however late it comes.
 --
--- ARGV     tombExpireAt (when a tombstone set of the current window expires), nSections, then per
---          section: worker ("" = never claim), epoch, nWatermarks, nEntries, nWatermarks pairs
---          (topic/partition, highest offset in this batch), nEntries entries of 6:
---          op, topic/partition, offset, id, fingerprint ("" = id not given), due, blob
+-- A schedule with a given id writes its tombstone now, into the current window: the SADD that
+-- writes it is also the check against that window, and a message that fires within the window
+-- it was stored in needs no other (finish writes one only for a later window). New
+-- schedules are written with one variadic HSET and ZADD per shard.
+--
+-- ARGV     nSections, then per section: worker ("" = never claim), epoch, nWatermarks, nEntries,
+--          nWatermarks pairs (topic/partition, highest offset in this batch), nEntries entries of
+--          8: op, index of its topic/partition among the watermarks (1-based), offset, id,
+--          fingerprint ("" = id not given), tombstone set expiry ("" = already set), due, blob
 --            op: S schedule, R reschedule, C cancel, N no-op (a rejected record: watermark only)
 -- KEYS     per section: msg, queue, owner, att, wm, inbox, then per entry with a fingerprint the
 --          tombstone sets of the previous and the current window
@@ -15,7 +20,6 @@
 --
 -- Entries of one topic/partition come in offset order, and a later batch of a shard and partition
 -- is never stored before an earlier one: the watermark would skip the earlier one.
-local tombExpireAt = arg()
 local replies = {}
 for _ = 1, num() do
   local msgKey, queueKey, ownerKey, attKey, wmKey, inboxKey = key(), key(), key(), key(), key(), key()
@@ -27,73 +31,121 @@ for _ = 1, num() do
   local partitions, highest, old = {}, {}, {}
   for i = 1, nWatermarks do
     partitions[i] = arg()
-    highest[partitions[i]] = num()
+    highest[i] = num()
   end
   if nWatermarks > 0 then
     local stored = redis.call('HMGET', wmKey, unpack(partitions))
-    for i, tp in ipairs(partitions) do old[tp] = tonumber(stored[i]) or -1 end
+    for i = 1, nWatermarks do old[i] = tonumber(stored[i]) or -1 end
   end
 
-  -- Queues a stored message; true when it goes straight into the caller's wheel.
-  local function enqueue(id, due)
-    redis.call('ZADD', queueKey, due, id)
-    if tonumber(due) <= claimed then
-      if owns then return true end
-      -- Below the owner's claimed-up-to time: its next claim pass takes it from the inbox.
-      redis.call('ZADD', inboxKey, due, id)
-    end
-    return false
+  local entries, scheduled = {}, {}
+  for i = 1, nEntries do
+    local e = { op = arg(), tp = num(), offset = num(), id = arg(), fp = arg(), expireAt = arg(), due = arg(), blob = arg() }
+    if e.fp ~= '' then e.previousKey, e.currentKey = key(), key() end
+    entries[i] = e
+    if e.op == 'S' and e.offset > old[e.tp] then scheduled[#scheduled + 1] = e.id end
+  end
+  -- Whether each id is stored: read once for the schedules, then kept up to date here.
+  local present = {}
+  if #scheduled > 0 then
+    local found = variadic('HMGET', msgKey, scheduled, {})
+    for i, id in ipairs(scheduled) do present[id] = found[i] ~= false end
+  end
+  local function exists(id)
+    if present[id] == nil then present[id] = redis.call('HEXISTS', msgKey, id) == 1 end
+    return present[id]
   end
 
+  -- New schedules, written together; flushed before a reschedule or cancel reads the queue.
+  local fields, members, inboxed, statusAt = {}, {}, {}, {}
   local out = {}
-  for _ = 1, nEntries do
-    local op, tp, offset, id, fp, due, blob = arg(), arg(), num(), arg(), arg(), arg(), arg()
-    local previousKey, currentKey
-    if fp ~= '' then previousKey, currentKey = key(), key() end
+  local function flush()
+    if #fields > 0 then
+      variadic('HSET', msgKey, fields)
+      variadic('ZADD', queueKey, members)
+      if #inboxed > 0 then variadic('ZADD', inboxKey, inboxed) end
+      fields, members, inboxed = {}, {}, {}
+    end
+  end
+  -- Queues a message; true when it goes straight into the caller's wheel.
+  local function enqueue(id, due, now)
+    local below = tonumber(due) <= claimed
+    if now then redis.call('ZADD', queueKey, due, id) else
+      members[#members + 1] = due
+      members[#members + 1] = id
+    end
+    if below and not owns then
+      -- Below the owner's claimed-up-to time: its next claim pass takes it from the inbox.
+      if now then redis.call('ZADD', inboxKey, due, id) else
+        inboxed[#inboxed + 1] = due
+        inboxed[#inboxed + 1] = id
+      end
+    end
+    return below and owns
+  end
+  -- Writes the tombstone into the current window; false, and nothing written, when the id is
+  -- there or in the previous window already (an id is not remembered longer for being reused).
+  local function remember(e)
+    if redis.call('SISMEMBER', e.previousKey, e.fp) == 1 then return false end
+    if redis.call('SADD', e.currentKey, e.fp) == 0 then return false end
+    if e.expireAt ~= '' then redis.call('PEXPIREAT', e.currentKey, e.expireAt, 'NX') end
+    return true
+  end
+
+  for i, e in ipairs(entries) do
+    local op, id, due = e.op, e.id, e.due
     local status
-    if offset <= old[tp] then
+    if e.offset <= old[e.tp] then
       status = 'reread'
     elseif op == 'N' then
       status = 'noop'
     elseif op == 'S' then
-      if fp ~= '' and tombstoned(previousKey, currentKey, fp) then status = 'tombstoned'
-      elseif redis.call('HSETNX', msgKey, id, blob) == 0 then status = 'duplicate'
-      elseif enqueue(id, due) then status = 'claimed'
-      else status = 'stored' end
-    elseif op == 'R' then
-      if redis.call('ZSCORE', queueKey, id) then
-        redis.call('HSET', msgKey, id, blob)
-        redis.call('HDEL', attKey, id)
-        if enqueue(id, due) then status = 'rescheduled-claimed' else status = 'rescheduled' end
-      elseif redis.call('HEXISTS', msgKey, id) == 1 then status = 'delivering'
-      elseif fp ~= '' and tombstoned(previousKey, currentKey, fp) then status = 'tombstoned'
+      if exists(id) then status = 'duplicate'
+      elseif e.fp ~= '' and not remember(e) then status = 'tombstoned'
       else
-        redis.call('HSET', msgKey, id, blob)
-        if enqueue(id, due) then status = 'claimed' else status = 'stored' end
-      end
-    elseif op == 'C' then
-      if redis.call('ZREM', queueKey, id) == 1 then
-        redis.call('HDEL', msgKey, id)
-        redis.call('HDEL', attKey, id)
-        if fp ~= '' then tombstone(currentKey, fp, tombExpireAt) end
-        status = 'cancelled'
-      elseif redis.call('HEXISTS', msgKey, id) == 1 then status = 'delivering'
-      elseif fp ~= '' and tombstoned(previousKey, currentKey, fp) then status = 'cancel-ended'
-      else
-        if fp ~= '' then tombstone(currentKey, fp, tombExpireAt) end
-        status = 'cancel-unknown'
+        fields[#fields + 1] = id
+        fields[#fields + 1] = e.blob
+        present[id] = true
+        if enqueue(id, due, false) then status = 'claimed' else status = 'stored' end
       end
     else
-      return redis.error_reply('ERR store: unknown op ' .. tostring(op))
+      flush()
+      if op == 'R' then
+        if redis.call('ZSCORE', queueKey, id) then
+          redis.call('HSET', msgKey, id, e.blob)
+          redis.call('HDEL', attKey, id)
+          if e.fp ~= '' then tombstone(e.currentKey, e.fp, e.expireAt) end
+          if enqueue(id, due, true) then status = 'rescheduled-claimed' else status = 'rescheduled' end
+        elseif exists(id) then status = 'delivering'
+        elseif e.fp ~= '' and not remember(e) then status = 'tombstoned'
+        else
+          redis.call('HSET', msgKey, id, e.blob)
+          present[id] = true
+          if enqueue(id, due, true) then status = 'claimed' else status = 'stored' end
+        end
+      elseif op == 'C' then
+        if redis.call('ZREM', queueKey, id) == 1 then
+          redis.call('HDEL', msgKey, id)
+          redis.call('HDEL', attKey, id)
+          present[id] = false
+          if e.fp ~= '' then tombstone(e.currentKey, e.fp, e.expireAt) end
+          status = 'cancelled'
+        elseif exists(id) then status = 'delivering'
+        elseif e.fp ~= '' and not remember(e) then status = 'cancel-ended'
+        else status = 'cancel-unknown' end
+      else
+        return redis.error_reply('ERR store: unknown op ' .. tostring(op))
+      end
     end
-    out[#out + 1] = status
+    out[i] = status
   end
+  flush()
 
   local advanced = {}
-  for _, tp in ipairs(partitions) do
-    if highest[tp] > old[tp] then
+  for i, tp in ipairs(partitions) do
+    if highest[i] > old[i] then
       advanced[#advanced + 1] = tp
-      advanced[#advanced + 1] = formatMillis(highest[tp])
+      advanced[#advanced + 1] = formatMillis(highest[i])
     end
   end
   if #advanced > 0 then redis.call('HSET', wmKey, unpack(advanced)) end

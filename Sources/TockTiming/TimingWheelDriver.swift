@@ -1,4 +1,6 @@
 import Foundation
+import TockConcurrency
+import TockCore
 
 /// Runs a `TimingWheel` on its own thread: it sleeps until the earliest non-empty bucket is due
 /// (or until an insert brings that time closer) and hands each batch of expired entries to a
@@ -37,7 +39,10 @@ public final class TimingWheelDriver<ID: Hashable & Sendable>: @unchecked Sendab
         self.batchMillis = batchMillis
         self.handler = handler
         self.wheel = TimingWheel(startMillis: clock.nowMillis(), tickMillis: 1, wheelSize: wheelSize)
-        let thread = Thread { [self] in self.run() }
+        let thread = Thread { [self] in
+            nameCurrentThread(name)
+            self.run()
+        }
         thread.name = name
         thread.qualityOfService = .userInteractive
         thread.start()

@@ -1,5 +1,7 @@
-import CTimerSlack
+import CThreadOptions
 import Foundation
+import TockConcurrency
+import TockCore
 import HeapModule
 
 /// Runs jobs at exact wall-clock instants on a thread of its own: never before their time, and
@@ -24,6 +26,7 @@ public final class DueGate: @unchecked Sendable {
     public init(clock: any WallClock = SystemWallClock(), name: String = "tock-gate") {
         self.clock = clock
         let thread = Thread { [self] in
+            nameCurrentThread(name)
             // Linux may end a timed sleep up to 50 µs late by default; a gate thread asks for 1 ns.
             _ = tock_set_timer_slack(1)
             self.run()
@@ -38,6 +41,18 @@ public final class DueGate: @unchecked Sendable {
     public func run<T: Sendable>(at atMillis: Int64, _ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
             schedule(at: atMillis) { continuation.resume(returning: body()) }
+        }
+    }
+
+    /// Runs each body on the gate's thread at its time, and returns their results, in order, once
+    /// the last has run: one suspension for a whole publish schedule.
+    public func run<T: Sendable>(schedule: [(atMillis: Int64, body: @Sendable () -> T)]) async -> [T] {
+        guard !schedule.isEmpty else { return [] }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<[T], Never>) in
+            let results = ScheduleResults<T>(count: schedule.count, continuation: continuation)
+            for (index, job) in schedule.enumerated() {
+                self.schedule(at: job.atMillis) { results.set(index, job.body()) }
+            }
         }
     }
 
@@ -93,5 +108,29 @@ public final class DueGate: @unchecked Sendable {
             _ = condition.wait(until: Date(timeIntervalSince1970: Double(first.atMillis) / 1000))
         }
         condition.unlock()
+    }
+}
+
+/// The results of one `DueGate.run(schedule:)`, filled in on the gate's thread.
+private final class ScheduleResults<T: Sendable>: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var values: [T?]
+    private var remaining: Int
+    private let continuation: CheckedContinuation<[T], Never>
+
+    init(count: Int, continuation: CheckedContinuation<[T], Never>) {
+        values = Array(repeating: nil, count: count)
+        remaining = count
+        self.continuation = continuation
+    }
+
+    func set(_ index: Int, _ value: T) {
+        lock.lock()
+        values[index] = value
+        remaining -= 1
+        let done = remaining == 0
+        lock.unlock()
+        if done { continuation.resume(returning: values.map { $0! }) }
     }
 }
