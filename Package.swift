@@ -149,6 +149,10 @@ let package = Package(
             dependencies: ["TockCore", "TockTiming"]
         ),
         .testTarget(
+            name: "TockWorkerKitTests",
+            dependencies: ["TockCore", "TockStore", "TockWorkerKit"]
+        ),
+        .testTarget(
             name: "TockIntegrationTests",
             dependencies: ["TockConcurrency", "TockCore", "TockKafka", "TockRedis", "TockStore", "TockRuntime", "TockWorkerKit", "TockMonitorKit"],
             resources: [.copy("Scripts")]

@@ -1,7 +1,7 @@
-import Foundation
-
 /// Everything a Tock process can be configured with. Defaults match `config/tock.yaml` and
-/// SPEC.md; `load` reads the YAML file, then the `TOCK_*` environment overrides.
+/// SPEC.md; `init(reading:)` takes them from a `ConfigurationReader` (YAML text, then the
+/// `TOCK_*` environment overrides). Reading the file and the process environment is TockRuntime's
+/// (`TockConfiguration.load`).
 public struct TockConfiguration: Sendable, Equatable {
     public struct Kafka: Sendable, Equatable {
         public var brokers = "127.0.0.1:9092"
@@ -132,28 +132,6 @@ public struct TockConfiguration: Sendable, Equatable {
     public static let defaultPath = "config/tock.yaml"
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
-    /// Loads `path` (or `config/tock.yaml` when nil; a missing default file means "all defaults"),
-    /// then applies the environment. Unknown keys and values of the wrong type are errors.
-    public static func load(
-        path: String?,
-        defaultPath: String = TockConfiguration.defaultPath,
-        environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws -> TockConfiguration {
-        let file = path ?? defaultPath
-        var yaml: String?
-        if FileManager.default.fileExists(atPath: file) {
-            do { yaml = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw ConfigurationError(key: "(file)", source: file, message: "cannot read: \(error.localizedDescription)")
-            }
-        } else if path != nil {
-            throw ConfigurationError(key: "(file)", source: file, message: "no such file")
-        }
-        var reader = try ConfigurationReader(yaml: yaml, sourceName: file, environment: environment)
-        let configuration = try TockConfiguration(reading: &reader)
-        try reader.finish()
-        return configuration
-    }
-
     /// Reads every key. The order here is the order of `config/tock.yaml` and the README table.
     public init(reading reader: inout ConfigurationReader) throws {
         let d = TockConfiguration()
@@ -229,10 +207,5 @@ public struct TockConfiguration: Sendable, Equatable {
         if cluster.heartbeatTimeoutMillis <= cluster.heartbeatIntervalMillis {
             throw ConfigurationError(key: "cluster.heartbeatTimeout", source: "configuration", message: "must be longer than cluster.heartbeatInterval")
         }
-    }
-
-    /// The worker id to use: the configured one, or "<host>-<pid>".
-    public func resolvedWorkerID(processInfo: ProcessInfo = .processInfo) -> String {
-        worker.id.isEmpty ? "\(processInfo.hostName)-\(processInfo.processIdentifier)" : worker.id
     }
 }

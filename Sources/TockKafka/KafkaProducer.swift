@@ -43,7 +43,7 @@ public final class KafkaProducer: Sendable {
         let client = try KafkaClientHandle(kind: .producer, configuration: configuration, callbacks: KafkaClientCallbacks(logger: logger))
         self.client = client
         self.logger = logger
-        pollingThread = KafkaPollingThread(name: "\(client.name)-poll", client: client)
+        pollingThread = KafkaPollingThread(name: "\(client.name)-poll", client: client, busyIntervalMilliseconds: 5)
         blocking = BlockingThread(name: "\(client.name)-blocking")
     }
 
@@ -129,6 +129,13 @@ public final class KafkaProducer: Sendable {
         let results = await batch.wait()
         _ = state.withLock { $0.batches.removeValue(forKey: ObjectIdentifier(batch)) }
         return results
+    }
+
+    /// Serves the delivery reports that have arrived, on the calling thread, without waiting. A
+    /// caller that enqueues often (the publish gate) calls it after each enqueue, so reports are
+    /// handled within its own wake-ups; the polling thread serves the rest within 5 ms.
+    public func serveDeliveryReports() {
+        _ = try? client.withHandle { rk in rd_kafka_poll(rk, 0) }
     }
 
     /// The number of partitions of `topic` per cluster metadata, or nil if the topic is unknown.

@@ -31,6 +31,12 @@ public final class KafkaProducerPool: Sendable {
         counts = KafkaPartitionCounts { [first = producers[0]] topic in try await first.partitionCount(topic: topic) }
     }
 
+    /// Serves every producer's arrived delivery reports on the calling thread (see
+    /// `KafkaProducer.serveDeliveryReports`).
+    public func serveDeliveryReports() {
+        for producer in producers { producer.serveDeliveryReports() }
+    }
+
     /// Enqueues `records` now, on the calling thread (see `KafkaProducer.enqueue`).
     public func enqueue(_ records: [KafkaProducerRecord]) -> KafkaPooledSend {
         guard producers.count > 1 else { return KafkaPooledSend(count: records.count, parts: [(Array(records.indices), producers[0].enqueue(records))]) }

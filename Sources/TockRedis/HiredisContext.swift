@@ -37,7 +37,7 @@ final class HiredisContext {
     ///
     /// Any failure of the context itself (I/O, EOF, timeout, protocol) is thrown; the context
     /// is then unusable and must be dropped. Error replies are returned as `.error` values.
-    func roundTrip(_ commands: [[RedisArgument]]) throws(RedisError) -> [RedisValue] {
+    func roundTrip(_ commands: [[UInt8]]) throws(RedisError) -> [RedisValue] {
         for command in commands { try append(command) }
         var replies: [RedisValue] = []
         replies.reserveCapacity(commands.count)
@@ -45,25 +45,10 @@ final class HiredisContext {
         return replies
     }
 
-    private func append(_ arguments: [RedisArgument]) throws(RedisError) {
-        // One buffer for all arguments, so that every argv pointer stays valid during the call.
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(arguments.reduce(1) { $0 + $1.bytes.count })
-        var offsets: [Int] = []
-        var lengths: [Int] = []
-        offsets.reserveCapacity(arguments.count)
-        lengths.reserveCapacity(arguments.count)
-        for argument in arguments {
-            offsets.append(buffer.count)
-            lengths.append(argument.bytes.count)
-            buffer.append(contentsOf: argument.bytes)
-        }
-        buffer.append(0)  // never empty, so baseAddress is never nil
-        let status: Int32 = buffer.withUnsafeBufferPointer { bytes in
-            bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) { base in
-                var argv: [UnsafePointer<CChar>?] = offsets.map { UnsafePointer(base + $0) }
-                return redisAppendCommandArgv(pointer, Int32(arguments.count), &argv, lengths)
-            }
+    /// Queues one command already in RESP form (`RESPArguments.command`).
+    private func append(_ command: [UInt8]) throws(RedisError) {
+        let status: Int32 = command.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(pointer, $0.baseAddress, $0.count) }
         }
         if status != REDIS_OK { throw contextError() }
     }

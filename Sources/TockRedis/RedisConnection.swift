@@ -256,7 +256,7 @@ private final class Session: @unchecked Sendable {
         }
         if url.database != 0 { setup.append(["SELECT", RedisArgument(url.database)]) }
         if !setup.isEmpty {
-            for reply in try context.roundTrip(setup) { _ = try reply.throwingServerError() }
+            for reply in try context.roundTrip(setup.map(Self.formatted)) { _ = try reply.throwingServerError() }
         }
         return context
     }
@@ -264,6 +264,11 @@ private final class Session: @unchecked Sendable {
     /// Sends `commands` in one round trip on a connected context. A failure of the context drops
     /// it, so that the next call reconnects.
     func roundTrip(_ commands: [[RedisArgument]]) throws(RedisError) -> [RedisValue] {
+        try roundTrip(formatted: commands.map(Self.formatted))
+    }
+
+    /// `commands` already in RESP form.
+    func roundTrip(formatted commands: [[UInt8]]) throws(RedisError) -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
         let context = try connectedContext()
         do {
@@ -303,7 +308,7 @@ private final class Session: @unchecked Sendable {
     /// (a new or restarted server, SCRIPT FLUSH) and one to run again the calls that found none.
     /// A script that does not compile fails its calls.
     func pipelineEvalSHA(_ calls: [RedisScriptCall]) throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        var results = try roundTrip(calls.map(Self.evalSHAArguments)).map(\.result)
+        var results = try roundTrip(formatted: calls.map(Self.evalSHACommand)).map(\.result)
         let missing = calls.indices.filter { results[$0].isNoScript }
         guard !missing.isEmpty else { return results }
         var seen: Set<String> = []
@@ -316,13 +321,19 @@ private final class Session: @unchecked Sendable {
         for index in missing {
             if let error = loadFailures[calls[index].script.sha] { results[index] = .failure(error) } else { runnable.append(index) }
         }
-        for (index, reply) in zip(runnable, try roundTrip(runnable.map { Self.evalSHAArguments(calls[$0]) })) { results[index] = reply.result }
+        for (index, reply) in zip(runnable, try roundTrip(formatted: runnable.map { Self.evalSHACommand(calls[$0]) })) { results[index] = reply.result }
         return results
     }
 
-    private static func evalSHAArguments(_ call: RedisScriptCall) -> [RedisArgument] {
-        EVALSHA(sha: call.script.sha, keys: call.keys, args: call.args).arguments
+    private static func evalSHACommand(_ call: RedisScriptCall) -> [UInt8] {
+        var head = RESPArguments()
+        head.append("EVALSHA")
+        head.append(call.script.sha)
+        head.append(call.keys.count)
+        return RESPArguments.command(head, call.keys, call.args)
     }
+
+    private static func formatted(_ arguments: [RedisArgument]) -> [UInt8] { RESPArguments.command(RESPArguments(arguments)) }
 }
 
 extension Result<RedisValue, RedisError> {

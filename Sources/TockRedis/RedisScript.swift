@@ -25,12 +25,16 @@ public struct RedisScript: Sendable, Hashable, CustomStringConvertible {
 /// One EVALSHA of a pipelined batch, see `pipelineEvalSHA`.
 public struct RedisScriptCall: Sendable, Hashable {
     public var script: RedisScript
-    public var keys: [RedisArgument]
-    public var args: [RedisArgument]
+    public var keys: RESPArguments
+    public var args: RESPArguments
 
-    public init(_ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = []) {
+    public init(_ script: RedisScript, keys: RESPArguments = [], args: RESPArguments = []) {
         self.script = script
         self.keys = keys
         self.args = args
+    }
+
+    public init(_ script: RedisScript, keys: [RedisArgument], args: [RedisArgument] = []) {
+        self.init(script, keys: RESPArguments(keys), args: RESPArguments(args))
     }
 }

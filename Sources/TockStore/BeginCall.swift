@@ -12,24 +12,21 @@ struct BeginCall: StoreScriptCall {
 
     let script: RedisScript
     let sections: [Section]
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
 
     init(script: RedisScript, keys storeKeys: StoreKeys, dueBy: Int64, leaseUntil: Int64, sections: [Section]) {
         self.script = script
         self.sections = sections
-        var keys: [RedisArgument] = []
-        var args: [RedisArgument] = [RedisArgument(dueBy), RedisArgument(leaseUntil), RedisArgument(sections.count)]
+        var keys = RESPArguments()
+        var args = RESPArguments()
+        args.add(dueBy, leaseUntil, sections.count)
         for section in sections {
             let shard = section.shard
-            keys += [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.messages(shard)),
-                     RedisArgument(storeKeys.attempts(shard)), RedisArgument(storeKeys.locks(shard)), RedisArgument(storeKeys.leases(shard))]
-            args += [RedisArgument(section.owner.worker), RedisArgument(section.owner.epoch), RedisArgument(section.lock),
-                     RedisArgument(section.entries.count)]
-            for entry in section.entries {
-                args.append(RedisArgument(entry.id))
-                args.append(RedisArgument(entry.fireMillis))
-            }
+            keys.add(storeKeys.owner(shard), storeKeys.queue(shard), storeKeys.messages(shard), storeKeys.attempts(shard),
+                     storeKeys.locks(shard), storeKeys.leases(shard))
+            args.add(section.owner.worker, section.owner.epoch, section.lock, section.entries.count)
+            for entry in section.entries { args.add(entry.id, entry.fireMillis) }
         }
         self.keys = keys
         self.args = args

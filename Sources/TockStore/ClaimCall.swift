@@ -4,15 +4,15 @@ import TockRedis
 struct ClaimCall: StoreScriptCall {
     let script: RedisScript
     let shards: [Int]
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
 
     init(script: RedisScript, keys storeKeys: StoreKeys, ownerships: [Int: ShardOwnership], nowMillis: Int64, horizon: Int64,
          limit: Int, token: String, ownGraceMillis: Int64) {
         self.script = script
         shards = ownerships.keys.sorted()
-        var keys: [RedisArgument] = []
-        var args: [RedisArgument] = [RedisArgument(nowMillis), RedisArgument(horizon), RedisArgument(limit), RedisArgument(token),
+        var keys = RESPArguments()
+        var args: RESPArguments = [RedisArgument(nowMillis), RedisArgument(horizon), RedisArgument(limit), RedisArgument(token),
                                      RedisArgument(ownGraceMillis), RedisArgument(shards.count)]
         for shard in shards {
             keys += [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.messages(shard)),

@@ -3,8 +3,8 @@ import TockRedis
 /// `heartbeat.lua`: records a worker's heartbeat (or its leaving) and returns its assignment.
 struct HeartbeatCall: StoreScriptCall {
     let script: RedisScript
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
 
     init(script: RedisScript, keys storeKeys: StoreKeys, worker: String, nowMillis: Int64, leaving: Bool) {
         self.script = script
@@ -28,8 +28,8 @@ struct HeartbeatCall: StoreScriptCall {
 /// `lead.lua`: takes or renews monitor leadership.
 struct LeadCall: StoreScriptCall {
     let script: RedisScript
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
 
     init(script: RedisScript, keys storeKeys: StoreKeys, monitor: String, ttlMillis: Int64) {
         self.script = script
@@ -46,13 +46,13 @@ struct LeadCall: StoreScriptCall {
 /// `publish.lua`: the leading monitor's view of the assignment, fenced by its token.
 struct PublishCall: StoreScriptCall {
     let script: RedisScript
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
 
     init(script: RedisScript, keys storeKeys: StoreKeys, token: String, assignment: [(worker: String, shards: [(Int, Int64)])], forget dead: [String]) {
         self.script = script
-        var keys: [RedisArgument] = [RedisArgument(storeKeys.monitorToken), RedisArgument(storeKeys.workers)]
-        var args: [RedisArgument] = [RedisArgument(token), RedisArgument(assignment.count)]
+        var keys: RESPArguments = [RedisArgument(storeKeys.monitorToken), RedisArgument(storeKeys.workers)]
+        var args: RESPArguments = [RedisArgument(token), RedisArgument(assignment.count)]
         for (worker, shards) in assignment {
             keys.append(RedisArgument(storeKeys.assigned(worker)))
             args += [RedisArgument(worker), RedisArgument(shards.count)]
@@ -72,8 +72,8 @@ struct PublishCall: StoreScriptCall {
 /// `lease.lua`: takes or renews a named lease.
 struct LeaseCall: StoreScriptCall {
     let script: RedisScript
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
 
     init(script: RedisScript, key: String, holder: String, ttlMillis: Int64) {
         self.script = script
@@ -96,8 +96,8 @@ struct LeaseCall: StoreScriptCall {
 /// `unlease.lua`: gives a named lease up if the caller holds it.
 struct UnleaseCall: StoreScriptCall {
     let script: RedisScript
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
 
     init(script: RedisScript, key: String, holder: String) {
         self.script = script

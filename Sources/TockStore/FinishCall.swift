@@ -5,8 +5,8 @@ import TockRedis
 struct FinishCall: StoreScriptCall {
     let script: RedisScript
     let locks: [LockOutcome]
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
     /// Tombstone sets this call asks to give their expiry, per lock: they get it only if the
     /// lock was still held (`expiring(_:)`).
     let expiryAsked: [(lock: Int, key: String)]
@@ -17,34 +17,34 @@ struct FinishCall: StoreScriptCall {
         self.script = script
         self.locks = locks
         let window = windows.window(atMillis: nowMillis)
-        let expireAt = String(windows.expiry(of: window))
-        var keys: [RedisArgument] = []
-        var args: [RedisArgument] = [RedisArgument(locks.count)]
+        let expireAt = windows.expiry(of: window)
+        var keys = RESPArguments()
+        var args = RESPArguments()
+        args.add(locks.count)
         var expiryAsked: [(lock: Int, key: String)] = []
         for (lockIndex, lock) in locks.enumerated() {
             let shard = lock.shard
-            keys += [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.messages(shard)),
-                     RedisArgument(storeKeys.attempts(shard)), RedisArgument(storeKeys.locks(shard)), RedisArgument(storeKeys.leases(shard)),
-                     RedisArgument(storeKeys.inbox(shard))]
+            keys.add(storeKeys.owner(shard), storeKeys.queue(shard), storeKeys.messages(shard), storeKeys.attempts(shard),
+                     storeKeys.locks(shard), storeKeys.leases(shard), storeKeys.inbox(shard))
             let owner = ownerships[shard]
-            args += [RedisArgument(owner?.worker ?? ""), RedisArgument(owner?.epoch ?? -1), RedisArgument(lock.lock),
-                     RedisArgument(lock.done.count), RedisArgument(lock.retries.count), RedisArgument(lock.kept.count)]
+            args.add(owner?.worker ?? "", owner?.epoch ?? -1, lock.lock, lock.done.count, lock.retries.count, lock.kept.count)
             for done in lock.done {
-                args += [RedisArgument(done.id), RedisArgument(done.attempt)]
+                args.add(done.id, done.attempt)
                 // A tombstone written when the message was stored lasts long enough if it fired in
                 // the same window.
                 if let tombstone = done.tombstone, windows.window(atMillis: done.storedMillis) != window {
                     let key = storeKeys.tombstones(shard, window: window, bucket: tombstone.bucket)
-                    let known = expiresKnown(key)
-                    if !known { expiryAsked.append((lockIndex, key)) }
-                    args += [RedisArgument(String(tombstone.fingerprint)), RedisArgument(known ? "" : expireAt)]
-                    keys.append(RedisArgument(key))
+                    if expiresKnown(key) { args.add(tombstone.fingerprint, "") } else {
+                        expiryAsked.append((lockIndex, key))
+                        args.add(tombstone.fingerprint, expireAt)
+                    }
+                    keys.add(key)
                 } else {
-                    args += ["", ""]
+                    args.add("", "")
                 }
             }
-            for retry in lock.retries { args += [RedisArgument(retry.id), RedisArgument(retry.nextMillis), RedisArgument(retry.attempt)] }
-            for id in lock.kept { args.append(RedisArgument(id)) }
+            for retry in lock.retries { args.add(retry.id, retry.nextMillis, retry.attempt) }
+            for id in lock.kept { args.add(id) }
         }
         self.keys = keys
         self.args = args

@@ -4,8 +4,8 @@ import TockRedis
 /// `own.lua`: makes a worker the owner of one shard at a new epoch.
 struct OwnCall: StoreScriptCall {
     let script: RedisScript
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
 
     init(script: RedisScript, keys storeKeys: StoreKeys, shard: Int, worker: String) {
         self.script = script
@@ -22,8 +22,8 @@ struct OwnCall: StoreScriptCall {
 /// `release.lua`: hands a shard's claims back (its next claim starts from the beginning).
 struct ReleaseCall: StoreScriptCall {
     let script: RedisScript
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
 
     init(script: RedisScript, keys storeKeys: StoreKeys, shard: Int, owner: ShardOwnership) {
         self.script = script
@@ -42,8 +42,8 @@ struct StatusCall: StoreScriptCall {
     let script: RedisScript
     let id: String
     let shard: Int
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
 
     init(script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, shard: Int, id: String, idWasGiven: Bool, nowMillis: Int64) {
         self.script = script
@@ -73,8 +73,8 @@ struct StatusCall: StoreScriptCall {
 /// `resetwm.lua`: forgets one shard's watermarks of a topic (or of one of its partitions).
 struct ResetWatermarksCall: StoreScriptCall {
     let script: RedisScript
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
 
     init(script: RedisScript, keys storeKeys: StoreKeys, shard: Int, topic: String, partition: Int32?) {
         self.script = script

@@ -13,8 +13,8 @@ struct StoreRequestsCall: StoreScriptCall {
 
     let script: RedisScript
     let sections: [Section]
-    let keys: [RedisArgument]
-    let args: [RedisArgument]
+    let keys: RESPArguments
+    let args: RESPArguments
     /// Tombstone sets this call asks to give their expiry, per section and entry: an entry's
     /// set gets it only if the entry wrote its tombstone (`expiring(_:)`).
     let expiryAsked: [(section: Int, entry: Int, key: String)]
@@ -25,14 +25,16 @@ struct StoreRequestsCall: StoreScriptCall {
         self.script = script
         self.sections = sections
         let (previous, current) = windows.checked(atMillis: nowMillis)
-        let expireAt = RedisArgument(windows.expiry(of: current))
-        var keys: [RedisArgument] = []
-        var args: [RedisArgument] = [RedisArgument(sections.count)]
+        let expireAt = windows.expiry(of: current)
+        var keys = RESPArguments()
+        var args = RESPArguments()
+        args.reserveCapacity(sections.reduce(0) { $0 + $1.entries.reduce(64) { $0 + 96 + $1.id.utf8.count + $1.blob.count } })
+        args.add(sections.count)
         var expiryAsked: [(section: Int, entry: Int, key: String)] = []
         for (sectionIndex, section) in sections.enumerated() {
             let shard = section.shard
-            keys += [RedisArgument(storeKeys.messages(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.owner(shard)),
-                     RedisArgument(storeKeys.attempts(shard)), RedisArgument(storeKeys.watermarks(shard)), RedisArgument(storeKeys.inbox(shard))]
+            keys.add(storeKeys.messages(shard), storeKeys.queue(shard), storeKeys.owner(shard), storeKeys.attempts(shard),
+                     storeKeys.watermarks(shard), storeKeys.inbox(shard))
             var partitions: [String: Int] = [:]
             var highest: [(tp: String, offset: Int64)] = []
             for entry in section.entries {
@@ -43,26 +45,22 @@ struct StoreRequestsCall: StoreScriptCall {
                     highest.append((entry.topicPartition, entry.offset))
                 }
             }
-            args += [RedisArgument(section.owner?.worker ?? ""), RedisArgument(section.owner?.epoch ?? 0),
-                     RedisArgument(highest.count), RedisArgument(section.entries.count)]
-            for (tp, offset) in highest {
-                args.append(RedisArgument(tp))
-                args.append(RedisArgument(offset))
-            }
+            args.add(section.owner?.worker ?? "", section.owner?.epoch ?? 0, highest.count, section.entries.count)
+            for (tp, offset) in highest { args.add(tp, offset) }
             for (entryIndex, entry) in section.entries.enumerated() {
-                args += [RedisArgument(entry.operation.rawValue), RedisArgument(partitions[entry.topicPartition]! + 1), RedisArgument(entry.offset),
-                         RedisArgument(entry.id)]
+                args.add(entry.operation.rawValue, partitions[entry.topicPartition]! + 1, entry.offset, entry.id)
                 if let tombstone = entry.tombstone {
                     let currentKey = storeKeys.tombstones(shard, window: current, bucket: tombstone.bucket)
                     let known = expiresKnown(currentKey)
-                    if !known { expiryAsked.append((sectionIndex, entryIndex, currentKey)) }
-                    args += [RedisArgument(String(tombstone.fingerprint)), known ? "" : expireAt]
-                    keys.append(RedisArgument(storeKeys.tombstones(shard, window: previous, bucket: tombstone.bucket)))
-                    keys.append(RedisArgument(currentKey))
+                    if known { args.add(tombstone.fingerprint, "") } else {
+                        expiryAsked.append((sectionIndex, entryIndex, currentKey))
+                        args.add(tombstone.fingerprint, expireAt)
+                    }
+                    keys.add(storeKeys.tombstones(shard, window: previous, bucket: tombstone.bucket), currentKey)
                 } else {
-                    args += ["", ""]
+                    args.add("", "")
                 }
-                args += [RedisArgument(entry.dueMillis), RedisArgument(entry.blob)]
+                args.add(entry.dueMillis, entry.blob)
             }
         }
         self.keys = keys

@@ -6,8 +6,8 @@ import TockRedis
 protocol StoreScriptCall: Sendable {
     associatedtype Reply: Sendable
     var script: RedisScript { get }
-    var keys: [RedisArgument] { get }
-    var args: [RedisArgument] { get }
+    var keys: RESPArguments { get }
+    var args: RESPArguments { get }
     func decode(_ value: RedisValue) throws(StoreError) -> Reply
 }
 

@@ -105,7 +105,9 @@ public final class DueGate: @unchecked Sendable {
                 condition.lock()
                 continue
             }
-            _ = condition.wait(until: Date(timeIntervalSince1970: Double(first.atMillis) / 1000))
+            // 20 µs past the millisecond: a timed wait converted through a Double can end a hair
+            // before it, and the loop would then sleep once more for nothing.
+            _ = condition.wait(until: Date(timeIntervalSince1970: (Double(first.atMillis) + 0.02) / 1000))
         }
         condition.unlock()
     }

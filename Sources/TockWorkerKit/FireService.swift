@@ -33,8 +33,11 @@ public final class FireService: Service, Sendable {
     let gate: DueGate
     let expirations: AsyncStream<[Entry]>
     let expirationsContinuation: AsyncStream<[Entry]>.Continuation
-    /// Delivery locks not yet finished, per shard: their leases are renewed while they wait.
-    let heldLocks = Mutex<[Int: Set<String>]>([:])
+    /// Delivery locks not yet finished: their leases are renewed while they wait.
+    let heldLocks = Mutex(HeldLocks())
+    /// Asks the claim loop for a pass now (a tick, or a shard just gained).
+    let claimRequests: AsyncStream<Void>
+    let claimRequested: AsyncStream<Void>.Continuation
     /// Batches allowed between their expiry and their broker acknowledgement. A batch waits for
     /// its acknowledgements (tens to hundreds of ms on a loaded broker), so this must cover the
     /// fire rate times that wait; it only bounds memory when the broker stalls.
@@ -68,6 +71,7 @@ public final class FireService: Service, Sendable {
         let (stream, continuation) = AsyncStream<[Entry]>.makeStream()
         expirations = stream
         expirationsContinuation = continuation
+        (claimRequests, claimRequested) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         // Entries expire `delivery.lockAhead` before they are due, in batches of up to half of
         // that, so locking takes a few large Redis calls, not one per millisecond.
         let lockAhead = configuration.delivery.lockAheadMillis
@@ -103,7 +107,7 @@ public final class FireService: Service, Sendable {
     }
 
     /// Runs a claim pass now (a shard was just gained), besides the periodic ones.
-    public func claimSoon() { Task { _ = await claimOnce() } }
+    public func claimSoon() { claimRequested.yield() }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
@@ -116,6 +120,7 @@ public final class FireService: Service, Sendable {
         } onGracefulShutdown: {
             self.driver.stop()
             self.expirationsContinuation.finish()
+            self.claimRequested.finish()
         }
         gate.stop()
         await handBack()
@@ -123,12 +128,23 @@ public final class FireService: Service, Sendable {
 
     // MARK: - Claim
 
+    /// A pass every `wheel.claimInterval`, and on request (`claimSoon`); a pass that found more
+    /// than a batch in some shard is followed by another at once.
     func claimLoop() async {
         let interval = Duration.milliseconds(configuration.wheel.claimIntervalMillis)
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let again = await claimOnce()
-            await reconcileIfDue()
-            if !again { try? await Task.sleep(for: interval) }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    self.claimRequested.yield()
+                    try? await Task.sleep(for: interval)
+                }
+            }
+            for await _ in claimRequests {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                while await claimOnce(), !Task.isCancelled, !Task.isShuttingDownGracefully {}
+                await reconcileIfDue()
+            }
+            group.cancelAll()
         }
     }
 
@@ -223,24 +239,9 @@ public final class FireService: Service, Sendable {
 
     /// Extends every delivery lock this worker holds by a lease period from now.
     func renewHeldLocks() async throws(StoreError) {
-        let held = heldLocks.withLock { $0 }.mapValues { Array($0) }
+        let held = heldLocks.withLock { $0.renewal }
         guard !held.isEmpty else { return }
         _ = try await store.renew(held, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
-    }
-
-    func track(_ deliveries: [LockedDelivery]) {
-        heldLocks.withLock { held in
-            for delivery in deliveries { held[delivery.shard, default: []].insert(delivery.lock) }
-        }
-    }
-
-    func untrack(_ deliveries: [LockedDelivery]) {
-        heldLocks.withLock { held in
-            for delivery in deliveries {
-                held[delivery.shard]?.remove(delivery.lock)
-                if held[delivery.shard]?.isEmpty == true { held.removeValue(forKey: delivery.shard) }
-            }
-        }
     }
 
     // MARK: - Fire
@@ -258,21 +259,29 @@ public final class FireService: Service, Sendable {
                     inFlight -= 1
                 }
                 group.addTask {
-                    let deliveries = await self.lock(batch)
+                    let (deliveries, retry) = await self.lock(batch)
+                    if !retry.isEmpty {
+                        // Still claimed (or locked, if the failed call did run: then the lease runs
+                        // out and the claim loop brings them back), so firing them again is safe.
+                        try? await Task.sleep(for: .milliseconds(250))
+                        self.insert(retry.map { ($0.id, $0.fireMillis) })
+                        self.lockPending.withLock { pending in for entry in retry { pending.remove(entry.id) } }
+                    }
                     guard !deliveries.isEmpty else { return }
-                    self.track(deliveries)
+                    self.heldLocks.withLock { $0.hold(deliveries) }
                     await self.deliver(deliveries)
-                    self.untrack(deliveries)
+                    self.heldLocks.withLock { $0.release(deliveries) }
                 }
                 inFlight += 1
             }
         }
     }
 
-    /// Takes the delivery lock of a fired batch, `delivery.lockAhead` before it is due. Entries
-    /// that cannot be locked now because Redis failed go back into the wheel shortly; ones no
-    /// longer claimed are dropped (cancelled, rescheduled or moved to another owner).
-    func lock(_ batch: [Entry]) async -> [LockedDelivery] {
+    /// Takes the delivery lock of a fired batch, `delivery.lockAhead` before it is due. Returns the
+    /// locked deliveries, and the entries that could not be locked now because Redis failed: they
+    /// go back into the wheel shortly. Ones no longer claimed are dropped (cancelled, rescheduled
+    /// or moved to another owner).
+    func lock(_ batch: [Entry]) async -> (locked: [LockedDelivery], retry: [(id: String, fireMillis: Int64)]) {
         var retrying: Set<String> = []
         defer {
             lockPending.withLock { pending in
@@ -286,13 +295,14 @@ public final class FireService: Service, Sendable {
             guard owners[shard] != nil else { metrics.firedSkipped.increment(); continue }
             byShard[shard, default: []].append((entry.id, entry.dueMillis))
         }
-        guard !byShard.isEmpty else { return [] }
+        guard !byShard.isEmpty else { return ([], []) }
         let now = clock.nowMillis()
         do {
             let results = try await lockStore.begin(byShard, as: owners, token: state.token, dueBy: now + configuration.delivery.lockAheadMillis,
                                                         leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
             metrics.lockRoundTrip.recordMilliseconds(clock.nowMillis() - now)
             var locked: [LockedDelivery] = []
+            var retry: [(id: String, fireMillis: Int64)] = []
             for (shard, result) in results {
                 switch result {
                 case .success(let deliveries):
@@ -304,54 +314,59 @@ public final class FireService: Service, Sendable {
                     metrics.redisErrors.increment()
                     logger.warning("delivery lock failed", metadata: ["shard": "\(shard)", "error": "\(error)"])
                     retrying.formUnion(byShard[shard]!.map(\.id))
-                    reinsertLater(byShard[shard]!)
+                    retry += byShard[shard]!
                 }
             }
-            return locked
+            return (locked, retry)
         } catch {
             metrics.redisErrors.increment()
             state.setRedisError("\(error)")
             logger.warning("delivery lock failed", metadata: ["error": "\(error)"])
             let entries = byShard.values.flatMap { $0 }
             retrying.formUnion(entries.map(\.id))
-            reinsertLater(entries)
-            return []
-        }
-    }
-
-    /// The entries are still claimed (or locked, if the failed call did run: then the lease runs
-    /// out and the claim loop brings them back), so firing them again later is safe.
-    func reinsertLater(_ entries: [(id: String, fireMillis: Int64)]) {
-        Task {
-            try? await Task.sleep(for: .milliseconds(250))
-            insert(entries.map { ($0.id, $0.fireMillis) })
-            lockPending.withLock { pending in for entry in entries { pending.remove(entry.id) } }
+            return ([], entries)
         }
     }
 
     func deliver(_ deliveries: [LockedDelivery]) async {
-        let policy = DeliveryPolicy(configuration.delivery)
-        var toSend: [LockedDelivery] = []
-        var dead: [(LockedDelivery, DeadLetter)] = []
-        for delivery in deliveries {
-            if let reserved = ReservedTopics.prefix(of: delivery.message.topic) {
-                // Only a message stored before the parser refused this prefix gets here.
-                dead.append((delivery, DeadLetter(code: .topicNotAllowed,
-                                                  detail: "tock-topic \"\(delivery.message.topic)\" is reserved: \(reserved.reason).")))
-            } else if let letter = policy.deadLetterBeforePublishing(attempt: delivery.attempt) {
-                dead.append((delivery, letter))
-            } else {
-                toSend.append(delivery)
+        var settlement = DeliverySettlement(deliveries, policy: DeliveryPolicy(configuration.delivery))
+        let outcomes = await publish(settlement.toPublish)
+        let now = clock.nowMillis()
+        var random = SystemRandomNumberGenerator()
+        for (delivery, result) in outcomes {
+            let outcome = DeliveryOutcome(result)
+            if outcome != .delivered { metrics.kafkaErrors.increment() }
+            switch settlement.record(delivery, outcome, nowMillis: now, using: &random) {
+            case .delivered:
+                metrics.firedDelivered.increment()
+                if delivery.attempt == 1, case .success(let report) = result, let timestamp = report.timestamp?.milliseconds {
+                    metrics.fireLateness.recordMilliseconds(max(0, timestamp - delivery.message.dueMillis))
+                }
+            case .retry(let next):
+                metrics.firedRetried.increment()
+                logger.info("delivery failed; retrying", metadata: [
+                    "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "retryInMs": "\(next - now)",
+                    "error": "\(outcome.detail ?? "")",
+                ])
+            case .deadLetter:
+                break
             }
         }
-        // One gate job per due millisecond: each record is enqueued (and its CreateTime stamped)
-        // on the gate's thread, the moment the clock reaches its due time. The batch waits once for
-        // the whole schedule, then for reports that have mostly arrived by then.
+        settlement.settleDeadLetters(published: await deadLetter(settlement.deadLetters.map { ($0.delivery, $0.letter) }))
+        await finish(settlement.lockOutcomes)
+    }
+
+    /// Publishes each delivery at its due time: one gate job per due millisecond, each record
+    /// enqueued (and its CreateTime stamped) on the gate's thread the moment the clock reaches it.
+    /// The batch waits once for the whole schedule, then for reports that have mostly arrived by then.
+    func publish(_ toSend: [LockedDelivery]) async -> [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] {
         let groups = Dictionary(grouping: toSend, by: { max($0.fireMillis, $0.message.dueMillis) }).sorted { $0.key < $1.key }
         let stamp = configuration.delivery.publishedHeader
         let sends = await gate.run(schedule: groups.map { at, members in
             let records = members.map { OutputRecords.output($0.message, attempt: $0.attempt) }
             return (at, { [producer, clock] in
+                // Reports of earlier records are served here, in this wake-up, not in one of their own.
+                defer { producer.serveDeliveryReports() }
                 guard stamp else { return producer.enqueue(records) }
                 let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
                 return producer.enqueue(records.map { record in
@@ -364,38 +379,7 @@ public final class FireService: Service, Sendable {
         var outcomes: [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] = []
         outcomes.reserveCapacity(toSend.count)
         for ((_, members), pending) in zip(groups, sends) { outcomes.append(contentsOf: zip(members, await pending.results())) }
-        var outcomesByLock: [String: LockOutcome] = [:]
-        func record(_ delivery: LockedDelivery, _ change: (inout LockOutcome) -> Void) {
-            change(&outcomesByLock[delivery.lock, default: LockOutcome(shard: delivery.shard, lock: delivery.lock)])
-        }
-        let now = clock.nowMillis()
-        var random = SystemRandomNumberGenerator()
-        for (delivery, result) in outcomes {
-            let outcome = DeliveryOutcome(result)
-            if outcome != .delivered { metrics.kafkaErrors.increment() }
-            switch policy.decide(attempt: delivery.attempt, outcome: outcome, nowMillis: now, using: &random) {
-            case .complete:
-                record(delivery) { $0.markDone(delivery) }
-                metrics.firedDelivered.increment()
-                if delivery.attempt == 1, case .success(let report) = result, let timestamp = report.timestamp?.milliseconds {
-                    metrics.fireLateness.recordMilliseconds(max(0, timestamp - delivery.message.dueMillis))
-                }
-            case .retry(let next):
-                record(delivery) { $0.markRetry(delivery, atMillis: next) }
-                metrics.firedRetried.increment()
-                logger.info("delivery failed; retrying", metadata: [
-                    "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "retryInMs": "\(next - now)",
-                    "error": "\(outcome.detail ?? "")",
-                ])
-            case .deadLetter(let letter):
-                dead.append((delivery, letter))
-            }
-        }
-        let deadLettered = await deadLetter(dead)
-        for (delivery, _) in dead {
-            if deadLettered.contains(delivery.message.id) { record(delivery) { $0.markDone(delivery) } } else { record(delivery) { $0.markKept(delivery) } }
-        }
-        await finish(Array(outcomesByLock.values))
+        return outcomes
     }
 
     /// Publishes messages that will not be delivered to the dead-letter topic; returns the ids of

@@ -105,12 +105,6 @@ struct TockConfigurationTests {
         expectError("", env: ["TOCK_HTTP_PORT": "eighty"], key: "http.port", containing: "environment TOCK_HTTP_PORT")
     }
 
-    @Test("a --config file that does not exist is an error; a missing default file means defaults")
-    func missingFile() throws {
-        #expect(throws: ConfigurationError.self) { try TockConfiguration.load(path: "/nonexistent/tock.yaml", environment: [:]) }
-        #expect(try TockConfiguration.load(path: nil, defaultPath: "/nonexistent/tock.yaml", environment: [:]) == TockConfiguration())
-    }
-
     @Test("invalid YAML is an error, not a crash")
     func invalidYAML() {
         #expect(throws: ConfigurationError.self) { try load("kafka: [unclosed\n") }

@@ -1,0 +1,104 @@
+import Testing
+import TockCore
+import TockStore
+@testable import TockWorkerKit
+
+/// A generator that always draws the same value, so retry times are known.
+private struct FixedRandom: RandomNumberGenerator {
+    var value: UInt64
+    mutating func next() -> UInt64 { value }
+}
+
+@Suite("Delivery settlement: what becomes of a locked batch")
+struct DeliverySettlementTests {
+    let policy = DeliveryPolicy(maxAttempts: 3, backoffInitialMillis: 1_000, backoffMaxMillis: 60_000)
+    let now: Int64 = 1_700_000_000_000
+
+    func delivery(_ id: String, lock: String = "t:1", shard: Int = 0, attempt: Int = 1, topic: String = "orders", given: Bool = true) -> LockedDelivery {
+        var message = ScheduledMessage(id: id, idWasGiven: given, dueMillis: now, topic: topic, key: nil, value: [1], headers: [])
+        message.storedMillis = now - 1_000
+        return LockedDelivery(shard: shard, lock: lock, fireMillis: now, attempt: attempt, message: message)
+    }
+
+    @Test("a reserved topic and an attempt past the limit go to the dead-letter topic unpublished")
+    func admission() {
+        let settlement = DeliverySettlement([delivery("a"), delivery("b", topic: "tock.internal"), delivery("c", attempt: 4)], policy: policy)
+        #expect(settlement.toPublish.map(\.message.id) == ["a"])
+        #expect(settlement.deadLetters.map(\.delivery.message.id) == ["b", "c"])
+        #expect(settlement.deadLetters.map(\.letter.code) == [.topicNotAllowed, .deliveryFailed])
+    }
+
+    @Test("delivered messages are done, failed ones retried within the backoff, rejected ones dead-lettered")
+    func outcomes() {
+        var settlement = DeliverySettlement([delivery("a"), delivery("b"), delivery("c")], policy: policy)
+        var random = FixedRandom(value: UInt64.max)
+        #expect(settlement.record(delivery("a"), .delivered, nowMillis: now, using: &random) == .delivered)
+        guard case .retry(let next) = settlement.record(delivery("b"), .failed(detail: "timed out"), nowMillis: now, using: &random) else {
+            Issue.record("expected a retry")
+            return
+        }
+        #expect(next > now && next <= now + 1_000)
+        #expect(settlement.record(delivery("c"), .rejected(detail: "too large"), nowMillis: now, using: &random)
+                == .deadLetter(DeadLetter(code: .deliveryRejected, detail: "too large")))
+        settlement.settleDeadLetters(published: ["c"])
+        let outcomes = settlement.lockOutcomes
+        #expect(outcomes.count == 1)
+        #expect(outcomes[0].done.map(\.id) == ["a", "c"])
+        #expect(outcomes[0].retries.map(\.id) == ["b"])
+        #expect(outcomes[0].retries.first?.nextMillis == next)
+        #expect(outcomes[0].kept.isEmpty)
+    }
+
+    @Test("the last attempt's failure is dead-lettered; one the dead-letter topic did not take stays locked")
+    func lastAttempt() {
+        var settlement = DeliverySettlement([delivery("a", attempt: 3)], policy: policy)
+        var random = SystemRandomNumberGenerator()
+        #expect(settlement.record(delivery("a", attempt: 3), .failed(detail: "down"), nowMillis: now, using: &random)
+                == .deadLetter(DeadLetter(code: .deliveryFailed, detail: "down")))
+        settlement.settleDeadLetters(published: [])
+        #expect(settlement.lockOutcomes.map(\.kept) == [["a"]])
+        #expect(settlement.lockOutcomes.map(\.done.count) == [0])
+    }
+
+    @Test("one outcome per lock, in the order the locks came, each with its shard")
+    func perLock() {
+        let batch = [delivery("a", lock: "t:1", shard: 1), delivery("b", lock: "t:2", shard: 2), delivery("c", lock: "t:1", shard: 1)]
+        var settlement = DeliverySettlement(batch, policy: policy)
+        var random = SystemRandomNumberGenerator()
+        for item in batch { _ = settlement.record(item, .delivered, nowMillis: now, using: &random) }
+        #expect(settlement.lockOutcomes.map(\.lock) == ["t:1", "t:2"])
+        #expect(settlement.lockOutcomes.map(\.shard) == [1, 2])
+        #expect(settlement.lockOutcomes.map { $0.done.map(\.id) } == [["a", "c"], ["b"]])
+    }
+
+    @Test("a done message keeps its store time, so finish knows whether its tombstone lasts; a default id has none")
+    func tombstones() {
+        var settlement = DeliverySettlement([delivery("a"), delivery("b", given: false)], policy: policy)
+        var random = SystemRandomNumberGenerator()
+        _ = settlement.record(delivery("a"), .delivered, nowMillis: now, using: &random)
+        _ = settlement.record(delivery("b", given: false), .delivered, nowMillis: now, using: &random)
+        let done = settlement.lockOutcomes[0].done
+        #expect(done[0].tombstone == Tombstone(id: "a") && done[0].storedMillis == now - 1_000)
+        #expect(done[1].tombstone == nil)
+    }
+}
+
+@Suite("Held delivery locks")
+struct HeldLocksTests {
+    func delivery(_ lock: String, shard: Int) -> LockedDelivery {
+        LockedDelivery(shard: shard, lock: lock, fireMillis: 0, attempt: 1,
+                       message: ScheduledMessage(id: lock, idWasGiven: false, dueMillis: 0, topic: "t", key: nil, value: nil, headers: []))
+    }
+
+    @Test("locks are renewed per shard while held, and not after they are released")
+    func holdAndRelease() {
+        var held = HeldLocks()
+        #expect(held.isEmpty)
+        held.hold([delivery("x:1", shard: 1), delivery("x:2", shard: 1), delivery("x:3", shard: 2)])
+        #expect(held.renewal == [1: ["x:1", "x:2"], 2: ["x:3"]])
+        held.release([delivery("x:1", shard: 1), delivery("x:3", shard: 2)])
+        #expect(held.renewal == [1: ["x:2"]])
+        held.release([delivery("x:2", shard: 1)])
+        #expect(held.isEmpty)
+    }
+}
