@@ -94,6 +94,10 @@ struct Steady: AsyncParsableCommand {
         await probeProducer.shutdown()
         fire.sort(); delivery.sort(); broker.sort()
         let lost = total - seen.count
+        if lost > 0 {
+            let missing = (0..<total).lazy.map { "\(run)-\($0)" }.filter { !seen.contains($0) }.prefix(20)
+            print("missing (first \(min(lost, 20))): \(missing.joined(separator: " "))")
+        }
         print("\(label): \(rate)/s for \(seconds) s (\(total) messages, each due \(leadMillis) ms after sending); request send failures \(failures.count.withLock { $0 })")
         print("arrived \(seen.count), lost \(lost), duplicates \(duplicates), early \(early)")
         print("fire lateness ms:      p50 \(percentile(fire, 0.5))  p99 \(percentile(fire, 0.99))  p99.9 \(percentile(fire, 0.999))  max \(fire.last ?? 0)")

@@ -1,6 +1,7 @@
 /// The binary form of a stored message (Redis keeps it opaque; only Swift reads it): version,
-/// original due time, store time (version 2), flags, topic, key, headers, value. Little-endian,
-/// length-prefixed.
+/// original due time, store time, flags, topic, key, headers, value. Version 3 writes times
+/// (zigzag) and lengths as LEB128 varints, ~20 bytes less per message than the fixed-width
+/// versions 1 (no store time) and 2, which it still reads.
 ///
 /// Flags: 1 the key is present, 2 the id was given, 4 the value is null (its field is then
 /// empty). Blobs written before flag 4 existed read as before: a non-null value.
@@ -9,7 +10,7 @@ public enum MessageCodec {
         public var description: String
     }
 
-    static let version: UInt8 = 2
+    static let version: UInt8 = 3
 
     enum Flag {
         static let hasKey: UInt8 = 1
@@ -19,39 +20,40 @@ public enum MessageCodec {
 
     public static func encode(_ message: ScheduledMessage) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(32 + message.topic.utf8.count + (message.key?.count ?? 0) + (message.value?.count ?? 0)
-                            + message.headers.reduce(0) { $0 + 8 + $1.key.utf8.count + ($1.value?.count ?? 0) })
+        out.reserveCapacity(24 + message.topic.utf8.count + (message.key?.count ?? 0) + (message.value?.count ?? 0)
+                            + message.headers.reduce(0) { $0 + 6 + $1.key.utf8.count + ($1.value?.count ?? 0) })
         out.append(version)
-        append(UInt64(bitPattern: message.dueMillis), to: &out)
-        append(UInt64(bitPattern: message.storedMillis), to: &out)
+        appendVarint(zigzag(message.dueMillis), to: &out)
+        appendVarint(zigzag(message.storedMillis), to: &out)
         out.append((message.key != nil ? Flag.hasKey : 0) | (message.idWasGiven ? Flag.idWasGiven : 0)
                    | (message.value == nil ? Flag.nullValue : 0))
-        appendBytes(Array(message.topic.utf8), to: &out)
-        appendBytes(message.key ?? [], to: &out)
-        append(UInt32(message.headers.count), to: &out)
+        appendField(message.topic.utf8, to: &out)
+        appendField(message.key ?? [], to: &out)
+        appendVarint(UInt64(message.headers.count), to: &out)
         for header in message.headers {
-            appendBytes(Array(header.key.utf8), to: &out)
+            appendField(header.key.utf8, to: &out)
             if let value = header.value {
                 out.append(1)
-                appendBytes(value, to: &out)
+                appendField(value, to: &out)
             } else {
                 out.append(0)
             }
         }
-        appendBytes(message.value ?? [], to: &out)
+        appendField(message.value ?? [], to: &out)
         return out
     }
 
     public static func decode(_ bytes: [UInt8], id: String) throws(DecodingError) -> ScheduledMessage {
         var reader = Reader(bytes: bytes)
         let format = try reader.byte()
-        guard format == 1 || format == version else { throw DecodingError(description: "unknown stored message version") }
-        let due = Int64(bitPattern: try reader.uint64())
-        let stored = format >= 2 ? Int64(bitPattern: try reader.uint64()) : 0
+        guard (1...version).contains(format) else { throw DecodingError(description: "unknown stored message version") }
+        reader.varints = format >= 3
+        let due = try reader.time()
+        let stored = format >= 2 ? try reader.time() : 0
         let flags = try reader.byte()
         let topic = String(decoding: try reader.field(), as: UTF8.self)
         let key = try reader.field()
-        let headerCount = Int(try reader.uint32())
+        let headerCount = try reader.length()
         guard headerCount <= bytes.count else { throw DecodingError(description: "stored message is corrupt") }
         var headers: [RecordHeader] = []
         headers.reserveCapacity(headerCount)
@@ -71,18 +73,29 @@ public enum MessageCodec {
         return message
     }
 
-    private static func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+    private static func zigzag(_ value: Int64) -> UInt64 { UInt64(bitPattern: (value << 1) ^ (value >> 63)) }
+
+    private static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
+        var rest = value
+        while rest >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        out.append(UInt8(rest))
     }
 
-    private static func appendBytes(_ bytes: [UInt8], to out: inout [UInt8]) {
-        append(UInt32(bytes.count), to: &out)
+    private static func appendField(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
+        appendVarint(UInt64(bytes.count), to: &out)
         out.append(contentsOf: bytes)
     }
 
     private struct Reader {
         let bytes: [UInt8]
         var position = 0
+        /// Version 3: varint times and lengths; before it, fixed widths.
+        var varints = false
+
+        init(bytes: [UInt8]) { self.bytes = bytes }
 
         var isAtEnd: Bool { position == bytes.count }
 
@@ -101,11 +114,30 @@ public enum MessageCodec {
             return value
         }
 
-        mutating func uint32() throws(DecodingError) -> UInt32 { try integer(UInt32.self) }
-        mutating func uint64() throws(DecodingError) -> UInt64 { try integer(UInt64.self) }
+        mutating func varint() throws(DecodingError) -> UInt64 {
+            var value: UInt64 = 0
+            for shift in stride(from: 0, to: 64, by: 7) {
+                let byte = try byte()
+                value |= UInt64(byte & 0x7f) << UInt64(shift)
+                if byte < 0x80 { return value }
+            }
+            throw DecodingError(description: "stored message has an overlong number")
+        }
+
+        mutating func time() throws(DecodingError) -> Int64 {
+            guard varints else { return Int64(bitPattern: try integer(UInt64.self)) }
+            let raw = try varint()
+            return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
+        }
+
+        mutating func length() throws(DecodingError) -> Int {
+            let value = varints ? try varint() : UInt64(try integer(UInt32.self))
+            guard value <= UInt64(bytes.count) else { throw DecodingError(description: "stored message is truncated") }
+            return Int(value)
+        }
 
         mutating func field() throws(DecodingError) -> [UInt8] {
-            let count = Int(try uint32())
+            let count = try length()
             guard position + count <= bytes.count else { throw DecodingError(description: "stored message is truncated") }
             defer { position += count }
             return Array(bytes[position..<(position + count)])

@@ -9,8 +9,10 @@ import TockRedis
 /// tombstones and per-partition watermarks. Every mutation is a Lua script call; one call carries
 /// the sections of many shards.
 public final class ScheduleStore: Sendable {
-    /// The layout's version, kept in `<prefix>:meta`: 2 is the queue/lock layout.
-    public static let formatVersion = 2
+    /// The layout's version, kept in `<prefix>:meta`: 2 was the queue/lock layout; 3 adds the
+    /// store time to each message and writes tombstones when a message is stored, in 8192 sets
+    /// per shard and window.
+    public static let formatVersion = 3
 
     public let client: RedisClient
     public let keys: StoreKeys
@@ -81,16 +83,22 @@ public final class ScheduleStore: Sendable {
         let sections = batches.keys.sorted().map { StoreRequestsCall.Section(shard: $0, owner: ownerships[$0], entries: batches[$0]!) }
         // Idempotent: a retried batch finds its offsets under the watermark.
         let window = windows.window(atMillis: nowMillis)
-        let call = StoreRequestsCall(script: scripts.store, keys: keys, windows: windows, nowMillis: nowMillis, sections: sections,
-                                     expiresKnown: expiryKnown(window: window))
+        let call = withKnownExpiries(window: window) { known in
+            StoreRequestsCall(script: scripts.store, keys: keys, windows: windows, nowMillis: nowMillis, sections: sections, expiresKnown: known)
+        }
         let outcomes = try await run(call)
         noteExpiring(call.expiring(outcomes), window: window)
         return outcomes
     }
 
-    /// Whether this process already gave a tombstone set of `window` its expiry.
-    private func expiryKnown(window: Int64) -> (String) -> Bool {
-        { key in self.expiringSets.withLock { $0.window == window && $0.keys.contains(key) } }
+    /// Builds a call given whether this process already gave a tombstone set of `window` its
+    /// expiry; under one lock for the whole call, not one per set.
+    private func withKnownExpiries<Call>(window: Int64, _ build: ((String) -> Bool) -> Call) -> Call {
+        expiringSets.withLock { sets in
+            if sets.window != window { sets = (window, []) }
+            let known = sets.keys
+            return build { known.contains($0) }
+        }
     }
 
     /// A set whose expiry a call set needs none again in this window.
@@ -173,8 +181,10 @@ public final class ScheduleStore: Sendable {
     public func finish(_ locks: [LockOutcome], as ownerships: [Int: ShardOwnership], nowMillis: Int64) async throws(StoreError) -> [FinishedLock] {
         guard !locks.isEmpty else { return [] }
         let window = windows.window(atMillis: nowMillis)
-        let call = FinishCall(script: scripts.finish, keys: keys, windows: windows, nowMillis: nowMillis, ownerships: ownerships,
-                              locks: locks, expiresKnown: expiryKnown(window: window))
+        let call = withKnownExpiries(window: window) { known in
+            FinishCall(script: scripts.finish, keys: keys, windows: windows, nowMillis: nowMillis, ownerships: ownerships, locks: locks,
+                       expiresKnown: known)
+        }
         let finished = try await run(call)
         noteExpiring(call.expiring(finished), window: window)
         return finished

@@ -36,6 +36,22 @@ struct MessageCodecTests {
         #expect(try MessageCodec.decode(prefix + [2, 0, 0, 0, 7, 8], id: "old").value == [7, 8])
     }
 
+    @Test("version 3 writes times and lengths as varints: 18 bytes beyond topic and payload; version 2 still decodes")
+    func compactAndVersion2() throws {
+        var m = ScheduledMessage(id: "a", idWasGiven: true, dueMillis: 1_764_550_000_000, topic: "orders", key: nil, value: [1, 2], headers: [])
+        m.storedMillis = 1_764_549_998_000
+        let bytes = MessageCodec.encode(m)
+        #expect(bytes.count == 18 + 6 + 2)
+        #expect(try MessageCodec.decode(bytes, id: "a") == m)
+        var past = m
+        past.dueMillis = -5
+        #expect(try MessageCodec.decode(MessageCodec.encode(past), id: "a") == past)
+        // Version 2: fixed widths, with the store time (2000) after the due time (1000).
+        let version2: [UInt8] = [2, 0xE8, 0x03, 0, 0, 0, 0, 0, 0, 0xD0, 0x07, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 5]
+        let decoded = try MessageCodec.decode(version2, id: "b")
+        #expect(decoded.dueMillis == 1_000 && decoded.storedMillis == 2_000 && decoded.topic == "t" && decoded.value == [5] && decoded.idWasGiven)
+    }
+
     @Test("truncated or trailing bytes are an error, not a crash")
     func corrupt() {
         let bytes = MessageCodec.encode(ScheduledMessage(id: "a", idWasGiven: true, dueMillis: 1, topic: "t", key: nil, value: [1, 2], headers: []))
