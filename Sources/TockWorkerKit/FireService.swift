@@ -270,7 +270,6 @@ public final class FireService: Service, Sendable {
                     guard !deliveries.isEmpty else { return }
                     self.heldLocks.withLock { $0.hold(deliveries) }
                     await self.deliver(deliveries)
-                    self.heldLocks.withLock { $0.release(deliveries) }
                 }
                 inFlight += 1
             }
@@ -328,7 +327,21 @@ public final class FireService: Service, Sendable {
         }
     }
 
+    /// Publishes a locked batch in slices of up to 50 ms of due time, each recorded as soon as its
+    /// last record is acknowledged (`PublishSlices`); each slice's locks are released from renewal
+    /// once it is recorded.
     func deliver(_ deliveries: [LockedDelivery]) async {
+        await withTaskGroup(of: Void.self) { group in
+            for slice in PublishSlices.split(deliveries, spanMillis: 50) {
+                group.addTask {
+                    await self.deliverSlice(slice)
+                    self.heldLocks.withLock { $0.release(slice) }
+                }
+            }
+        }
+    }
+
+    func deliverSlice(_ deliveries: [LockedDelivery]) async {
         var settlement = DeliverySettlement(deliveries, policy: DeliveryPolicy(configuration.delivery))
         let outcomes = await publish(settlement.toPublish)
         let now = clock.nowMillis()
@@ -360,7 +373,7 @@ public final class FireService: Service, Sendable {
     /// enqueued (and its CreateTime stamped) on the gate's thread the moment the clock reaches it.
     /// The batch waits once for the whole schedule, then for reports that have mostly arrived by then.
     func publish(_ toSend: [LockedDelivery]) async -> [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] {
-        let groups = Dictionary(grouping: toSend, by: { max($0.fireMillis, $0.message.dueMillis) }).sorted { $0.key < $1.key }
+        let groups = Dictionary(grouping: toSend, by: PublishSlices.publishMillis).sorted { $0.key < $1.key }
         let stamp = configuration.delivery.publishedHeader
         let sends = await gate.run(schedule: groups.map { at, members in
             let records = members.map { OutputRecords.output($0.message, attempt: $0.attempt) }

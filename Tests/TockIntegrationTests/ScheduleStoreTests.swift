@@ -181,6 +181,27 @@ struct ScheduleStoreTests {
         #expect(try await s.status(of: "l", nowMillis: now + 1_002).state == .ended)
     }
 
+    @Test("a batch finished in parts keeps its lock over what is left, and a dead worker's unfinished part is retried")
+    func partialFinish() async throws {
+        let s = try await makeStore(shards: 1)
+        let owners = try await ownAll(s)
+        let (p1, p2) = (message("p1", due: now), message("p2", due: now + 20))
+        _ = try await store(s, [entry(.schedule, p1, offset: 0), entry(.schedule, p2, offset: 1)])
+        _ = try await s.claim(owners, nowMillis: now, horizon: now + 20, limit: 10)
+        let locked = try await s.begin([0: [("p1", now), ("p2", now + 20)]], as: owners, token: "dead", dueBy: now + 20,
+                                       leaseUntil: now + 1_000)
+        let deliveries = try locked[0]!.get()
+        #expect(Set(deliveries.map(\.lock)).count == 1)
+        #expect(try await finishDone(s, deliveries.filter { $0.message.id == "p1" }, at: now + 1))
+        #expect(try await s.status(of: "p1", nowMillis: now + 2).state == .ended)
+        #expect(try await s.status(of: "p2", nowMillis: now + 2).state == .delivering)
+        // The worker dies before the second part: only that part comes back, once the lease runs out.
+        let retried = try await s.claim(owners, nowMillis: now + 1_000, horizon: now + 1_000, limit: 10)
+        #expect(try retried[0]!.get().map(\.id) == ["p2"])
+        // A part finished after that no longer counts.
+        #expect(try await finishDone(s, deliveries.filter { $0.message.id == "p2" }, at: now + 1_001) == false)
+    }
+
     @Test("a renewed delivery lock does not expire; a lock that ran out cannot be renewed")
     func leaseRenewal() async throws {
         let s = try await makeStore(shards: 1)

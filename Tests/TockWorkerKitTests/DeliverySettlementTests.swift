@@ -83,6 +83,23 @@ struct DeliverySettlementTests {
     }
 }
 
+@Suite("Publish slices")
+struct PublishSlicesTests {
+    func delivery(_ id: String, fire: Int64, due: Int64? = nil) -> LockedDelivery {
+        LockedDelivery(shard: 0, lock: "t:1", fireMillis: fire, attempt: 1,
+                       message: ScheduledMessage(id: id, idWasGiven: false, dueMillis: due ?? fire, topic: "t", key: nil, value: nil, headers: []))
+    }
+
+    @Test("a batch is cut into slices of publish time in order, none spanning more than the span")
+    func slices() {
+        let batch = [delivery("c", fire: 130), delivery("a", fire: 100), delivery("b", fire: 124), delivery("d", fire: 125),
+                     delivery("e", fire: 90, due: 160)]
+        let slices = PublishSlices.split(batch, spanMillis: 25)
+        #expect(slices.map { $0.map(\.message.id) } == [["a", "b"], ["d", "c"], ["e"]])
+        #expect(PublishSlices.split([], spanMillis: 25).isEmpty)
+    }
+}
+
 @Suite("Held delivery locks")
 struct HeldLocksTests {
     func delivery(_ lock: String, shard: Int) -> LockedDelivery {
@@ -99,6 +116,18 @@ struct HeldLocksTests {
         held.release([delivery("x:1", shard: 1), delivery("x:3", shard: 2)])
         #expect(held.renewal == [1: ["x:2"]])
         held.release([delivery("x:2", shard: 1)])
+        #expect(held.isEmpty)
+    }
+
+    @Test("a lock finished in parts is renewed until its last delivery is released")
+    func partial() {
+        var held = HeldLocks()
+        held.hold([delivery("x:1", shard: 1), delivery("x:1", shard: 1), delivery("x:1", shard: 1)])
+        held.release([delivery("x:1", shard: 1)])
+        #expect(held.renewal == [1: ["x:1"]])
+        held.release([delivery("x:1", shard: 1), delivery("x:1", shard: 1)])
+        #expect(held.isEmpty)
+        held.release([delivery("x:1", shard: 1)])
         #expect(held.isEmpty)
     }
 }

@@ -30,14 +30,20 @@ for _ = 1, num() do
       variadic('ZREM', queueKey, locked)
       local blobs = variadic('HMGET', msgKey, locked, {})
       local attempts = variadic('HMGET', attKey, locked, {})
-      redis.call('HSET', locksKey, lock, cmsgpack.pack(locked))
-      redis.call('ZADD', leasesKey, leaseUntil, lock)
+      -- A queued id without a message (never expected) is dropped, not locked: nothing could
+      -- ever finish it.
+      local covered = {}
       for i, id in ipairs(locked) do
         if blobs[i] then
+          covered[#covered + 1] = id
           out[#out + 1] = id
           out[#out + 1] = (tonumber(attempts[i]) or 0) + 1
           out[#out + 1] = blobs[i]
         end
+      end
+      if #covered > 0 then
+        redis.call('HSET', locksKey, lock, cmsgpack.pack(covered))
+        redis.call('ZADD', leasesKey, leaseUntil, lock)
       end
     end
     replies[#replies + 1] = out

@@ -2,15 +2,17 @@
 -- lettered) are gone. A given id's tombstone was written when it was stored; the caller passes a
 -- fingerprint only for a message stored in an earlier tombstone window, whose tombstone would not
 -- last dedup.retention from now;
--- failed ones are queued again at their retry time with their attempt count; kept ones (nothing
--- could be recorded for them) stay under the lock, whose lease then runs out and retries them.
+-- failed ones are queued again at their retry time with their attempt count. The lock then covers
+-- what it held less those: a batch may be finished in parts, and kept ones (nothing could be
+-- recorded for them) stay under it too; once it covers nothing it is gone, and a lock nobody
+-- renews runs out and a claim retries what it still covers.
 -- Only the lock's holder finishes it, not the shard's owner: an old owner may still finish what it
 -- had in flight when the shard moved. The lock is gone only when its lease ran out and a claim
 -- queued its messages again: then nothing is recorded.
 --
 -- ARGV     nSections, then per section: worker, epoch, lock, nDone, nRetry, nKeep,
 --          nDone entries (id, attempt, fingerprint or "", tombstone set expiry or ""),
---          nRetry entries (id, next fire time, attempt), nKeep ids
+--          nRetry entries (id, next fire time, attempt), nKeep ids (they stay locked)
 -- KEYS     per section: owner, queue, msg, att, locks, leases, inbox, then per done entry with a
 --          fingerprint its tombstone set
 -- Returns  per section {held (1, or 0 when the lock was gone), then per retry "claimed" (the
@@ -19,7 +21,7 @@ local replies = {}
 for _ = 1, num() do
   local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey = key(), key(), key(), key(), key(), key(), key()
   local worker, epoch, lock, nDone, nRetry, nKeep = arg(), arg(), arg(), num(), num(), num()
-  local held = redis.call('HEXISTS', locksKey, lock) == 1
+  local record = redis.call('HGET', locksKey, lock)
   local done, retried, tombstones, keep = {}, {}, {}, {}
   for _ = 1, nDone do
     local id, attempt, fp, expireAt = arg(), num(), arg(), arg()
@@ -32,7 +34,7 @@ for _ = 1, num() do
   for i = 1, nKeep do keep[i] = arg() end
 
   local out = { 0 }
-  if held then
+  if record then
     out[1] = 1
     variadic('HDEL', msgKey, done)
     variadic('HDEL', attKey, retried)
@@ -53,8 +55,15 @@ for _ = 1, num() do
         end
       end
     end
-    if #keep > 0 then
-      redis.call('HSET', locksKey, lock, cmsgpack.pack(keep))
+    local finished = {}
+    for _, id in ipairs(done) do finished[id] = true end
+    for _, r in ipairs(retries) do finished[r[1]] = true end
+    local remaining = {}
+    for _, id in ipairs(cmsgpack.unpack(record)) do
+      if not finished[id] then remaining[#remaining + 1] = id end
+    end
+    if #remaining > 0 then
+      redis.call('HSET', locksKey, lock, cmsgpack.pack(remaining))
     else
       redis.call('HDEL', locksKey, lock)
       redis.call('ZREM', leasesKey, lock)
