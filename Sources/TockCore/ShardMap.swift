@@ -43,9 +43,4 @@ public struct Tombstone: Sendable, Hashable {
         fingerprint = Int64(bitPattern: z)
         bucket = Int((z >> 40) % UInt64(Self.buckets))
     }
-
-    /// The time window tombstones are grouped by: a quarter of the retention, at least a second.
-    public static func windowMillis(retentionMillis: Int64) -> Int64 {
-        max(1_000, retentionMillis / 4)
-    }
 }

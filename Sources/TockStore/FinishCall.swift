@@ -9,11 +9,11 @@ struct FinishCall: StoreScriptCall {
     let args: RESPArguments
     /// Tombstone sets this call asks to give their expiry, per lock: they get it only if the
     /// lock was still held (`expiring(_:)`).
-    let expiryAsked: [(lock: Int, key: String)]
+    let expiryAsked: [(lock: Int, set: TombstoneSet)]
 
     /// `expiresKnown` says whether this process already gave a tombstone set its expiry.
     init(script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64,
-         ownerships: [Int: ShardOwnership], locks: [LockOutcome], expiresKnown: (String) -> Bool) {
+         ownerships: [Int: ShardOwnership], locks: [LockOutcome], expiresKnown: (TombstoneSet) -> Bool) {
         self.script = script
         self.locks = locks
         let window = windows.window(atMillis: nowMillis)
@@ -21,7 +21,7 @@ struct FinishCall: StoreScriptCall {
         var keys = RESPArguments()
         var args = RESPArguments()
         args.add(locks.count)
-        var expiryAsked: [(lock: Int, key: String)] = []
+        var expiryAsked: [(lock: Int, set: TombstoneSet)] = []
         for (lockIndex, lock) in locks.enumerated() {
             let shard = lock.shard
             keys.add(storeKeys.owner(shard), storeKeys.queue(shard), storeKeys.messages(shard), storeKeys.attempts(shard),
@@ -33,12 +33,12 @@ struct FinishCall: StoreScriptCall {
                 // A tombstone written when the message was stored lasts long enough if it fired in
                 // the same window.
                 if let tombstone = done.tombstone, windows.window(atMillis: done.storedMillis) != window {
-                    let key = storeKeys.tombstones(shard, window: window, bucket: tombstone.bucket)
-                    if expiresKnown(key) { args.add(tombstone.fingerprint, "") } else {
-                        expiryAsked.append((lockIndex, key))
+                    let set = TombstoneSet(shard: shard, bucket: tombstone.bucket)
+                    if expiresKnown(set) { args.add(tombstone.fingerprint, "") } else {
+                        expiryAsked.append((lockIndex, set))
                         args.add(tombstone.fingerprint, expireAt)
                     }
-                    keys.add(key)
+                    keys.add(storeKeys.tombstones(shard, window: window, bucket: tombstone.bucket))
                 } else {
                     args.add("", "")
                 }
@@ -52,8 +52,8 @@ struct FinishCall: StoreScriptCall {
     }
 
     /// The tombstone sets that now have their expiry.
-    func expiring(_ finished: [FinishedLock]) -> [String] {
-        expiryAsked.compactMap { asked in finished[asked.lock].held ? asked.key : nil }
+    func expiring(_ finished: [FinishedLock]) -> [TombstoneSet] {
+        expiryAsked.compactMap { asked in finished[asked.lock].held ? asked.set : nil }
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> [FinishedLock] {

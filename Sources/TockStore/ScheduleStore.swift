@@ -23,7 +23,7 @@ public final class ScheduleStore: Sendable {
     let logger: Logger
     private let lockSequence = Atomic<Int>(0)
     /// Tombstone sets this process already gave their expiry (of the current window only).
-    private let expiringSets = Mutex<(window: Int64, keys: Set<String>)>((-1, []))
+    private let knownExpiries: Mutex<KnownExpiries>
 
     public init(client: RedisClient, keyPrefix: String, shardCount: Int, retentionMillis: Int64, logger: Logger = Logger(label: "tock.store")) throws {
         self.client = client
@@ -31,6 +31,7 @@ public final class ScheduleStore: Sendable {
         self.shardMap = ShardMap(shardCount: shardCount)
         self.retentionMillis = retentionMillis
         self.windows = TombstoneWindows(retentionMillis: retentionMillis)
+        self.knownExpiries = Mutex(KnownExpiries(shardCount: shardCount))
         self.scripts = try StoreScripts.load()
         self.logger = logger
     }
@@ -93,20 +94,19 @@ public final class ScheduleStore: Sendable {
 
     /// Builds a call given whether this process already gave a tombstone set of `window` its
     /// expiry; under one lock for the whole call, not one per set.
-    private func withKnownExpiries<Call>(window: Int64, _ build: ((String) -> Bool) -> Call) -> Call {
-        expiringSets.withLock { sets in
-            if sets.window != window { sets = (window, []) }
-            let known = sets.keys
+    private func withKnownExpiries<Call>(window: Int64, _ build: ((TombstoneSet) -> Bool) -> Call) -> Call {
+        knownExpiries.withLock { known in
+            known.enter(window: window)
             return build { known.contains($0) }
         }
     }
 
     /// A set whose expiry a call set needs none again in this window.
-    private func noteExpiring(_ keys: [String], window: Int64) {
-        guard !keys.isEmpty else { return }
-        expiringSets.withLock { sets in
-            if sets.window != window { sets = (window, []) }
-            sets.keys.formUnion(keys)
+    private func noteExpiring(_ sets: [TombstoneSet], window: Int64) {
+        guard !sets.isEmpty else { return }
+        knownExpiries.withLock { known in
+            known.enter(window: window)
+            for set in sets { known.insert(set) }
         }
     }
 

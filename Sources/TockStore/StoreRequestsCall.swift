@@ -17,11 +17,11 @@ struct StoreRequestsCall: StoreScriptCall {
     let args: RESPArguments
     /// Tombstone sets this call asks to give their expiry, per section and entry: an entry's
     /// set gets it only if the entry wrote its tombstone (`expiring(_:)`).
-    let expiryAsked: [(section: Int, entry: Int, key: String)]
+    let expiryAsked: [(section: Int, entry: Int, set: TombstoneSet)]
 
     /// `expiresKnown` says whether this process already gave a tombstone set its expiry.
     init(script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64, sections: [Section],
-         expiresKnown: (String) -> Bool) {
+         expiresKnown: (TombstoneSet) -> Bool) {
         self.script = script
         self.sections = sections
         let (previous, current) = windows.checked(atMillis: nowMillis)
@@ -30,7 +30,7 @@ struct StoreRequestsCall: StoreScriptCall {
         var args = RESPArguments()
         args.reserveCapacity(sections.reduce(0) { $0 + $1.entries.reduce(64) { $0 + 96 + $1.id.utf8.count + $1.blob.count } })
         args.add(sections.count)
-        var expiryAsked: [(section: Int, entry: Int, key: String)] = []
+        var expiryAsked: [(section: Int, entry: Int, set: TombstoneSet)] = []
         for (sectionIndex, section) in sections.enumerated() {
             let shard = section.shard
             keys.add(storeKeys.messages(shard), storeKeys.queue(shard), storeKeys.owner(shard), storeKeys.attempts(shard),
@@ -50,13 +50,13 @@ struct StoreRequestsCall: StoreScriptCall {
             for (entryIndex, entry) in section.entries.enumerated() {
                 args.add(entry.operation.rawValue, partitions[entry.topicPartition]! + 1, entry.offset, entry.id)
                 if let tombstone = entry.tombstone {
-                    let currentKey = storeKeys.tombstones(shard, window: current, bucket: tombstone.bucket)
-                    let known = expiresKnown(currentKey)
-                    if known { args.add(tombstone.fingerprint, "") } else {
-                        expiryAsked.append((sectionIndex, entryIndex, currentKey))
+                    let set = TombstoneSet(shard: shard, bucket: tombstone.bucket)
+                    if expiresKnown(set) { args.add(tombstone.fingerprint, "") } else {
+                        expiryAsked.append((sectionIndex, entryIndex, set))
                         args.add(tombstone.fingerprint, expireAt)
                     }
-                    keys.add(storeKeys.tombstones(shard, window: previous, bucket: tombstone.bucket), currentKey)
+                    keys.add(storeKeys.tombstones(shard, window: previous, bucket: tombstone.bucket),
+                             storeKeys.tombstones(shard, window: current, bucket: tombstone.bucket))
                 } else {
                     args.add("", "")
                 }
@@ -69,10 +69,10 @@ struct StoreRequestsCall: StoreScriptCall {
     }
 
     /// The tombstone sets that now have their expiry: those of entries that wrote a tombstone.
-    func expiring(_ outcomes: [Int: [StoreOutcome]]) -> [String] {
+    func expiring(_ outcomes: [Int: [StoreOutcome]]) -> [TombstoneSet] {
         expiryAsked.compactMap { asked in
             let outcome = outcomes[sections[asked.section].shard]?[asked.entry]
-            return outcome?.wroteTombstone == true ? asked.key : nil
+            return outcome?.wroteTombstone == true ? asked.set : nil
         }
     }
 

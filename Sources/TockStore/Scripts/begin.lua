@@ -29,7 +29,9 @@ for _ = 1, num() do
     if #locked > 0 then
       variadic('ZREM', queueKey, locked)
       local blobs = variadic('HMGET', msgKey, locked, {})
-      local attempts = variadic('HMGET', attKey, locked, {})
+      -- Attempts are written only for retries: most shards have none.
+      local attempts = {}
+      if redis.call('EXISTS', attKey) == 1 then attempts = variadic('HMGET', attKey, locked, {}) end
       -- A queued id without a message (never expected) is dropped, not locked: nothing could
       -- ever finish it.
       local covered = {}
