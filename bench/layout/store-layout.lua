@@ -1,0 +1,31 @@
+-- Loads synthetic pending messages in one of four store layouts, to compare Redis memory per
+-- message (scripts/bench-layout). Ids are the default `<topic>/<partition>/<offset>` form and
+-- each stored message is 133 bytes, as the memory scenario's 100 B payloads are stored.
+--   A  today's: per shard, a hash id -> message and a sorted set id -> due time
+--   B  time buckets: per shard and due second, a hash id -> message; per shard, an index of seconds
+--   C  B, plus per shard a hash id -> due second (to find a message by id)
+--   D  B, plus a fingerprint index in small hashes (listpack-encoded): fingerprint -> due second
+-- ARGV: layout, first message number, count, due base (ms), due spread (ms)
+local layout, first, n, base, spread = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local blob = string.rep('b', 133)
+for i = first, first + n - 1 do
+  local id = string.format('tock.requests/%d/%d', i % 24, i)
+  local shard = i % 16
+  local due = base + (i * 7919) % spread
+  if layout == 'A' then
+    redis.call('HSET', 'x{' .. shard .. '}:msg', id, blob)
+    redis.call('ZADD', 'x{' .. shard .. '}:queue', due, id)
+  else
+    local second = math.floor(due / 1000)
+    redis.call('HSET', 'x{' .. shard .. '}:b:' .. second, id, blob)
+    redis.call('ZADD', 'x{' .. shard .. '}:due', second, second)
+    if layout == 'C' then redis.call('HSET', 'x{' .. shard .. '}:ids', id, second) end
+    if layout == 'D' then
+      -- a 62-bit fingerprint of the id, in one of 8192 small hashes per shard
+      local bucket = (i * 2654435761) % 8192
+      local fp = i * 1000003 + 1152921504606846976
+      redis.call('HSET', 'x{' .. shard .. '}:f:' .. bucket, string.format('%.0f', fp), second)
+    end
+  end
+end
+return n
