@@ -31,11 +31,13 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
-        // libc's prctl, for the publish gate's timer slack. Header only; imported by TockCore.
+        // libc's prctl and pthread naming, for Tock's threads (timer slack, names). Header only.
         .systemLibrary(name: "CThreadOptions"),
+        // No pkg-config: hiredis's adds only its include directory (the shim names
+        // <hiredis/hiredis.h>) and -D_FILE_OFFSET_BITS=64, which SwiftPM drops with a warning on
+        // every build (a no-op on 64-bit Linux anyway); the module map links the library.
         .systemLibrary(
             name: "CHiredis",
-            pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
         .target(name: "TockConcurrency", dependencies: ["CThreadOptions"]),
