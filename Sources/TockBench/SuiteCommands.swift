@@ -91,6 +91,7 @@ struct ProduceRequests: AsyncParsableCommand {
     @Option var messages = 1_000_000
     @Option(help: "Due this far ahead, spread over the next minute.") var dueInMillis: Int64 = 3_600_000
     @Option var payloadBytes = 100
+    @Flag(help: "Give each request a tock-id (so each one also writes a tombstone).") var withIds = false
 
     func run() async throws {
         let admin = try KafkaAdmin(brokers: brokers)
@@ -103,7 +104,7 @@ struct ProduceRequests: AsyncParsableCommand {
         try await sendInChunks(producer, count: messages) { n in
             KafkaProducerRecord(topic: inputTopic, key: Array("k\(n)".utf8), value: value, headers: [
                 KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(base + Int64(n % 60_000))),
-            ])
+            ] + (withIds ? [KafkaHeader(key: "tock-id", string: "bulk-\(n)")] : []))
         }
         await producer.shutdown()
         print("produced \(messages) requests in \(String(format: "%.1f", seconds(ContinuousClock.now - started))) s")

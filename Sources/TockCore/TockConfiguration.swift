@@ -14,8 +14,8 @@ public struct TockConfiguration: Sendable, Equatable {
         public var producerLingerMillis: Int64 = 5
         /// How long the request consumer waits, after a batch's first request, for more: Redis's
         /// cost per request falls with the batch. A request due sooner than this plus
-        /// `delivery.lockAhead` ends the wait.
-        public var consumerLingerMillis: Int64 = 20
+        /// `delivery.lockAhead`, and any cancel, ends the wait.
+        public var consumerLingerMillis: Int64 = 100
         /// Output producers, each with its own broker connection and the partitions `p` with
         /// `p % outputProducers == index` (see `KafkaProducerPool`).
         public var outputProducers = 1

@@ -112,19 +112,16 @@ public final class IngestService: Service, Sendable {
 
     /// A batch of requests, parsed on the consumer's thread as they arrive. After the first, it
     /// waits up to `kafka.consumerLinger` for more, so that a store call carries many requests per
-    /// shard; a request due within that time (plus `delivery.lockAhead`) ends the wait.
+    /// shard; a request that must not wait ends the wait (`IngestLinger`).
     func poll() async throws -> [PolledRequest] {
-        let linger = configuration.kafka.consumerLingerMillis
-        let urgentWithin = linger + configuration.delivery.lockAheadMillis
-        return try await consumer.poll(maxMessages: maxBatch, timeout: .milliseconds(100), linger: .milliseconds(linger)) {
+        let linger = IngestLinger(lingerMillis: configuration.kafka.consumerLingerMillis,
+                                  lockAheadMillis: configuration.delivery.lockAheadMillis)
+        return try await consumer.poll(maxMessages: maxBatch, timeout: .milliseconds(100), linger: .milliseconds(linger.lingerMillis)) {
             [parser, clock] message in
             let record = InputRecord(message)
             let now = clock.nowMillis()
             let parsed = parser.parse(record, nowMillis: now)
-            var urgent = false
-            if case .success(.schedule(let m)) = parsed, m.dueMillis <= now + urgentWithin { urgent = true }
-            if case .success(.reschedule(let m)) = parsed, m.dueMillis <= now + urgentWithin { urgent = true }
-            return (PolledRequest(message: message, record: record, parsed: parsed), urgent)
+            return (PolledRequest(message: message, record: record, parsed: parsed), linger.endsWait(parsed, nowMillis: now))
         }
     }
 
