@@ -95,8 +95,6 @@ public enum MessageCodec {
         /// Version 3: varint times and lengths; before it, fixed widths.
         var varints = false
 
-        init(bytes: [UInt8]) { self.bytes = bytes }
-
         var isAtEnd: Bool { position == bytes.count }
 
         mutating func byte() throws(DecodingError) -> UInt8 {

@@ -9,6 +9,9 @@ final class KafkaDeliveryBatch: Sendable {
         var results: [Outcome?]
         var remaining: Int
         var continuation: CheckedContinuation<[Outcome], Never>?
+
+        /// Every outcome, once the last is in.
+        var finished: [Outcome]? { remaining == 0 ? results.map { $0! } : nil }
     }
 
     let topics: [String]
@@ -25,9 +28,9 @@ final class KafkaDeliveryBatch: Sendable {
             guard state.results[index] == nil else { return nil }
             state.results[index] = outcome
             state.remaining -= 1
-            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            guard let results = state.finished, let continuation = state.continuation else { return nil }
             state.continuation = nil
-            return (continuation, state.results.map { $0! })
+            return (continuation, results)
         }
         if let (continuation, results) = finished { continuation.resume(returning: results) }
     }
@@ -41,10 +44,10 @@ final class KafkaDeliveryBatch: Sendable {
     func wait() async -> [Outcome] {
         // Most batches of a publish schedule are complete by the time they are awaited: no
         // suspension, no thread hop.
-        if let ready = state.withLock({ $0.remaining == 0 ? $0.results.map { $0! } : nil }) { return ready }
+        if let ready = state.withLock({ $0.finished }) { return ready }
         return await withCheckedContinuation { (continuation: CheckedContinuation<[Outcome], Never>) in
             let ready: [Outcome]? = state.withLock { state in
-                if state.remaining == 0 { return state.results.map { $0! } }
+                if let finished = state.finished { return finished }
                 state.continuation = continuation
                 return nil
             }

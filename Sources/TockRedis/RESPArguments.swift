@@ -28,11 +28,6 @@ public struct RESPArguments: Sendable, Hashable {
         Self.withDecimal(value) { append(bytes: $0) }
     }
 
-    public mutating func append(contentsOf other: RESPArguments) {
-        count += other.count
-        bytes.append(contentsOf: other.bytes)
-    }
-
     private mutating func append(bytes value: UnsafeBufferPointer<UInt8>) {
         count += 1
         bytes.append(UInt8(ascii: "$"))

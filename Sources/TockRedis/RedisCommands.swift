@@ -93,20 +93,6 @@ public struct HGETALL: RedisCommand {
     public var arguments: [RedisArgument] { ["HGETALL", key] }
 }
 
-/// Runs a loaded script by its SHA1; see `RedisScript` and `evalSHA` for the NOSCRIPT handling.
-public struct EVALSHA: RedisCommand {
-    public typealias Response = RedisValue
-    public var sha: String
-    public var keys: [RedisArgument]
-    public var args: [RedisArgument]
-    public init(sha: String, keys: [RedisArgument] = [], args: [RedisArgument] = []) {
-        self.sha = sha
-        self.keys = keys
-        self.args = args
-    }
-    public var arguments: [RedisArgument] { [("EVALSHA" as RedisArgument), RedisArgument(sha), RedisArgument(keys.count)] + keys + args }
-}
-
 public enum SCRIPT {
     /// Answers the script's SHA1.
     public struct LOAD: RedisCommand {

@@ -27,7 +27,7 @@ struct FinishCall: StoreScriptCall {
             keys.add(storeKeys.owner(shard), storeKeys.queue(shard), storeKeys.messages(shard), storeKeys.attempts(shard),
                      storeKeys.locks(shard), storeKeys.leases(shard), storeKeys.inbox(shard))
             let owner = ownerships[shard]
-            args.add(owner?.worker ?? "", owner?.epoch ?? -1, lock.lock, lock.done.count, lock.retries.count, lock.kept.count)
+            args.add(owner?.worker ?? "", owner?.epoch ?? -1, lock.lock, lock.done.count, lock.retries.count)
             for done in lock.done {
                 args.add(done.id, done.attempt)
                 // A tombstone written when the message was stored lasts long enough if it fired in
@@ -44,7 +44,6 @@ struct FinishCall: StoreScriptCall {
                 }
             }
             for retry in lock.retries { args.add(retry.id, retry.nextMillis, retry.attempt) }
-            for id in lock.kept { args.add(id) }
         }
         self.keys = keys
         self.args = args

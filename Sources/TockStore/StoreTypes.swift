@@ -123,7 +123,8 @@ public struct LockOutcome: Sendable {
     public var done: [Done] = []
     /// Failed: queued again at their next attempt time.
     public var retries: [Retry] = []
-    /// Nothing could be recorded: they stay locked, and the lease's expiry retries them.
+    /// Nothing could be recorded: they stay locked, and the lease's expiry retries them. `finish`
+    /// does not send them; the lock keeps covering every delivery not done or retried.
     public var kept: [String] = []
 
     public init(shard: Int, lock: String) {

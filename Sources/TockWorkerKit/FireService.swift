@@ -281,8 +281,10 @@ public final class FireService: Service, Sendable {
     /// go back into the wheel shortly. Ones no longer claimed are dropped (cancelled, rescheduled
     /// or moved to another owner).
     func lock(_ batch: [Entry]) async -> (locked: [LockedDelivery], retry: [(id: String, fireMillis: Int64)]) {
-        var retrying: Set<String> = []
+        var retry: [(id: String, fireMillis: Int64)] = []
         defer {
+            // Entries to retry stay pending until the caller puts them back into the wheel.
+            let retrying = Set(retry.map(\.id))
             lockPending.withLock { pending in
                 for entry in batch where !retrying.contains(entry.id) { pending.remove(entry.id) }
             }
@@ -301,7 +303,6 @@ public final class FireService: Service, Sendable {
                                                         leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
             metrics.lockRoundTrip.recordMilliseconds(clock.nowMillis() - now)
             var locked: [LockedDelivery] = []
-            var retry: [(id: String, fireMillis: Int64)] = []
             for (shard, result) in results {
                 switch result {
                 case .success(let deliveries):
@@ -312,7 +313,6 @@ public final class FireService: Service, Sendable {
                 case .failure(let error):
                     metrics.redisErrors.increment()
                     logger.warning("delivery lock failed", metadata: ["shard": "\(shard)", "error": "\(error)"])
-                    retrying.formUnion(byShard[shard]!.map(\.id))
                     retry += byShard[shard]!
                 }
             }
@@ -321,9 +321,8 @@ public final class FireService: Service, Sendable {
             metrics.redisErrors.increment()
             state.setRedisError("\(error)")
             logger.warning("delivery lock failed", metadata: ["error": "\(error)"])
-            let entries = byShard.values.flatMap { $0 }
-            retrying.formUnion(entries.map(\.id))
-            return ([], entries)
+            retry = byShard.values.flatMap { $0 }
+            return ([], retry)
         }
     }
 

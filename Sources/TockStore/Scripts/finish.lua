@@ -3,16 +3,16 @@
 -- fingerprint only for a message stored in an earlier tombstone window, whose tombstone would not
 -- last dedup.retention from now;
 -- failed ones are queued again at their retry time with their attempt count. The lock then covers
--- what it held less those: a batch may be finished in parts, and kept ones (nothing could be
--- recorded for them) stay under it too; once it covers nothing it is gone, and a lock nobody
--- renews runs out and a claim retries what it still covers.
+-- what it held less those: a batch may be finished in parts, and deliveries nothing could be
+-- recorded for are simply not named, so they stay under it too; once it covers nothing it is
+-- gone, and a lock nobody renews runs out and a claim retries what it still covers.
 -- Only the lock's holder finishes it, not the shard's owner: an old owner may still finish what it
 -- had in flight when the shard moved. The lock is gone only when its lease ran out and a claim
 -- queued its messages again: then nothing is recorded.
 --
--- ARGV     nSections, then per section: worker, epoch, lock, nDone, nRetry, nKeep,
+-- ARGV     nSections, then per section: worker, epoch, lock, nDone, nRetry,
 --          nDone entries (id, attempt, fingerprint or "", tombstone set expiry or ""),
---          nRetry entries (id, next fire time, attempt), nKeep ids (they stay locked)
+--          nRetry entries (id, next fire time, attempt)
 -- KEYS     per section: owner, queue, msg, att, locks, leases, inbox, then per done entry with a
 --          fingerprint its tombstone set
 -- Returns  per section {held (1, or 0 when the lock was gone), then per retry "claimed" (the
@@ -20,9 +20,9 @@
 local replies = {}
 for _ = 1, num() do
   local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey = key(), key(), key(), key(), key(), key(), key()
-  local worker, epoch, lock, nDone, nRetry, nKeep = arg(), arg(), arg(), num(), num(), num()
+  local worker, epoch, lock, nDone, nRetry = arg(), arg(), arg(), num(), num()
   local record = redis.call('HGET', locksKey, lock)
-  local done, retried, tombstones, keep = {}, {}, {}, {}
+  local done, retried, tombstones = {}, {}, {}
   for _ = 1, nDone do
     local id, attempt, fp, expireAt = arg(), num(), arg(), arg()
     done[#done + 1] = id
@@ -31,7 +31,6 @@ for _ = 1, num() do
   end
   local retries = {}
   for i = 1, nRetry do retries[i] = { arg(), arg(), arg() } end
-  for i = 1, nKeep do keep[i] = arg() end
 
   local out = { 0 }
   if record then
