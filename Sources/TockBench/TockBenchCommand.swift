@@ -7,7 +7,7 @@ struct TockBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tock-bench",
         abstract: "Tock micro-benchmarks (build with -c release).",
-        subcommands: [Wheel.self, Burst.self, Steady.self, Tombstones.self, LimitsProduce.self, LimitsEvalSHA.self, ProduceRequests.self, WaitStored.self, RedisBytes.self]
+        subcommands: [Wheel.self, Burst.self, Steady.self, Tombstones.self, LimitsProduce.self, LimitsEvalSHA.self, ProduceRequests.self, WaitStored.self, RedisBytes.self, WakeFloor.self]
     )
 
     struct Wheel: ParsableCommand {

@@ -5,6 +5,9 @@
 --   B  time buckets: per shard and due second, a hash id -> message; per shard, an index of seconds
 --   C  B, plus per shard a hash id -> due second (to find a message by id)
 --   D  B, plus a fingerprint index in small hashes (listpack-encoded): fingerprint -> due second
+--   E  per shard and due second a list of stored messages (each with its id inside), per shard an
+--      index of seconds, and a hash id -> due second and version (8 bytes)
+--   F  E's lists, with D's fingerprint index instead of the hash
 -- ARGV: layout, first message number, count, due base (ms), due spread (ms)
 local layout, first, n, base, spread = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local blob = string.rep('b', 133)
@@ -12,7 +15,19 @@ for i = first, first + n - 1 do
   local id = string.format('tock.requests/%d/%d', i % 24, i)
   local shard = i % 16
   local due = base + (i * 7919) % spread
-  if layout == 'A' then
+  if layout == 'E' or layout == 'F' then
+    local second = math.floor(due / 1000)
+    redis.call('RPUSH', 'x{' .. shard .. '}:b:' .. second, string.char(#id) .. id .. blob)
+    redis.call('ZADD', 'x{' .. shard .. '}:due', second, second)
+    local where = struct.pack('>I4I4', second, i)
+    if layout == 'E' then
+      redis.call('HSET', 'x{' .. shard .. '}:ids', id, where)
+    else
+      local bucket = (i * 2654435761) % 8192
+      local fp = i * 1000003 + 1152921504606846976
+      redis.call('HSET', 'x{' .. shard .. '}:f:' .. bucket, string.format('%.0f', fp), where)
+    end
+  elseif layout == 'A' then
     redis.call('HSET', 'x{' .. shard .. '}:msg', id, blob)
     redis.call('ZADD', 'x{' .. shard .. '}:queue', due, id)
   else
