@@ -152,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TockWorkerKitTests",
-            dependencies: ["TockCore", "TockStore", "TockWorkerKit"]
+            dependencies: ["TockCore", "TockKafka", "TockStore", "TockWorkerKit"]
         ),
         .testTarget(
             name: "TockIntegrationTests",

@@ -2,7 +2,8 @@ import CRdKafka
 
 /// The partition librdkafka's configured `partitioner` would give a keyed record, computed before
 /// the record is produced, so a `KafkaProducerPool` can hand it to the producer that owns that
-/// partition. Records without a key, and the `random` partitioner, have no fixed partition.
+/// partition. Records without a key, and the `random` partitioner, have no fixed partition: for
+/// Tock's output records, `partition(key:id:count:)` then fixes one from the `tock-id`.
 public struct KafkaKeyPartitioner: Sendable {
     enum Hash: Sendable { case crc32, murmur2, fnv1a, none }
     let hash: Hash
@@ -30,5 +31,16 @@ public struct KafkaKeyPartitioner: Sendable {
             case .none: nil
             }
         }
+    }
+
+    /// The partition of an output record: its key's under the configured partitioner, or, for a
+    /// record without a key (or a partitioner that does not hash keys), librdkafka's consistent
+    /// hash of `id`. So where a record was written is known without its delivery report: the
+    /// next owner of a delivery whose lease ran out reads that partition back.
+    public func partition(key: [UInt8]?, id: String, count: Int32) -> Int32? {
+        guard count > 0 else { return nil }
+        if let partition = partition(key: key, count: count) { return partition }
+        var id = id
+        return id.withUTF8 { bytes in rd_kafka_msg_partitioner_consistent(nil, bytes.baseAddress, bytes.count, count, nil, nil) }
     }
 }

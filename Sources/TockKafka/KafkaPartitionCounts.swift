@@ -44,4 +44,17 @@ final class KafkaPartitionCounts: Sendable {
         }
         return count
     }
+
+    /// The partition count of `topic`, asked of the broker first when it is not known yet; nil
+    /// if the broker does not know the topic or cannot be reached.
+    func fetchedCount(of topic: String) async -> Int32? {
+        if let known = count(of: topic) { return known }
+        guard let fetched = try? await fetch(topic) else { return nil }
+        let count = Int32(fetched)
+        entries.withLock { entries in
+            entries[topic, default: Entry()].count = count
+            entries[topic]?.fetchedAt = .now
+        }
+        return count
+    }
 }

@@ -31,6 +31,13 @@ public final class KafkaProducerPool: Sendable {
         counts = KafkaPartitionCounts { [first = producers[0]] topic in try await first.partitionCount(topic: topic) }
     }
 
+    /// The partition count of `topic`, asked of the broker when it is not known yet; nil before
+    /// the topic exists. With `outputPartitioner`, it fixes an output record's partition.
+    public func partitionCount(of topic: String) async -> Int32? { await counts.fetchedCount(of: topic) }
+
+    /// The configured partitioner, as `KafkaKeyPartitioner` computes it.
+    public var outputPartitioner: KafkaKeyPartitioner { partitioner }
+
     /// Serves every producer's arrived delivery reports on the calling thread (see
     /// `KafkaProducer.serveDeliveryReports`).
     public func serveDeliveryReports() {

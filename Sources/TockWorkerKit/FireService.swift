@@ -24,6 +24,10 @@ public final class FireService: Service, Sendable {
     let lockStore: ScheduleStore
     let deliveryStore: ScheduleStore
     let producer: KafkaProducerPool
+    /// Reads output partitions back before a delivery with an earlier attempt is published again
+    /// (`ReadBack`); without one, such deliveries are published unchecked.
+    let finder: KafkaRecordFinder?
+    let faults: FaultPoints
     let state: WorkerState
     let metrics: WorkerMetrics
     let clock: any WallClock
@@ -31,6 +35,11 @@ public final class FireService: Service, Sendable {
     let driver: TimingWheelDriver<String>
     /// Publishes locked deliveries at their due time, from a thread of its own.
     let gate: DueGate
+    /// Says when the process stood still (its delivery locks may have run out meanwhile). The
+    /// records the producer already held then still go out when it runs again: failing them
+    /// (`rd_kafka_purge`) makes the idempotent producer bump its epoch, which the local broker
+    /// answers with PRODUCER_FENCED on every later record (docs/never-twice.md).
+    let watchdog: StallWatchdog
     let expirations: AsyncStream<[Entry]>
     let expirationsContinuation: AsyncStream<[Entry]>.Continuation
     /// Delivery locks not yet finished: their leases are renewed while they wait.
@@ -54,6 +63,8 @@ public final class FireService: Service, Sendable {
         lockStore: ScheduleStore? = nil,
         deliveryStore: ScheduleStore? = nil,
         producer: KafkaProducerPool,
+        finder: KafkaRecordFinder? = nil,
+        faults: FaultPoints = FaultPoints(),
         state: WorkerState,
         metrics: WorkerMetrics,
         clock: any WallClock = SystemWallClock(),
@@ -64,6 +75,8 @@ public final class FireService: Service, Sendable {
         self.deliveryStore = deliveryStore ?? store
         self.lockStore = lockStore ?? deliveryStore ?? store
         self.producer = producer
+        self.finder = finder
+        self.faults = faults
         self.state = state
         self.metrics = metrics
         self.clock = clock
@@ -79,6 +92,11 @@ public final class FireService: Service, Sendable {
             continuation.yield($0)
         }
         gate = DueGate(clock: clock, name: "tock-publish")
+        watchdog = StallWatchdog(threshold: .milliseconds(max(500, configuration.delivery.leaseTimeoutMillis / 3))) { [metrics, logger] gap in
+            metrics.stalls.increment()
+            logger.warning("the process stood still; deliveries whose locks ran out meanwhile are not published here",
+                           metadata: ["stalledMs": "\(gap.components.seconds * 1_000 + gap.components.attoseconds / 1_000_000_000_000_000)"])
+        }
         // A claim expires a second after its due time. Its lock was asked for `lockAhead` before
         // that, and entries whose lock is still being asked for are known (`lockPending`), so an
         // expired claim that is neither in the wheel nor pending is one whose reply was lost, or
@@ -123,6 +141,7 @@ public final class FireService: Service, Sendable {
             self.claimRequested.finish()
         }
         gate.stop()
+        watchdog.stop()
         await handBack()
     }
 
@@ -241,7 +260,18 @@ public final class FireService: Service, Sendable {
     func renewHeldLocks() async throws(StoreError) {
         let held = heldLocks.withLock { $0.renewal }
         guard !held.isEmpty else { return }
-        _ = try await store.renew(held, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
+        let sent = ContinuousClock.now
+        let renewed = try await store.renew(held, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
+        if renewed == held.values.reduce(0, { $0 + $1.count }) {
+            heldLocks.withLock { $0.renewed(held, validUntil: sent + knownLease) }
+        }
+    }
+
+    /// How long after sending a `begin` or a renewal this worker counts on the lease: the lease
+    /// less a margin for the clocks of the workers that may reap it.
+    var knownLease: Duration {
+        let lease = configuration.delivery.leaseTimeoutMillis
+        return .milliseconds(lease - max(250, lease / 6))
     }
 
     // MARK: - Fire
@@ -259,6 +289,7 @@ public final class FireService: Service, Sendable {
                     inFlight -= 1
                 }
                 group.addTask {
+                    let sent = ContinuousClock.now
                     let (deliveries, retry) = await self.lock(batch)
                     if !retry.isEmpty {
                         // Still claimed (or locked, if the failed call did run: then the lease runs
@@ -268,7 +299,7 @@ public final class FireService: Service, Sendable {
                         self.lockPending.withLock { pending in for entry in retry { pending.remove(entry.id) } }
                     }
                     guard !deliveries.isEmpty else { return }
-                    self.heldLocks.withLock { $0.hold(deliveries) }
+                    self.heldLocks.withLock { $0.hold(deliveries, validUntil: sent + self.knownLease) }
                     await self.deliver(deliveries)
                 }
                 inFlight += 1
@@ -342,9 +373,42 @@ public final class FireService: Service, Sendable {
 
     func deliverSlice(_ deliveries: [LockedDelivery]) async {
         var settlement = DeliverySettlement(deliveries, policy: DeliveryPolicy(configuration.delivery))
-        let outcomes = await publish(settlement.toPublish)
-        let now = clock.nowMillis()
         var random = SystemRandomNumberGenerator()
+        let partitions = await outputPartitions(settlement.toPublish)
+        var toPublish = settlement.toPublish
+        let readBack = ReadBack(toPublish, partitions: partitions, skewMillis: Self.readBackSkewMillis)
+        if !readBack.ids.isEmpty, let finder {
+            metrics.readBackChecked.increment(by: readBack.ids.count)
+            let earlier: DeliveryOutcome?
+            var found: Set<String> = []
+            do {
+                found = try await finder.find(header: "tock-id", values: readBack.ids, from: readBack.from, timeout: Self.readBackTimeout)
+                earlier = nil
+            } catch {
+                metrics.kafkaErrors.increment()
+                logger.warning("reading output partitions back failed; those deliveries are retried", metadata: ["error": "\(error)"])
+                earlier = .failed(detail: "read-back: \(error)")
+            }
+            let now = clock.nowMillis()
+            toPublish.removeAll { delivery in
+                guard readBack.ids.contains(delivery.message.id) else { return false }
+                if found.contains(delivery.message.id) {
+                    metrics.readBackFound.increment()
+                    logger.info("an earlier attempt is already in its partition; not published again", metadata: [
+                        "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)",
+                    ])
+                    _ = settlement.record(delivery, .delivered, nowMillis: now, using: &random)
+                    return true
+                }
+                if let earlier {
+                    _ = settlement.record(delivery, earlier, nowMillis: now, using: &random)
+                    return true
+                }
+                return false
+            }
+        }
+        let outcomes = await publish(toPublish, partitions: partitions)
+        let now = clock.nowMillis()
         for (delivery, result) in outcomes {
             let outcome = DeliveryOutcome(result)
             if outcome != .delivered { metrics.kafkaErrors.increment() }
@@ -365,33 +429,79 @@ public final class FireService: Service, Sendable {
             }
         }
         settlement.settleDeadLetters(published: await deadLetter(settlement.deadLetters.map { ($0.delivery, $0.letter) }))
+        if !outcomes.isEmpty { faults.killIfDueBeforeFinishing(outcomes.count) }
         await finish(settlement.lockOutcomes)
     }
 
     /// Publishes each delivery at its due time: one gate job per due millisecond, each record
     /// enqueued (and its CreateTime stamped) on the gate's thread the moment the clock reaches it.
     /// The batch waits once for the whole schedule, then for reports that have mostly arrived by then.
-    func publish(_ toSend: [LockedDelivery]) async -> [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] {
+    func publish(_ toSend: [LockedDelivery], partitions: [String: Int32]) async -> [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] {
         let groups = Dictionary(grouping: toSend, by: PublishSlices.publishMillis).sorted { $0.key < $1.key }
         let stamp = configuration.delivery.publishedHeader
         let sends = await gate.run(schedule: groups.map { at, members in
-            let records = members.map { OutputRecords.output($0.message, attempt: $0.attempt) }
-            return (at, { [producer, clock] in
+            let records = members.map { delivery in
+                var record = OutputRecords.output(delivery.message, attempt: delivery.attempt)
+                record.partition = partitions[delivery.message.id]
+                return record
+            }
+            return (at, { [producer, clock, self] in
                 // Reports of earlier records are served here, in this wake-up, not in one of their own.
                 defer { producer.serveDeliveryReports() }
-                guard stamp else { return producer.enqueue(records) }
-                let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
-                return producer.enqueue(records.map { record in
-                    var record = record
-                    record.headers.append(published)
-                    return record
-                })
+                // A lock whose lease this worker can no longer vouch for (it stalled) may be another
+                // worker's by now: its records stay here.
+                let now = ContinuousClock.now
+                let holds = self.heldLocks.withLock { held in members.map { held.holds($0.lock, at: now) } }
+                var toEnqueue = holds.allSatisfy { $0 } ? records : zip(records, holds).filter { $0.1 }.map(\.0)
+                if stamp {
+                    let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
+                    for index in toEnqueue.indices { toEnqueue[index].headers.append(published) }
+                }
+                return (holds, producer.enqueue(toEnqueue))
             })
         })
         var outcomes: [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] = []
         outcomes.reserveCapacity(toSend.count)
-        for ((_, members), pending) in zip(groups, sends) { outcomes.append(contentsOf: zip(members, await pending.results())) }
+        var withheld = 0
+        for ((_, members), (holds, pending)) in zip(groups, sends) {
+            var results = await pending.results().makeIterator()
+            for (delivery, held) in zip(members, holds) {
+                if held, let result = results.next() {
+                    outcomes.append((delivery, result))
+                } else {
+                    withheld += 1
+                    outcomes.append((delivery, .failure(KafkaError(code: .state, message: "its delivery lock's lease ran out before it was published (the worker stalled)"))))
+                }
+            }
+        }
+        if withheld > 0 {
+            metrics.leaseWithheld.increment(by: withheld)
+            logger.warning("not published: the delivery locks' leases ran out first; they are retried after a read-back", metadata: ["deliveries": "\(withheld)"])
+        }
         return outcomes
+    }
+
+    /// How far behind this worker's clock another worker's may be, when an earlier attempt's
+    /// record is looked for from its due time.
+    static let readBackSkewMillis: Int64 = 2_000
+    /// How long a read-back may take before its deliveries count as failed (and are retried).
+    static let readBackTimeout: Duration = .seconds(10)
+
+    /// Each delivery's output partition, fixed before publishing (`KafkaKeyPartitioner`), so that
+    /// the next owner knows where to look for it; none for a topic the broker does not know yet.
+    func outputPartitions(_ deliveries: [LockedDelivery]) async -> [String: Int32] {
+        var counts: [String: Int32?] = [:]
+        for topic in Set(deliveries.map(\.message.topic)) { counts[topic] = await producer.partitionCount(of: topic) }
+        let partitioner = producer.outputPartitioner
+        var partitions: [String: Int32] = [:]
+        partitions.reserveCapacity(deliveries.count)
+        for delivery in deliveries {
+            let message = delivery.message
+            if let count = counts[message.topic] ?? nil, let partition = partitioner.partition(key: message.key, id: message.id, count: count) {
+                partitions[message.id] = partition
+            }
+        }
+        return partitions
     }
 
     /// Publishes messages that will not be delivered to the dead-letter topic; returns the ids of

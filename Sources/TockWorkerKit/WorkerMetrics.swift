@@ -22,6 +22,10 @@ public struct WorkerMetrics: Sendable {
     let kafkaErrors: Counter
     let commitFailures: Counter
     let recreatedPartitions: Counter
+    let readBackChecked: Counter
+    let readBackFound: Counter
+    let leaseWithheld: Counter
+    let stalls: Counter
 
     public init() {
         var requests: [StoreOutcome: Counter] = [:]
@@ -53,6 +57,10 @@ public struct WorkerMetrics: Sendable {
         kafkaErrors = Counter(label: "tock_kafka_errors_total")
         commitFailures = Counter(label: "tock_commit_failures_total")
         recreatedPartitions = Counter(label: "tock_recreated_partitions_total")
+        readBackChecked = Counter(label: "tock_readback_total", dimensions: [("result", "checked")])
+        readBackFound = Counter(label: "tock_readback_total", dimensions: [("result", "found")])
+        leaseWithheld = Counter(label: "tock_fired_total", dimensions: [("result", "withheld")])
+        stalls = Counter(label: "tock_stalls_total")
     }
 
     func count(_ outcome: StoreOutcome) { requests[outcome]?.increment() }

@@ -107,8 +107,9 @@ public enum WorkerProcess {
         let lockStore = try ScheduleStore(client: lockRedis, configuration: configuration, logger: logger)
         let deliveryRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
         let deliveryStore = try ScheduleStore(client: deliveryRedis, configuration: configuration, logger: logger)
+        let finder = try KafkaRecordFinder(brokers: configuration.kafka.brokers, properties: configuration.kafka.properties, logger: logger)
         let fire = FireService(configuration: configuration, store: store, lockStore: lockStore, deliveryStore: deliveryStore, producer: producer,
-                               state: state, metrics: workerMetrics, logger: logger)
+                               finder: finder, faults: faults, state: state, metrics: workerMetrics, logger: logger)
         let ingest = IngestService(configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
                                    state: state, metrics: workerMetrics, faults: faults, logger: logger)
         let ownership: any Service = standalone ?? MonitoredOwnership(

@@ -177,6 +177,73 @@ struct ClusterFailureTests {
         }
     }
 
+    @Test("a worker paused (SIGSTOP) past its lease while it holds deliveries, then resumed: none lost or early, and none published twice but a record its producer already held when it stopped")
+    func zombieWithDeliveriesInFlight() async throws {
+        try await ClusterFixture.run("cl-stall") { c in
+            let s = c.scenario
+            let out = try await s.collect([s.outputTopic, s.deadTopic])
+            let monitor = try await c.startMonitor("m1")
+            try await c.startWorkers(["w-a", "w-b"])
+            _ = try await c.waitBalanced(live: ["w-a", "w-b"])
+            let zombie = c.worker("w-a")
+
+            // 3000 messages due over 9 s, from 2.5 s ahead, one every 3 ms: the pause lands on
+            // deliveries locked, handed to the producer, or acknowledged and not yet recorded.
+            let n = 3_000
+            let start = WorkerScenario.now
+            let ids = (0..<n).map { "st-\($0)" }
+            try await s.sendStored(ids.indices.map {
+                s.request(id: ids[$0], at: start + 2_500 + Int64($0) * 3, key: $0 % 3 == 0 ? nil : "key-\($0 % 11)", partition: Int32($0 % 4))
+            }, store: c.store)
+
+            try await sleep(until: start + 4_000)
+            var inFlight: Set<String> = []
+            while inFlight.isEmpty && WorkerScenario.now < start + 4_500 { inFlight = try await s.lockedIDs(c.store, worker: "w-a") }
+            await zombie.signal(SIGSTOP)
+            let pausedAt = WorkerScenario.now
+            inFlight = try await s.lockedIDs(c.store, worker: "w-a")
+            _ = try await c.waitBalanced(live: ["w-b"], within: .seconds(10))
+            // Paused 7 s: past the heartbeat timeout and the lease, and the new owner has re-published by then.
+            try await sleep(until: pausedAt + 7_000)
+            await zombie.signal(SIGCONT)
+            _ = try await c.waitBalanced(live: ["w-a", "w-b"], within: .seconds(15))
+
+            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(40)) { $0.header("tock-id") }
+            do {
+                try await waitUntil("the store is empty", within: .seconds(20)) { try await s.storedMessageCount(c.store) == 0 }
+            } catch {
+                Issue.record("\(error); w-a's log: \(zombie.log.suffix(3_000))")
+            }
+            await out.settle(on: s.outputTopic, quiet: .seconds(2))
+
+            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+            let withheld = zombie.log.components(separatedBy: "leases ran out first").count - 1
+            let foundByReadBack = c.worker("w-b").log.components(separatedBy: "an earlier attempt is already in its partition").count - 1
+            print("[cluster-stall] N=\(n); paused w-a at +\(pausedAt - start) ms with \(inFlight.count) deliveries locked; "
+                  + "after resuming it withheld \(withheld) batches; w-b found \(foundByReadBack) by read-back; \(summary)")
+            let copies = out.on(s.outputTopic).filter { summary.duplicated.contains($0.header("tock-id") ?? "") }.map {
+                "\($0.header("tock-id") ?? "?") attempt \($0.header("tock-attempt") ?? "?") p\($0.message.partition)@\($0.message.offset) "
+                    + "stamped +\(($0.message.timestamp?.milliseconds ?? 0) - start) ms"
+            }
+            #expect(!inFlight.isEmpty, "the pause landed on no delivery in flight")
+            // The window left (docs/never-twice.md): a record handed to librdkafka just before the
+            // stop is sent when the process runs again, after the new owner found nothing and
+            // published it. Its first copy is stamped at the pause; nothing stamped earlier repeats.
+            let heldByProducer = Set(out.on(s.outputTopic).filter {
+                $0.header("tock-attempt") == "1" && ($0.message.timestamp?.milliseconds ?? 0) >= pausedAt - 100
+            }.compactMap { $0.header("tock-id") })
+            #expect(summary.duplicated.isSubset(of: heldByProducer), "\(summary); copies: \(copies)")
+            #expect(summary.extraCopies <= 2, "\(summary); copies: \(copies)")
+            #expect(summary.missing.isEmpty, "\(summary)")
+            #expect(summary.unexpected.isEmpty, "\(summary)")
+            #expect(summary.early.isEmpty, "\(summary)")
+            #expect(out.on(s.deadTopic).isEmpty)
+            await out.stop()
+            for id in ["w-a", "w-b"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
+            #expect(await monitor.signal(SIGTERM) == 0)
+        }
+    }
+
     // MARK: - 3. Leader monitor killed
 
     @Test("the leading monitor SIGKILLed: the standby leads within heartbeatTimeout and then fails a killed worker over; none lost or early")

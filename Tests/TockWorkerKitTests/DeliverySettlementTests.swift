@@ -107,11 +107,13 @@ struct HeldLocksTests {
                        message: ScheduledMessage(id: lock, idWasGiven: false, dueMillis: 0, topic: "t", key: nil, value: nil, headers: []))
     }
 
+    let t0 = ContinuousClock.now
+
     @Test("locks are renewed per shard while held, and not after they are released")
     func holdAndRelease() {
         var held = HeldLocks()
         #expect(held.isEmpty)
-        held.hold([delivery("x:1", shard: 1), delivery("x:2", shard: 1), delivery("x:3", shard: 2)])
+        held.hold([delivery("x:1", shard: 1), delivery("x:2", shard: 1), delivery("x:3", shard: 2)], validUntil: t0)
         #expect(held.renewal == [1: ["x:1", "x:2"], 2: ["x:3"]])
         held.release([delivery("x:1", shard: 1), delivery("x:3", shard: 2)])
         #expect(held.renewal == [1: ["x:2"]])
@@ -122,12 +124,31 @@ struct HeldLocksTests {
     @Test("a lock finished in parts is renewed until its last delivery is released")
     func partial() {
         var held = HeldLocks()
-        held.hold([delivery("x:1", shard: 1), delivery("x:1", shard: 1), delivery("x:1", shard: 1)])
+        held.hold([delivery("x:1", shard: 1), delivery("x:1", shard: 1), delivery("x:1", shard: 1)], validUntil: t0)
         held.release([delivery("x:1", shard: 1)])
         #expect(held.renewal == [1: ["x:1"]])
         held.release([delivery("x:1", shard: 1), delivery("x:1", shard: 1)])
         #expect(held.isEmpty)
         held.release([delivery("x:1", shard: 1)])
         #expect(held.isEmpty)
+    }
+
+    @Test("a lock's lease is known to hold until its begin or last full renewal plus the lease; never after it is released")
+    func leaseValidity() {
+        var held = HeldLocks()
+        held.hold([delivery("x:1", shard: 1), delivery("x:2", shard: 2)], validUntil: t0 + .seconds(3))
+        #expect(held.holds("x:1", at: t0 + .seconds(2)))
+        #expect(!held.holds("x:1", at: t0 + .seconds(3)))
+        held.renewed([1: ["x:1"]], validUntil: t0 + .seconds(5))
+        #expect(held.holds("x:1", at: t0 + .seconds(4)))
+        #expect(!held.holds("x:2", at: t0 + .seconds(4)))
+        // A renewal sent before a later one answers later: it never shortens the lease.
+        held.renewed([1: ["x:1"]], validUntil: t0 + .seconds(4))
+        #expect(held.holds("x:1", at: t0 + .milliseconds(4_500)))
+        held.release([delivery("x:1", shard: 1)])
+        #expect(!held.holds("x:1", at: t0))
+        held.renewed([1: ["x:1"]], validUntil: t0 + .seconds(9))
+        #expect(!held.holds("x:1", at: t0))
+        #expect(!held.holds("unknown", at: t0))
     }
 }

@@ -1,0 +1,119 @@
+import CRdKafka
+import Dispatch
+import Logging
+import TockConcurrency
+
+/// Reads partitions back to find records by a header's value: before a delivery whose lease ran
+/// out is published again, its shard's owner looks for its `tock-id` where the earlier attempt
+/// would have written it.
+///
+/// A consumer that never joins a group: each `find` assigns the partitions from the offsets of a
+/// time (`offsetsForTimes`), reads each to its end as it was when the call began, and unassigns.
+/// Calls run one at a time on a thread of their own.
+public final class KafkaRecordFinder: Sendable {
+    private let client: KafkaClientHandle
+    private let thread: BlockingThread
+
+    public init(brokers: String, properties: [String: String] = [:], logger: Logger = Logger(label: "tock.kafka.finder")) throws {
+        var merged: [String: String] = [
+            "bootstrap.servers": brokers,
+            // assign() needs no group; librdkafka wants an id all the same, and nothing is committed.
+            "group.id": "tock-record-finder",
+            "enable.auto.commit": "false",
+            "enable.auto.offset.store": "false",
+            "enable.partition.eof": "true",
+            "client.id": "tock-finder",
+        ]
+        merged.merge(properties) { _, new in new }
+        client = try KafkaClientHandle(kind: .consumer, configuration: try KafkaConfiguration(merged),
+                                       callbacks: KafkaClientCallbacks(logger: logger, rebalanceHandler: nil))
+        thread = BlockingThread(name: "\(client.name)-find")
+        try client.withHandle { rk in
+            let err = rd_kafka_poll_set_consumer(rk)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "rd_kafka_poll_set_consumer") }
+        }
+    }
+
+    deinit {
+        let client = self.client
+        thread.submit { client.destroy() }
+    }
+
+    /// The values of `header`, among `wanted`, carried by records of each partition from the
+    /// first record stamped at or after its time (epoch ms) to the partition's end. Throws when
+    /// a partition could not be read to its end within `timeout`: then nothing can be said.
+    public func find(header: String, values wanted: Set<String>, from starts: [KafkaTopicPartition: Int64],
+                     timeout: Duration) async throws -> Set<String> {
+        guard !wanted.isEmpty, !starts.isEmpty else { return [] }
+        let milliseconds = timeout.kafkaMilliseconds
+        return try await thread.run { [client] in
+            try client.withHandle { rk in
+                try Self.find(rk, header: header, wanted: wanted, starts: starts, timeoutMilliseconds: milliseconds)
+            }
+        }
+    }
+
+    private static func find(_ rk: OpaquePointer, header: String, wanted: Set<String>, starts: [KafkaTopicPartition: Int64],
+                             timeoutMilliseconds: Int32) throws -> Set<String> {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutMilliseconds) * 1_000_000
+        func remaining() -> Int32 {
+            let now = DispatchTime.now().uptimeNanoseconds
+            return now >= deadline ? 0 : Int32(clamping: (deadline - now) / 1_000_000)
+        }
+        let partitions = Array(starts.keys)
+        let times = KafkaTopicPartitionList(capacity: partitions.count)
+        for partition in partitions { times.add(topic: partition.topic, partition: partition.partition, offset: starts[partition]!) }
+        let err = times.withUnsafeMutablePointer { rd_kafka_offsets_for_times(rk, $0, remaining()) }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "offsets for times: \(String(cString: rd_kafka_err2str(err)))") }
+        if let failed = times.firstError("offsets for times") { throw failed }
+
+        // Each partition is read up to its end as of now: a record written later is not the one
+        // looked for (its writer held the lock after it ran out).
+        var ends: [KafkaTopicPartition: Int64] = [:]
+        let assignment = KafkaTopicPartitionList(capacity: partitions.count)
+        for element in times.elements {
+            let partition = KafkaTopicPartition(topic: element.topic, partition: element.partition)
+            let high = try KafkaClientHandle.watermarks(rk, topic: element.topic, partition: element.partition,
+                                                        timeoutMilliseconds: max(1, remaining())).high
+            let start = element.offset < 0 ? high : min(element.offset, high)
+            if start < high {
+                ends[partition] = high
+                assignment.add(topic: element.topic, partition: element.partition, offset: start)
+            }
+        }
+        guard !ends.isEmpty else { return [] }
+        let assigned = assignment.withUnsafeMutablePointer { rd_kafka_assign(rk, $0) }
+        guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(assigned, "assign for read-back") }
+        defer { _ = rd_kafka_assign(rk, nil) }
+
+        var found: Set<String> = []
+        while !ends.isEmpty {
+            let wait = remaining()
+            guard wait > 0 else {
+                throw KafkaError(code: .timedOut, message: "read-back did not reach the end of \(ends.keys.map { "\($0.topic)/\($0.partition)" }.sorted())")
+            }
+            guard let message = rd_kafka_consumer_poll(rk, min(wait, 100)) else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            let m = message.pointee
+            let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+            let partition = KafkaTopicPartition(topic: topic, partition: m.partition)
+            if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                ends[partition] = nil
+                continue
+            }
+            guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            if let value = headerValue(message, header), wanted.contains(value) { found.insert(value) }
+            if let end = ends[partition], m.offset + 1 >= end { ends[partition] = nil }
+        }
+        return found
+    }
+
+    private static func headerValue(_ message: UnsafeMutablePointer<rd_kafka_message_t>, _ name: String) -> String? {
+        var list: OpaquePointer?
+        guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return nil }
+        var value: UnsafeRawPointer?
+        var size = 0
+        guard rd_kafka_header_get_last(list, name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR, let value else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: value, count: size), as: UTF8.self)
+    }
+}
