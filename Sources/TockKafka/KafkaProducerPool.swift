@@ -11,9 +11,10 @@ import Synchronization
 /// 5 requests in flight. A keyed record goes to the producer owning the partition the configured
 /// partitioner gives its key, so one partition's batches still come from one producer, in order.
 /// Keyless records, and records for a topic whose partition count is not known yet, go round
-/// robin and librdkafka picks their partition.
+/// robin and librdkafka picks their partition (Tock's output records always carry one).
 public final class KafkaProducerPool: Sendable {
-    public let producers: [KafkaProducer]
+    private let current: ProducerSlots
+    private let make: @Sendable () throws -> KafkaProducer
     private let partitioner: KafkaKeyPartitioner
     private let counts: KafkaPartitionCounts
     private let next = Atomic<Int>(0)
@@ -22,13 +23,36 @@ public final class KafkaProducerPool: Sendable {
     ///   - count: producers (connections per broker), at least 1.
     ///   - properties: librdkafka properties for each of them (see `KafkaProducer`).
     public init(count: Int, brokers: String, properties: [String: String] = [:], logger: Logger = Logger(label: "tock.kafka.producer")) throws {
+        let make: @Sendable () throws -> KafkaProducer = { try KafkaProducer(brokers: brokers, properties: properties, logger: logger) }
         var producers: [KafkaProducer] = []
-        for _ in 0..<max(1, count) {
-            producers.append(try KafkaProducer(brokers: brokers, properties: properties, logger: logger))
-        }
-        self.producers = producers
+        for _ in 0..<max(1, count) { producers.append(try make()) }
+        self.make = make
+        let current = ProducerSlots(producers)
+        self.current = current
         partitioner = KafkaKeyPartitioner(partitioner: properties["partitioner"])
-        counts = KafkaPartitionCounts { [first = producers[0]] topic in try await first.partitionCount(topic: topic) }
+        counts = KafkaPartitionCounts { topic in try await current.producers[0].partitionCount(topic: topic) }
+    }
+
+    /// The producers in use now.
+    public var producers: [KafkaProducer] { current.producers }
+
+    /// Counts replacements (`replace(ifGeneration:)`).
+    public var generation: Int { current.state.withLock { $0.generation } }
+
+    /// Puts new producers in place of the current ones, unless another caller did since
+    /// `generation`, and shuts the old ones down. For producers the broker fenced: an idempotent
+    /// producer whose records timed out locally starts a new epoch, and a broker may refuse that
+    /// producer id from then on (`PRODUCER_FENCED`); a new instance gets a new id.
+    public func replace(ifGeneration generation: Int) async throws {
+        let fresh = try producers.map { _ in try make() }
+        let old = current.state.withLock { current -> [KafkaProducer] in
+            guard current.generation == generation else { return fresh }
+            defer { current = (fresh, generation + 1) }
+            return current.producers
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for producer in old { group.addTask { await producer.shutdown(timeout: .milliseconds(500)) } }
+        }
     }
 
     /// The partition count of `topic`, asked of the broker when it is not known yet; nil before
@@ -46,6 +70,7 @@ public final class KafkaProducerPool: Sendable {
 
     /// Enqueues `records` now, on the calling thread (see `KafkaProducer.enqueue`).
     public func enqueue(_ records: [KafkaProducerRecord]) -> KafkaPooledSend {
+        let producers = self.producers
         guard producers.count > 1 else { return KafkaPooledSend(count: records.count, parts: [(Array(records.indices), producers[0].enqueue(records))]) }
         var routed = Array(repeating: (indices: [Int](), records: [KafkaProducerRecord]()), count: producers.count)
         // One look-up per topic per call: this runs on the publish gate's thread.
@@ -94,13 +119,23 @@ public struct KafkaPooledSend: Sendable {
     let count: Int
     let parts: [([Int], KafkaPendingSend)]
 
-    /// One result per record, in the order they were given, once every report has arrived.
-    public func results() async -> [Result<KafkaDeliveryReport, KafkaError>] {
-        if parts.count == 1 { return await parts[0].1.results() }
+    /// One result per record, in the order they were given, once every report has arrived
+    /// (`enqueueBy`: see `KafkaPendingSend.results(enqueueBy:)`).
+    public func results(enqueueBy: ContinuousClock.Instant? = nil) async -> [Result<KafkaDeliveryReport, KafkaError>] {
+        if parts.count == 1 { return await parts[0].1.results(enqueueBy: enqueueBy) }
         var results = [Result<KafkaDeliveryReport, KafkaError>?](repeating: nil, count: count)
         for (indices, pending) in parts {
-            for (index, result) in zip(indices, await pending.results()) { results[index] = result }
+            for (index, result) in zip(indices, await pending.results(enqueueBy: enqueueBy)) { results[index] = result }
         }
         return results.map { $0! }
     }
+}
+
+/// The producers a pool uses now, shared with its partition-count look-ups.
+final class ProducerSlots: Sendable {
+    let state: Mutex<(producers: [KafkaProducer], generation: Int)>
+
+    init(_ producers: [KafkaProducer]) { state = Mutex((producers, 0)) }
+
+    var producers: [KafkaProducer] { state.withLock { $0.producers } }
 }

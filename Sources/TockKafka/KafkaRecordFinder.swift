@@ -15,16 +15,21 @@ public final class KafkaRecordFinder: Sendable {
     private let thread: BlockingThread
 
     public init(brokers: String, properties: [String: String] = [:], logger: Logger = Logger(label: "tock.kafka.finder")) throws {
-        var merged: [String: String] = [
+        // The caller's properties (security, timeouts) first; what reading back needs wins.
+        var merged = properties
+        merged.merge([
             "bootstrap.servers": brokers,
             // assign() needs no group; librdkafka wants an id all the same, and nothing is committed.
             "group.id": "tock-record-finder",
             "enable.auto.commit": "false",
             "enable.auto.offset.store": "false",
             "enable.partition.eof": "true",
+            // Every record counts, committed or not, and a start offset that is gone is an error,
+            // not a silent jump to the end.
+            "isolation.level": "read_uncommitted",
+            "auto.offset.reset": "error",
             "client.id": "tock-finder",
-        ]
-        merged.merge(properties) { _, new in new }
+        ]) { _, new in new }
         client = try KafkaClientHandle(kind: .consumer, configuration: try KafkaConfiguration(merged),
                                        callbacks: KafkaClientCallbacks(logger: logger, rebalanceHandler: nil))
         thread = BlockingThread(name: "\(client.name)-find")
@@ -61,20 +66,24 @@ public final class KafkaRecordFinder: Sendable {
             return now >= deadline ? 0 : Int32(clamping: (deadline - now) / 1_000_000)
         }
         let partitions = Array(starts.keys)
+        // Each partition is read up to its end as of now, taken before the start offsets: a
+        // record written later is not the one looked for (its writer held the lock after it ran out).
+        var highs: [KafkaTopicPartition: Int64] = [:]
+        for partition in partitions {
+            highs[partition] = try KafkaClientHandle.watermarks(rk, topic: partition.topic, partition: partition.partition,
+                                                                timeoutMilliseconds: max(1, remaining())).high
+        }
         let times = KafkaTopicPartitionList(capacity: partitions.count)
-        for partition in partitions { times.add(topic: partition.topic, partition: partition.partition, offset: starts[partition]!) }
-        let err = times.withUnsafeMutablePointer { rd_kafka_offsets_for_times(rk, $0, remaining()) }
+        for partition in partitions { times.add(topic: partition.topic, partition: partition.partition, offset: max(0, starts[partition]!)) }
+        let err = times.withUnsafeMutablePointer { rd_kafka_offsets_for_times(rk, $0, max(1, remaining())) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "offsets for times: \(String(cString: rd_kafka_err2str(err)))") }
         if let failed = times.firstError("offsets for times") { throw failed }
 
-        // Each partition is read up to its end as of now: a record written later is not the one
-        // looked for (its writer held the lock after it ran out).
         var ends: [KafkaTopicPartition: Int64] = [:]
         let assignment = KafkaTopicPartitionList(capacity: partitions.count)
         for element in times.elements {
             let partition = KafkaTopicPartition(topic: element.topic, partition: element.partition)
-            let high = try KafkaClientHandle.watermarks(rk, topic: element.topic, partition: element.partition,
-                                                        timeoutMilliseconds: max(1, remaining())).high
+            let high = highs[partition] ?? 0
             let start = element.offset < 0 ? high : min(element.offset, high)
             if start < high {
                 ends[partition] = high
@@ -98,10 +107,14 @@ public final class KafkaRecordFinder: Sendable {
             let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
             let partition = KafkaTopicPartition(topic: topic, partition: m.partition)
             if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                ends[partition] = nil
+                // The end of what this fetch may see, which may stop short of the end taken above.
+                if let end = ends[partition], m.offset >= end { ends[partition] = nil }
                 continue
             }
-            guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                if m.rkt != nil { throw KafkaError(m.err, "read-back of \(topic)/\(m.partition): \(String(cString: rd_kafka_err2str(m.err)))") }
+                continue
+            }
             if let value = headerValue(message, header), wanted.contains(value) { found.insert(value) }
             if let end = ends[partition], m.offset + 1 >= end { ends[partition] = nil }
         }

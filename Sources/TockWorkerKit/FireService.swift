@@ -244,7 +244,7 @@ public final class FireService: Service, Sendable {
     /// broker never lets another worker publish the same message, and a dead worker's locks run
     /// out within the timeout.
     func renewLoop() async {
-        let interval = max(100, configuration.delivery.leaseTimeoutMillis / 3)
+        let interval = Self.renewIntervalMillis(configuration.delivery)
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(interval))
             do {
@@ -269,10 +269,21 @@ public final class FireService: Service, Sendable {
 
     /// How long after sending a `begin` or a renewal this worker counts on the lease: the lease
     /// less a margin for the clocks of the workers that may reap it.
-    var knownLease: Duration {
-        let lease = configuration.delivery.leaseTimeoutMillis
-        return .milliseconds(lease - max(250, lease / 6))
+    var knownLease: Duration { .milliseconds(Self.knownLeaseMillis(configuration.delivery)) }
+
+    var producerTimeout: Duration { .milliseconds(Self.producerTimeoutMillis(configuration.delivery)) }
+
+    static func knownLeaseMillis(_ delivery: TockConfiguration.Delivery) -> Int64 {
+        delivery.leaseTimeoutMillis - max(250, delivery.leaseTimeoutMillis / 6)
     }
+
+    /// The producer's `message.timeout.ms`: within the lease a renewed lock always has left (the
+    /// known lease less a renewal interval), less room for the renewal's round trip.
+    static func producerTimeoutMillis(_ delivery: TockConfiguration.Delivery) -> Int64 {
+        max(500, knownLeaseMillis(delivery) - renewIntervalMillis(delivery) - 300)
+    }
+
+    static func renewIntervalMillis(_ delivery: TockConfiguration.Delivery) -> Int64 { max(100, delivery.leaseTimeoutMillis / 3) }
 
     // MARK: - Fire
 
@@ -379,15 +390,15 @@ public final class FireService: Service, Sendable {
         let readBack = ReadBack(toPublish, partitions: partitions, skewMillis: Self.readBackSkewMillis)
         if !readBack.ids.isEmpty, let finder {
             metrics.readBackChecked.increment(by: readBack.ids.count)
-            let earlier: DeliveryOutcome?
+            let readBackFailure: DeliveryOutcome?
             var found: Set<String> = []
             do {
                 found = try await finder.find(header: "tock-id", values: readBack.ids, from: readBack.from, timeout: Self.readBackTimeout)
-                earlier = nil
+                readBackFailure = nil
             } catch {
                 metrics.kafkaErrors.increment()
                 logger.warning("reading output partitions back failed; those deliveries are retried", metadata: ["error": "\(error)"])
-                earlier = .failed(detail: "read-back: \(error)")
+                readBackFailure = .failed(detail: "read-back: \(error)")
             }
             let now = clock.nowMillis()
             toPublish.removeAll { delivery in
@@ -400,14 +411,18 @@ public final class FireService: Service, Sendable {
                     _ = settlement.record(delivery, .delivered, nowMillis: now, using: &random)
                     return true
                 }
-                if let earlier {
-                    _ = settlement.record(delivery, earlier, nowMillis: now, using: &random)
+                if let readBackFailure {
+                    _ = settlement.record(delivery, readBackFailure, nowMillis: now, using: &random)
                     return true
                 }
                 return false
             }
         }
+        let generation = producer.generation
         let outcomes = await publish(toPublish, partitions: partitions)
+        if outcomes.contains(where: { if case .failure(let error) = $0.1 { error.code == .producerFenced } else { false } }) {
+            await replaceFencedProducers(since: generation)
+        }
         let now = clock.nowMillis()
         for (delivery, result) in outcomes {
             let outcome = DeliveryOutcome(result)
@@ -450,21 +465,25 @@ public final class FireService: Service, Sendable {
                 defer { producer.serveDeliveryReports() }
                 // A lock whose lease this worker can no longer vouch for (it stalled) may be another
                 // worker's by now: its records stay here.
-                let now = ContinuousClock.now
-                let holds = self.heldLocks.withLock { held in members.map { held.holds($0.lock, at: now) } }
+                // The record may wait in the producer up to its timeout: the lease must outlast that.
+                let sentBy = ContinuousClock.now + self.producerTimeout
+                let (holds, enqueueBy) = self.heldLocks.withLock { held in
+                    (members.map { held.holds($0.lock, at: sentBy) }, members.compactMap { held.validUntil($0.lock) }.min())
+                }
                 var toEnqueue = holds.allSatisfy { $0 } ? records : zip(records, holds).filter { $0.1 }.map(\.0)
                 if stamp {
                     let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
                     for index in toEnqueue.indices { toEnqueue[index].headers.append(published) }
                 }
-                return (holds, producer.enqueue(toEnqueue))
+                // A full queue may keep some back; they may be enqueued only while the lease still covers the timeout.
+                return (holds, enqueueBy.map { $0 - self.producerTimeout }, producer.enqueue(toEnqueue))
             })
         })
         var outcomes: [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] = []
         outcomes.reserveCapacity(toSend.count)
         var withheld = 0
-        for ((_, members), (holds, pending)) in zip(groups, sends) {
-            var results = await pending.results().makeIterator()
+        for ((_, members), (holds, enqueueBy, pending)) in zip(groups, sends) {
+            var results = await pending.results(enqueueBy: enqueueBy).makeIterator()
             for (delivery, held) in zip(members, holds) {
                 if held, let result = results.next() {
                     outcomes.append((delivery, result))
@@ -502,6 +521,17 @@ public final class FireService: Service, Sendable {
             }
         }
         return partitions
+    }
+
+    /// The broker refuses a producer whose epoch it fenced for good; its deliveries failed and are
+    /// retried, through new producers.
+    func replaceFencedProducers(since generation: Int) async {
+        metrics.producersReplaced.increment()
+        logger.warning("the broker fenced the output producer; replacing it")
+        do { try await producer.replace(ifGeneration: generation) } catch {
+            metrics.kafkaErrors.increment()
+            logger.error("could not replace the fenced output producer", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Publishes messages that will not be delivered to the dead-letter topic; returns the ids of

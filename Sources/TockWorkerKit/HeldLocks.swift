@@ -46,6 +46,9 @@ struct HeldLocks: Sendable {
         }
     }
 
+    /// Until when `lock`'s lease is known to hold, if it is held here.
+    func validUntil(_ lock: String) -> ContinuousClock.Instant? { validUntil[lock] }
+
     /// Whether `lock`'s lease is known to hold at `now`.
     func holds(_ lock: String, at now: ContinuousClock.Instant) -> Bool {
         validUntil[lock].map { now < $0 } ?? false

@@ -19,7 +19,7 @@ struct ReadBack: Equatable {
         for delivery in deliveries where Self.isLookedFor(delivery) {
             guard let partition = partitions[delivery.message.id] else { continue }
             let key = KafkaTopicPartition(topic: delivery.message.topic, partition: partition)
-            let earliest = max(delivery.message.dueMillis, delivery.message.storedMillis) - skewMillis
+            let earliest = max(0, max(delivery.message.dueMillis, delivery.message.storedMillis) - skewMillis)
             from[key] = min(from[key] ?? earliest, earliest)
             ids.insert(delivery.message.id)
         }

@@ -26,6 +26,7 @@ public struct WorkerMetrics: Sendable {
     let readBackFound: Counter
     let leaseWithheld: Counter
     let stalls: Counter
+    let producersReplaced: Counter
 
     public init() {
         var requests: [StoreOutcome: Counter] = [:]
@@ -61,6 +62,7 @@ public struct WorkerMetrics: Sendable {
         readBackFound = Counter(label: "tock_readback_total", dimensions: [("result", "found")])
         leaseWithheld = Counter(label: "tock_fired_total", dimensions: [("result", "withheld")])
         stalls = Counter(label: "tock_stalls_total")
+        producersReplaced = Counter(label: "tock_producer_replacements_total")
     }
 
     func count(_ outcome: StoreOutcome) { requests[outcome]?.increment() }

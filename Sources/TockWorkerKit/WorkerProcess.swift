@@ -30,10 +30,10 @@ public enum WorkerProcess {
         try await store.verifyShardCount()
 
         // Kafka is checked once the worker has built its producer (after the standalone lease).
-        let outputProducer = Mutex<KafkaProducer?>(nil)
+        let outputProducer = Mutex<KafkaProducerPool?>(nil)
         let probe = DependencyProbe(checks: [
             try DependencyProbe.redisWrite(configuration, holder: workerID, logger: logger),
-            DependencyProbe.kafkaBroker { outputProducer.withLock { $0 } },
+            DependencyProbe.kafkaBroker { outputProducer.withLock { $0 }?.producers[0] },
         ], logger: logger)
         let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
                                readiness: { ReadinessReport(reasons: state.notReadyReasons + probe.notReadyReasons) }, logger: logger)
@@ -52,7 +52,7 @@ public enum WorkerProcess {
             let started = try await start(configuration: configuration, store: store, state: state, faults: faults, logger: logger)
             if let started {
                 resources.withLock { $0 = started.resources }
-                outputProducer.withLock { $0 = started.resources.producer.producers[0] }
+                outputProducer.withLock { $0 = started.resources.producer }
             }
             return started?.services
         }
@@ -123,9 +123,10 @@ public enum WorkerProcess {
         properties["linger.ms"] = String(configuration.kafka.producerLingerMillis)
         // Room for the largest accepted payload plus its key and headers.
         properties["message.max.bytes"] = String(max(1_000_000, configuration.limits.maxPayloadBytes + 256 * 1024))
-        // Locks are renewed while a delivery waits, so this only bounds how long a delivery may
-        // hang on an unreachable broker before it counts as failed and is retried with backoff.
-        properties["message.timeout.ms"] = "30000"
+        // A record not sent within this is failed by librdkafka, never sent later: the publish gate
+        // hands a record over only while its lock's lease holds this much longer, so a worker that
+        // stalls cannot send it after another worker may have published it (docs/never-twice.md).
+        properties["message.timeout.ms"] = String(FireService.producerTimeoutMillis(configuration.delivery))
         properties.merge(configuration.kafka.producerProperties) { _, new in new }
         return properties
     }
