@@ -21,6 +21,14 @@ end
 local function id(i) return 'bench-' .. i end
 local function fp(i) return (i * 2654435761) % 4294967291 * 1000 + i % 997 end
 local function due(i) return base + math.floor(i / 5) end
+-- Appends each bucket's elements, indexes the bucket and counts them live.
+local function appendBuckets(T, bySec)
+  for sec, els in pairs(bySec) do
+    redis.call('RPUSH', T .. 'b:' .. sec, unpack(els))
+    redis.call('ZADD', T .. 'secs', 'NX', sec, sec)
+    redis.call('HINCRBY', T .. 'live', sec, #els)
+  end
+end
 for s, msgs in pairs(sections) do
   local T = 'p{' .. s .. '}:'
   if L == 'A' then
@@ -82,11 +90,7 @@ for s, msgs in pairs(sections) do
         table.insert(bySec[sec], el)
       end
       redis.call('HSET', F, unpack(fields))
-      for sec, els in pairs(bySec) do
-        redis.call('RPUSH', T .. 'b:' .. sec, unpack(els))
-        redis.call('ZADD', T .. 'secs', 'NX', sec, sec)
-        redis.call('HINCRBY', T .. 'live', sec, #els)
-      end
+      appendBuckets(T, bySec)
     elseif phase == 'begin' then
       local fps, bySec = {}, {}
       for k, i in ipairs(msgs) do
@@ -149,11 +153,7 @@ for s, msgs in pairs(sections) do
         bySec[sec] = bySec[sec] or {}
         table.insert(bySec[sec], el)
       end
-      for sec, els in pairs(bySec) do
-        redis.call('RPUSH', T .. 'b:' .. sec, unpack(els))
-        redis.call('ZADD', T .. 'secs', 'NX', sec, sec)
-        redis.call('HINCRBY', T .. 'live', sec, #els)
-      end
+      appendBuckets(T, bySec)
     elseif phase == 'begin' then
       -- wanted versions per second: recompute as store did is not possible; pick by due range
       local bySec = {}
