@@ -43,21 +43,32 @@ public final class KafkaProducerPool: Sendable {
     /// `generation`, and shuts the old ones down. For producers the broker fenced: an idempotent
     /// producer whose records timed out locally starts a new epoch, and a broker may refuse that
     /// producer id from then on (`PRODUCER_FENCED`); a new instance gets a new id.
-    public func replace(ifGeneration generation: Int) async throws {
+    /// Returns whether this call replaced them.
+    @discardableResult
+    public func replace(ifGeneration generation: Int) async throws -> Bool {
+        guard generation == self.generation else { return false }
         let fresh = try producers.map { _ in try make() }
-        let old = current.state.withLock { current -> [KafkaProducer] in
-            guard current.generation == generation else { return fresh }
+        let (old, replaced) = current.state.withLock { current -> ([KafkaProducer], Bool) in
+            guard current.generation == generation else { return (fresh, false) }
             defer { current = (fresh, generation + 1) }
-            return current.producers
+            return (current.producers, true)
         }
         await withTaskGroup(of: Void.self) { group in
             for producer in old { group.addTask { await producer.shutdown(timeout: .milliseconds(500)) } }
         }
+        return replaced
     }
 
     /// The partition count of `topic`, asked of the broker when it is not known yet; nil before
     /// the topic exists. With `outputPartitioner`, it fixes an output record's partition.
     public func partitionCount(of topic: String) async -> Int32? { await counts.fetchedCount(of: topic) }
+
+    /// The partition count of `topic` if known, without waiting; an unknown or stale one is
+    /// asked of the broker in the background.
+    public func knownPartitionCount(of topic: String) -> Int32? { counts.count(of: topic) }
+
+    /// Starts looking up `topic`'s partition count if it is not known yet.
+    public func warmPartitionCount(of topic: String) { _ = counts.count(of: topic) }
 
     /// The configured partitioner, as `KafkaKeyPartitioner` computes it.
     public var outputPartitioner: KafkaKeyPartitioner { partitioner }

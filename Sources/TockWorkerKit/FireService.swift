@@ -508,9 +508,14 @@ public final class FireService: Service, Sendable {
 
     /// Each delivery's output partition, fixed before publishing (`KafkaKeyPartitioner`), so that
     /// the next owner knows where to look for it; none for a topic the broker does not know yet.
+    /// A first attempt never waits for a partition count (ingest looked it up already; one not
+    /// known yet leaves the record to librdkafka's partitioner), a later one does: it is read back.
     func outputPartitions(_ deliveries: [LockedDelivery]) async -> [String: Int32] {
         var counts: [String: Int32?] = [:]
-        for topic in Set(deliveries.map(\.message.topic)) { counts[topic] = await producer.partitionCount(of: topic) }
+        for topic in Set(deliveries.map(\.message.topic)) { counts[topic] = producer.knownPartitionCount(of: topic) }
+        for topic in Set(deliveries.filter(ReadBack.isLookedFor).map(\.message.topic)) where counts[topic] ?? nil == nil {
+            counts[topic] = await producer.partitionCount(of: topic)
+        }
         let partitioner = producer.outputPartitioner
         var partitions: [String: Int32] = [:]
         partitions.reserveCapacity(deliveries.count)
@@ -526,9 +531,12 @@ public final class FireService: Service, Sendable {
     /// The broker refuses a producer whose epoch it fenced for good; its deliveries failed and are
     /// retried, through new producers.
     func replaceFencedProducers(since generation: Int) async {
-        metrics.producersReplaced.increment()
-        logger.warning("the broker fenced the output producer; replacing it")
-        do { try await producer.replace(ifGeneration: generation) } catch {
+        do {
+            // Slices published through the same fenced producers ask too: the first one replaces them.
+            guard try await producer.replace(ifGeneration: generation) else { return }
+            metrics.producersReplaced.increment()
+            logger.warning("the broker fenced the output producer; replaced it")
+        } catch {
             metrics.kafkaErrors.increment()
             logger.error("could not replace the fenced output producer", metadata: ["error": "\(error)"])
         }

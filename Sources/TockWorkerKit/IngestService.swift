@@ -138,6 +138,7 @@ public final class IngestService: Service, Sendable {
         var batches: [Int: [StoreEntry]] = [:]
         var rejections: [KafkaProducerRecord] = []
         var rejectionCodes: [String] = []
+        var outputTopics: Set<String> = []
         for message in messages {
             let record = message.record
             let tp = "\(record.topic)/\(record.partition)"
@@ -147,6 +148,7 @@ public final class IngestService: Service, Sendable {
                 switch parsed {
                 case .schedule(var m), .reschedule(var m):
                     m.storedMillis = now
+                    outputTopics.insert(m.topic)
                     let operation: StoreEntry.Operation
                     if case .schedule = parsed { operation = .schedule } else { operation = .reschedule }
                     entry = StoreEntry(operation: operation, topicPartition: tp, offset: record.offset, id: m.id,
@@ -174,6 +176,8 @@ public final class IngestService: Service, Sendable {
             for code in rejectionCodes { metrics.rejectedByCode[code]?.increment() }
         }
 
+        // Their partition counts are looked up now, so that publishing them need not wait for one.
+        for topic in outputTopics { producer.warmPartitionCount(of: topic) }
         let owners = state.ownerships
         let outcomes = try await store.store(batches, nowMillis: now, claimAs: owners)
         if faults.loseStoreReply() {

@@ -220,7 +220,7 @@ struct ClusterFailureTests {
             let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
             let withheld = zombie.log.components(separatedBy: "leases ran out first").count - 1
             let foundByReadBack = c.worker("w-b").log.components(separatedBy: "an earlier attempt is already in its partition").count - 1
-            let replaced = zombie.log.components(separatedBy: "fenced the output producer").count - 1
+            let replaced = zombie.log.components(separatedBy: "fenced the output producer; replaced it").count - 1
             print("[cluster-stall] N=\(n); paused w-a at +\(pausedAt - start) ms with \(inFlight.count) deliveries locked; "
                   + "after resuming it withheld \(withheld) batches and replaced its producer \(replaced)x; w-b found \(foundByReadBack) by read-back; \(summary)")
             let copies = out.on(s.outputTopic).filter { summary.duplicated.contains($0.header("tock-id") ?? "") }.map {
