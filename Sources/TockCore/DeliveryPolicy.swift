@@ -8,12 +8,16 @@ public enum DeliveryOutcome: Sendable, Equatable {
     /// allows, its topic name is invalid, Tock may not write to its topic. Retrying only delays
     /// the dead letter.
     case rejected(detail: String)
+    /// The record never left: it was withheld (its lock's lease could not be vouched for), failed
+    /// unsent, or could not be checked against an earlier attempt. Tried again without counting an
+    /// attempt, so this alone never dead-letters a message.
+    case notAttempted(detail: String)
 
-    /// The error of a failed or rejected attempt.
+    /// The error of a failed, rejected or unmade attempt.
     public var detail: String? {
         switch self {
         case .delivered: nil
-        case .failed(let detail), .rejected(let detail): detail
+        case .failed(let detail), .rejected(let detail), .notAttempted(let detail): detail
         }
     }
 }
@@ -51,6 +55,8 @@ public struct DeliveryPolicy: Sendable, Equatable {
         case complete
         /// Publish it again at this time.
         case retry(atMillis: Int64)
+        /// Try it again at this time, as the same attempt: this one never happened.
+        case retryUncounted(atMillis: Int64)
         case deadLetter(DeadLetter)
     }
 
@@ -90,6 +96,8 @@ public struct DeliveryPolicy: Sendable, Equatable {
         case .failed(let detail):
             if attempt >= maxAttempts { return .deadLetter(DeadLetter(code: .deliveryFailed, detail: detail)) }
             return .retry(atMillis: nowMillis + Int64.random(in: 0...backoffCeilingMillis(attempt: attempt), using: &random))
+        case .notAttempted:
+            return .retryUncounted(atMillis: nowMillis + Int64.random(in: 0...backoffCeilingMillis(attempt: attempt), using: &random))
         }
     }
 

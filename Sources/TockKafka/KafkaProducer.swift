@@ -124,7 +124,7 @@ public final class KafkaProducer: Sendable {
                 break
             }
             if let enqueueBy, ContinuousClock.now >= enqueueBy {
-                batch.failUnfinished(with: KafkaError(code: .queueFull, message: "the producer's queue stayed full past the time the record could still be sent", isRetriable: true), from: next)
+                batch.failUnfinished(with: KafkaError(code: .purgedQueued, message: "the producer's queue stayed full past the time the record could still be sent", isRetriable: true), from: next)
                 break
             }
             let before = next

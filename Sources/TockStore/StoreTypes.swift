@@ -138,8 +138,9 @@ public struct LockOutcome: Sendable {
                          storedMillis: delivery.message.storedMillis))
     }
 
-    public mutating func markRetry(_ delivery: LockedDelivery, atMillis next: Int64) {
-        retries.append(Retry(id: delivery.message.id, nextMillis: next, attempt: delivery.attempt))
+    /// `counted`: false when the attempt never happened, so the next one carries its number again.
+    public mutating func markRetry(_ delivery: LockedDelivery, atMillis next: Int64, counted: Bool = true) {
+        retries.append(Retry(id: delivery.message.id, nextMillis: next, attempt: counted ? delivery.attempt : delivery.attempt - 1))
     }
 
     public mutating func markKept(_ delivery: LockedDelivery) { kept.append(delivery.message.id) }

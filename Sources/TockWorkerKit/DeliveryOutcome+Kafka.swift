@@ -8,6 +8,9 @@ extension DeliveryOutcome {
         switch result {
         case .success:
             self = .delivered
+        case .failure(let error) where error.code == .purgedQueued:
+            // Purged from the queue (withheld, or kept out by a full queue past its time): never sent.
+            self = .notAttempted(detail: "\(error)")
         case .failure(let error):
             self = error.rejectsRecord ? .rejected(detail: "\(error)") : .failed(detail: "\(error)")
         }

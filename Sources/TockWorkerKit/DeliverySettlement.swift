@@ -45,6 +45,9 @@ struct DeliverySettlement {
         case .retry(let next):
             change(delivery) { $0.markRetry(delivery, atMillis: next) }
             return .retry(atMillis: next)
+        case .retryUncounted(let next):
+            change(delivery) { $0.markRetry(delivery, atMillis: next, counted: false) }
+            return .retry(atMillis: next)
         case .deadLetter(let letter):
             deadLetters.append((delivery, letter))
             return .deadLetter(letter)

@@ -398,7 +398,7 @@ public final class FireService: Service, Sendable {
             } catch {
                 metrics.kafkaErrors.increment()
                 logger.warning("reading output partitions back failed; those deliveries are retried", metadata: ["error": "\(error)"])
-                readBackFailure = .failed(detail: "read-back: \(error)")
+                readBackFailure = .notAttempted(detail: "read-back: \(error)")
             }
             let now = clock.nowMillis()
             toPublish.removeAll { delivery in
@@ -426,7 +426,7 @@ public final class FireService: Service, Sendable {
         let now = clock.nowMillis()
         for (delivery, result) in outcomes {
             let outcome = DeliveryOutcome(result)
-            if outcome != .delivered { metrics.kafkaErrors.increment() }
+            if case .failed = outcome { metrics.kafkaErrors.increment() } else if case .rejected = outcome { metrics.kafkaErrors.increment() }
             switch settlement.record(delivery, outcome, nowMillis: now, using: &random) {
             case .delivered:
                 metrics.firedDelivered.increment()
@@ -489,7 +489,7 @@ public final class FireService: Service, Sendable {
                     outcomes.append((delivery, result))
                 } else {
                     withheld += 1
-                    outcomes.append((delivery, .failure(KafkaError(code: .state, message: "its delivery lock's lease ran out before it was published (the worker stalled)"))))
+                    outcomes.append((delivery, .failure(KafkaError(code: .purgedQueued, message: "its delivery lock's lease ran out before it was published (the worker stalled)"))))
                 }
             }
         }

@@ -1,5 +1,6 @@
 import Testing
 import TockCore
+import TockKafka
 import TockStore
 @testable import TockWorkerKit
 
@@ -58,6 +59,30 @@ struct DeliverySettlementTests {
         settlement.settleDeadLetters(published: [])
         #expect(settlement.lockOutcomes.map(\.kept) == [["a"]])
         #expect(settlement.lockOutcomes.map(\.done.count) == [0])
+    }
+
+    @Test("an attempt that never happened (withheld, unsent, or not checked against an earlier one) is tried again as the same attempt, even the last")
+    func notAttempted() {
+        var settlement = DeliverySettlement([delivery("a", attempt: 3), delivery("b", attempt: 2)], policy: policy)
+        var random = FixedRandom(value: UInt64.max)
+        guard case .retry(let next) = settlement.record(delivery("a", attempt: 3), .notAttempted(detail: "read-back: timed out"),
+                                                        nowMillis: now, using: &random) else {
+            Issue.record("expected a retry, not a dead letter")
+            return
+        }
+        #expect(next > now)
+        _ = settlement.record(delivery("b", attempt: 2), .notAttempted(detail: "withheld"), nowMillis: now, using: &random)
+        // Attempts made so far: the next lock numbers them 3 and 2 again.
+        #expect(settlement.lockOutcomes.first?.retries.map(\.attempt) == [2, 1])
+        #expect(settlement.deadLetters.isEmpty)
+    }
+
+    @Test("a record purged from the producer's queue was never sent: not an attempt")
+    func purgedIsNotAttempted() {
+        let purged = DeliveryOutcome(Result<KafkaDeliveryReport, KafkaError>.failure(KafkaError(code: .purgedQueued, message: "withheld")))
+        #expect(purged == .notAttempted(detail: "\(KafkaError(code: .purgedQueued, message: "withheld"))"))
+        let timedOut = DeliveryOutcome(Result<KafkaDeliveryReport, KafkaError>.failure(KafkaError(code: .messageTimedOut, message: "late")))
+        #expect(timedOut == .failed(detail: "\(KafkaError(code: .messageTimedOut, message: "late"))"))
     }
 
     @Test("one outcome per lock, in the order the locks came, each with its shard")
