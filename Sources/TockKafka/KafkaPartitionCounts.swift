@@ -48,13 +48,20 @@ final class KafkaPartitionCounts: Sendable {
     /// The partition count of `topic`, asked of the broker first when it is not known yet; nil
     /// if the broker does not know the topic or cannot be reached.
     func fetchedCount(of topic: String) async -> Int32? {
-        if let known = count(of: topic) { return known }
-        guard let fetched = try? await fetch(topic) else { return nil }
-        let count = Int32(fetched)
-        entries.withLock { entries in
-            entries[topic, default: Entry()].count = count
-            entries[topic]?.fetchedAt = .now
+        // Marked as refreshing meanwhile, so a look-up in between starts no second fetch.
+        let known = entries.withLock { entries -> Int32? in
+            if let count = entries[topic]?.count { return count }
+            entries[topic, default: Entry()].refreshing = true
+            return nil
         }
-        return count
+        // A known count goes through `count(of:)`, which refreshes it once it is stale.
+        if let known { return count(of: topic) ?? known }
+        let fetched = try? await fetch(topic)
+        entries.withLock { entries in
+            if let fetched { entries[topic]?.count = Int32(fetched) }
+            entries[topic]?.fetchedAt = .now
+            entries[topic]?.refreshing = false
+        }
+        return fetched.map { Int32($0) }
     }
 }

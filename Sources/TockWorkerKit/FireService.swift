@@ -95,7 +95,7 @@ public final class FireService: Service, Sendable {
         watchdog = StallWatchdog(threshold: .milliseconds(max(500, configuration.delivery.leaseTimeoutMillis / 3))) { [metrics, logger] gap in
             metrics.stalls.increment()
             logger.warning("the process stood still; deliveries whose locks ran out meanwhile are not published here",
-                           metadata: ["stalledMs": "\(gap.components.seconds * 1_000 + gap.components.attoseconds / 1_000_000_000_000_000)"])
+                           metadata: ["stalled": "\(gap)"])
         }
         // A claim expires a second after its due time. Its lock was asked for `lockAhead` before
         // that, and entries whose lock is still being asked for are known (`lockPending`), so an
@@ -426,7 +426,10 @@ public final class FireService: Service, Sendable {
         let now = clock.nowMillis()
         for (delivery, result) in outcomes {
             let outcome = DeliveryOutcome(result)
-            if case .failed = outcome { metrics.kafkaErrors.increment() } else if case .rejected = outcome { metrics.kafkaErrors.increment() }
+            switch outcome {
+            case .failed, .rejected: metrics.kafkaErrors.increment()
+            case .delivered, .notAttempted: break
+            }
             switch settlement.record(delivery, outcome, nowMillis: now, using: &random) {
             case .delivered:
                 metrics.firedDelivered.increment()
@@ -511,10 +514,10 @@ public final class FireService: Service, Sendable {
     /// A first attempt never waits for a partition count (ingest looked it up already; one not
     /// known yet leaves the record to librdkafka's partitioner), a later one does: it is read back.
     func outputPartitions(_ deliveries: [LockedDelivery]) async -> [String: Int32] {
+        let readBackTopics = Set(deliveries.filter(ReadBack.isLookedFor).map(\.message.topic))
         var counts: [String: Int32?] = [:]
-        for topic in Set(deliveries.map(\.message.topic)) { counts[topic] = producer.knownPartitionCount(of: topic) }
-        for topic in Set(deliveries.filter(ReadBack.isLookedFor).map(\.message.topic)) where counts[topic] ?? nil == nil {
-            counts[topic] = await producer.partitionCount(of: topic)
+        for topic in Set(deliveries.map(\.message.topic)) {
+            counts[topic] = readBackTopics.contains(topic) ? await producer.partitionCount(of: topic) : producer.knownPartitionCount(of: topic)
         }
         let partitioner = producer.outputPartitioner
         var partitions: [String: Int32] = [:]
