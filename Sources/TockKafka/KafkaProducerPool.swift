@@ -67,9 +67,6 @@ public final class KafkaProducerPool: Sendable {
     /// asked of the broker in the background.
     public func knownPartitionCount(of topic: String) -> Int32? { counts.count(of: topic) }
 
-    /// Starts looking up `topic`'s partition count if it is not known yet.
-    public func warmPartitionCount(of topic: String) { _ = counts.count(of: topic) }
-
     /// The configured partitioner, as `KafkaKeyPartitioner` computes it.
     public var outputPartitioner: KafkaKeyPartitioner { partitioner }
 

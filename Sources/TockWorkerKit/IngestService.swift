@@ -177,7 +177,7 @@ public final class IngestService: Service, Sendable {
         }
 
         // Their partition counts are looked up now, so that publishing them need not wait for one.
-        for topic in outputTopics { producer.warmPartitionCount(of: topic) }
+        for topic in outputTopics { _ = producer.knownPartitionCount(of: topic) }
         let owners = state.ownerships
         let outcomes = try await store.store(batches, nowMillis: now, claimAs: owners)
         if faults.loseStoreReply() {
