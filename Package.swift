@@ -151,6 +151,10 @@ let package = Package(
             dependencies: ["TockCore", "TockTiming"]
         ),
         .testTarget(
+            name: "TockRedisTests",
+            dependencies: ["TockRedis"]
+        ),
+        .testTarget(
             name: "TockWorkerKitTests",
             dependencies: ["TockCore", "TockKafka", "TockStore", "TockWorkerKit"]
         ),

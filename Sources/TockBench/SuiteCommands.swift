@@ -58,7 +58,7 @@ struct LimitsEvalSHA: AsyncParsableCommand {
     @Option var pipeline = 1_000
 
     func run() async throws {
-        let client = RedisClient(configuration: .init(url: try RedisURL(redis)))
+        let client = try RedisClient(url: redis)
         try await client.connect()
         let script = RedisScript(name: "limits", source: "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); return redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])")
         let keys = StoreKeys(prefix: "limits-\(UInt32.random(in: 0...UInt32.max))")
@@ -122,7 +122,7 @@ struct WaitStored: AsyncParsableCommand {
     @Option var timeoutSeconds = 600.0
 
     func run() async throws {
-        let client = RedisClient(configuration: .init(url: try RedisURL(redis)))
+        let client = try RedisClient(url: redis)
         try await client.connect()
         let keys = StoreKeys(prefix: keyPrefix)
         let commands = (0..<shards).map { RawRedisCommand(["ZCARD", RedisArgument(keys.queue($0))]) as any RedisCommand }
@@ -154,7 +154,7 @@ struct RedisBytes: AsyncParsableCommand {
     @Option var payloadBytes = 100
 
     func run() async throws {
-        let client = RedisClient(configuration: .init(url: try RedisURL(redis)))
+        let client = try RedisClient(url: redis)
         try await client.connect()
         let used = try await usedMemory(client)
         let perMessage = Double(used - baseline) / Double(messages)

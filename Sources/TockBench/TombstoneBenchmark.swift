@@ -14,7 +14,7 @@ struct Tombstones: AsyncParsableCommand {
     @Option(help: "Shards.") var shards = 16
 
     func run() async throws {
-        let client = RedisClient(configuration: .init(url: try RedisURL(redis)))
+        let client = try RedisClient(url: redis)
         try await client.connect()
         let prefix = "bench-tomb-\(UInt32.random(in: 0...UInt32.max))"
         let storeKeys = StoreKeys(prefix: prefix)

@@ -30,7 +30,7 @@ struct DoctorCommand: AsyncParsableCommand {
     }
 
     private func checkRedis(_ config: TockConfiguration) async throws {
-        let client = RedisClient(configuration: .init(url: try RedisURL(config.redis.url)))
+        let client = RedisClient(configuration: try RedisClient.Configuration(config))
         defer { Task { await client.close() } }
         let clock = ContinuousClock()
         let pong = try await client.send(PING())

@@ -42,6 +42,11 @@ public struct TockConfiguration: Sendable, Equatable {
     public struct Store: Sendable, Equatable {
         public var shards = 16
         public var keyPrefix = "tock"
+        /// Replicas that must confirm a write (Redis `WAIT`) before Tock treats it as durable:
+        /// before committing a request's offset and before recording a delivery.
+        public var replicaAcks = 0
+        /// How long such a write waits for them before it counts as failed (and is retried).
+        public var replicaAckTimeoutMillis: Int64 = 1_000
     }
 
     public struct Wheel: Sendable, Equatable {
@@ -161,6 +166,8 @@ public struct TockConfiguration: Sendable, Equatable {
 
         store.shards = try reader.int("store.shards", default: d.store.shards, range: 1...16_384)
         store.keyPrefix = try reader.string("store.keyPrefix", default: d.store.keyPrefix)
+        store.replicaAcks = try reader.int("store.replicaAcks", default: d.store.replicaAcks, range: 0...100)
+        store.replicaAckTimeoutMillis = try reader.durationMillis("store.replicaAckTimeout", default: d.store.replicaAckTimeoutMillis, minimum: 1)
 
         wheel.lookaheadMillis = try reader.durationMillis("wheel.lookahead", default: d.wheel.lookaheadMillis, minimum: 1)
         wheel.claimIntervalMillis = try reader.durationMillis("wheel.claimInterval", default: d.wheel.claimIntervalMillis, minimum: 1)

@@ -110,3 +110,18 @@ extension Array: RESPEncodable where Element == UInt8 {
 extension RedisArgument: RESPEncodable {
     public func append(to arguments: inout RESPArguments) { arguments.append(self) }
 }
+
+extension RESPArguments {
+    /// The first argument's bytes: a script call's first key, which decides its cluster slot.
+    public var first: ArraySlice<UInt8>? {
+        guard count > 0, bytes.first == UInt8(ascii: "$"), let end = bytes.firstIndex(of: 13) else { return nil }
+        var length = 0
+        for digit in bytes[1..<end] {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(digit) else { return nil }
+            length = length * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        let start = end + 2
+        guard start + length <= bytes.count else { return nil }
+        return bytes[start..<(start + length)]
+    }
+}

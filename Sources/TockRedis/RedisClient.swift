@@ -1,91 +1,194 @@
 import Logging
-import Synchronization
 
-/// A fixed set of `RedisConnection`s to one server, each with its own blocking thread; calls
-/// go to the connections in turn.
+/// Tock's Redis client: one server, a Redis Cluster or the primary Sentinels name
+/// (`RedisTopology`), each served by pools of `RedisConnection`s with their own blocking threads.
 ///
 /// Calls on one connection run in submission order; calls spread over several connections do
 /// not, so a caller that needs ordering between two calls should pipeline them or use a pool
-/// of one (the default).
+/// of one (the default). On a cluster, a pipeline is split per master: commands of one slot
+/// keep their order, commands of different masters run in parallel.
 public final class RedisClient: Sendable {
-    public let connections: [RedisConnection]
-    private let nextIndex = Atomic<Int>(0)
+    public struct Configuration: Sendable {
+        public var topology: RedisTopology
+        /// The settings of every connection; its URL is replaced by each node's.
+        public var connection: RedisConnection.Configuration
+        /// Replicas that must confirm a durable write (`WAIT`); 0 waits for none.
+        public var replicaAcks: Int
+        /// How long a durable write waits for them before it fails with `.notReplicated`.
+        public var replicaAckTimeout: Duration
+        public var cluster: RedisClusterRouter.Settings
 
-    public init(configuration: RedisConnection.Configuration, poolSize: Int = 1, logger: Logger = Logger(label: "tock.redis")) {
-        precondition(poolSize >= 1, "a Redis pool needs at least one connection")
-        connections = (0..<poolSize).map { index in
-            var logger = logger
-            logger[metadataKey: "redis-connection"] = "\(index)"
-            return RedisConnection(configuration: configuration, logger: logger)
+        public init(
+            topology: RedisTopology, connection: RedisConnection.Configuration? = nil, replicaAcks: Int = 0,
+            replicaAckTimeout: Duration = .seconds(1), cluster: RedisClusterRouter.Settings = .init()
+        ) {
+            self.topology = topology
+            self.connection = connection ?? RedisConnection.Configuration(url: topology.urls[0])
+            self.connection.url = topology.urls[0]
+            self.replicaAcks = replicaAcks
+            self.replicaAckTimeout = replicaAckTimeout
+            self.cluster = cluster
         }
     }
 
-    public convenience init(url: String, poolSize: Int = 1, logger: Logger = Logger(label: "tock.redis")) throws(RedisError) {
-        self.init(configuration: .init(url: try RedisURL(url)), poolSize: poolSize, logger: logger)
+    private enum Backend: Sendable {
+        case node(RedisNodePool)
+        case cluster(RedisClusterClient)
     }
 
-    public var configuration: RedisConnection.Configuration { connections[0].configuration }
+    public let configuration: Configuration
+    private let backend: Backend
 
-    /// The connection the next call would use; take one to run several calls in order on it.
-    public func connection() -> RedisConnection {
-        let index = nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue
-        return connections[Int(UInt(bitPattern: index) % UInt(connections.count))]
+    public init(configuration: Configuration, poolSize: Int = 1, logger: Logger = Logger(label: "tock.redis")) {
+        self.configuration = configuration
+        var connection = configuration.connection
+        var logger = logger
+        logger[metadataKey: "redis"] = "\(configuration.topology)"
+        switch configuration.topology {
+        case .standalone(let url):
+            connection.url = url
+            backend = .node(RedisNodePool(configuration: connection, size: poolSize, logger: logger))
+        case .sentinel(let sentinels, let masterName):
+            connection.sentinel = RedisSentinelResolver(sentinels: sentinels, masterName: masterName,
+                                                        timeout: min(connection.connectTimeout, .seconds(1)))
+            backend = .node(RedisNodePool(configuration: connection, size: poolSize, logger: logger))
+        case .cluster(let seeds):
+            backend = .cluster(RedisClusterClient(seeds: seeds, connection: connection, settings: configuration.cluster,
+                                                  poolSize: poolSize, logger: logger))
+        }
+    }
+
+    /// One server with these connection settings.
+    public convenience init(configuration: RedisConnection.Configuration, poolSize: Int = 1, logger: Logger = Logger(label: "tock.redis")) {
+        self.init(configuration: Configuration(topology: .standalone(configuration.url), connection: configuration), poolSize: poolSize, logger: logger)
+    }
+
+    /// Any `RedisTopology` URL with default settings.
+    public convenience init(url: String, poolSize: Int = 1, logger: Logger = Logger(label: "tock.redis")) throws(RedisError) {
+        self.init(configuration: Configuration(topology: try RedisTopology(url)), poolSize: poolSize, logger: logger)
+    }
+
+    /// Whether keys of different hash tags may live on different servers: a script or pipeline
+    /// entry must then keep to one slot.
+    public var isCluster: Bool {
+        if case .cluster = backend { return true }
+        return false
+    }
+
+    /// The cluster's slot map as last fetched (empty when not a cluster).
+    public var clusterSlots: RedisClusterSlots {
+        if case .cluster(let cluster) = backend { return cluster.slots }
+        return RedisClusterSlots()
+    }
+
+    /// Redirections, retries and map refreshes so far (all zero when not a cluster).
+    public var clusterStatistics: RedisClusterStatistics {
+        if case .cluster(let cluster) = backend { return cluster.statistics }
+        return RedisClusterStatistics()
     }
 
     /// Opens every connection now and PINGs it, so that a wrong address or password shows at start-up.
     public func connect() async throws(RedisError) {
-        for connection in connections { try await connection.connect() }
+        switch backend {
+        case .node(let pool): try await pool.connect()
+        case .cluster(let cluster): try await cluster.connect()
+        }
     }
 
     public func close() async {
-        for connection in connections { await connection.close() }
+        switch backend {
+        case .node(let pool): await pool.close()
+        case .cluster(let cluster): await cluster.close()
+        }
     }
 
     /// See `RedisConnection.send`. `idempotent: true` re-sends the command once after a
     /// reconnect when the connection broke under it (a Redis restart), instead of throwing.
     public func send<Command: RedisCommand>(_ command: Command, idempotent: Bool = false) async throws(RedisError) -> Command.Response {
-        try await connection().send(command, idempotent: idempotent)
+        switch backend {
+        case .node(let pool): return try await pool.connection().send(command, idempotent: idempotent)
+        case .cluster(let cluster):
+            let reply = try await cluster.execute([.command(command.arguments)], idempotent: idempotent, waitFor: nil)[0].get()
+            return try Command.Response(from: reply.throwingServerError())
+        }
     }
 
     public func send<Command: RedisCommand, Response: RedisReplyDecodable>(
         _ command: Command, as type: Response.Type, idempotent: Bool = false
     ) async throws(RedisError) -> Response {
-        try await connection().send(command, as: type, idempotent: idempotent)
+        try Response(from: await send(RawRedisCommand(command.arguments), idempotent: idempotent))
     }
 
     public func pipeline(_ commands: [any RedisCommand], idempotent: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        try await connection().pipeline(commands, idempotent: idempotent)
+        try await pipeline(arguments: commands.map(\.arguments), idempotent: idempotent)
     }
 
-    public func pipeline(arguments: [[RedisArgument]], idempotent: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        try await connection().pipeline(arguments: arguments, idempotent: idempotent)
+    /// `durable`: see `pipelineEvalSHA`.
+    public func pipeline(arguments: [[RedisArgument]], idempotent: Bool = false, durable: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        try await run(arguments.map { .command($0) }, idempotent: idempotent, durable: durable)
     }
 
     public func pipeline<each Command: RedisCommand>(
         _ commands: repeat each Command, idempotent: Bool = false
     ) async throws(RedisError) -> (repeat Result<(each Command).Response, RedisError>) {
-        try await connection().pipeline(repeat each commands, idempotent: idempotent)
+        var arguments: [[RedisArgument]] = []
+        for command in repeat each commands { arguments.append(command.arguments) }
+        let replies = try await pipeline(arguments: arguments, idempotent: idempotent)
+        var index = 0
+        func decode<C: RedisCommand>(_: C) -> Result<C.Response, RedisError> {
+            defer { index += 1 }
+            return replies[index].flatMap { value in Result { () throws(RedisError) in try C.Response(from: value) } }
+        }
+        return (repeat decode(each commands))
     }
 
     public func evalSHA(
         _ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = [], idempotent: Bool = false
     ) async throws(RedisError) -> RedisValue {
-        try await connection().evalSHA(script, keys: keys, args: args, idempotent: idempotent)
+        try await pipelineEvalSHA([RedisScriptCall(script, keys: keys, args: args)], idempotent: idempotent)[0].get().throwingServerError()
     }
 
     public func evalSHA<Response: RedisReplyDecodable>(
         _ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = [], as type: Response.Type, idempotent: Bool = false
     ) async throws(RedisError) -> Response {
-        try await connection().evalSHA(script, keys: keys, args: args, as: type, idempotent: idempotent)
+        try Response(from: await evalSHA(script, keys: keys, args: args, idempotent: idempotent))
     }
 
-    public func pipelineEvalSHA(_ calls: [RedisScriptCall], idempotent: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        try await connection().pipelineEvalSHA(calls, idempotent: idempotent)
+    /// Runs the calls as one pipeline of EVALSHA per server. `durable: true` then waits for
+    /// `configuration.replicaAcks` replicas to confirm them (`WAIT`, on the same connection) and
+    /// throws `.notReplicated` when fewer did in time: the writes ran, but a failover could
+    /// still lose them.
+    public func pipelineEvalSHA(_ calls: [RedisScriptCall], idempotent: Bool = false, durable: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        try await run(calls.map { .script($0) }, idempotent: idempotent, durable: durable)
+    }
+
+    private func run(_ requests: [RedisRequest], idempotent: Bool, durable: Bool) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        guard !requests.isEmpty else { return [] }
+        let waitFor = durable && configuration.replicaAcks > 0
+            ? ReplicaWait(replicas: configuration.replicaAcks, timeoutMillis: Int(configuration.replicaAckTimeout / .milliseconds(1)))
+            : nil
+        switch backend {
+        case .node(let pool):
+            guard let waitFor else {
+                switch requests.first {
+                case .command: return try await pool.connection().pipeline(arguments: requests.map(\.commandArguments), idempotent: idempotent)
+                default: return try await pool.connection().pipelineEvalSHA(requests.compactMap(\.scriptCall), idempotent: idempotent)
+                }
+            }
+            switch await pool.connection().execute(requests, asking: [], waitFor: waitFor) {
+            case .success(let execution):
+                if let acked = execution.replicasAcked, acked < waitFor.replicas { throw .notReplicated(acked: acked, wanted: waitFor.replicas) }
+                return execution.results
+            case .failure(let failure): throw failure.error
+            }
+        case .cluster(let cluster):
+            return try await cluster.execute(requests, idempotent: idempotent, waitFor: waitFor)
+        }
     }
 
     public func pipelineEvalSHA(
         _ calls: [(script: RedisScript, keys: [RedisArgument], args: [RedisArgument])], idempotent: Bool = false
     ) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        try await connection().pipelineEvalSHA(calls, idempotent: idempotent)
+        try await pipelineEvalSHA(calls.map { RedisScriptCall($0.script, keys: $0.keys, args: $0.args) }, idempotent: idempotent)
     }
 }

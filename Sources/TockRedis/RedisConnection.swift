@@ -19,19 +19,24 @@ public final class RedisConnection: Sendable {
         /// Wait before the first reconnect attempt after a failed one; doubles up to `maxReconnectBackoff`.
         public var reconnectBackoff: Duration
         public var maxReconnectBackoff: Duration
+        /// When set, the connection goes to the primary these Sentinels name (with `url`'s
+        /// credentials), not to `url`'s host.
+        public var sentinel: RedisSentinelResolver?
 
         public init(
             url: RedisURL,
             connectTimeout: Duration = .seconds(2),
             commandTimeout: Duration = .seconds(5),
             reconnectBackoff: Duration = .milliseconds(50),
-            maxReconnectBackoff: Duration = .seconds(1)
+            maxReconnectBackoff: Duration = .seconds(1),
+            sentinel: RedisSentinelResolver? = nil
         ) {
             self.url = url
             self.connectTimeout = connectTimeout
             self.commandTimeout = commandTimeout
             self.reconnectBackoff = reconnectBackoff
             self.maxReconnectBackoff = maxReconnectBackoff
+            self.sentinel = sentinel
         }
     }
 
@@ -157,6 +162,15 @@ public final class RedisConnection: Sendable {
         try await pipelineEvalSHA(calls.map { RedisScriptCall($0.script, keys: $0.keys, args: $0.args) }, idempotent: idempotent)
     }
 
+    /// Runs `requests` in one round trip (and one more per NOSCRIPT reload), sending ASKING
+    /// before each request whose `asking` is true; with `waitFor`, a WAIT follows on this
+    /// connection and its answer comes back too. A broken connection is a failure that says
+    /// whether anything was written.
+    func execute(_ requests: [RedisRequest], asking: [Bool], waitFor: ReplicaWait?) async -> Result<RedisExecution, RedisExecutionFailure> {
+        let session = self.session
+        return await thread.run { session.execute(requests, asking: asking, waitFor: waitFor) }
+    }
+
     private func onThread<T: Sendable>(_ body: @escaping @Sendable (Session) throws(RedisError) -> T) async throws(RedisError) -> T {
         let session = self.session
         do {
@@ -190,6 +204,8 @@ private final class Session: @unchecked Sendable {
     private var nextAttempt: ContinuousClock.Instant?
     /// Set when a call's connection failed after it was established (as opposed to failing to connect).
     private var brokeUnderCall = false
+    /// The primary a Sentinel named, while connected to it.
+    private var primary: RedisNodeAddress?
 
     init(configuration: RedisConnection.Configuration, logger: Logger) {
         self.configuration = configuration
@@ -205,7 +221,14 @@ private final class Session: @unchecked Sendable {
 
     func close() {
         closed = true
+        dropContext()
+    }
+
+    /// Drops the connection; the next call reconnects (asking the Sentinels anew, if any).
+    private func dropContext() {
         context = nil
+        if let primary { configuration.sentinel?.forget(primary) }
+        primary = nil
     }
 
     // MARK: Connection
@@ -214,9 +237,15 @@ private final class Session: @unchecked Sendable {
         if let context {
             // A server that restarted or dropped us while we were idle has already closed the
             // socket; noticing it here reconnects before anything is sent, so the call still works.
-            guard context.peerHasClosed() else { return context }
-            logger.info("Redis closed the idle connection; reconnecting")
-            self.context = nil
+            if let primary, let sentinel = configuration.sentinel, sentinel.hasMoved(from: primary) {
+                logger.warning("Sentinel names another primary; reconnecting", metadata: ["was": "\(primary)"])
+                dropContext()
+            } else if context.peerHasClosed() {
+                logger.info("Redis closed the idle connection; reconnecting")
+                dropContext()
+            } else {
+                return context
+            }
         }
         if closed { throw .closed }
         if let nextAttempt {
@@ -246,19 +275,25 @@ private final class Session: @unchecked Sendable {
 
     private func open() throws(RedisError) -> HiredisContext {
         let url = configuration.url
-        let context = try HiredisContext(
-            host: url.host, port: url.port,
-            connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout
-        )
-        var setup: [[RedisArgument]] = []
-        if let password = url.password {
-            setup.append(["AUTH"] + (url.user.map { [RedisArgument($0)] } ?? []) + [RedisArgument(password)])
+        guard let sentinel = configuration.sentinel else {
+            return try HiredisContext.open(url, connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout)
         }
-        if url.database != 0 { setup.append(["SELECT", RedisArgument(url.database)]) }
-        if !setup.isEmpty {
-            for reply in try context.roundTrip(setup.map(Self.formatted)) { _ = try reply.throwingServerError() }
+        let primary = try sentinel.primary()
+        do throws(RedisError) {
+            let context = try HiredisContext.open(url, at: primary, connectTimeout: configuration.connectTimeout,
+                                                  commandTimeout: configuration.commandTimeout)
+            // A Sentinel's answer can be a moment old: never write to what is a replica by now.
+            let role = try context.call(["ROLE"])
+            guard case .array(let fields) = role, let name = fields.first?.string, name == "master" else {
+                throw .connection("\(primary), named primary of \"\(sentinel.masterName)\" by Sentinel, is not a primary (ROLE: \(role))")
+            }
+            if self.primary != primary { logger.info("connected to the primary Sentinel names", metadata: ["primary": "\(primary)"]) }
+            self.primary = primary
+            return context
+        } catch {
+            sentinel.forget(primary)
+            throw error
         }
-        return context
     }
 
     /// Sends `commands` in one round trip on a connected context. A failure of the context drops
@@ -272,9 +307,14 @@ private final class Session: @unchecked Sendable {
         guard !commands.isEmpty else { return [] }
         let context = try connectedContext()
         do {
-            return try context.roundTrip(commands)
+            let replies = try context.roundTrip(commands)
+            if configuration.sentinel != nil, replies.contains(where: \.isReadOnlyError) {
+                logger.warning("the primary became a replica (READONLY); asking the Sentinels again")
+                dropContext()
+            }
+            return replies
         } catch {
-            self.context = nil
+            dropContext()
             brokeUnderCall = true
             logger.warning("Redis connection failed: \(error)")
             throw error
@@ -308,22 +348,67 @@ private final class Session: @unchecked Sendable {
     /// (a new or restarted server, SCRIPT FLUSH) and one to run again the calls that found none.
     /// A script that does not compile fails its calls.
     func pipelineEvalSHA(_ calls: [RedisScriptCall]) throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        var results = try roundTrip(formatted: calls.map(Self.evalSHACommand)).map(\.result)
-        let missing = calls.indices.filter { results[$0].isNoScript }
+        try run(calls.map { .script($0) }, asking: [])
+    }
+
+    func execute(_ requests: [RedisRequest], asking: [Bool], waitFor: ReplicaWait?) -> Result<RedisExecution, RedisExecutionFailure> {
+        brokeUnderCall = false
+        do throws(RedisError) {
+            let results = try run(requests, asking: asking)
+            var acked: Int?
+            if let waitFor {
+                guard case .integer(let count) = try roundTrip([["WAIT", RedisArgument(waitFor.replicas), RedisArgument(waitFor.timeoutMillis)]])[0]
+                        .throwingServerError()
+                else { throw .unexpectedReply("WAIT") }
+                acked = Int(count)
+            }
+            return .success(RedisExecution(results: results, replicasAcked: acked))
+        } catch {
+            return .failure(RedisExecutionFailure(error: error, sent: brokeUnderCall))
+        }
+    }
+
+    /// `requests` in one round trip, ASKING before those asked, then the NOSCRIPT reloads.
+    private func run(_ requests: [RedisRequest], asking: [Bool]) throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        func format(_ indices: [Int]) -> (commands: [[UInt8]], replyIndex: [Int]) {
+            var commands: [[UInt8]] = []
+            var replyIndex: [Int] = []
+            commands.reserveCapacity(indices.count)
+            for index in indices {
+                if index < asking.count, asking[index] { commands.append(Self.asking) }
+                replyIndex.append(commands.count)
+                switch requests[index] {
+                case .command(let arguments): commands.append(Self.formatted(arguments))
+                case .script(let call): commands.append(Self.evalSHACommand(call))
+                }
+            }
+            return (commands, replyIndex)
+        }
+        let first = format(Array(requests.indices))
+        let replies = try roundTrip(formatted: first.commands)
+        var results = first.replyIndex.map { replies[$0].result }
+        let missing = requests.indices.filter { results[$0].isNoScript }
         guard !missing.isEmpty else { return results }
         var seen: Set<String> = []
-        let scripts = missing.map { calls[$0].script }.filter { seen.insert($0.sha).inserted }
+        let scripts = missing.compactMap { index -> RedisScript? in
+            guard case .script(let call) = requests[index] else { return nil }
+            return call.script
+        }.filter { seen.insert($0.sha).inserted }
         var loadFailures: [String: RedisError] = [:]
         for (script, reply) in zip(scripts, try roundTrip(scripts.map { SCRIPT.LOAD($0.source).arguments })) {
             if case .failure(let error) = reply.result { loadFailures[script.sha] = error }
         }
         var runnable: [Int] = []
         for index in missing {
-            if let error = loadFailures[calls[index].script.sha] { results[index] = .failure(error) } else { runnable.append(index) }
+            if case .script(let call) = requests[index], let error = loadFailures[call.script.sha] { results[index] = .failure(error) } else { runnable.append(index) }
         }
-        for (index, reply) in zip(runnable, try roundTrip(formatted: runnable.map { Self.evalSHACommand(calls[$0]) })) { results[index] = reply.result }
+        let again = format(runnable)
+        let rerun = try roundTrip(formatted: again.commands)
+        for (index, replyIndex) in zip(runnable, again.replyIndex) { results[index] = rerun[replyIndex].result }
         return results
     }
+
+    private static let asking = RESPArguments.command(RESPArguments(["ASKING"]))
 
     private static func evalSHACommand(_ call: RedisScriptCall) -> [UInt8] {
         var head = RESPArguments()
@@ -334,6 +419,33 @@ private final class Session: @unchecked Sendable {
     }
 
     private static func formatted(_ arguments: [RedisArgument]) -> [UInt8] { RESPArguments.command(RESPArguments(arguments)) }
+}
+
+/// How many replicas must confirm a connection's writes, and how long to wait for them.
+struct ReplicaWait: Sendable {
+    var replicas: Int
+    var timeoutMillis: Int
+}
+
+/// What `RedisConnection.execute` ran: one result per request, and the replicas that confirmed
+/// (nil without a WAIT).
+struct RedisExecution: Sendable {
+    var results: [Result<RedisValue, RedisError>]
+    var replicasAcked: Int?
+}
+
+/// A connection that failed under `RedisConnection.execute`; `sent` says whether the requests
+/// may have reached the server.
+struct RedisExecutionFailure: Error {
+    var error: RedisError
+    var sent: Bool
+}
+
+extension RedisValue {
+    var isReadOnlyError: Bool {
+        if case .error(let message) = self { return message.hasPrefix("READONLY") }
+        return false
+    }
 }
 
 extension Result<RedisValue, RedisError> {

@@ -13,6 +13,9 @@ public enum RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     case unexpectedReply(String)
     /// The connection or client was closed by its owner.
     case closed
+    /// The writes ran, but fewer replicas than asked confirmed them (`WAIT`) in time: a failover
+    /// now could lose them, so the caller must not treat them as durable yet.
+    case notReplicated(acked: Int, wanted: Int)
 
     /// The first word of a server error, e.g. `"NOSCRIPT"`, `"WRONGTYPE"`, `"ERR"`.
     public var serverErrorCode: String? {
@@ -27,7 +30,7 @@ public enum RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// after a restart, busy with a script, ...).
     public var isRetriable: Bool {
         switch self {
-        case .connection: return true
+        case .connection, .notReplicated: return true
         case .server: return Self.transientServerCodes.contains(serverErrorCode ?? "")
         case .protocolError, .invalidURL, .unexpectedReply, .closed: return false
         }
@@ -39,7 +42,7 @@ public enum RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .invalidURL, .closed: return true
         case .server: return ["WRONGPASS", "NOAUTH", "NOPERM"].contains(serverErrorCode ?? "")
-        case .connection, .protocolError, .unexpectedReply: return false
+        case .connection, .protocolError, .unexpectedReply, .notReplicated: return false
         }
     }
 
@@ -50,7 +53,8 @@ public enum RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    private static let transientServerCodes: Set<String> = ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN"]
+    // READONLY: a primary turned replica (a failover); CLUSTERDOWN: a cluster healing.
+    private static let transientServerCodes: Set<String> = ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "CLUSTERDOWN"]
 
     public var description: String {
         switch self {
@@ -60,6 +64,7 @@ public enum RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidURL(let message): return "invalid Redis URL \(message)"
         case .unexpectedReply(let message): return "unexpected Redis reply: \(message)"
         case .closed: return "Redis connection closed"
+        case .notReplicated(let acked, let wanted): return "Redis write confirmed by \(acked) of \(wanted) replicas asked"
         }
     }
 }

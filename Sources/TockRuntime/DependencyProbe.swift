@@ -72,20 +72,26 @@ public final class DependencyProbe: Service, Sendable {
         }
     }
 
+    private static let readinessWrite = RedisScript(name: "readiness", source: "return redis.call('SET', KEYS[1], ARGV[1], 'PX', 10000)")
+
     /// Redis accepts a small write (a full Redis refuses it with OOM) on a connection of its own
     /// whose command timeout is `checkTimeout`.
     public static func redisWrite(_ configuration: TockConfiguration, holder: String, logger: Logger) throws -> Check {
-        var connection = try RedisConnection.Configuration(configuration)
-        connection.connectTimeout = min(connection.connectTimeout, checkTimeout)
-        connection.commandTimeout = min(connection.commandTimeout, checkTimeout)
+        var redis = try RedisClient.Configuration(configuration)
+        redis.connection.connectTimeout = min(redis.connection.connectTimeout, checkTimeout)
+        redis.connection.commandTimeout = min(redis.connection.commandTimeout, checkTimeout)
         // Readiness comes back with the first check after Redis does, not after a long backoff.
-        connection.reconnectBackoff = .milliseconds(100)
-        connection.maxReconnectBackoff = .milliseconds(500)
-        let client = RedisClient(configuration: connection, poolSize: 1, logger: logger)
+        redis.connection.reconnectBackoff = .milliseconds(100)
+        redis.connection.maxReconnectBackoff = .milliseconds(500)
+        // One try: a cluster that cannot serve the key's slot now is not ready now.
+        redis.cluster.maxAttempts = 2
+        let client = RedisClient(configuration: redis, poolSize: 1, logger: logger)
         let key = RedisArgument("\(configuration.store.keyPrefix):readiness")
+        let write = RedisScriptCall(readinessWrite, keys: [key], args: [RedisArgument(holder)])
         return Check(name: "redis") {
-            // Not retried on a fresh connection: one timeout is the answer.
-            _ = try await client.send(RawRedisCommand(["SET", key, RedisArgument(holder), "PX", "10000"]), idempotent: false)
+            // Not retried on a fresh connection: one timeout is the answer. Durable: with
+            // store.replicaAcks, a primary whose replicas do not confirm writes is not ready.
+            _ = try await client.pipelineEvalSHA([write], idempotent: false, durable: true)[0].get()
         }
     }
 

@@ -84,17 +84,28 @@ public final class ScheduleStore: Sendable {
         let sections = batches.keys.sorted().map { StoreRequestsCall.Section(shard: $0, owner: ownerships[$0], entries: batches[$0]!) }
         // Idempotent: a retried batch finds its offsets under the watermark.
         let window = windows.window(atMillis: nowMillis)
-        let call = withKnownExpiries(window: window) { known in
-            StoreRequestsCall(script: scripts.store, keys: keys, windows: windows, nowMillis: nowMillis, sections: sections, expiresKnown: known)
+        let calls = withKnownExpiries(window: window) { known in
+            slotGroups(sections).map { sections in
+                StoreRequestsCall(script: scripts.store, keys: keys, windows: windows, nowMillis: nowMillis, sections: sections, expiresKnown: known)
+            }
         }
-        let outcomes = try await run(call)
-        noteExpiring(call.expiring(outcomes), window: window)
+        var outcomes: [Int: [StoreOutcome]] = [:]
+        for (call, reply) in zip(calls, try await runEach(calls, durable: true)) {
+            outcomes.merge(reply) { $1 }
+            noteExpiring(call.expiring(reply), window: window)
+        }
         return outcomes
+    }
+
+    /// Sections of many shards, as one script call may take them: all in one on a single server;
+    /// one per shard on a cluster, where a call may touch only one slot.
+    private func slotGroups<Section>(_ sections: [Section]) -> [[Section]] {
+        client.isCluster ? sections.map { [$0] } : [sections]
     }
 
     /// Builds a call given whether this process already gave a tombstone set of `window` its
     /// expiry; under one lock for the whole call, not one per set.
-    private func withKnownExpiries<Call>(window: Int64, _ build: ((TombstoneSet) -> Bool) -> Call) -> Call {
+    private func withKnownExpiries<Calls>(window: Int64, _ build: ((TombstoneSet) -> Bool) -> Calls) -> Calls {
         knownExpiries.withLock { known in
             known.enter(window: window)
             return build { known.contains($0) }
@@ -125,8 +136,11 @@ public final class ScheduleStore: Sendable {
         ownGraceMillis: Int64 = 0
     ) async throws(StoreError) -> [Int: Result<[(id: String, dueMillis: Int64)], StoreError>] {
         guard !ownerships.isEmpty else { return [:] }
-        return try await run(ClaimCall(script: scripts.claim, keys: keys, ownerships: ownerships, nowMillis: nowMillis, horizon: horizon,
-                                       limit: limit, token: token, ownGraceMillis: ownGraceMillis))
+        let calls = slotGroups(ownerships.sorted { $0.key < $1.key }).map { group in
+            ClaimCall(script: scripts.claim, keys: keys, ownerships: Dictionary(uniqueKeysWithValues: group), nowMillis: nowMillis, horizon: horizon,
+                      limit: limit, token: token, ownGraceMillis: ownGraceMillis)
+        }
+        return try await runEach(calls).reduce(into: [:]) { $0.merge($1) { $1 } }
     }
 
     /// Up to `limit` entries per shard of the queues of `shards` whose fire time is before
@@ -173,20 +187,27 @@ public final class ScheduleStore: Sendable {
             return BeginCall.Section(shard: shard, owner: owner, lock: lock, entries: fired)
         }
         guard !sections.isEmpty else { return [:] }
-        return try await run(BeginCall(script: scripts.begin, keys: keys, dueBy: dueBy, leaseUntil: leaseUntil, sections: sections),
-                             idempotent: false)
+        let calls = slotGroups(sections).map { BeginCall(script: scripts.begin, keys: keys, dueBy: dueBy, leaseUntil: leaseUntil, sections: $0) }
+        // Durable: a lock a failover lost would let the new primary fire the message again as a
+        // first attempt, which is never read back.
+        return try await runEach(calls, idempotent: false, durable: true).reduce(into: [:]) { $0.merge($1) { $1 } }
     }
 
     /// Records what became of the deliveries under each lock, in one call.
     public func finish(_ locks: [LockOutcome], as ownerships: [Int: ShardOwnership], nowMillis: Int64) async throws(StoreError) -> [FinishedLock] {
         guard !locks.isEmpty else { return [] }
         let window = windows.window(atMillis: nowMillis)
-        let call = withKnownExpiries(window: window) { known in
-            FinishCall(script: scripts.finish, keys: keys, windows: windows, nowMillis: nowMillis, ownerships: ownerships, locks: locks,
-                       expiresKnown: known)
+        let calls = withKnownExpiries(window: window) { known in
+            slotGroups(locks).map { locks in
+                FinishCall(script: scripts.finish, keys: keys, windows: windows, nowMillis: nowMillis, ownerships: ownerships, locks: locks,
+                           expiresKnown: known)
+            }
         }
-        let finished = try await run(call)
-        noteExpiring(call.expiring(finished), window: window)
+        var finished: [FinishedLock] = []
+        for (call, reply) in zip(calls, try await runEach(calls, durable: true)) {
+            finished += reply
+            noteExpiring(call.expiring(reply), window: window)
+        }
         return finished
     }
 
@@ -201,7 +222,9 @@ public final class ScheduleStore: Sendable {
             return RawRedisCommand(arguments) as any RedisCommand
         }
         let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
+        // Durable: a renewal only a deposed primary saw would let the worker publish under a lock
+        // the new primary already gave up.
+        do { results = try await client.pipeline(arguments: commands.map(\.arguments), idempotent: true, durable: true) } catch { throw .redis(error) }
         var renewed = 0
         for (shard, result) in zip(shards, results) {
             if case .integer(let count) = try unwrap(result, shard: shard) { renewed += Int(count) }
@@ -268,11 +291,13 @@ public final class ScheduleStore: Sendable {
         return try call.decode(try unwrap(result, shard: shard))
     }
 
-    /// Runs calls of one shard each in one pipeline.
-    func runEach<Call: StoreScriptCall>(_ calls: [Call], shards: [Int], idempotent: Bool = true) async throws(StoreError) -> [Call.Reply] {
+    /// Runs calls in one pipeline (one per server on a cluster); `shards` names the shard of each
+    /// call, for FENCED errors. `durable`: see `RedisClient.pipelineEvalSHA`.
+    func runEach<Call: StoreScriptCall>(_ calls: [Call], shards: [Int]? = nil, idempotent: Bool = true, durable: Bool = false) async throws(StoreError) -> [Call.Reply] {
         guard !calls.isEmpty else { return [] }
+        let shards = shards ?? Array(repeating: -1, count: calls.count)
         let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipelineEvalSHA(calls.map(\.redisCall), idempotent: idempotent) } catch { throw .redis(error) }
+        do { results = try await client.pipelineEvalSHA(calls.map(\.redisCall), idempotent: idempotent, durable: durable) } catch { throw .redis(error) }
         var replies: [Call.Reply] = []
         for (call, (shard, result)) in zip(calls, zip(shards, results)) { replies.append(try call.decode(try unwrap(result, shard: shard))) }
         return replies

@@ -7,7 +7,7 @@ import TockRedis
     @Test func urlWithDatabaseThreeSelectsDatabaseThree() async throws {
         let db3 = try RedisClient(url: await sharedRedisURL() + "/3")
         let db0 = try RedisClient(url: await sharedRedisURL())
-        #expect(db3.configuration.url.database == 3)
+        #expect(db3.configuration.connection.url.database == 3)
 
         let info = try await db3.send(RawRedisCommand("CLIENT", "INFO"), as: String.self)
         #expect(info.split(separator: " ").contains("db=3"), "CLIENT INFO: \(info)")

@@ -109,7 +109,7 @@ final class WorkerScenario: Sendable {
     }
 
     func store(shards: Int = 8) async throws -> ScheduleStore {
-        let client = RedisClient(configuration: .init(url: try RedisURL(redisURL)))
+        let client = try RedisClient(url: redisURL)
         return try ScheduleStore(client: client, keyPrefix: keyPrefix, shardCount: shards, retentionMillis: 3_600_000)
     }
 

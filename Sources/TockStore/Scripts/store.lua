@@ -150,14 +150,15 @@ for _ = 1, num() do
   end
   flush()
 
-  local advanced = {}
+  -- Written even when nothing advanced (a re-read batch): WAIT waits only for the writes of the
+  -- caller's own connection, so a retried batch whose first WAIT fell short must write again
+  -- for its WAIT to cover the first write too.
+  local marks = {}
   for i, tp in ipairs(partitions) do
-    if highest[i] > old[i] then
-      advanced[#advanced + 1] = tp
-      advanced[#advanced + 1] = formatMillis(highest[i])
-    end
+    marks[#marks + 1] = tp
+    marks[#marks + 1] = formatMillis(math.max(highest[i], old[i]))
   end
-  if #advanced > 0 then redis.call('HSET', wmKey, unpack(advanced)) end
+  if #marks > 0 then redis.call('HSET', wmKey, unpack(marks)) end
   replies[#replies + 1] = out
 end
 return replies
