@@ -75,6 +75,7 @@ let package = Package(
                 "CHiredis",
                 "TockConcurrency",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(

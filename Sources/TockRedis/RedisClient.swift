@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 
 /// Tock's Redis client: one server, a Redis Cluster or the primary Sentinels name
 /// (`RedisTopology`), each served by pools of `RedisConnection`s with their own blocking threads.
@@ -177,14 +178,25 @@ public final class RedisClient: Sendable {
             }
             switch await pool.connection().execute(requests, asking: [], waitFor: waitFor) {
             case .success(let execution):
-                if let acked = execution.replicasAcked, acked < waitFor.replicas { throw .notReplicated(acked: acked, wanted: waitFor.replicas) }
+                if let acked = execution.replicasAcked, acked < waitFor.replicas {
+                    Self.notReplicated.increment()
+                    throw .notReplicated(acked: acked, wanted: waitFor.replicas)
+                }
                 return execution.results
             case .failure(let failure): throw failure.error
             }
         case .cluster(let cluster):
-            return try await cluster.execute(requests, idempotent: idempotent, waitFor: waitFor)
+            do {
+                return try await cluster.execute(requests, idempotent: idempotent, waitFor: waitFor)
+            } catch .notReplicated(let acked, let wanted) {
+                Self.notReplicated.increment()
+                throw .notReplicated(acked: acked, wanted: wanted)
+            }
         }
     }
+
+    /// Durable calls that fewer replicas than `replicaAcks` confirmed in time.
+    private static let notReplicated = Counter(label: "tock_redis_not_replicated_total")
 
     public func pipelineEvalSHA(
         _ calls: [(script: RedisScript, keys: [RedisArgument], args: [RedisArgument])], idempotent: Bool = false

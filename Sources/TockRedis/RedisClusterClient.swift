@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import Synchronization
 import TockConcurrency
 
@@ -211,11 +212,23 @@ public struct RedisClusterStatistics: Sendable, Equatable {
     public var refreshes = 0
 }
 
+/// The statistics, also counted as metrics: `tock_redis_cluster_redirects_total{kind}`,
+/// `tock_redis_cluster_retries_total` and `tock_redis_cluster_map_refreshes_total`.
 private final class RedisClusterCounters: Sendable {
     private let values = Mutex(RedisClusterStatistics())
+    private let moved = Counter(label: "tock_redis_cluster_redirects_total", dimensions: [("kind", "moved")])
+    private let asked = Counter(label: "tock_redis_cluster_redirects_total", dimensions: [("kind", "ask")])
+    private let retried = Counter(label: "tock_redis_cluster_retries_total")
+    private let refreshed = Counter(label: "tock_redis_cluster_map_refreshes_total")
 
     func count(_ field: WritableKeyPath<RedisClusterStatistics, Int> & Sendable) {
         values.withLock { $0[keyPath: field] += 1 }
+        switch field {
+        case \RedisClusterStatistics.moves: moved.increment()
+        case \RedisClusterStatistics.asks: asked.increment()
+        case \RedisClusterStatistics.retries: retried.increment()
+        default: refreshed.increment()
+        }
     }
 
     var snapshot: RedisClusterStatistics { values.withLock { $0 } }

@@ -51,11 +51,6 @@ struct RedisClusterClientTests {
             let keys = (0..<200).map { RedisArgument("{rc-mig}:\($0)") }
             let source = try #require(client.clusterSlots.master(ofSlot: slot))
             let target = try #require(client.clusterSlots.masters.first { $0 != source })
-            let admins = try client.clusterSlots.masters.map { try RedisTopologyStack.nodeClient($0.description) }
-            let sourceAdmin = try RedisTopologyStack.nodeClient(source.description)
-            let targetAdmin = try RedisTopologyStack.nodeClient(target.description)
-            let sourceID = try await sourceAdmin.send(RawRedisCommand("CLUSTER", "MYID"), as: String.self)
-            let targetID = try await targetAdmin.send(RawRedisCommand("CLUSTER", "MYID"), as: String.self)
 
             let migrated = Atomic<Bool>(false)
             let succeeded = Mutex([Int](repeating: 0, count: keys.count))
@@ -74,20 +69,8 @@ struct RedisClusterClientTests {
                 return rounds
             }()
             try await Task.sleep(for: .milliseconds(200))
-            _ = try await targetAdmin.send(RawRedisCommand("CLUSTER", "SETSLOT", RedisArgument(slot), "IMPORTING", RedisArgument(sourceID)))
-            _ = try await sourceAdmin.send(RawRedisCommand("CLUSTER", "SETSLOT", RedisArgument(slot), "MIGRATING", RedisArgument(targetID)))
             // A few keys at a time, slowly: requests meet the slot half moved (ASK) for a while.
-            while true {
-                let batch = try await sourceAdmin.send(RawRedisCommand("CLUSTER", "GETKEYSINSLOT", RedisArgument(slot), "10"), as: [String].self)
-                if batch.isEmpty { break }
-                _ = try await sourceAdmin.send(RawRedisCommand([
-                    "MIGRATE", RedisArgument(target.host), RedisArgument(target.port), "", "0", "5000", "KEYS",
-                ] + batch.map { RedisArgument($0) }))
-                try await Task.sleep(for: .milliseconds(30))
-            }
-            for admin in [targetAdmin, sourceAdmin] + admins {
-                _ = try await admin.send(RawRedisCommand("CLUSTER", "SETSLOT", RedisArgument(slot), "NODE", RedisArgument(targetID)))
-            }
+            try await RedisTopologyStack.migrate(slot: slot, to: target, in: client.clusterSlots)
             migrated.store(true, ordering: .relaxed)
             let rounds = try await writer
 

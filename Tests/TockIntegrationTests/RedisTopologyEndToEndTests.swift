@@ -37,6 +37,56 @@ struct RedisTopologyEndToEndTests {
         }
     }
 
+    @Test("a busy shard's slot migrates to another master while requests arrive and messages are due: MOVED, ASK and TRYAGAIN followed; none lost, early or published twice")
+    func slotMigration() async throws {
+        try await withTopology(.cluster, "e2e-migrate") { stack in
+            let s = try await WorkerScenario("e2e-migrate", redisURL: stack.url)
+            let store = try await s.store()
+            let out = try await s.collect([s.outputTopic])
+            let port = try TestSocket.freePort(in: 20_000...32_000)
+            let worker = try await s.startWorker(env: ["TOCK_HTTP_PORT": "\(port)"])
+            let n = 2_000
+            let start = WorkerScenario.now
+            let ids = (0..<n).map { "m-\($0)" }
+            try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: start + 3_000 + Int64($0) * 5, partition: Int32($0 % 4)) }, store: store)
+            async let arriving: [String] = {
+                var sent: [String] = []
+                for round in 0..<30 {
+                    let batch = (0..<10).map { "a-\(round)-\($0)" }
+                    try await s.send(batch.enumerated().map { s.request(id: $1, at: WorkerScenario.now + 1_500, partition: Int32($0 % 4)) })
+                    sent += batch
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return sent
+            }()
+            try await Task.sleep(for: .milliseconds(max(0, start + 4_000 - WorkerScenario.now)))
+            // Shard 0's slot, with its messages, locks and tombstones, to another master.
+            let slots = store.client.clusterSlots
+            let slot = RedisHashSlot.slot(of: "\(s.keyPrefix):0")
+            let target = try #require(slots.masters.first { $0 != slots.master(ofSlot: slot) })
+            let migrationStart = WorkerScenario.now
+            try await RedisTopologyStack.migrate(slot: slot, to: target, in: slots, batch: 20, pause: .milliseconds(20))
+            let migrationMillis = WorkerScenario.now - migrationStart
+            let expected = Set(ids).union(try await arriving)
+
+            await out.waitDistinct(expected.count, on: s.outputTopic, within: .seconds(60)) { $0.header("tock-id") }
+            try await waitUntil("the store is empty", within: .seconds(30)) { try await s.storedMessageCount(store) == 0 }
+            await out.settle(on: s.outputTopic, quiet: .seconds(2))
+            let summary = DeliverySummary(out.on(s.outputTopic), expected: expected) { $0.header("tock-id") }
+            let metrics = try await MetricsScrape.get(port: port)
+            let moved = metrics.value("tock_redis_cluster_redirects_total{kind=\"moved\"}") ?? 0
+            let asked = metrics.value("tock_redis_cluster_redirects_total{kind=\"ask\"}") ?? 0
+            let retried = metrics.value("tock_redis_cluster_retries_total") ?? 0
+            print("[e2e-migrate] N=\(expected.count); slot \(slot) (shard 0) moved to \(target) in \(migrationMillis) ms at +\(migrationStart - start) ms; "
+                  + "worker: \(Int(moved)) MOVED, \(Int(asked)) ASK, \(Int(retried)) retries; \(summary)")
+            #expect(summary.missing.isEmpty && summary.unexpected.isEmpty && summary.early.isEmpty && summary.duplicates.isEmpty, "\(summary)")
+            #expect(moved > 0, "the worker followed the slot")
+            #expect(store.client.clusterSlots.master(ofSlot: slot) == target || moved > 0)
+            await out.stop()
+            #expect(await worker.signal(SIGTERM) == 0)
+        }
+    }
+
     enum Fault: String, CaseIterable, Sendable {
         /// SIGKILL of the cluster master that holds the most shards.
         case clusterMasterKilled
