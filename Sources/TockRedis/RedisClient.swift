@@ -158,7 +158,8 @@ public final class RedisClient: Sendable {
     /// Runs the calls as one pipeline of EVALSHA per server. `durable: true` then waits for
     /// `configuration.replicaAcks` replicas to confirm them (`WAIT`, on the same connection) and
     /// throws `.notReplicated` when fewer did in time: the writes ran, but a failover could
-    /// still lose them.
+    /// still lose them. On a cluster, a master that cannot be reached or whose replicas do not
+    /// confirm fails only its own calls' results (see `RedisClusterClient.execute`).
     public func pipelineEvalSHA(_ calls: [RedisScriptCall], idempotent: Bool = false, durable: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
         try await run(calls.map { .script($0) }, idempotent: idempotent, durable: durable)
     }
@@ -186,12 +187,11 @@ public final class RedisClient: Sendable {
             case .failure(let failure): throw failure.error
             }
         case .cluster(let cluster):
-            do {
-                return try await cluster.execute(requests, idempotent: idempotent, waitFor: waitFor)
-            } catch .notReplicated(let acked, let wanted) {
+            let results = await cluster.execute(requests, idempotent: idempotent, waitFor: waitFor)
+            if results.contains(where: { if case .failure(.notReplicated) = $0 { return true } else { return false } }) {
                 Self.notReplicated.increment()
-                throw .notReplicated(acked: acked, wanted: wanted)
             }
+            return results
         }
     }
 

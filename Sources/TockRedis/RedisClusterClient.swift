@@ -43,9 +43,10 @@ final class RedisClusterClient: Sendable {
     }
 
     /// Runs `requests`, each on the master of its slot; one result per request, in order.
-    /// A connection failure that may not be retried throws for the whole call, as on one server;
-    /// so does a WAIT that fewer replicas than asked answered.
-    func execute(_ requests: [RedisRequest], idempotent: Bool, waitFor: ReplicaWait?) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+    /// Unlike on one server, a node that cannot be reached (or whose replicas do not confirm a
+    /// WAIT) fails only its own requests, with `.failure(.connection)` (`.notReplicated`): the
+    /// other masters' shards go on while one fails over.
+    func execute(_ requests: [RedisRequest], idempotent: Bool, waitFor: ReplicaWait?) async -> [Result<RedisValue, RedisError>] {
         guard !requests.isEmpty else { return [] }
         let slots = requests.map(\.slot)
         var results = [Result<RedisValue, RedisError>?](repeating: nil, count: requests.count)
@@ -53,7 +54,6 @@ final class RedisClusterClient: Sendable {
         // nil: route by the map; else this node (ASKING or not).
         var pending: [(index: Int, node: (address: RedisNodeAddress, asking: Bool)?)] = requests.indices.map { ($0, nil) }
         var wait: Duration = .zero
-        var shortfall: RedisError?
 
         while !pending.isEmpty {
             if wait > .zero { try? await Task.sleep(for: wait) }
@@ -85,15 +85,20 @@ final class RedisClusterClient: Sendable {
             }
 
             let outcomes = await run(groups, requests: requests, waitFor: waitFor)
-            var failure: RedisError?
             for (node, group, outcome) in outcomes {
                 switch outcome {
                 case .success(let execution):
+                    var shortfall: RedisError?
                     if let acked = execution.replicasAcked, let waitFor, acked < waitFor.replicas {
                         logger.warning("fewer replicas than asked confirmed a write", metadata: ["node": "\(node)", "acked": "\(acked)", "wanted": "\(waitFor.replicas)"])
                         shortfall = .notReplicated(acked: acked, wanted: waitFor.replicas)
                     }
                     for ((index, _), reply) in zip(group, execution.results) {
+                        // What ran there is not durable: the caller must not act on it.
+                        if let shortfall, case .success = reply {
+                            results[index] = .failure(shortfall)
+                            continue
+                        }
                         attempts[index] += 1
                         switch router.withLock({ $0.next(after: reply, slot: slots[index], attempt: attempts[index]) }) {
                         case .done: results[index] = reply
@@ -115,14 +120,12 @@ final class RedisClusterClient: Sendable {
                             counters.count(\.retries)
                             pending.append((index, nil))
                             wait = max(wait, after)
-                        case .done, .send: failure = broken.error
+                        case .done, .send: results[index] = .failure(broken.error)
                         }
                     }
                 }
             }
-            if let failure { throw failure }
         }
-        if let shortfall { throw shortfall }
         return results.map { $0 ?? .failure(.closed) }
     }
 
@@ -147,6 +150,7 @@ final class RedisClusterClient: Sendable {
             if let pool = pools[node] { return pool }
             var configuration = connection
             configuration.url = connection.url.at(node)
+            configuration.failFastWhileBackingOff = true
             var logger = logger
             logger[metadataKey: "redis"] = "\(node)"
             let pool = RedisNodePool(configuration: configuration, size: poolSize, logger: logger)

@@ -6,6 +6,10 @@ public struct RedisClusterRouter: Sendable {
     public struct Settings: Sendable {
         /// Tries of one request in all: redirections, TRYAGAIN, CLUSTERDOWN and broken connections.
         public var maxAttempts = 12
+        /// Tries of a request whose node cannot be reached or whose cluster is down. Few: until
+        /// the cluster fails the node over (seconds), retrying only holds up the other masters'
+        /// work in the same call; the request fails instead and its caller tries again later.
+        public var maxUnavailableAttempts = 3
         /// The wait before the first retry of a TRYAGAIN, CLUSTERDOWN or broken connection; it
         /// doubles with each retry up to `maxRetryBackoff`.
         public var retryBackoff: Duration = .milliseconds(25)
@@ -116,6 +120,7 @@ public struct RedisClusterRouter: Sendable {
             return .retry(after: backoff(attempt))
         case "CLUSTERDOWN":
             refreshWanted = true
+            guard attempt < settings.maxUnavailableAttempts else { return .done }
             return .retry(after: backoff(attempt))
         default:
             return .done
@@ -128,7 +133,7 @@ public struct RedisClusterRouter: Sendable {
     /// and its replica taken over.
     public mutating func nextAfterConnectionFailure(sent: Bool, idempotent: Bool, attempt: Int) -> Next {
         refreshWanted = true
-        guard attempt < settings.maxAttempts, !sent || idempotent else { return .done }
+        guard attempt < min(settings.maxAttempts, settings.maxUnavailableAttempts), !sent || idempotent else { return .done }
         return .retry(after: backoff(attempt))
     }
 

@@ -22,6 +22,10 @@ public final class RedisConnection: Sendable {
         /// When set, the connection goes to the primary these Sentinels name (with `url`'s
         /// credentials), not to `url`'s host.
         public var sentinel: RedisSentinelResolver?
+        /// A call made while the reconnect backoff runs fails at once instead of waiting it out:
+        /// a cluster node's calls must not queue up behind a dead node's backoff while the
+        /// cluster fails it over.
+        public var failFastWhileBackingOff = false
 
         public init(
             url: RedisURL,
@@ -250,6 +254,9 @@ private final class Session: @unchecked Sendable {
         if closed { throw .closed }
         if let nextAttempt {
             let wait = nextAttempt - .now
+            if wait > .zero, configuration.failFastWhileBackingOff {
+                throw .connection("\(configuration.url.address) did not answer; next connection attempt in \(wait)")
+            }
             if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) * 1e-18) }
         }
         do {

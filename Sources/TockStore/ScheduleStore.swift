@@ -140,7 +140,7 @@ public final class ScheduleStore: Sendable {
             ClaimCall(script: scripts.claim, keys: keys, ownerships: Dictionary(uniqueKeysWithValues: group), nowMillis: nowMillis, horizon: horizon,
                       limit: limit, token: token, ownGraceMillis: ownGraceMillis)
         }
-        return try await runEach(calls).reduce(into: [:]) { $0.merge($1) { $1 } }
+        return try await settled(calls, shards: \.shards)
     }
 
     /// Up to `limit` entries per shard of the queues of `shards` whose fire time is before
@@ -190,11 +190,17 @@ public final class ScheduleStore: Sendable {
         let calls = slotGroups(sections).map { BeginCall(script: scripts.begin, keys: keys, dueBy: dueBy, leaseUntil: leaseUntil, sections: $0) }
         // Durable: a lock a failover lost would let the new primary fire the message again as a
         // first attempt, which is never read back.
-        return try await runEach(calls, idempotent: false, durable: true).reduce(into: [:]) { $0.merge($1) { $1 } }
+        return try await settled(calls, shards: { $0.sections.map(\.shard) }, idempotent: false, durable: true)
     }
 
     /// Records what became of the deliveries under each lock, in one call.
     public func finish(_ locks: [LockOutcome], as ownerships: [Int: ShardOwnership], nowMillis: Int64) async throws(StoreError) -> [FinishedLock] {
+        try await finishEach(locks, as: ownerships, nowMillis: nowMillis).map { result throws(StoreError) in try result.get() }
+    }
+
+    /// `finish`, with a result per lock, in order: on a cluster, the locks of a master that cannot
+    /// be reached fail alone (on one server, all fail or none).
+    public func finishEach(_ locks: [LockOutcome], as ownerships: [Int: ShardOwnership], nowMillis: Int64) async throws(StoreError) -> [Result<FinishedLock, StoreError>] {
         guard !locks.isEmpty else { return [] }
         let window = windows.window(atMillis: nowMillis)
         let calls = withKnownExpiries(window: window) { known in
@@ -203,19 +209,27 @@ public final class ScheduleStore: Sendable {
                            expiresKnown: known)
             }
         }
-        var finished: [FinishedLock] = []
-        for (call, reply) in zip(calls, try await runEach(calls, durable: true)) {
-            finished += reply
-            noteExpiring(call.expiring(reply), window: window)
+        let results: [Result<RedisValue, RedisError>]
+        do { results = try await client.pipelineEvalSHA(calls.map(\.redisCall), durable: true) } catch { throw .redis(error) }
+        var finished: [Result<FinishedLock, StoreError>] = []
+        for (call, result) in zip(calls, results) {
+            do throws(StoreError) {
+                let reply = try call.decode(try unwrap(result, shard: call.locks.first?.shard ?? -1))
+                finished += reply.map { .success($0) }
+                noteExpiring(call.expiring(reply), window: window)
+            } catch {
+                finished += call.locks.map { _ in .failure(error) }
+            }
         }
         return finished
     }
 
-    /// Extends the leases of the caller's locks (per shard) to `leaseUntil`; returns how many
-    /// still existed. A lock whose lease ran out and was reaped is gone for good.
-    public func renew(_ locks: [Int: [String]], leaseUntil: Int64) async throws(StoreError) -> Int {
+    /// Extends the leases of the caller's locks (per shard) to `leaseUntil`; returns, per shard,
+    /// how many still existed. A lock whose lease ran out and was reaped is gone for good. A shard
+    /// whose renewal failed (its cluster master is down) is left out; all failing throws.
+    public func renew(_ locks: [Int: [String]], leaseUntil: Int64) async throws(StoreError) -> [Int: Int] {
         let shards = locks.keys.sorted().filter { !(locks[$0]?.isEmpty ?? true) }
-        guard !shards.isEmpty else { return 0 }
+        guard !shards.isEmpty else { return [:] }
         let commands = shards.map { shard in
             var arguments: [RedisArgument] = ["ZADD", RedisArgument(keys.leases(shard)), "XX", "CH"]
             for lock in locks[shard]! { arguments += [RedisArgument(leaseUntil), RedisArgument(lock)] }
@@ -225,10 +239,16 @@ public final class ScheduleStore: Sendable {
         // Durable: a renewal only a deposed primary saw would let the worker publish under a lock
         // the new primary already gave up.
         do { results = try await client.pipeline(arguments: commands.map(\.arguments), idempotent: true, durable: true) } catch { throw .redis(error) }
-        var renewed = 0
+        var renewed: [Int: Int] = [:]
+        var failure: StoreError?
         for (shard, result) in zip(shards, results) {
-            if case .integer(let count) = try unwrap(result, shard: shard) { renewed += Int(count) }
+            do throws(StoreError) {
+                if case .integer(let count) = try unwrap(result, shard: shard) { renewed[shard] = Int(count) }
+            } catch {
+                failure = error
+            }
         }
+        if renewed.isEmpty, let failure { throw failure }
         return renewed
     }
 
@@ -301,6 +321,25 @@ public final class ScheduleStore: Sendable {
         var replies: [Call.Reply] = []
         for (call, (shard, result)) in zip(calls, zip(shards, results)) { replies.append(try call.decode(try unwrap(result, shard: shard))) }
         return replies
+    }
+
+    /// Runs calls of per-shard results in one pipeline and merges their replies; a call that
+    /// failed (on a cluster: its master cannot be reached) fails each of its shards, not the rest.
+    private func settled<Call: StoreScriptCall, Value>(
+        _ calls: [Call], shards: (Call) -> [Int], idempotent: Bool = true, durable: Bool = false
+    ) async throws(StoreError) -> [Int: Result<Value, StoreError>] where Call.Reply == [Int: Result<Value, StoreError>] {
+        guard !calls.isEmpty else { return [:] }
+        let results: [Result<RedisValue, RedisError>]
+        do { results = try await client.pipelineEvalSHA(calls.map(\.redisCall), idempotent: idempotent, durable: durable) } catch { throw .redis(error) }
+        var merged: [Int: Result<Value, StoreError>] = [:]
+        for (call, result) in zip(calls, results) {
+            do throws(StoreError) {
+                merged.merge(try call.decode(try unwrap(result, shard: shards(call).first ?? -1))) { $1 }
+            } catch {
+                for shard in shards(call) { merged[shard] = .failure(error) }
+            }
+        }
+        return merged
     }
 
     func unwrap(_ result: Result<RedisValue, RedisError>, shard: Int) throws(StoreError) -> RedisValue {

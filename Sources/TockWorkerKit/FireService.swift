@@ -262,9 +262,11 @@ public final class FireService: Service, Sendable {
         guard !held.isEmpty else { return }
         let sent = ContinuousClock.now
         let renewed = try await store.renew(held, leaseUntil: clock.nowMillis() + configuration.delivery.leaseTimeoutMillis)
-        if renewed == held.values.reduce(0, { $0 + $1.count }) {
-            heldLocks.withLock { $0.renewed(held, validUntil: sent + knownLease) }
-        }
+        // Per shard: a shard whose master is down, or one of whose locks was reaped, extends none.
+        let complete = held.filter { renewed[$0.key] == $0.value.count }
+        heldLocks.withLock { $0.renewed(complete, validUntil: sent + knownLease) }
+        let failed = held.keys.filter { renewed[$0] == nil }
+        if !failed.isEmpty { logger.warning("renewing delivery locks failed for some shards", metadata: ["shards": "\(failed.sorted())"]) }
     }
 
     /// How long after sending a `begin` or a renewal this worker counts on the lease: the lease
@@ -590,9 +592,23 @@ public final class FireService: Service, Sendable {
     /// guarantee 3's window). Retries due soon go back into the wheel.
     func finish(_ locks: [LockOutcome]) async {
         guard !locks.isEmpty else { return }
+        // Only what failed is tried again: on a cluster, one master failing over holds up no other's.
+        let remaining = Mutex(locks)
         await recordPersistently("delivery outcomes") {
-            let finished = try await self.deliveryStore.finish(locks, as: self.state.ownerships, nowMillis: self.clock.nowMillis())
-            for lock in finished { self.insert(lock.claimedRetries.map { ($0.id, $0.nextMillis) }) }
+            let locks = remaining.withLock { $0 }
+            let results = try await self.deliveryStore.finishEach(locks, as: self.state.ownerships, nowMillis: self.clock.nowMillis())
+            var failed: [LockOutcome] = []
+            var firstError: StoreError?
+            for (lock, result) in zip(locks, results) {
+                switch result {
+                case .success(let finished): self.insert(finished.claimedRetries.map { ($0.id, $0.nextMillis) })
+                case .failure(let error):
+                    failed.append(lock)
+                    firstError = firstError ?? error
+                }
+            }
+            remaining.withLock { $0 = failed }
+            if let firstError { throw firstError }
         }
     }
 

@@ -156,6 +156,14 @@ struct RedisTopologyEndToEndTests {
                 return role.first?.string == "master"
             }
             let promotedAt = WorkerScenario.now
+            if kind == .sentinel {
+                // The node restarted below follows the primary the Sentinels name: let them name it first.
+                let sentinel = try RedisTopologyStack.nodeClient(try RedisTopology(stack.url).urls[0].address.description)
+                try await waitUntil("the Sentinels name \(successor)", within: .seconds(30), every: .milliseconds(20)) {
+                    let named = try await sentinel.send(RawRedisCommand("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "tock"), as: [String].self, idempotent: true)
+                    return named.joined(separator: ":") == successor
+                }
+            }
             // A killed node comes back, as a replica of its successor: with replicaAcks 1 the
             // successor's writes count as durable only from then on.
             if fault != .sentinelFailover {

@@ -211,12 +211,12 @@ struct ScheduleStoreTests {
         let locked = try await s.begin([0: [("slow", now)]], as: owners, token: "live", dueBy: now, leaseUntil: now + 1_000)
         let lock = try #require(try locked[0]!.get().first?.lock)
         #expect(lock.hasPrefix("live:"))
-        #expect(try await s.renew([0: ["other:1"]], leaseUntil: now + 5_000) == 0)
-        #expect(try await s.renew([0: [lock]], leaseUntil: now + 5_000) == 1)
+        #expect(try await s.renew([0: ["other:1"]], leaseUntil: now + 5_000) == [0: 0])
+        #expect(try await s.renew([0: [lock]], leaseUntil: now + 5_000) == [0: 1])
         // Past the first lease but within the renewed one: nobody else may retry it.
         #expect(try await s.claim(owners, nowMillis: now + 2_000, horizon: now + 2_000, limit: 10)[0]!.get().isEmpty)
         #expect(try await s.claim(owners, nowMillis: now + 5_000, horizon: now + 5_000, limit: 10)[0]!.get().map(\.id) == ["slow"])
-        #expect(try await s.renew([0: [lock]], leaseUntil: now + 9_000) == 0)
+        #expect(try await s.renew([0: [lock]], leaseUntil: now + 9_000) == [0: 0])
     }
 
     @Test("a worker's claim never reaps its own expired lock within the grace: it is still delivering it")

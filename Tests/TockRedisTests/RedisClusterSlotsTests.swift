@@ -105,13 +105,15 @@ import TockRedis
         #expect(router.target(slot: 42) == Self.a)
     }
 
-    @Test("TRYAGAIN and CLUSTERDOWN retry after a growing, capped backoff")
+    @Test("TRYAGAIN and CLUSTERDOWN retry after a growing, capped backoff; CLUSTERDOWN only a few times")
     func backoff() {
         var router = Self.known()
         #expect(router.next(after: .success(.error("TRYAGAIN Multiple keys request during rehashing of slot")), slot: 1, attempt: 1)
                 == .retry(after: .milliseconds(25)))
-        #expect(router.next(after: .success(.error("CLUSTERDOWN The cluster is down")), slot: 1, attempt: 3) == .retry(after: .milliseconds(100)))
+        #expect(router.next(after: .success(.error("CLUSTERDOWN The cluster is down")), slot: 1, attempt: 2) == .retry(after: .milliseconds(50)))
         #expect(router.next(after: .success(.error("TRYAGAIN")), slot: 1, attempt: 11) == .retry(after: .milliseconds(500)))
+        // A cluster that is down fails the request after a few tries: its caller tries later.
+        #expect(router.next(after: .success(.error("CLUSTERDOWN The cluster is down")), slot: 1, attempt: 3) == .done)
     }
 
     @Test("after maxAttempts, or for any other reply, the reply is the answer")
@@ -123,12 +125,12 @@ import TockRedis
         #expect(router.next(after: .success(.error("MOVED garbage")), slot: 1, attempt: 1) == .done)
     }
 
-    @Test("a broken connection retries what was not sent, or what is idempotent; never a sent write")
+    @Test("a broken connection retries what was not sent, or what is idempotent, a few times; never a sent write")
     func brokenConnection() {
         var router = Self.known()
         #expect(router.nextAfterConnectionFailure(sent: false, idempotent: false, attempt: 1) == .retry(after: .milliseconds(25)))
         #expect(router.nextAfterConnectionFailure(sent: true, idempotent: true, attempt: 2) == .retry(after: .milliseconds(50)))
         #expect(router.nextAfterConnectionFailure(sent: true, idempotent: false, attempt: 1) == .done)
-        #expect(router.nextAfterConnectionFailure(sent: false, idempotent: true, attempt: 12) == .done)
+        #expect(router.nextAfterConnectionFailure(sent: false, idempotent: true, attempt: 3) == .done)
     }
 }
