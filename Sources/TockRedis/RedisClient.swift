@@ -177,7 +177,7 @@ public final class RedisClient: Sendable {
                 default: return try await pool.connection().pipelineEvalSHA(requests.compactMap(\.scriptCall), idempotent: idempotent)
                 }
             }
-            switch await pool.connection().execute(requests, asking: [], waitFor: waitFor) {
+            switch await pool.connection().execute(requests, asking: [], waitFor: waitFor, retryOnce: idempotent) {
             case .success(let execution):
                 if let acked = execution.replicasAcked, acked < waitFor.replicas {
                     Self.notReplicated.increment()

@@ -170,9 +170,9 @@ public final class RedisConnection: Sendable {
     /// before each request whose `asking` is true; with `waitFor`, a WAIT follows on this
     /// connection and its answer comes back too. A broken connection is a failure that says
     /// whether anything was written.
-    func execute(_ requests: [RedisRequest], asking: [Bool], waitFor: ReplicaWait?) async -> Result<RedisExecution, RedisExecutionFailure> {
+    func execute(_ requests: [RedisRequest], asking: [Bool], waitFor: ReplicaWait?, retryOnce: Bool = false) async -> Result<RedisExecution, RedisExecutionFailure> {
         let session = self.session
-        return await thread.run { session.execute(requests, asking: asking, waitFor: waitFor) }
+        return await thread.run { session.execute(requests, asking: asking, waitFor: waitFor, retryOnce: retryOnce) }
     }
 
     private func onThread<T: Sendable>(_ body: @escaping @Sendable (Session) throws(RedisError) -> T) async throws(RedisError) -> T {
@@ -210,6 +210,9 @@ private final class Session: @unchecked Sendable {
     private var brokeUnderCall = false
     /// The primary a Sentinel named, while connected to it.
     private var primary: RedisNodeAddress?
+    /// Set once a call's first round trip went out: its later ones (NOSCRIPT reloads, WAIT) must
+    /// use the same connection, to the same server, or fail; never reconnect in between.
+    private var pinned = false
 
     init(configuration: RedisConnection.Configuration, logger: Logger) {
         self.configuration = configuration
@@ -238,6 +241,10 @@ private final class Session: @unchecked Sendable {
     // MARK: Connection
 
     func connectedContext() throws(RedisError) -> HiredisContext {
+        if pinned {
+            guard let context else { throw .connection("the connection broke during the call") }
+            return context
+        }
         if let context {
             // A server that restarted or dropped us while we were idle has already closed the
             // socket; noticing it here reconnects before anything is sent, so the call still works.
@@ -355,13 +362,15 @@ private final class Session: @unchecked Sendable {
     /// (a new or restarted server, SCRIPT FLUSH) and one to run again the calls that found none.
     /// A script that does not compile fails its calls.
     func pipelineEvalSHA(_ calls: [RedisScriptCall]) throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        try run(calls.map { .script($0) }, asking: [])
+        defer { pinned = false }
+        return try run(calls.map { .script($0) }, asking: [])
     }
 
-    func execute(_ requests: [RedisRequest], asking: [Bool], waitFor: ReplicaWait?) -> Result<RedisExecution, RedisExecutionFailure> {
+    func execute(_ requests: [RedisRequest], asking: [Bool], waitFor: ReplicaWait?, retryOnce: Bool) -> Result<RedisExecution, RedisExecutionFailure> {
         brokeUnderCall = false
+        defer { pinned = false }
         do throws(RedisError) {
-            let results = try run(requests, asking: asking)
+            let results = try withRetry(retryOnce) { () throws(RedisError) in try run(requests, asking: asking) }
             var acked: Int?
             if let waitFor {
                 guard case .integer(let count) = try roundTrip([["WAIT", RedisArgument(waitFor.replicas), RedisArgument(waitFor.timeoutMillis)]])[0]
@@ -392,7 +401,9 @@ private final class Session: @unchecked Sendable {
             return (commands, replyIndex)
         }
         let first = format(Array(requests.indices))
+        pinned = false
         let replies = try roundTrip(formatted: first.commands)
+        pinned = true
         var results = first.replyIndex.map { replies[$0].result }
         let missing = requests.indices.filter { results[$0].isNoScript }
         guard !missing.isEmpty else { return results }

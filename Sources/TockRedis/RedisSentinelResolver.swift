@@ -32,7 +32,7 @@ public final class RedisSentinelResolver: Sendable {
             known.checked = now
             return true
         }
-        if ask { _ = try? askSentinels() }
+        if ask { _ = try? askSentinels(one: true) }
         return known.withLock { $0.primary.map { $0 != primary } ?? true }
     }
 
@@ -43,11 +43,14 @@ public final class RedisSentinelResolver: Sendable {
         return try askSentinels()
     }
 
-    private func askSentinels() throws(RedisError) -> RedisNodeAddress {
+    /// `one`: ask only the Sentinel that answered last, briefly (the check of a connection in
+    /// use, which must not hold it up for long when the Sentinels are unreachable).
+    private func askSentinels(one: Bool = false) throws(RedisError) -> RedisNodeAddress {
         let first = known.withLock { $0.firstSentinel }
         var failures: [String] = []
+        let timeout = one ? min(self.timeout, .milliseconds(250)) : self.timeout
         // The Sentinel that answered last is asked first.
-        for offset in 0..<sentinels.count {
+        for offset in 0..<(one ? 1 : sentinels.count) {
             let index = (first + offset) % sentinels.count
             let sentinel = sentinels[index]
             do {
@@ -70,11 +73,18 @@ public final class RedisSentinelResolver: Sendable {
                 failures.append("\(sentinel.address): \(error)")
             }
         }
+        // The next check starts with another Sentinel.
+        if one { known.withLock { $0.firstSentinel = (first + 1) % sentinels.count } }
         throw .connection("no Sentinel named the primary of \"\(masterName)\": \(failures.joined(separator: "; "))")
     }
 
-    /// Forgets `primary` (it failed or is no longer primary); the next connect asks the Sentinels.
+    /// Forgets `primary` (it failed or is no longer primary); the next connect asks the Sentinels,
+    /// starting with another one than the one that named it (it may be cut off from the others).
     func forget(_ primary: RedisNodeAddress) {
-        known.withLock { if $0.primary == primary { $0.primary = nil } }
+        known.withLock { known in
+            guard known.primary == primary else { return }
+            known.primary = nil
+            known.firstSentinel = (known.firstSentinel + 1) % sentinels.count
+        }
     }
 }

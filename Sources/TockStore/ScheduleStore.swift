@@ -297,6 +297,8 @@ public final class ScheduleStore: Sendable {
         do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
         var highest: Int64 = -1
         for result in results {
+            // A shard that could not be read (its cluster master is down) may hold the highest.
+            if case .failure(let error) = result { throw .redis(error) }
             if case .success(let value) = result, let text = value.string, let offset = Int64(text) { highest = max(highest, offset) }
         }
         return highest
