@@ -132,15 +132,7 @@ public final class RedisClient: Sendable {
     public func pipeline<each Command: RedisCommand>(
         _ commands: repeat each Command, idempotent: Bool = false
     ) async throws(RedisError) -> (repeat Result<(each Command).Response, RedisError>) {
-        var arguments: [[RedisArgument]] = []
-        for command in repeat each commands { arguments.append(command.arguments) }
-        let replies = try await pipeline(arguments: arguments, idempotent: idempotent)
-        var index = 0
-        func decode<C: RedisCommand>(_: C) -> Result<C.Response, RedisError> {
-            defer { index += 1 }
-            return replies[index].flatMap { value in Result { () throws(RedisError) in try C.Response(from: value) } }
-        }
-        return (repeat decode(each commands))
+        try await typedPipeline(repeat each commands) { arguments throws(RedisError) in try await pipeline(arguments: arguments, idempotent: idempotent) }
     }
 
     public func evalSHA(

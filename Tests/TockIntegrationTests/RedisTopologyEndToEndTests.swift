@@ -13,66 +13,37 @@ struct RedisTopologyEndToEndTests {
     @Test("the full scheduling path on a 3-master cluster and on Sentinel: every message once, never early",
           arguments: [RedisTopologyStack.Kind.cluster, .sentinel])
     func fullPath(kind: RedisTopologyStack.Kind) async throws {
-        try await withTopology(kind, "e2e-\(kind)") { stack in
-            let s = try await WorkerScenario("e2e-\(kind)", redisURL: stack.url)
-            let store = try await s.store()
-            let out = try await s.collect([s.outputTopic])
-            let worker = try await s.startWorker(env: ["TOCK_STORE_REPLICA_ACKS": "1"])
-            let n = 1_000
-            let start = WorkerScenario.now
-            let ids = (0..<n).map { "p-\($0)" }
-            try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: start + 2_000 + Int64($0) * 3, partition: Int32($0 % 4)) }, store: store)
+        try await TopologyRun.run(kind, "e2e-\(kind)", env: ["TOCK_STORE_REPLICA_ACKS": "1"]) { run in
+            let ids = try await run.scheduleStored("p", count: 1_000, fromMillis: WorkerScenario.now + 2_000, spacingMillis: 3)
             if kind == .cluster {
-                let masters = Set((0..<8).map { store.client.clusterSlots.master(ofSlot: RedisHashSlot.slot(of: "\(s.keyPrefix):\($0)"))! })
+                let slots = run.store.client.clusterSlots
+                let masters = Set((0..<8).map { slots.master(ofSlot: RedisHashSlot.slot(of: "\(run.scenario.keyPrefix):\($0)"))! })
                 #expect(masters.count > 1, "the 8 shards span several masters")
             }
-            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
-            try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(store) == 0 }
-            await out.settle(on: s.outputTopic)
-            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
-            print("[e2e-\(kind)] N=\(n): \(summary)")
+            let (summary, _) = try await run.scenario.deliveredSummary(run.out, expected: ids, store: run.store)
+            print("[e2e-\(kind)] N=\(ids.count): \(summary)")
             #expect(summary.missing.isEmpty && summary.unexpected.isEmpty && summary.early.isEmpty && summary.duplicates.isEmpty, "\(summary)")
-            await out.stop()
-            #expect(await worker.signal(SIGTERM) == 0)
         }
     }
 
     @Test("a busy shard's slot migrates to another master while requests arrive and messages are due: MOVED, ASK and TRYAGAIN followed; none lost, early or published twice")
     func slotMigration() async throws {
-        try await withTopology(.cluster, "e2e-migrate") { stack in
-            let s = try await WorkerScenario("e2e-migrate", redisURL: stack.url)
-            let store = try await s.store()
-            let out = try await s.collect([s.outputTopic])
-            let port = try TestSocket.freePort(in: 20_000...32_000)
-            let worker = try await s.startWorker(env: ["TOCK_HTTP_PORT": "\(port)"])
-            let n = 2_000
+        let port = try TestSocket.freePort(in: 20_000...32_000)
+        try await TopologyRun.run(.cluster, "e2e-migrate", env: ["TOCK_HTTP_PORT": "\(port)"]) { run in
             let start = WorkerScenario.now
-            let ids = (0..<n).map { "m-\($0)" }
-            try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: start + 3_000 + Int64($0) * 5, partition: Int32($0 % 4)) }, store: store)
-            async let arriving: [String] = {
-                var sent: [String] = []
-                for round in 0..<30 {
-                    let batch = (0..<10).map { "a-\(round)-\($0)" }
-                    try await s.send(batch.enumerated().map { s.request(id: $1, at: WorkerScenario.now + 1_500, partition: Int32($0 % 4)) })
-                    sent += batch
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                return sent
-            }()
+            let ids = try await run.scheduleStored("m", count: 2_000, fromMillis: start + 3_000, spacingMillis: 5)
+            async let arriving = run.keepSending(rounds: 30, leadMillis: 1_500)
             try await Task.sleep(for: .milliseconds(max(0, start + 4_000 - WorkerScenario.now)))
             // Shard 0's slot, with its messages, locks and tombstones, to another master.
-            let slots = store.client.clusterSlots
-            let slot = RedisHashSlot.slot(of: "\(s.keyPrefix):0")
+            let slots = run.store.client.clusterSlots
+            let slot = RedisHashSlot.slot(of: "\(run.scenario.keyPrefix):0")
             let target = try #require(slots.masters.first { $0 != slots.master(ofSlot: slot) })
             let migrationStart = WorkerScenario.now
             try await RedisTopologyStack.migrate(slot: slot, to: target, in: slots, batch: 20, pause: .milliseconds(20))
             let migrationMillis = WorkerScenario.now - migrationStart
-            let expected = Set(ids).union(try await arriving)
+            let expected = ids.union(try await arriving)
 
-            await out.waitDistinct(expected.count, on: s.outputTopic, within: .seconds(60)) { $0.header("tock-id") }
-            try await waitUntil("the store is empty", within: .seconds(30)) { try await s.storedMessageCount(store) == 0 }
-            await out.settle(on: s.outputTopic, quiet: .seconds(2))
-            let summary = DeliverySummary(out.on(s.outputTopic), expected: expected) { $0.header("tock-id") }
+            let (summary, _) = try await run.scenario.deliveredSummary(run.out, expected: expected, store: run.store, quiet: .seconds(2))
             let metrics = try await MetricsScrape.get(port: port)
             let moved = metrics.value("tock_redis_cluster_redirects_total{kind=\"moved\"}") ?? 0
             let asked = metrics.value("tock_redis_cluster_redirects_total{kind=\"ask\"}") ?? 0
@@ -81,9 +52,6 @@ struct RedisTopologyEndToEndTests {
                   + "worker: \(Int(moved)) MOVED, \(Int(asked)) ASK, \(Int(retried)) retries; \(summary)")
             #expect(summary.missing.isEmpty && summary.unexpected.isEmpty && summary.early.isEmpty && summary.duplicates.isEmpty, "\(summary)")
             #expect(moved > 0, "the worker followed the slot")
-            #expect(store.client.clusterSlots.master(ofSlot: slot) == target || moved > 0)
-            await out.stop()
-            #expect(await worker.signal(SIGTERM) == 0)
         }
     }
 
@@ -100,17 +68,11 @@ struct RedisTopologyEndToEndTests {
           arguments: Fault.allCases)
     func failover(fault: Fault) async throws {
         let kind: RedisTopologyStack.Kind = fault == .clusterMasterKilled ? .cluster : .sentinel
-        try await withTopology(kind, "fo-\(fault.rawValue.prefix(8))") { stack in
-            let s = try await WorkerScenario("fo-\(fault.rawValue.prefix(8))", redisURL: stack.url)
-            let store = try await s.store()
-            let out = try await s.collect([s.outputTopic])
-            let worker = try await s.startWorker(env: ["TOCK_STORE_REPLICA_ACKS": "1"])
-
+        try await TopologyRun.run(kind, "fo-\(fault.rawValue.prefix(8))", env: ["TOCK_STORE_REPLICA_ACKS": "1"]) { run in
+            let (stack, store) = (run.stack, run.store)
             // 2000 stored up front, due over 10 s from 3 s ahead; 400 more sent during the failover.
-            let n = 2_000
             let start = WorkerScenario.now
-            let ids = (0..<n).map { "f-\($0)" }
-            try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: start + 3_000 + Int64($0) * 5, partition: Int32($0 % 4)) }, store: store)
+            let ids = try await run.scheduleStored("f", count: 2_000, fromMillis: start + 3_000, spacingMillis: 5)
             try await Task.sleep(for: .milliseconds(max(0, start + 5_000 - WorkerScenario.now)))
 
             // The node to fail: the master of most shards, or the primary.
@@ -120,7 +82,7 @@ struct RedisTopologyEndToEndTests {
             case .cluster:
                 let slots = store.client.clusterSlots
                 var shardsOf: [RedisNodeAddress: Int] = [:]
-                for shard in 0..<8 { shardsOf[slots.master(ofSlot: RedisHashSlot.slot(of: "\(s.keyPrefix):\(shard)"))!, default: 0] += 1 }
+                for shard in 0..<8 { shardsOf[slots.master(ofSlot: RedisHashSlot.slot(of: "\(run.scenario.keyPrefix):\(shard)"))!, default: 0] += 1 }
                 let master = shardsOf.max { $0.value < $1.value }!.key
                 victim = master.description
                 successor = try #require(slots.shards.first { $0.master == master }?.replicas.first).description
@@ -130,16 +92,7 @@ struct RedisTopologyEndToEndTests {
             }
 
             // Requests keep arriving through the failover: 400 over 4 s, each due 2 s after it is sent.
-            async let arriving: [String] = {
-                var sent: [String] = []
-                for round in 0..<40 {
-                    let batch = (0..<10).map { "a-\(round)-\($0)" }
-                    try await s.send(batch.enumerated().map { s.request(id: $1, at: WorkerScenario.now + 2_000, partition: Int32($0 % 4)) })
-                    sent += batch
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                return sent
-            }()
+            async let arriving = run.keepSending(rounds: 40, leadMillis: 2_000)
 
             let failedAt = WorkerScenario.now
             switch fault {
@@ -172,18 +125,14 @@ struct RedisTopologyEndToEndTests {
             }
             let restartedAt = WorkerScenario.now
             let arrived = try await arriving
-            let expected = Set(ids).union(arrived)
+            let expected = ids.union(arrived)
 
-            await out.waitDistinct(expected.count, on: s.outputTopic, within: .seconds(60)) { $0.header("tock-id") }
-            try await waitUntil("the store is empty", within: .seconds(30)) { try await s.storedMessageCount(store) == 0 }
-            await out.settle(on: s.outputTopic, quiet: .seconds(2))
-            let arrivals = out.on(s.outputTopic)
-            let summary = DeliverySummary(arrivals, expected: expected) { $0.header("tock-id") }
+            let (summary, arrivals) = try await run.scenario.deliveredSummary(run.out, expected: expected, store: store, quiet: .seconds(2))
             let dueInPause = DeliverySummary(arrivals.filter {
                 guard let due = $0.header("tock-at").flatMap({ Int64($0) }) else { return false }
                 return due >= failedAt && due <= promotedAt
             }, expected: []) { $0.header("tock-id") }
-            let metrics = worker.log.components(separatedBy: "\n").filter { $0.contains("fewer replicas") || $0.contains("Sentinel names") }.count
+            let metrics = run.worker.log.components(separatedBy: "\n").filter { $0.contains("fewer replicas") || $0.contains("Sentinel names") }.count
             print("[failover-\(fault.rawValue)] N=\(expected.count) (\(arrived.count) sent during the failover); \(victim) failed at +\(failedAt - start) ms; "
                   + "\(successor) primary after \(promotedAt - failedAt) ms; restarted at +\(restartedAt - failedAt) ms; "
                   + "lateness of those due in the pause: max \(dueInPause.maxLatenessMillis) ms; replica-ack or primary-change log lines \(metrics); \(summary)")
@@ -195,8 +144,57 @@ struct RedisTopologyEndToEndTests {
             #expect(summary.unexpected.isEmpty, "\(summary)")
             #expect(summary.early.isEmpty, "\(summary)")
             #expect(summary.duplicates.isEmpty, "guarantee 3 through a failover: \(summary)")
-            await out.stop()
-            #expect(await worker.signal(SIGTERM) == 0)
         }
+    }
+}
+
+/// One worker of a scenario of its own on a topology stack of its own, with its store and a
+/// collector of the output topic; the worker is stopped with SIGTERM (and must drain) at the end.
+struct TopologyRun {
+    let stack: RedisTopologyStack
+    let scenario: WorkerScenario
+    let store: ScheduleStore
+    let out: OutputCollector
+    let worker: WorkerProcessHandle
+
+    static func run(_ kind: RedisTopologyStack.Kind, _ label: String, env: [String: String],
+                    _ body: (TopologyRun) async throws -> Void) async throws {
+        try await withTopology(kind, label) { stack in
+            let scenario = try await WorkerScenario(label, redisURL: stack.url)
+            let run = TopologyRun(stack: stack, scenario: scenario, store: try await scenario.store(),
+                                  out: try await scenario.collect([scenario.outputTopic]), worker: try await scenario.startWorker(env: env))
+            do {
+                try await body(run)
+            } catch {
+                await run.worker.kill9()
+                await run.out.stop()
+                throw error
+            }
+            await run.out.stop()
+            #expect(await run.worker.signal(SIGTERM) == 0)
+        }
+    }
+
+    /// Schedules `count` messages `<prefix>-<n>`, due `spacingMillis` apart from `fromMillis`, and
+    /// waits until they are stored.
+    func scheduleStored(_ prefix: String, count: Int, fromMillis: Int64, spacingMillis: Int64) async throws -> Set<String> {
+        let ids = (0..<count).map { "\(prefix)-\($0)" }
+        try await scenario.sendStored(ids.indices.map {
+            scenario.request(id: ids[$0], at: fromMillis + Int64($0) * spacingMillis, partition: Int32($0 % 4))
+        }, store: store)
+        return Set(ids)
+    }
+
+    /// Sends 10 requests every 100 ms for `rounds` rounds, each due `leadMillis` after it is sent;
+    /// returns their ids.
+    func keepSending(rounds: Int, leadMillis: Int64) async throws -> Set<String> {
+        var sent: Set<String> = []
+        for round in 0..<rounds {
+            let batch = (0..<10).map { "a-\(round)-\($0)" }
+            try await scenario.send(batch.enumerated().map { scenario.request(id: $1, at: WorkerScenario.now + leadMillis, partition: Int32($0 % 4)) })
+            sent.formUnion(batch)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return sent
     }
 }

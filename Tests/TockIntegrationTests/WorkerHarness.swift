@@ -389,6 +389,19 @@ extension WorkerScenario {
     }
 }
 
+extension WorkerScenario {
+    /// Waits until every id of `expected` arrived on the output topic and the store is empty,
+    /// lets records still on their way arrive (`quiet`), and summarizes the arrivals by tock-id.
+    func deliveredSummary(_ out: OutputCollector, expected: Set<String>, store: ScheduleStore, within: Duration = .seconds(60),
+                          quiet: Duration = .milliseconds(700)) async throws -> (summary: DeliverySummary, arrivals: [OutputCollector.Arrival]) {
+        await out.waitDistinct(expected.count, on: outputTopic, within: within) { $0.header("tock-id") }
+        try await waitUntil("the store is empty", within: .seconds(30)) { try await storedMessageCount(store) == 0 }
+        await out.settle(on: outputTopic, quiet: quiet)
+        let arrivals = out.on(outputTopic)
+        return (DeliverySummary(arrivals, expected: expected) { $0.header("tock-id") }, arrivals)
+    }
+}
+
 /// One scrape of a worker's `/metrics`.
 struct MetricsScrape: Sendable {
     let text: String
