@@ -38,7 +38,7 @@ import Glibc
 
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            #expect(try await service.waitUntilListening() == port)
+            #expect(try await service.waitUntilListening(timeout: .seconds(30)) == port)
 
             Counter(label: "tock_test_http_requests_total", dimensions: [("result", "stored")]).increment(by: 3)
             Metrics.Timer(label: "tock_test_http_lateness_seconds").recordMilliseconds(3)
@@ -100,7 +100,7 @@ import Glibc
         let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            _ = try await service.waitUntilListening()
+            _ = try await service.waitUntilListening(timeout: .seconds(30))
             async let slow = TestSocket.get(port: port, path: "/readyz")
             var iterator = entered.stream.makeAsyncIterator()
             await iterator.next()

@@ -28,7 +28,7 @@ struct MonitorClientTests {
         let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            _ = try await service.waitUntilListening()
+            _ = try await service.waitUntilListening(timeout: .seconds(30))  // the suite starts with dozens of tests at once on 2 cores
             do { try await body(port) } catch {
                 await group.triggerGracefulShutdown()
                 throw error
