@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import TockCore
+
+/// A series' occurrences, ends and catch-up, with a manual clock.
+@Suite struct RecurrenceTests {
+    static let start: Int64 = 1_796_000_000_000
+
+    /// Fires the series as a worker would, looking at it at each due time (`delayMillis` late).
+    static func run(_ recurrence: Recurrence, delayMillis: Int64 = 0, limit: Int = 100) -> [Int64] {
+        var fired: [Int64] = []
+        while fired.count < limit, let next = recurrence.next(after: fired.last, fired: fired.count, nowMillis: (fired.last ?? start) + delayMillis) {
+            fired.append(next.dueMillis)
+        }
+        return fired
+    }
+
+    @Test("tock-every 1s with tock-count 5: exactly 5 occurrences, 1000 ms apart")
+    func everyWithCount() {
+        let series = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, count: 5)
+        #expect(Self.run(series) == (0..<5).map { Self.start + Int64($0) * 1_000 })
+    }
+
+    @Test("tock-every counts from the first occurrence, whenever the previous one fired; tock-until ends it (inclusive)")
+    func everyWithUntil() {
+        let series = Recurrence(pattern: .every(intervalMillis: 250), startMillis: Self.start, untilMillis: Self.start + 1_000)
+        #expect(Self.run(series, delayMillis: 40) == [0, 250, 500, 750, 1_000].map { Self.start + $0 })
+        #expect(series.next(after: Self.start + 260, fired: 1, nowMillis: Self.start + 300)?.dueMillis == Self.start + 500)
+    }
+
+    @Test("a 6-field cron every 2 s in Europe/Berlin with tock-until: even seconds, none after until")
+    func cronWithUntil() throws {
+        let schedule = CronSchedule(try CronExpression("*/2 * * * * *"), zone: try #require(TimeZone(identifier: "Europe/Berlin")))
+        let series = Recurrence(pattern: .cron(schedule), startMillis: Self.start + 1, untilMillis: Self.start + 9_000)
+        let fired = Self.run(series)
+        #expect(fired == [2_000, 4_000, 6_000, 8_000].map { Self.start + $0 })
+        #expect(fired.allSatisfy { ($0 / 1_000) % 2 == 0 })
+    }
+
+    @Test("catch-up after an outage: all fires each missed occurrence oldest first, latest only the newest, none skips them")
+    func catchup() {
+        let now = Self.start + 10_500  // occurrences at +0 … +10 s were missed
+        func series(_ catchup: Recurrence.Catchup) -> Recurrence {
+            Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, catchup: catchup)
+        }
+        #expect(series(.all).next(after: nil, fired: 0, nowMillis: now).map { [$0.dueMillis, Int64($0.skipped)] } == [Self.start, 0])
+        #expect(series(.latest).next(after: nil, fired: 0, nowMillis: now).map { [$0.dueMillis, Int64($0.skipped)] } == [Self.start + 10_000, 10])
+        #expect(series(.none).next(after: nil, fired: 0, nowMillis: now).map { [$0.dueMillis, Int64($0.skipped)] } == [Self.start + 11_000, 11])
+        // Nothing missed: every mode gives the next occurrence.
+        for mode in Recurrence.Catchup.allCases {
+            #expect(series(mode).next(after: Self.start, fired: 1, nowMillis: Self.start + 500)?.dueMillis == Self.start + 1_000)
+        }
+    }
+
+    @Test("catch-up of a cron series works the same way, and latest respects tock-until")
+    func cronCatchup() throws {
+        let schedule = CronSchedule(try CronExpression("*/2 * * * * *"), zone: try #require(TimeZone(identifier: "UTC")))
+        let now = Self.start + 7_000
+        func series(_ catchup: Recurrence.Catchup, until: Int64? = nil) -> Recurrence {
+            Recurrence(pattern: .cron(schedule), startMillis: Self.start, untilMillis: until, catchup: catchup)
+        }
+        #expect(series(.all).next(after: nil, fired: 0, nowMillis: now)?.dueMillis == Self.start)
+        #expect(series(.latest).next(after: nil, fired: 0, nowMillis: now)?.dueMillis == Self.start + 6_000)
+        #expect(series(.none).next(after: nil, fired: 0, nowMillis: now)?.dueMillis == Self.start + 8_000)
+        #expect(series(.latest, until: Self.start + 3_000).next(after: nil, fired: 0, nowMillis: now)?.dueMillis == Self.start + 2_000)
+        #expect(series(.none, until: Self.start + 3_000).next(after: nil, fired: 0, nowMillis: now) == nil)
+    }
+
+    @Test("a series whose count is reached, or whose next occurrence is past tock-until, has ended")
+    func ends() {
+        let series = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, untilMillis: Self.start + 1_500, count: 3)
+        #expect(series.next(after: Self.start + 1_000, fired: 2, nowMillis: Self.start) == nil)  // +2 s is past until
+        #expect(series.next(after: Self.start, fired: 3, nowMillis: Self.start) == nil)
+        let latest = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, untilMillis: Self.start - 1, catchup: .latest)
+        #expect(latest.next(after: nil, fired: 0, nowMillis: Self.start + 5_000) == nil)
+    }
+}
