@@ -9,6 +9,13 @@ public enum RejectionCode: String, Sendable, CaseIterable {
     case topicNotAllowed = "topic-not-allowed"
     case badId = "bad-id"
     case badAction = "bad-action"
+    /// A `tock-cron` that does not parse or can never match.
+    case badCron = "bad-cron"
+    /// A `tock-tz` the tz database does not know.
+    case badTimezone = "bad-timezone"
+    /// Both `tock-cron` and `tock-every`, neither with other series headers, a bad `tock-every`,
+    /// `tock-count`, `tock-until` or `tock-catchup`, or a series with no occurrence left.
+    case badRecurrence = "bad-recurrence"
 }
 
 /// A request that cannot be accepted: the code for machines, one sentence for people

@@ -36,7 +36,7 @@ public struct WorkerMetrics: Sendable {
         self.requests = requests
         rejected = Counter(label: "tock_requests_total", dimensions: [("result", "rejected")])
         var byCode: [String: Counter] = [:]
-        for code in ["missing-topic", "missing-time", "both-times", "bad-time", "horizon", "payload-too-large", "topic-not-allowed", "bad-id", "bad-action"] {
+        for code in RejectionCode.allCases.map(\.rawValue) {
             byCode[code] = Counter(label: "tock_rejected_total", dimensions: [("code", code)])
         }
         rejectedByCode = byCode

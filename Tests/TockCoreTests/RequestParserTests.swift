@@ -475,7 +475,7 @@ struct RequestParserTests {
     func codes() {
         #expect(RejectionCode.allCases.map(\.rawValue) == [
             "missing-topic", "missing-time", "both-times", "bad-time", "horizon", "payload-too-large",
-            "topic-not-allowed", "bad-id", "bad-action",
+            "topic-not-allowed", "bad-id", "bad-action", "bad-cron", "bad-timezone", "bad-recurrence",
         ])
     }
 
