@@ -209,15 +209,14 @@ public final class ScheduleStore: Sendable {
                            expiresKnown: known)
             }
         }
-        let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipelineEvalSHA(calls.map(\.redisCall), durable: true) } catch { throw .redis(error) }
+        let replies = try await replies(calls, shards: calls.map { $0.locks.first?.shard ?? -1 }, durable: true)
         var finished: [Result<FinishedLock, StoreError>] = []
-        for (call, result) in zip(calls, results) {
-            do throws(StoreError) {
-                let reply = try call.decode(try unwrap(result, shard: call.locks.first?.shard ?? -1))
-                finished += reply.map { .success($0) }
-                noteExpiring(call.expiring(reply), window: window)
-            } catch {
+        for (call, reply) in zip(calls, replies) {
+            switch reply {
+            case .success(let locks):
+                finished += locks.map { .success($0) }
+                noteExpiring(call.expiring(locks), window: window)
+            case .failure(let error):
                 finished += call.locks.map { _ in .failure(error) }
             }
         }
@@ -308,21 +307,14 @@ public final class ScheduleStore: Sendable {
 
     /// Runs one call; `shard` names the shard a FENCED error is about.
     func run<Call: StoreScriptCall>(_ call: Call, shard: Int = -1, idempotent: Bool = true) async throws(StoreError) -> Call.Reply {
-        let result: Result<RedisValue, RedisError>
-        do { result = try await client.pipelineEvalSHA([call.redisCall], idempotent: idempotent)[0] } catch { throw .redis(error) }
-        return try call.decode(try unwrap(result, shard: shard))
+        try await runEach([call], shards: [shard], idempotent: idempotent)[0]
     }
 
     /// Runs calls in one pipeline (one per server on a cluster); `shards` names the shard of each
     /// call, for FENCED errors. `durable`: see `RedisClient.pipelineEvalSHA`.
     func runEach<Call: StoreScriptCall>(_ calls: [Call], shards: [Int]? = nil, idempotent: Bool = true, durable: Bool = false) async throws(StoreError) -> [Call.Reply] {
-        guard !calls.isEmpty else { return [] }
-        let shards = shards ?? Array(repeating: -1, count: calls.count)
-        let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipelineEvalSHA(calls.map(\.redisCall), idempotent: idempotent, durable: durable) } catch { throw .redis(error) }
-        var replies: [Call.Reply] = []
-        for (call, (shard, result)) in zip(calls, zip(shards, results)) { replies.append(try call.decode(try unwrap(result, shard: shard))) }
-        return replies
+        try await replies(calls, shards: shards ?? Array(repeating: -1, count: calls.count), idempotent: idempotent, durable: durable)
+            .map { reply throws(StoreError) in try reply.get() }
     }
 
     /// Runs calls of per-shard results in one pipeline and merges their replies; a call that
@@ -330,18 +322,28 @@ public final class ScheduleStore: Sendable {
     private func settled<Call: StoreScriptCall, Value>(
         _ calls: [Call], shards: (Call) -> [Int], idempotent: Bool = true, durable: Bool = false
     ) async throws(StoreError) -> [Int: Result<Value, StoreError>] where Call.Reply == [Int: Result<Value, StoreError>] {
-        guard !calls.isEmpty else { return [:] }
-        let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipelineEvalSHA(calls.map(\.redisCall), idempotent: idempotent, durable: durable) } catch { throw .redis(error) }
         var merged: [Int: Result<Value, StoreError>] = [:]
-        for (call, result) in zip(calls, results) {
-            do throws(StoreError) {
-                merged.merge(try call.decode(try unwrap(result, shard: shards(call).first ?? -1))) { $1 }
-            } catch {
-                for shard in shards(call) { merged[shard] = .failure(error) }
+        let replies = try await replies(calls, shards: calls.map { shards($0).first ?? -1 }, idempotent: idempotent, durable: durable)
+        for (call, reply) in zip(calls, replies) {
+            switch reply {
+            case .success(let reply): merged.merge(reply) { $1 }
+            case .failure(let error): for shard in shards(call) { merged[shard] = .failure(error) }
             }
         }
         return merged
+    }
+
+    /// Each call's decoded reply or error, from one pipeline; throws only when the pipeline as a
+    /// whole failed (one server's connection). `shards`: the shard each call's FENCED is about.
+    private func replies<Call: StoreScriptCall>(
+        _ calls: [Call], shards: [Int], idempotent: Bool = true, durable: Bool = false
+    ) async throws(StoreError) -> [Result<Call.Reply, StoreError>] {
+        guard !calls.isEmpty else { return [] }
+        let results: [Result<RedisValue, RedisError>]
+        do { results = try await client.pipelineEvalSHA(calls.map(\.redisCall), idempotent: idempotent, durable: durable) } catch { throw .redis(error) }
+        return zip(calls, zip(shards, results)).map { call, item in
+            Result { () throws(StoreError) in try call.decode(try unwrap(item.1, shard: item.0)) }
+        }
     }
 
     func unwrap(_ result: Result<RedisValue, RedisError>, shard: Int) throws(StoreError) -> RedisValue {
