@@ -163,15 +163,9 @@ public final class RedisClient: Sendable {
             : nil
         switch backend {
         case .node(let pool):
-            guard let waitFor else {
-                switch requests.first {
-                case .command: return try await pool.connection().pipeline(arguments: requests.map(\.commandArguments), idempotent: idempotent)
-                default: return try await pool.connection().pipelineEvalSHA(requests.compactMap(\.scriptCall), idempotent: idempotent)
-                }
-            }
             switch await pool.connection().execute(requests, asking: [], waitFor: waitFor, retryOnce: idempotent) {
             case .success(let execution):
-                if let acked = execution.replicasAcked, acked < waitFor.replicas {
+                if let acked = execution.replicasAcked, let waitFor, acked < waitFor.replicas {
                     Self.notReplicated.increment()
                     throw .notReplicated(acked: acked, wanted: waitFor.replicas)
                 }

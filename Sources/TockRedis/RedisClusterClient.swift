@@ -61,26 +61,21 @@ final class RedisClusterClient: Sendable {
             try? await refresh(force: false)
 
             var groups: [RedisNodeAddress: [(index: Int, asking: Bool)]] = [:]
-            var unrouted: [Int] = []
-            let map = router.withLock { $0 }
-            for (index, node) in pending {
-                if let node {
-                    groups[node.address, default: []].append((index, node.asking))
-                } else if let master = map.target(slot: slots[index]) {
-                    groups[master, default: []].append((index, false))
-                } else {
-                    unrouted.append(index)
-                }
-            }
+            let routing = pending
             pending = []
-            for index in unrouted {
-                attempts[index] += 1
-                let next = router.withLock { $0.next(after: .failure(.server("CLUSTERDOWN no master known for the slot")), slot: slots[index], attempt: attempts[index]) }
-                if case .retry(let after) = next {
-                    pending.append((index, nil))
-                    wait = max(wait, after)
-                } else {
-                    results[index] = .failure(.server("CLUSTERDOWN no master serves slot \(slots[index] ?? -1)"))
+            router.withLock { router in
+                for (index, node) in routing {
+                    if let address = node?.address ?? router.target(slot: slots[index]) {
+                        groups[address, default: []].append((index, node?.asking ?? false))
+                        continue
+                    }
+                    attempts[index] += 1
+                    if case .retry(let after) = router.nextWhileUnserved(attempt: attempts[index]) {
+                        pending.append((index, nil))
+                        wait = max(wait, after)
+                    } else {
+                        results[index] = .failure(.server("CLUSTERDOWN no master serves slot \(slots[index] ?? -1)"))
+                    }
                 }
             }
 
@@ -93,34 +88,38 @@ final class RedisClusterClient: Sendable {
                         logger.warning("fewer replicas than asked confirmed a write", metadata: ["node": "\(node)", "acked": "\(acked)", "wanted": "\(waitFor.replicas)"])
                         shortfall = .notReplicated(acked: acked, wanted: waitFor.replicas)
                     }
-                    for ((index, _), reply) in zip(group, execution.results) {
-                        // What ran there is not durable: the caller must not act on it.
-                        if let shortfall, case .success = reply {
-                            results[index] = .failure(shortfall)
-                            continue
-                        }
-                        attempts[index] += 1
-                        switch router.withLock({ $0.next(after: reply, slot: slots[index], attempt: attempts[index]) }) {
-                        case .done: results[index] = reply
-                        case .send(let to, let asking):
-                            counters.count(asking ? \.asks : \.moves)
-                            pending.append((index, (to, asking)))
-                        case .retry(let after):
-                            counters.count(\.retries)
-                            pending.append((index, nil))
-                            wait = max(wait, after)
+                    router.withLock { router in
+                        for ((index, _), reply) in zip(group, execution.results) {
+                            // What ran there is not durable: the caller must not act on it.
+                            if let shortfall, case .success = reply {
+                                results[index] = .failure(shortfall)
+                                continue
+                            }
+                            attempts[index] += 1
+                            switch router.next(after: reply, slot: slots[index], attempt: attempts[index]) {
+                            case .done: results[index] = reply
+                            case .send(let to, let asking):
+                                counters.count(asking ? \.asks : \.moves)
+                                pending.append((index, (to, asking)))
+                            case .retry(let after):
+                                counters.count(\.retries)
+                                pending.append((index, nil))
+                                wait = max(wait, after)
+                            }
                         }
                     }
                 case .failure(let broken):
                     logger.warning("Redis Cluster node failed", metadata: ["node": "\(node)", "error": "\(broken.error)"])
-                    for (index, _) in group {
-                        attempts[index] += 1
-                        switch router.withLock({ $0.nextAfterConnectionFailure(sent: broken.sent, idempotent: idempotent, attempt: attempts[index]) }) {
-                        case .retry(let after):
-                            counters.count(\.retries)
-                            pending.append((index, nil))
-                            wait = max(wait, after)
-                        case .done, .send: results[index] = .failure(broken.error)
+                    router.withLock { router in
+                        for (index, _) in group {
+                            attempts[index] += 1
+                            switch router.nextAfterConnectionFailure(sent: broken.sent, idempotent: idempotent, attempt: attempts[index]) {
+                            case .retry(let after):
+                                counters.count(\.retries)
+                                pending.append((index, nil))
+                                wait = max(wait, after)
+                            case .done, .send: results[index] = .failure(broken.error)
+                            }
                         }
                     }
                 }

@@ -119,12 +119,18 @@ public struct RedisClusterRouter: Sendable {
         case "TRYAGAIN":
             return .retry(after: backoff(attempt))
         case "CLUSTERDOWN":
-            refreshWanted = true
-            guard attempt < settings.maxUnavailableAttempts else { return .done }
-            return .retry(after: backoff(attempt))
+            return nextWhileUnserved(attempt: attempt)
         default:
             return .done
         }
+    }
+
+    /// What becomes of a request whose slot no master serves now (`CLUSTERDOWN`, or a map with a
+    /// hole): the map is asked anew, and the request tried a few times.
+    public mutating func nextWhileUnserved(attempt: Int) -> Next {
+        refreshWanted = true
+        guard attempt < settings.maxUnavailableAttempts else { return .done }
+        return .retry(after: backoff(attempt))
     }
 
     /// What a broken connection to `node` makes of the requests that were on it. A request that

@@ -397,7 +397,8 @@ private final class Session: @unchecked Sendable {
         let replies = try roundTrip(formatted: first.commands)
         pinned = true
         var results = first.replyIndex.map { replies[$0].result }
-        let missing = requests.indices.filter { results[$0].isNoScript }
+        // Only script calls are loaded and run again: a raw EVALSHA's NOSCRIPT is its answer.
+        let missing = requests.indices.filter { if case .script = requests[$0] { results[$0].isNoScript } else { false } }
         guard !missing.isEmpty else { return results }
         var seen: Set<String> = []
         let scripts = missing.compactMap { index -> RedisScript? in

@@ -3,16 +3,6 @@ public enum RedisRequest: Sendable {
     case command([RedisArgument])
     case script(RedisScriptCall)
 
-    var commandArguments: [RedisArgument] {
-        if case .command(let arguments) = self { return arguments }
-        return []
-    }
-
-    var scriptCall: RedisScriptCall? {
-        if case .script(let call) = self { return call }
-        return nil
-    }
-
     /// The slot that decides where it runs; nil for a command without keys (any node serves it).
     public var slot: Int? {
         switch self {

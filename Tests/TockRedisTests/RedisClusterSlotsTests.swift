@@ -114,6 +114,9 @@ import TockRedis
         #expect(router.next(after: .success(.error("TRYAGAIN")), slot: 1, attempt: 11) == .retry(after: .milliseconds(500)))
         // A cluster that is down fails the request after a few tries: its caller tries later.
         #expect(router.next(after: .success(.error("CLUSTERDOWN The cluster is down")), slot: 1, attempt: 3) == .done)
+        // So does a slot the map has no master for.
+        #expect(router.nextWhileUnserved(attempt: 1) == .retry(after: .milliseconds(25)))
+        #expect(router.nextWhileUnserved(attempt: 3) == .done)
     }
 
     @Test("after maxAttempts, or for any other reply, the reply is the answer")
