@@ -34,7 +34,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ text: String) throws(ParseError) {
         self.text = text
-        let trimmed = text.trimmingWhitespace
+        let trimmed = text.trimmingASCIIWhitespace()
         var expanded = trimmed
         if trimmed.hasPrefix("@") {
             guard let macro = Self.macros[trimmed.lowercased()] else { throw ParseError(description: "unknown macro \"\(trimmed)\"") }
@@ -150,11 +150,5 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         guard remaining != 0 else { return nil }
         let found = start + remaining.trailingZeroBitCount
         return found <= last ? found : nil
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 }

@@ -23,11 +23,11 @@ public enum RecurrenceText {
 
         var untilMillis: Int64?
         if let until {
-            do { untilMillis = try DueTimeText.parseMillis(until.trimmingWhitespace) } catch { throw bad("tock-until \"\(until)\" is not a time: \(error)") }
+            do { untilMillis = try DueTimeText.parseMillis(until) } catch { throw bad("tock-until \"\(until)\" is not a time: \(error)") }
         }
         var countLimit: Int?
         if let count {
-            guard let value = Int(count.trimmingWhitespace), value >= 1 else { throw bad("tock-count \"\(count)\" is not a whole number of at least 1") }
+            guard let value = Int(count.trimmingASCIIWhitespace()), value >= 1 else { throw bad("tock-count \"\(count)\" is not a whole number of at least 1") }
             countLimit = value
         }
         var mode = Recurrence.Catchup.all
@@ -49,7 +49,7 @@ public enum RecurrenceText {
             do { expression = try CronExpression(cron!) } catch {
                 throw RequestRejection(code: .badCron, detail: "tock-cron \"\(cron!)\": \(error)")
             }
-            let name = tz?.trimmingWhitespace ?? "UTC"
+            let name = tz?.trimmingASCIIWhitespace() ?? "UTC"
             guard let zone = zones(name) else {
                 throw RequestRejection(code: .badTimezone, detail: "tock-tz \"\(tz ?? "")\" is not a time zone of the tz database")
             }
