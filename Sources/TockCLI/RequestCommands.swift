@@ -27,7 +27,12 @@ func writeRequest(_ config: TockConfiguration, topic: String?, key: [UInt8]?, va
 struct ScheduleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedule",
-        abstract: "Write a scheduling request: publish VALUE to --topic at --at or after --delay."
+        abstract: "Write a scheduling request: publish VALUE to --topic at --at or after --delay, or as a series (--cron or --every).",
+        discussion: """
+            A series publishes one record per occurrence, with tock-id <id>@<due ms> and tock-series <id>. \
+            --at or --delay then set the first occurrence of an --every series (default: one interval from now) \
+            and the earliest time of a --cron series.
+            """
     )
 
     @OptionGroup var options: ProcessOptions
@@ -39,10 +44,27 @@ struct ScheduleCommand: AsyncParsableCommand {
     @Option(name: .customLong("header"), help: "A header to copy to the output, name=value (repeatable).") var headers: [String] = []
     @Flag(help: "Replace a pending message with this id (tock-action: reschedule).") var reschedule = false
     @Option(help: "Input topic to write to (default: the first of kafka.inputTopics).") var inputTopic: String?
+    @Option(help: "A series on a cron expression, 5 or 6 fields (tock-cron), e.g. \"0 9 * * MON-FRI\".") var cron: String?
+    @Option(help: "A series at a fixed interval, at least 1s (tock-every), e.g. 15m.") var every: String?
+    @Option(help: "IANA time zone of --cron (tock-tz; default UTC).") var tz: String?
+    @Option(help: "No occurrence after this time: epoch ms or RFC 3339 (tock-until).") var until: String?
+    @Option(help: "At most this many occurrences (tock-count).") var count: Int?
+    @Option(help: "Occurrences missed while no worker could fire them: all, latest or none (tock-catchup).") var catchup: String?
     @Argument(help: "The payload (UTF-8 text).") var value: String = ""
 
+    /// The series headers given, in SPEC's names.
+    var seriesHeaders: [(String, String)] {
+        [("tock-cron", cron), ("tock-every", every), ("tock-tz", tz), ("tock-until", until), ("tock-count", count.map(String.init)),
+         ("tock-catchup", catchup)].compactMap { name, value in value.map { (name, $0) } }
+    }
+
     func validate() throws {
-        if (at == nil) == (delay == nil) { throw ValidationError("give exactly one of --at and --delay") }
+        if !seriesHeaders.isEmpty {
+            if (cron == nil) == (every == nil) { throw ValidationError("a series needs exactly one of --cron and --every") }
+            if at != nil && delay != nil { throw ValidationError("give at most one of --at and --delay") }
+        } else if (at == nil) == (delay == nil) {
+            throw ValidationError("give exactly one of --at and --delay (or --cron / --every for a series)")
+        }
         if reschedule && id == nil { throw ValidationError("--reschedule needs --id") }
         try validateTopics(output: topic, input: inputTopic)
     }
@@ -59,6 +81,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         if let delay { tockHeaders.append(KafkaHeader(key: "tock-delay", string: delay)) }
         if let id { tockHeaders.append(KafkaHeader(key: "tock-id", string: id)) }
         if reschedule { tockHeaders.append(KafkaHeader(key: "tock-action", string: "reschedule")) }
+        for (name, value) in seriesHeaders { tockHeaders.append(KafkaHeader(key: name, string: value)) }
         let report = try await writeRequest(context.configuration, topic: inputTopic, key: key.map { Array($0.utf8) },
                                             value: Array(value.utf8), headers: tockHeaders)
         let resolvedID = id ?? "\(report.topic)/\(report.partition)/\(report.offset)"
@@ -109,19 +132,37 @@ func openStore(_ config: TockConfiguration) async throws -> ScheduleStore {
 }
 
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a message's state, due time and attempts, from Redis.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show a message's or a series' state, due time and attempts, from Redis.",
+        discussion: "For a series: its definition, the occurrences fired so far and the next one. An occurrence's id (<series>@<due ms>) shows its series."
+    )
     @OptionGroup var options: ProcessOptions
-    @Argument(help: "The message's tock-id.") var id: String
+    @Argument(help: "The message's or series' tock-id.") var id: String
 
     func run() async throws {
         let context = ProcessBootstrap.start(processName: "tock", options: options)
         let store = try await openStore(context.configuration)
-        let status = try await store.status(of: id, nowMillis: SystemWallClock().nowMillis())
+        let now = SystemWallClock().nowMillis()
+        var status = try await store.status(of: id, nowMillis: now)
+        if status.state == .unknown, let occurrence = OccurrenceKey.parsePublished(id) {
+            let series = try await store.status(of: occurrence.series, nowMillis: now)
+            if series.state != .unknown {
+                print("\(id) is an occurrence of series \(occurrence.series); the series:")
+                status = series
+            }
+        }
         print("id:        \(status.id)")
         print("shard:     \(status.shard)")
         print("state:     \(status.state.rawValue)")
-        if let message = status.message {
+        if let series = status.series, let definition = status.message?.series {
+            print("series:    \(definition.summary)")
+            print("fired:     \(series.fired) occurrence(s) so far")
+            print("next:      \(series.dueMillis) (\(Date(timeIntervalSince1970: Double(series.dueMillis) / 1000))), tock-id \(OccurrenceKey.publishedId(series: status.id, dueMillis: series.dueMillis))")
+        } else if let message = status.message {
             print("due:       \(message.dueMillis) (\(Date(timeIntervalSince1970: Double(message.dueMillis) / 1000)))")
+        }
+        if let message = status.message {
             print("topic:     \(message.topic)")
             print("payload:   \(message.value.map { "\($0.count) bytes" } ?? "null")")
         }

@@ -162,6 +162,36 @@ public struct ConfigurationReader {
         }
     }
 
+    /// A map of names to positive integers: a YAML mapping, or `name=value,…` in the environment.
+    public mutating func positiveIntMap(_ key: String) throws -> [String: Int] {
+        let variable = Self.environmentVariable(for: key)
+        var entries: [(String, String)] = []
+        let source: String
+        if let text = environment[variable] {
+            consumed.insert(key)
+            keysRead.append((key, variable))
+            source = "environment \(variable)"
+            for item in text.split(separator: ",") where !item.trimmingASCIIWhitespace().isEmpty {
+                guard let equals = item.lastIndex(of: "=") else {
+                    throw ConfigurationError(key: key, source: source, message: "expected name=value, got \"\(item)\"")
+                }
+                entries.append((item[..<equals].trimmingASCIIWhitespace(), item[item.index(after: equals)...].trimmingASCIIWhitespace()))
+            }
+        } else {
+            source = sourceName
+            entries = try stringMap(key).map { ($0.key, $0.value) }
+            keysRead[keysRead.count - 1] = (key, variable)
+        }
+        var result: [String: Int] = [:]
+        for (name, value) in entries {
+            guard !name.isEmpty, let number = Int(value), number >= 1 else {
+                throw ConfigurationError(key: "\(key).\(name)", source: source, message: "expected a whole number of at least 1, got \"\(value)\"")
+            }
+            result[name] = number
+        }
+        return result
+    }
+
     /// A free-form string map (e.g. librdkafka properties) under `key`; not overridable as a whole.
     public mutating func stringMap(_ key: String) throws -> [String: String] {
         consumed.insert(key)

@@ -4,7 +4,8 @@
 /// versions 1 (no store time) and 2, which it still reads.
 ///
 /// Flags: 1 the key is present, 2 the id was given, 4 the value is null (its field is then
-/// empty). Blobs written before flag 4 existed read as before: a non-null value.
+/// empty), 8 a series definition follows the value. Blobs written before flag 4 existed read as
+/// before: a non-null value.
 public enum MessageCodec {
     public struct DecodingError: Error, Sendable, CustomStringConvertible {
         public var description: String
@@ -16,6 +17,13 @@ public enum MessageCodec {
         static let hasKey: UInt8 = 1
         static let idWasGiven: UInt8 = 2
         static let nullValue: UInt8 = 4
+        static let series: UInt8 = 8
+    }
+
+    private enum SeriesFlag {
+        static let cron: UInt8 = 1
+        static let until: UInt8 = 2
+        static let count: UInt8 = 4
     }
 
     public static func encode(_ message: ScheduledMessage) -> [UInt8] {
@@ -26,7 +34,7 @@ public enum MessageCodec {
         appendVarint(zigzag(message.dueMillis), to: &out)
         appendVarint(zigzag(message.storedMillis), to: &out)
         out.append((message.key != nil ? Flag.hasKey : 0) | (message.idWasGiven ? Flag.idWasGiven : 0)
-                   | (message.value == nil ? Flag.nullValue : 0))
+                   | (message.value == nil ? Flag.nullValue : 0) | (message.series != nil ? Flag.series : 0))
         appendField(message.topic.utf8, to: &out)
         appendField(message.key ?? [], to: &out)
         appendVarint(UInt64(message.headers.count), to: &out)
@@ -40,7 +48,41 @@ public enum MessageCodec {
             }
         }
         appendField(message.value ?? [], to: &out)
+        if let series = message.series { appendSeries(series, to: &out) }
         return out
+    }
+
+    private static func appendSeries(_ series: SeriesDefinition, to out: inout [UInt8]) {
+        out.append((series.cron != nil ? SeriesFlag.cron : 0) | (series.untilMillis != nil ? SeriesFlag.until : 0)
+                   | (series.count != nil ? SeriesFlag.count : 0))
+        if let cron = series.cron {
+            appendField(cron.utf8, to: &out)
+            appendField(series.timeZone.utf8, to: &out)
+        } else {
+            appendVarint(zigzag(series.everyMillis ?? 0), to: &out)
+        }
+        appendVarint(zigzag(series.startMillis), to: &out)
+        if let until = series.untilMillis { appendVarint(zigzag(until), to: &out) }
+        if let count = series.count { appendVarint(UInt64(count), to: &out) }
+        out.append(UInt8(Recurrence.Catchup.allCases.firstIndex(of: series.catchup)!))
+    }
+
+    private static func readSeries(_ reader: inout Reader) throws(DecodingError) -> SeriesDefinition {
+        let flags = try reader.byte()
+        var series = SeriesDefinition(cron: nil, everyMillis: nil, startMillis: 0)
+        if flags & SeriesFlag.cron != 0 {
+            series.cron = String(decoding: try reader.field(), as: UTF8.self)
+            series.timeZone = String(decoding: try reader.field(), as: UTF8.self)
+        } else {
+            series.everyMillis = try reader.time()
+        }
+        series.startMillis = try reader.time()
+        if flags & SeriesFlag.until != 0 { series.untilMillis = try reader.time() }
+        if flags & SeriesFlag.count != 0 { series.count = Int(clamping: try reader.varint()) }
+        let catchup = Int(try reader.byte())
+        guard catchup < Recurrence.Catchup.allCases.count else { throw DecodingError(description: "stored series has an unknown catch-up") }
+        series.catchup = Recurrence.Catchup.allCases[catchup]
+        return series
     }
 
     public static func decode(_ bytes: [UInt8], id: String) throws(DecodingError) -> ScheduledMessage {
@@ -63,11 +105,12 @@ public enum MessageCodec {
             headers.append(RecordHeader(key: name, value: hasValue ? try reader.field() : nil))
         }
         let value = try reader.field()
+        let series = flags & Flag.series != 0 ? try readSeries(&reader) : nil
         guard reader.isAtEnd else { throw DecodingError(description: "stored message has trailing bytes") }
         var message = ScheduledMessage(
             id: id, idWasGiven: flags & Flag.idWasGiven != 0, dueMillis: due, topic: topic,
             key: flags & Flag.hasKey != 0 ? key : nil, value: flags & Flag.nullValue != 0 ? nil : value,
-            headers: headers
+            headers: headers, series: series
         )
         message.storedMillis = stored
         return message

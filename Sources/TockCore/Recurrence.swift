@@ -9,13 +9,23 @@ public struct Recurrence: Sendable {
     }
 
     /// `tock-catchup`.
-    public enum Catchup: String, Sendable, CaseIterable {
+    public enum Catchup: String, Sendable, Hashable, CaseIterable {
         /// Each missed occurrence fires once, oldest first.
         case all
         /// Only the newest missed occurrence fires.
         case latest
         /// Missed occurrences are skipped.
         case none
+    }
+
+    /// What a worker does with an occurrence it is about to publish for the first time.
+    public enum CatchUp: Sendable, Equatable {
+        /// Publish it.
+        case fire
+        /// Skip it: the series goes on at this occurrence instead, unpublished until it is fired.
+        case moveTo(Int64)
+        /// Skip it, and no occurrence is left.
+        case end
     }
 
     public var pattern: Pattern
@@ -35,6 +45,41 @@ public struct Recurrence: Sendable {
         self.catchup = catchup
     }
 
+    /// The first occurrence; nil when the series has none.
+    public var first: Int64? { following(nil, fired: 0) }
+
+    /// The occurrence after `due` (nil: the first) once `fired` occurrences have fired; nil when
+    /// the series has ended.
+    public func following(_ due: Int64?, fired: Int) -> Int64? {
+        if let count, fired >= count { return nil }
+        guard let next = occurrence(after: due) else { return nil }
+        if let untilMillis, next > untilMillis { return nil }
+        return next
+    }
+
+    /// Whether occurrence `due` fires when a worker gets to it at `nowMillis` for the first time,
+    /// per `tock-catchup`. An occurrence is missed when a later one is due by now (`latest`) or
+    /// when it is more than `missedAfterMillis` late (`none`); `all` fires every one.
+    public func catchUp(_ due: Int64, fired: Int, nowMillis: Int64, missedAfterMillis: Int64) -> CatchUp {
+        switch catchup {
+        case .all:
+            return .fire
+        case .latest:
+            guard let next = following(due, fired: fired), next <= nowMillis else { return .fire }
+            let limit = min(nowMillis, untilMillis ?? nowMillis)
+            if case .every(let interval) = pattern {
+                return .moveTo(next + (limit - next).floorDivided(by: interval) * interval)
+            }
+            var latest = next
+            while let later = occurrence(after: latest), later <= limit { latest = later }
+            return .moveTo(latest)
+        case .none:
+            guard nowMillis - due > missedAfterMillis else { return .fire }
+            guard let next = following(nowMillis - missedAfterMillis - 1, fired: fired), next > due else { return .end }
+            return .moveTo(next)
+        }
+    }
+
     /// The occurrence after `previous` (nil: the first), ignoring the ends.
     func occurrence(after previous: Int64?) -> Int64? {
         switch pattern {
@@ -46,49 +91,5 @@ public struct Recurrence: Sendable {
         case .cron(let schedule):
             return schedule.next(afterMillis: previous ?? (startMillis - 1))
         }
-    }
-
-    /// The next occurrence to fire, after `previous` (nil: none yet), when `fired` have fired and
-    /// the series is looked at `nowMillis`; nil when the series has ended. `skipped` counts the
-    /// missed occurrences that `catchup` passes over.
-    public func next(after previous: Int64?, fired: Int, nowMillis: Int64) -> (dueMillis: Int64, skipped: Int)? {
-        if let count, fired >= count { return nil }
-        guard var due = occurrence(after: previous) else { return nil }
-        var skipped = 0
-        switch catchup {
-        case .all:
-            break
-        case .latest where due < nowMillis:
-            if case .every(let interval) = pattern {
-                // The newest occurrence due by now (and by the end), in one step.
-                let limit = min(nowMillis, untilMillis ?? nowMillis)
-                let steps = max(0, (limit - due).floorDivided(by: interval))
-                due += steps * interval
-                skipped = Int(steps)
-                break
-            }
-            // Move to the newest occurrence due by now, if more than one is.
-            while let following = occurrence(after: due), following <= nowMillis, untilMillis.map({ following <= $0 }) ?? true {
-                due = following
-                skipped += 1
-            }
-        case .latest:
-            break
-        case .none where due < nowMillis:
-            if case .every(let interval) = pattern {
-                let steps = (nowMillis - due + interval - 1).floorDivided(by: interval)
-                due += steps * interval
-                skipped = Int(steps)
-                break
-            }
-            while due < nowMillis, let following = occurrence(after: due) {
-                due = following
-                skipped += 1
-            }
-        case .none:
-            break
-        }
-        if let untilMillis, due > untilMillis { return nil }
-        return (due, skipped)
     }
 }

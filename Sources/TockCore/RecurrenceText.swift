@@ -1,5 +1,5 @@
 /// The recurring-schedule headers of a request (SPEC "Recurring schedules") read into a
-/// `Recurrence`, or the one reason they are refused: `bad-cron`, `bad-timezone` or
+/// `SeriesDefinition`, or the one reason they are refused: `bad-cron`, `bad-timezone` or
 /// `bad-recurrence`. Each argument is a header's value, nil when the header is absent.
 public enum RecurrenceText {
     /// Nil when the request names no series (neither `tock-cron` nor `tock-every`, and none of
@@ -11,7 +11,7 @@ public enum RecurrenceText {
         cron: String?, every: String?, tz: String?, until: String?, count: String?, catchup: String?,
         startMillis: Int64, startIsRequestTime: Bool = false,
         zones: (String) -> (any ZoneOffsets)? = { TimeZoneLookup.zone($0) }
-    ) throws(RequestRejection) -> Recurrence? {
+    ) throws(RequestRejection) -> SeriesDefinition? {
         func bad(_ detail: String) -> RequestRejection { RequestRejection(code: .badRecurrence, detail: detail) }
         guard cron != nil || every != nil else {
             if let header = [("tock-tz", tz), ("tock-until", until), ("tock-count", count), ("tock-catchup", catchup)].first(where: { $0.1 != nil }) {
@@ -36,27 +36,19 @@ public enum RecurrenceText {
             mode = value
         }
 
-        let pattern: Recurrence.Pattern
-        var start = startMillis
+        var definition = SeriesDefinition(cron: nil, everyMillis: nil, startMillis: startMillis, untilMillis: untilMillis,
+                                          count: countLimit, catchup: mode)
         if let every {
             let interval: Int64
             do { interval = try DurationText.parseMillis(every) } catch { throw bad("tock-every \"\(every)\" is not a duration: \(error)") }
             guard interval >= 1_000 else { throw bad("tock-every \"\(every)\" is shorter than 1s") }
-            pattern = .every(intervalMillis: interval)
-            if startIsRequestTime { start += interval }
+            definition.everyMillis = interval
+            if startIsRequestTime { definition.startMillis += interval }
         } else {
-            let expression: CronExpression
-            do { expression = try CronExpression(cron!) } catch {
-                throw RequestRejection(code: .badCron, detail: "tock-cron \"\(cron!)\": \(error)")
-            }
-            let name = tz?.trimmingASCIIWhitespace() ?? "UTC"
-            guard let zone = zones(name) else {
-                throw RequestRejection(code: .badTimezone, detail: "tock-tz \"\(tz ?? "")\" is not a time zone of the tz database")
-            }
-            pattern = .cron(CronSchedule(expression, zone: zone))
+            definition.cron = cron!.trimmingASCIIWhitespace()
+            definition.timeZone = tz?.trimmingASCIIWhitespace() ?? "UTC"
         }
-        let recurrence = Recurrence(pattern: pattern, startMillis: start, untilMillis: untilMillis, count: countLimit, catchup: mode)
-        guard recurrence.next(after: nil, fired: 0, nowMillis: start) != nil else { throw bad("the series has no occurrence left") }
-        return recurrence
+        guard try definition.recurrence(zones: zones).first != nil else { throw bad("the series has no occurrence left") }
+        return definition
     }
 }

@@ -20,7 +20,12 @@
 ///   value) and counts as 0 bytes against `maxPayloadBytes`.
 /// - **Order of checks**, so each record gets one deterministic code: `bad-action`,
 ///   `payload-too-large`, `bad-id`, `missing-topic`, `topic-not-allowed`, `missing-time` /
-///   `both-times`, `bad-time`, `horizon`.
+///   `both-times`, `bad-time`, then a series' `bad-recurrence` / `bad-cron` / `bad-timezone`
+///   (`RecurrenceText`), `horizon`.
+/// - **Series.** Any of `tock-cron`, `tock-every`, `tock-tz`, `tock-until`, `tock-count`,
+///   `tock-catchup` makes the request a series (`ScheduledMessage.series`). `tock-at`/`tock-delay`
+///   are then optional (without them a series starts from the record's timestamp), and the
+///   horizon applies to its first occurrence, which is `dueMillis`.
 /// - **`tock-action`** is exactly `schedule` (also the default when absent), `cancel` or
 ///   `reschedule`; any other value, case or spacing is `bad-action`.
 /// - **`cancel`** needs only `tock-id`; the payload limit and every other `tock-` header are
@@ -86,6 +91,8 @@ public struct RequestParser: Sendable {
     private func parseOrThrow(_ record: InputRecord, nowMillis: Int64) throws(RequestRejection) -> ParsedRequest {
         var topic = Value.absent, at = Value.absent, delay = Value.absent
         var idHeader = Value.absent, keyHeader = Value.absent, actionHeader = Value.absent
+        var cron = Value.absent, every = Value.absent, tz = Value.absent, until = Value.absent
+        var count = Value.absent, catchup = Value.absent
         var copiedCount = 0
         for header in record.headers {
             switch header.key {
@@ -95,6 +102,12 @@ public struct RequestParser: Sendable {
             case "tock-id": idHeader = Value(header.value)
             case "tock-key": keyHeader = Value(header.value)
             case "tock-action": actionHeader = Value(header.value)
+            case "tock-cron": cron = Value(header.value)
+            case "tock-every": every = Value(header.value)
+            case "tock-tz": tz = Value(header.value)
+            case "tock-until": until = Value(header.value)
+            case "tock-count": count = Value(header.value)
+            case "tock-catchup": catchup = Value(header.value)
             default: if !Self.isTockHeader(header.key) { copiedCount += 1 }
             }
         }
@@ -108,7 +121,32 @@ public struct RequestParser: Sendable {
         if action == .cancel { return .cancel(id: id) }
 
         let outputTopic = try outputTopic(topic, action: action)
-        let dueMillis = try dueMillis(at: at, delay: delay, action: action, record: record, nowMillis: nowMillis)
+        let isSeries = [cron, every, tz, until, count, catchup].contains { $0.isGiven }
+        let given = try dueTime(at: at, delay: delay, action: action, required: !isSeries, record: record, nowMillis: nowMillis)
+        var series: SeriesDefinition?
+        var dueMillis: Int64
+        var source: String
+        if isSeries {
+            let requestTime = record.timestampMillis.flatMap { $0 >= 0 ? $0 : nil } ?? nowMillis
+            let definition = try RecurrenceText.parse(
+                cron: try Self.text(cron, "tock-cron", code: .badCron), every: try Self.text(every, "tock-every"),
+                tz: try Self.text(tz, "tock-tz", code: .badTimezone), until: try Self.text(until, "tock-until"),
+                count: try Self.text(count, "tock-count"), catchup: try Self.text(catchup, "tock-catchup"),
+                startMillis: given?.due ?? requestTime, startIsRequestTime: given == nil
+            )
+            guard let definition, let first = try definition.recurrence().first else {
+                throw reject(.badRecurrence, "the series has no occurrence left")
+            }
+            series = definition
+            dueMillis = first
+            source = "the series' first occurrence"
+        } else {
+            (dueMillis, source) = given!
+        }
+        let (limit, overflow) = nowMillis.addingReportingOverflow(maxHorizonMillis)
+        if !overflow && dueMillis > limit {
+            throw reject(.horizon, "The due time \(dueMillis) from \(source) is more than limits.maxHorizon (\(DurationText.format(millis: maxHorizonMillis))) after now (\(nowMillis)).")
+        }
 
         var headers: [RecordHeader] = []
         headers.reserveCapacity(copiedCount)
@@ -120,7 +158,7 @@ public struct RequestParser: Sendable {
         }
         let message = ScheduledMessage(
             id: id, idWasGiven: idWasGiven, dueMillis: dueMillis, topic: outputTopic,
-            key: key, value: record.value, headers: headers
+            key: key, value: record.value, headers: headers, series: series
         )
         return action == .reschedule ? .reschedule(message) : .schedule(message)
     }
@@ -198,11 +236,15 @@ public struct RequestParser: Sendable {
         return allowedTopics.count > 8 ? "[\(shown), … \(allowedTopics.count - 8) more]" : "[\(shown)]"
     }
 
-    private func dueMillis(at: Value, delay: Value, action: Action, record: InputRecord, nowMillis: Int64) throws(RequestRejection) -> Int64 {
+    /// The due time `tock-at` or `tock-delay` gives, and which header gave it; nil when neither
+    /// is given and none is `required` (a series).
+    private func dueTime(at: Value, delay: Value, action: Action, required: Bool, record: InputRecord, nowMillis: Int64)
+        throws(RequestRejection) -> (due: Int64, source: String)? {
         let due: Int64
         let source: String
         switch (at.isGiven, delay.isGiven) {
         case (false, false):
+            guard required else { return nil }
             throw reject(.missingTime, "Neither tock-at nor tock-delay is given; a \(action.rawValue) needs exactly one.")
         case (true, true):
             throw reject(.bothTimes, "Both tock-at and tock-delay are given; a \(action.rawValue) needs exactly one.")
@@ -240,11 +282,18 @@ public struct RequestParser: Sendable {
             due = sum
             source = "tock-delay \(Self.quoted(bytes))"
         }
-        let (limit, overflow) = nowMillis.addingReportingOverflow(maxHorizonMillis)
-        if !overflow && due > limit {
-            throw reject(.horizon, "The due time \(due) from \(source) is more than limits.maxHorizon (\(DurationText.format(millis: maxHorizonMillis))) after now (\(nowMillis)).")
+        return (due, source)
+    }
+
+    /// A series header's value as text; a null or non-UTF-8 value is refused with `code`.
+    private static func text(_ header: Value, _ name: String, code: RejectionCode = .badRecurrence) throws(RequestRejection) -> String? {
+        switch header {
+        case .absent: return nil
+        case .null: throw reject(code, "\(name) has a null value.")
+        case .bytes(let bytes):
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw reject(code, "\(name) \(quoted(bytes)) is not valid UTF-8.") }
+            return text
         }
-        return due
     }
 
     private static func reason(_ error: DurationText.ParseError) -> String {

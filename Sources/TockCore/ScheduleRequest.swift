@@ -15,6 +15,9 @@ public struct ScheduledMessage: Sendable, Hashable {
     /// The request's headers whose names do not start with `tock-`, in order, duplicates and
     /// null values included.
     public var headers: [RecordHeader]
+    /// Set for a series (SPEC "Recurring schedules"): `dueMillis` is then its first occurrence,
+    /// and each occurrence is published as this message with its own id and due time.
+    public var series: SeriesDefinition?
 
     public init(
         id: String,
@@ -23,7 +26,8 @@ public struct ScheduledMessage: Sendable, Hashable {
         topic: String,
         key: [UInt8]?,
         value: [UInt8]?,
-        headers: [RecordHeader]
+        headers: [RecordHeader],
+        series: SeriesDefinition? = nil
     ) {
         self.id = id
         self.idWasGiven = idWasGiven
@@ -32,6 +36,7 @@ public struct ScheduledMessage: Sendable, Hashable {
         self.key = key
         self.value = value
         self.headers = headers
+        self.series = series
     }
 }
 

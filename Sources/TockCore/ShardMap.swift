@@ -8,9 +8,17 @@ public struct ShardMap: Sendable, Hashable {
         self.shardCount = shardCount
     }
 
+    /// The shard of a message id, or of a series occurrence's key (`OccurrenceKey`): only the id
+    /// before the first space counts, and no id has a space.
     @inlinable
     public func shard(of id: String) -> Int {
-        Int(Self.fnv1a(id) % UInt64(shardCount))
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in id.utf8 {
+            if byte == 0x20 { break }
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return Int(hash % UInt64(shardCount))
     }
 
     @inlinable

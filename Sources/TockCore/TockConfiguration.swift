@@ -62,6 +62,8 @@ public struct TockConfiguration: Sendable, Equatable {
 
     public struct Output: Sendable, Equatable {
         public var allowedTopics = ["*"]
+        /// Topic globs → records per second, across all workers (SPEC "Rate limits").
+        public var rateLimits = RateLimits([String: Int]())
     }
 
     public struct Dedup: Sendable, Equatable {
@@ -80,6 +82,12 @@ public struct TockConfiguration: Sendable, Equatable {
         /// Adds `tock-published-us` to each output record: epoch microseconds at which it was
         /// handed to the producer, for measuring fire lateness below CreateTime's millisecond.
         public var publishedHeader = false
+    }
+
+    public struct Series: Sendable, Equatable {
+        /// A series occurrence a worker gets to this late counts as missed, for `tock-catchup:
+        /// none` (SPEC: missed while no worker could fire it); a smaller lateness is ordinary.
+        public var missedAfterMillis: Int64 = 1_000
     }
 
     public enum ClusterMode: String, Sendable, Equatable, CaseIterable {
@@ -125,6 +133,7 @@ public struct TockConfiguration: Sendable, Equatable {
     public var output = Output()
     public var dedup = Dedup()
     public var delivery = Delivery()
+    public var series = Series()
     public var cluster = Cluster()
     public var worker = Worker()
     public var http = HTTP()
@@ -177,6 +186,7 @@ public struct TockConfiguration: Sendable, Equatable {
         limits.maxHorizonMillis = try reader.durationMillis("limits.maxHorizon", default: d.limits.maxHorizonMillis, minimum: 1)
 
         output.allowedTopics = try reader.stringList("output.allowedTopics", default: d.output.allowedTopics)
+        output.rateLimits = RateLimits(try reader.positiveIntMap("output.rateLimits"))
 
         dedup.retentionMillis = try reader.durationMillis("dedup.retention", default: d.dedup.retentionMillis)
 
@@ -186,6 +196,8 @@ public struct TockConfiguration: Sendable, Equatable {
         delivery.leaseTimeoutMillis = try reader.durationMillis("delivery.leaseTimeout", default: d.delivery.leaseTimeoutMillis, minimum: 1)
         delivery.lockAheadMillis = try reader.durationMillis("delivery.lockAhead", default: d.delivery.lockAheadMillis)
         delivery.publishedHeader = try reader.bool("delivery.publishedHeader", default: d.delivery.publishedHeader)
+
+        series.missedAfterMillis = try reader.durationMillis("series.missedAfter", default: d.series.missedAfterMillis)
 
         let mode = try reader.string("cluster.mode", default: d.cluster.mode.rawValue)
         guard let clusterMode = ClusterMode(rawValue: mode) else {

@@ -17,7 +17,7 @@ struct ClaimCall: StoreScriptCall {
         for shard in shards {
             keys += [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.messages(shard)),
                      RedisArgument(storeKeys.attempts(shard)), RedisArgument(storeKeys.locks(shard)), RedisArgument(storeKeys.leases(shard)),
-                     RedisArgument(storeKeys.inbox(shard))]
+                     RedisArgument(storeKeys.inbox(shard)), RedisArgument(storeKeys.series(shard))]
             args += [RedisArgument(ownerships[shard]!.worker), RedisArgument(ownerships[shard]!.epoch)]
         }
         self.keys = keys

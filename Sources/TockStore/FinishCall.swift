@@ -25,14 +25,13 @@ struct FinishCall: StoreScriptCall {
         for (lockIndex, lock) in locks.enumerated() {
             let shard = lock.shard
             keys.add(storeKeys.owner(shard), storeKeys.queue(shard), storeKeys.messages(shard), storeKeys.attempts(shard),
-                     storeKeys.locks(shard), storeKeys.leases(shard), storeKeys.inbox(shard))
+                     storeKeys.locks(shard), storeKeys.leases(shard), storeKeys.inbox(shard), storeKeys.series(shard))
             let owner = ownerships[shard]
-            args.add(owner?.worker ?? "", owner?.epoch ?? -1, lock.lock, lock.done.count, lock.retries.count)
-            for done in lock.done {
-                args.add(done.id, done.attempt)
-                // A tombstone written when the message was stored lasts long enough if it fired in
-                // the same window.
-                if let tombstone = done.tombstone, windows.window(atMillis: done.storedMillis) != window {
+            args.add(owner?.worker ?? "", owner?.epoch ?? -1, lock.lock, lock.done.count, lock.retries.count, lock.steps.count)
+            // A tombstone written when the message was stored lasts long enough if it fired in
+            // the same window.
+            func addTombstone(_ tombstone: Tombstone?, storedMillis: Int64) {
+                if let tombstone, windows.window(atMillis: storedMillis) != window {
                     let set = TombstoneSet(shard: shard, bucket: tombstone.bucket)
                     if expiresKnown(set) { args.add(tombstone.fingerprint, "") } else {
                         expiryAsked.append((lockIndex, set))
@@ -43,7 +42,17 @@ struct FinishCall: StoreScriptCall {
                     args.add("", "")
                 }
             }
+            for done in lock.done {
+                args.add(done.id, done.attempt)
+                addTombstone(done.tombstone, storedMillis: done.storedMillis)
+            }
             for retry in lock.retries { args.add(retry.id, retry.nextMillis, retry.attempt) }
+            for step in lock.steps {
+                args.add(step.entry, step.attempt)
+                // Only a series that ends needs its tombstone.
+                addTombstone(step.nextMillis == nil ? step.tombstone : nil, storedMillis: step.storedMillis)
+                args.add(step.expected, step.nextMillis.map { String($0) } ?? "", step.fired, step.published ? 1 : 0)
+            }
         }
         self.keys = keys
         self.args = args
@@ -58,14 +67,26 @@ struct FinishCall: StoreScriptCall {
     func decode(_ value: RedisValue) throws(StoreError) -> [FinishedLock] {
         let replies = try SectionReplies.split(value, count: locks.count, script: "finish")
         return try zip(locks, replies).map { lock, items throws(StoreError) in
-            guard let held = items.first, items.count == 1 + (held == .integer(1) ? lock.retries.count : 0) else {
+            guard let held = items.first, items.count == 1 + (held == .integer(1) ? lock.retries.count + lock.steps.count : 0) else {
                 throw .corrupt("finish reply \(items)")
             }
             var claimed: [(id: String, nextMillis: Int64)] = []
             for (retry, status) in zip(lock.retries, items.dropFirst()) where status.string == "claimed" {
                 claimed.append((retry.id, retry.nextMillis))
             }
-            return FinishedLock(shard: lock.shard, lock: lock.lock, held: held == .integer(1), claimedRetries: claimed)
+            var ended = 0
+            for (step, status) in zip(lock.steps, items.dropFirst(1 + lock.retries.count)) {
+                if status.string == "ended" { ended += 1 }
+                guard let (series, due) = OccurrenceKey.parse(step.entry) else { continue }
+                if status.string == "claimed", let next = step.nextMillis {
+                    claimed.append((OccurrenceKey.key(series: series, dueMillis: next), next))
+                } else if status.string == "claimed-again" {
+                    claimed.append((step.entry, due))
+                }
+            }
+            var finished = FinishedLock(shard: lock.shard, lock: lock.lock, held: held == .integer(1), claimed: claimed)
+            finished.seriesEnded = ended
+            return finished
         }
     }
 }

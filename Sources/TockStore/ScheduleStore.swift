@@ -268,6 +268,15 @@ public final class ScheduleStore: Sendable {
         try await run(LeaseCall(script: scripts.lease, key: keys.lease(name), holder: holder, ttlMillis: ttlMillis))
     }
 
+    /// Publish slots for records of a topic limited to `perSecond`, one per due time (ascending):
+    /// any `perSecond` + 1 consecutive slots span at least `periodMillis`. Records whose slot would
+    /// lie beyond `nowMillis + horizonMillis` get none and are told when to come back.
+    public func reserveSlots(topic: String, perSecond: Int, periodMillis: Int64 = RateSlots.defaultPeriodMillis, nowMillis: Int64,
+                             horizonMillis: Int64, dueTimes: [Int64]) async throws(StoreError) -> RateSlots {
+        try await run(RateCall(script: scripts.rate, keys: keys, topic: topic, perSecond: perSecond, periodMillis: periodMillis,
+                               nowMillis: nowMillis, horizonMillis: horizonMillis, dueTimes: dueTimes))
+    }
+
     public func releaseLease(_ name: String, holder: String) async throws(StoreError) {
         try await run(UnleaseCall(script: scripts.unlease, key: keys.lease(name), holder: holder))
     }

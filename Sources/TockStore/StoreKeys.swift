@@ -25,6 +25,8 @@ public struct StoreKeys: Sendable, Hashable {
     /// Sorted set id → fire time of messages stored or retried below the owner's claimed-up-to
     /// time by another worker: the owner's next claim takes them.
     public func inbox(_ shard: Int) -> String { "\(tag(shard)):inbox" }
+    /// Hash series id → its state (`SeriesState`); the series itself is in `messages`.
+    public func series(_ shard: Int) -> String { "\(tag(shard)):series" }
     /// Hash input topic/partition → highest offset stored.
     public func watermarks(_ shard: Int) -> String { "\(tag(shard)):wm" }
     /// Set of tombstone fingerprints of one window and bucket.
@@ -42,4 +44,6 @@ public struct StoreKeys: Sendable, Hashable {
     public func assigned(_ worker: String) -> String { "\(clusterTag):assigned:\(worker)" }
     public var monitorLeader: String { "\(clusterTag):monitor:leader" }
     public var monitorToken: String { "\(clusterTag):monitor:token" }
+    /// String: the next free publish slot of a rate-limited output topic (`rate.lua`).
+    public func rateSlots(_ topic: String) -> String { "\(prefix):rate:{\(topic)}" }
 }

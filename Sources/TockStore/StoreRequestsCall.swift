@@ -34,7 +34,7 @@ struct StoreRequestsCall: StoreScriptCall {
         for (sectionIndex, section) in sections.enumerated() {
             let shard = section.shard
             keys.add(storeKeys.messages(shard), storeKeys.queue(shard), storeKeys.owner(shard), storeKeys.attempts(shard),
-                     storeKeys.watermarks(shard), storeKeys.inbox(shard))
+                     storeKeys.watermarks(shard), storeKeys.inbox(shard), storeKeys.series(shard))
             var partitions: [String: Int] = [:]
             var highest: [(tp: String, offset: Int64)] = []
             for entry in section.entries {

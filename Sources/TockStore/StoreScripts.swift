@@ -18,6 +18,7 @@ public struct StoreScripts: Sendable {
     public let heartbeat: RedisScript
     public let lead: RedisScript
     public let publish: RedisScript
+    public let rate: RedisScript
 
     public struct MissingScript: Error, CustomStringConvertible {
         public var name: String
@@ -38,7 +39,8 @@ public struct StoreScripts: Sendable {
             begin: try script("begin"), finish: try script("finish"),
             own: try script("own"), lease: try script("lease"), unlease: try script("unlease"),
             status: try script("status"), resetWatermarks: try script("resetwm"),
-            heartbeat: try script("heartbeat"), lead: try script("lead"), publish: try script("publish")
+            heartbeat: try script("heartbeat"), lead: try script("lead"), publish: try script("publish"),
+            rate: try script("rate")
         )
     }
 }

@@ -7,6 +7,9 @@ public struct StoreEntry: Sendable, Hashable {
         case schedule = "S"
         case reschedule = "R"
         case cancel = "C"
+        /// A series (`ScheduledMessage.series`): `dueMillis` is its first occurrence's.
+        case scheduleSeries = "T"
+        case rescheduleSeries = "U"
         /// A rejected record: it only advances the watermark, so a re-read is not rejected twice.
         case noop = "N"
     }
@@ -20,6 +23,14 @@ public struct StoreEntry: Sendable, Hashable {
     public var tombstone: Tombstone?
     public var dueMillis: Int64
     public var blob: [UInt8]
+
+    /// What the queue and the wheel hold for it: the id, or a series' first occurrence.
+    public var entry: String {
+        switch operation {
+        case .scheduleSeries, .rescheduleSeries: OccurrenceKey.key(series: id, dueMillis: dueMillis)
+        default: id
+        }
+    }
 
     public init(operation: Operation, topicPartition: String, offset: Int64, id: String, tombstone: Tombstone?, dueMillis: Int64, blob: [UInt8]) {
         self.operation = operation
@@ -80,19 +91,27 @@ public struct LeaseHolder: Sendable, Equatable {
     }
 }
 
-/// A message whose delivery lock the caller holds.
+/// A message, or a series occurrence, whose delivery lock the caller holds.
 public struct LockedDelivery: Sendable {
     public var shard: Int
     /// The lock it is under: one per shard and fired batch.
     public var lock: String
+    /// What the lock, queue and wheel hold: the message's id, or the occurrence's key (`OccurrenceKey`).
+    public var entry: String
     /// The time its wheel entry was due (the original due time, or a retry time).
     public var fireMillis: Int64
     public var attempt: Int
+    /// The message to publish; for an occurrence, its series' with the occurrence's id and due time.
     public var message: ScheduledMessage
+    /// Set for a series occurrence.
+    public var series: SeriesProgress?
 
-    public init(shard: Int, lock: String, fireMillis: Int64, attempt: Int, message: ScheduledMessage) {
+    public init(shard: Int, lock: String, fireMillis: Int64, attempt: Int, message: ScheduledMessage, entry: String? = nil,
+                series: SeriesProgress? = nil) {
         self.shard = shard
         self.lock = lock
+        self.entry = entry ?? message.id
+        self.series = series
         self.fireMillis = fireMillis
         self.attempt = attempt
         self.message = message
@@ -110,6 +129,23 @@ public struct LockOutcome: Sendable {
         public var storedMillis: Int64 = 0
     }
 
+    /// A series occurrence done with: published, dead-lettered or skipped. `finish` places the
+    /// series' next occurrence, or ends the series.
+    public struct SeriesStep: Sendable {
+        public var entry: String
+        public var attempt: Int
+        /// The series' tombstone when its id was given: written when the series ends.
+        public var tombstone: Tombstone?
+        public var storedMillis: Int64
+        /// The state `begin` saw: the step is taken only if the series still has it.
+        public var expected: String
+        /// Nil: the series ends.
+        public var nextMillis: Int64?
+        public var fired: Int
+        /// False when the occurrence was skipped, not published.
+        public var published: Bool
+    }
+
     public struct Retry: Sendable {
         public var id: String
         public var nextMillis: Int64
@@ -123,6 +159,7 @@ public struct LockOutcome: Sendable {
     public var done: [Done] = []
     /// Failed: queued again at their next attempt time.
     public var retries: [Retry] = []
+    public var steps: [SeriesStep] = []
     /// Nothing could be recorded: they stay locked, and the lease's expiry retries them. `finish`
     /// does not send them; the lock keeps covering every delivery not done or retried.
     public var kept: [String] = []
@@ -132,18 +169,37 @@ public struct LockOutcome: Sendable {
         self.lock = lock
     }
 
+    /// Published or dead-lettered; a series occurrence moves its series on.
     public mutating func markDone(_ delivery: LockedDelivery) {
-        done.append(Done(id: delivery.message.id, attempt: delivery.attempt,
+        if let series = delivery.series {
+            step(delivery, series, to: series.nextAfterPublishing, fired: series.state.fired + 1, published: true)
+            return
+        }
+        done.append(Done(id: delivery.entry, attempt: delivery.attempt,
                          tombstone: delivery.message.idWasGiven ? Tombstone(id: delivery.message.id) : nil,
                          storedMillis: delivery.message.storedMillis))
     }
 
-    /// `counted`: false when the attempt never happened, so the next one carries its number again.
-    public mutating func markRetry(_ delivery: LockedDelivery, atMillis next: Int64, counted: Bool = true) {
-        retries.append(Retry(id: delivery.message.id, nextMillis: next, attempt: counted ? delivery.attempt : delivery.attempt - 1))
+    /// A series occurrence left unpublished (`tock-catchup`, or published before a reschedule):
+    /// the series goes on at `next` (nil: it ends).
+    public mutating func markSkipped(_ delivery: LockedDelivery, next: Int64?) {
+        guard let series = delivery.series else { return }
+        step(delivery, series, to: next, fired: series.state.fired, published: false)
     }
 
-    public mutating func markKept(_ delivery: LockedDelivery) { kept.append(delivery.message.id) }
+    private mutating func step(_ delivery: LockedDelivery, _ series: SeriesProgress, to next: Int64?, fired: Int, published: Bool) {
+        steps.append(SeriesStep(entry: delivery.entry, attempt: delivery.attempt,
+                                tombstone: delivery.message.idWasGiven ? Tombstone(id: series.id) : nil,
+                                storedMillis: delivery.message.storedMillis, expected: series.state.stored, nextMillis: next,
+                                fired: fired, published: published))
+    }
+
+    /// `counted`: false when the attempt never happened, so the next one carries its number again.
+    public mutating func markRetry(_ delivery: LockedDelivery, atMillis next: Int64, counted: Bool = true) {
+        retries.append(Retry(id: delivery.entry, nextMillis: next, attempt: counted ? delivery.attempt : delivery.attempt - 1))
+    }
+
+    public mutating func markKept(_ delivery: LockedDelivery) { kept.append(delivery.entry) }
 }
 
 /// The store's answer to one `LockOutcome`.
@@ -152,8 +208,11 @@ public struct FinishedLock: Sendable {
     public var lock: String
     /// False when the lock was gone: its lease had run out and its messages were queued again.
     public var held: Bool
-    /// Retries due by the owner's claimed-up-to time: the caller puts them in its wheel.
-    public var claimedRetries: [(id: String, nextMillis: Int64)]
+    /// Retries, and series' next occurrences, due by the owner's claimed-up-to time: the caller
+    /// puts them in its wheel.
+    public var claimed: [(id: String, nextMillis: Int64)]
+    /// Series that ended with this call.
+    public var seriesEnded = 0
 }
 
 public struct MessageStatus: Sendable, Equatable {
@@ -168,6 +227,8 @@ public struct MessageStatus: Sendable, Equatable {
     public var scoreMillis: Int64?
     public var attempts: Int
     public var message: ScheduledMessage?
+    /// For a series: its state; the other fields are about its current occurrence.
+    public var series: SeriesState?
 }
 
 public enum StoreError: Error, Sendable, CustomStringConvertible {

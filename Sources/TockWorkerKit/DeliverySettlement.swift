@@ -17,13 +17,20 @@ struct DeliverySettlement {
     private(set) var toPublish: [LockedDelivery] = []
     /// Deliveries for the dead-letter topic, with the reason.
     private(set) var deadLetters: [(delivery: LockedDelivery, letter: DeadLetter)] = []
+    /// Series occurrences not published: missed ones `tock-catchup` passes over, and ones
+    /// published before a reschedule landed on them.
+    private(set) var skipped: [LockedDelivery] = []
     private var outcomes: [String: LockOutcome] = [:]
     private var lockOrder: [String] = []
 
-    init(_ deliveries: [LockedDelivery], policy: DeliveryPolicy) {
+    /// `missedAfterMillis`: `series.missedAfter`, for occurrences first got to at `nowMillis`.
+    init(_ deliveries: [LockedDelivery], policy: DeliveryPolicy, nowMillis: Int64 = 0, missedAfterMillis: Int64 = 1_000) {
         self.policy = policy
         for delivery in deliveries {
-            if let reserved = ReservedTopics.prefix(of: delivery.message.topic) {
+            if let series = delivery.series, let next = Self.skip(delivery, series, nowMillis: nowMillis, missedAfterMillis: missedAfterMillis) {
+                skipped.append(delivery)
+                change(delivery) { $0.markSkipped(delivery, next: next) }
+            } else if let reserved = ReservedTopics.prefix(of: delivery.message.topic) {
                 // Only a message stored before the parser refused this prefix gets here.
                 deadLetters.append((delivery, DeadLetter(code: .topicNotAllowed,
                                                          detail: "tock-topic \"\(delivery.message.topic)\" is reserved: \(reserved.reason).")))
@@ -32,6 +39,22 @@ struct DeliverySettlement {
             } else {
                 toPublish.append(delivery)
             }
+        }
+    }
+
+    /// Where the series goes on when this occurrence is not to be published (`.some(nil)`: it ends);
+    /// nil when it is published. Catch-up applies only to an occurrence fired at its own due time,
+    /// for the first time.
+    private static func skip(_ delivery: LockedDelivery, _ series: SeriesProgress, nowMillis: Int64, missedAfterMillis: Int64) -> Int64?? {
+        guard let recurrence = try? series.definition.recurrence() else { return nil }
+        if series.state.published { return .some(recurrence.following(series.state.dueMillis, fired: series.state.fired)) }
+        // A retry, or an occurrence queued again for a rate limit's slot, is late for another reason;
+        // one whose worker died mid-delivery may be in Kafka already.
+        guard delivery.attempt == 1, delivery.fireMillis == series.state.dueMillis else { return nil }
+        switch recurrence.catchUp(series.state.dueMillis, fired: series.state.fired, nowMillis: nowMillis, missedAfterMillis: missedAfterMillis) {
+        case .fire: return nil
+        case .moveTo(let next): return .some(next)
+        case .end: return .some(nil)
         }
     }
 
@@ -52,6 +75,12 @@ struct DeliverySettlement {
             deadLetters.append((delivery, letter))
             return .deadLetter(letter)
         }
+    }
+
+    /// Not published now, and queued again for `atMillis` without counting an attempt (a rate
+    /// limit has no slot for it sooner).
+    mutating func requeue(_ delivery: LockedDelivery, atMillis: Int64) {
+        change(delivery) { $0.markRetry(delivery, atMillis: atMillis, counted: false) }
     }
 
     /// Once the dead-letter topic answered: the ids it took are done; the others stay locked, so

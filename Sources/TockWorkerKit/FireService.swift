@@ -385,7 +385,14 @@ public final class FireService: Service, Sendable {
     }
 
     func deliverSlice(_ deliveries: [LockedDelivery]) async {
-        var settlement = DeliverySettlement(deliveries, policy: DeliveryPolicy(configuration.delivery))
+        var settlement = DeliverySettlement(deliveries, policy: DeliveryPolicy(configuration.delivery), nowMillis: clock.nowMillis(),
+                                            missedAfterMillis: configuration.series.missedAfterMillis)
+        if !settlement.skipped.isEmpty {
+            metrics.occurrencesSkipped.increment(by: settlement.skipped.count)
+            logger.info("series occurrences not published (tock-catchup, or published before a reschedule)", metadata: [
+                "occurrences": "\(settlement.skipped.map(\.message.id))",
+            ])
+        }
         var random = SystemRandomNumberGenerator()
         let partitions = await outputPartitions(settlement.toPublish)
         var toPublish = settlement.toPublish
@@ -420,8 +427,9 @@ public final class FireService: Service, Sendable {
                 return false
             }
         }
+        let slots = await applyRateLimits(&toPublish, settlement: &settlement)
         let generation = producer.generation
-        let outcomes = await publish(toPublish, partitions: partitions)
+        let outcomes = await publish(toPublish, partitions: partitions, notBefore: slots)
         if outcomes.contains(where: { if case .failure(let error) = $0.1 { error.code == .producerFenced } else { false } }) {
             await replaceFencedProducers(since: generation)
         }
@@ -456,12 +464,14 @@ public final class FireService: Service, Sendable {
     /// Publishes each delivery at its due time: one gate job per due millisecond, each record
     /// enqueued (and its CreateTime stamped) on the gate's thread the moment the clock reaches it.
     /// The batch waits once for the whole schedule, then for reports that have mostly arrived by then.
-    func publish(_ toSend: [LockedDelivery], partitions: [String: Int32]) async -> [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] {
-        let groups = Dictionary(grouping: toSend, by: PublishSlices.publishMillis).sorted { $0.key < $1.key }
+    /// `notBefore`: rate limits' slots, by entry.
+    func publish(_ toSend: [LockedDelivery], partitions: [String: Int32],
+                 notBefore: [String: Int64] = [:]) async -> [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] {
+        let groups = Dictionary(grouping: toSend) { max(PublishSlices.publishMillis($0), notBefore[$0.entry] ?? .min) }.sorted { $0.key < $1.key }
         let stamp = configuration.delivery.publishedHeader
         let sends = await gate.run(schedule: groups.map { at, members in
             let records = members.map { delivery in
-                var record = OutputRecords.output(delivery.message, attempt: delivery.attempt)
+                var record = OutputRecords.output(delivery.message, attempt: delivery.attempt, series: delivery.series?.id)
                 record.partition = partitions[delivery.message.id]
                 return record
             }
@@ -503,6 +513,61 @@ public final class FireService: Service, Sendable {
             logger.warning("not published: the delivery locks' leases ran out first; they are retried after a read-back", metadata: ["deliveries": "\(withheld)"])
         }
         return outcomes
+    }
+
+    /// How far ahead a rate limit's slot may be for a record to wait for it here; a record without
+    /// one goes back to the queue until about when its slot would come.
+    static let rateHorizonMillis: Int64 = 1_000
+
+    /// Takes publish slots for the records of rate-limited topics (`output.rateLimits`), in due
+    /// order, one Redis call per topic; records with no slot within `rateHorizonMillis` leave
+    /// `deliveries` and are queued again. Returns the slots' times by entry. Unlimited topics
+    /// are not touched.
+    func applyRateLimits(_ deliveries: inout [LockedDelivery], settlement: inout DeliverySettlement) async -> [String: Int64] {
+        let limits = configuration.output.rateLimits
+        guard !limits.isEmpty else { return [:] }
+        var byTopic: [String: (RateLimits.Limit, [LockedDelivery])] = [:]
+        for delivery in deliveries {
+            guard let limit = limits.limit(for: delivery.message.topic) else { continue }
+            byTopic[delivery.message.topic, default: (limit, [])].1.append(delivery)
+        }
+        guard !byTopic.isEmpty else { return [:] }
+        var slots: [String: Int64] = [:]
+        var requeued: Set<String> = []
+        var random = SystemRandomNumberGenerator()
+        for (topic, (limit, members)) in byTopic {
+            let ordered = members.sorted { PublishSlices.publishMillis($0) < PublishSlices.publishMillis($1) }
+            let now = clock.nowMillis()
+            let reserved: RateSlots
+            do {
+                reserved = try await lockStore.reserveSlots(topic: topic, perSecond: limit.perSecond, nowMillis: now, horizonMillis: Self.rateHorizonMillis,
+                                                            dueTimes: ordered.map(PublishSlices.publishMillis))
+            } catch {
+                metrics.redisErrors.increment()
+                logger.warning("rate limit slots failed; those deliveries are retried", metadata: ["topic": "\(topic)", "error": "\(error)"])
+                for delivery in ordered {
+                    _ = settlement.record(delivery, .notAttempted(detail: "rate limit: \(error)"), nowMillis: now, using: &random)
+                    requeued.insert(delivery.entry)
+                }
+                continue
+            }
+            var later = 0
+            for (delivery, slot) in zip(ordered, reserved.slots) {
+                switch slot {
+                case .publish(let at):
+                    slots[delivery.entry] = at
+                    metrics.rateLimitDelay[limit.glob]?.recordMilliseconds(max(0, at - PublishSlices.publishMillis(delivery)))
+                case .later(let at):
+                    settlement.requeue(delivery, atMillis: at)
+                    requeued.insert(delivery.entry)
+                    later += 1
+                }
+            }
+            metrics.rateLimitWaiting[limit.glob]?.record(reserved.backlog + ordered.count)
+            metrics.rateLimitRequeued[limit.glob]?.increment(by: later)
+        }
+        if !requeued.isEmpty { deliveries.removeAll { requeued.contains($0.entry) } }
+        return slots
     }
 
     /// How far behind this worker's clock another worker's may be, when an earlier attempt's
@@ -554,7 +619,8 @@ public final class FireService: Service, Sendable {
         let deadTopic = configuration.kafka.deadTopic
         var done: Set<String> = []
         let first = await producer.send(dead.map {
-            OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: $0.1.code.rawValue, detail: $0.1.detail)
+            OutputRecords.dead($0.0.message, attempt: $0.0.attempt, series: $0.0.series?.id, deadTopic: deadTopic, error: $0.1.code.rawValue,
+                               detail: $0.1.detail)
         })
         var again: [(LockedDelivery, DeadLetter)] = []
         for ((delivery, letter), result) in zip(dead, first) {
@@ -564,7 +630,8 @@ public final class FireService: Service, Sendable {
         // drop the payload.
         if !again.isEmpty {
             let second = await producer.send(again.map {
-                OutputRecords.dead($0.0.message, attempt: $0.0.attempt, deadTopic: deadTopic, error: $0.1.code.rawValue, detail: $0.1.detail, payload: false)
+                OutputRecords.dead($0.0.message, attempt: $0.0.attempt, series: $0.0.series?.id, deadTopic: deadTopic, error: $0.1.code.rawValue,
+                                   detail: $0.1.detail, payload: false)
             })
             for ((delivery, _), result) in zip(again, second) {
                 switch result {
@@ -601,7 +668,9 @@ public final class FireService: Service, Sendable {
             var firstError: StoreError?
             for (lock, result) in zip(locks, results) {
                 switch result {
-                case .success(let finished): self.insert(finished.claimedRetries.map { ($0.id, $0.nextMillis) })
+                case .success(let finished):
+                    self.insert(finished.claimed.map { ($0.id, $0.nextMillis) })
+                    self.metrics.seriesEnded.increment(by: finished.seriesEnded)
                 case .failure(let error):
                     failed.append(lock)
                     firstError = firstError ?? error

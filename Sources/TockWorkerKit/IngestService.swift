@@ -149,8 +149,12 @@ public final class IngestService: Service, Sendable {
                 case .schedule(var m), .reschedule(var m):
                     m.storedMillis = now
                     outputTopics.insert(m.topic)
-                    let operation: StoreEntry.Operation
-                    if case .schedule = parsed { operation = .schedule } else { operation = .reschedule }
+                    let operation: StoreEntry.Operation = switch (parsed, m.series != nil) {
+                    case (.schedule, false): .schedule
+                    case (.schedule, true): .scheduleSeries
+                    case (_, false): .reschedule
+                    case (_, true): .rescheduleSeries
+                    }
                     entry = StoreEntry(operation: operation, topicPartition: tp, offset: record.offset, id: m.id,
                                        tombstone: m.idWasGiven ? Tombstone(id: m.id) : nil, dueMillis: m.dueMillis,
                                        blob: MessageCodec.encode(m))
@@ -188,7 +192,7 @@ public final class IngestService: Service, Sendable {
             for (entry, outcome) in zip(entries, outcomes[shard] ?? []) {
                 metrics.count(outcome)
                 switch outcome {
-                case .claimed, .rescheduledClaimed: toWheel.append((entry.id, entry.dueMillis))
+                case .claimed, .rescheduledClaimed: toWheel.append((entry.entry, entry.dueMillis))
                 case .cancelled, .rescheduled: fire.cancel(entry.id)
                 default: break
                 }

@@ -4,7 +4,8 @@ import TockKafka
 /// The records Tock writes: the output record of a fired message (SPEC "The output record"),
 /// its dead-letter form, and the rejection of a bad request.
 enum OutputRecords {
-    static func output(_ message: ScheduledMessage, attempt: Int) -> KafkaProducerRecord {
+    /// `series`: the series id of an occurrence (`tock-series`).
+    static func output(_ message: ScheduledMessage, attempt: Int, series: String? = nil) -> KafkaProducerRecord {
         var headers: [KafkaHeader] = []
         // Room for Tock's three, the dead-letter four and `tock-published-us`: no regrowth.
         headers.reserveCapacity(message.headers.count + 8)
@@ -12,6 +13,7 @@ enum OutputRecords {
         headers.append(KafkaHeader(key: "tock-id", string: message.id))
         headers.append(KafkaHeader(key: "tock-at", string: String(message.dueMillis)))
         headers.append(KafkaHeader(key: "tock-attempt", string: String(attempt)))
+        if let series { headers.append(KafkaHeader(key: "tock-series", string: series)) }
         return KafkaProducerRecord(topic: message.topic, key: message.key, value: message.value, headers: headers)
     }
 
@@ -19,8 +21,9 @@ enum OutputRecords {
     /// the topic it was meant for. Without `payload` (it was too large to produce even there), the
     /// value is empty and `tock-payload-dropped` gives its size; a null value has nothing to drop
     /// and stays null.
-    static func dead(_ message: ScheduledMessage, attempt: Int, deadTopic: String, error: String, detail: String, payload: Bool = true) -> KafkaProducerRecord {
-        var record = output(message, attempt: attempt)
+    static func dead(_ message: ScheduledMessage, attempt: Int, series: String? = nil, deadTopic: String, error: String, detail: String,
+                     payload: Bool = true) -> KafkaProducerRecord {
+        var record = output(message, attempt: attempt, series: series)
         record.topic = deadTopic
         record.headers.append(KafkaHeader(key: "tock-error", string: error))
         record.headers.append(KafkaHeader(key: "tock-error-detail", string: detail))

@@ -27,8 +27,15 @@ public struct WorkerMetrics: Sendable {
     let leaseWithheld: Counter
     let stalls: Counter
     let producersReplaced: Counter
+    let occurrencesSkipped: Counter
+    let seriesEnded: Counter
+    /// Per `output.rateLimits` glob: the delay a limit added, the records waiting behind it, and
+    /// those queued again for lack of a slot soon.
+    let rateLimitDelay: [String: Timer]
+    let rateLimitWaiting: [String: Gauge]
+    let rateLimitRequeued: [String: Counter]
 
-    public init() {
+    public init(rateLimits: RateLimits = RateLimits([String: Int]())) {
         var requests: [StoreOutcome: Counter] = [:]
         for outcome in StoreOutcome.allCases {
             requests[outcome] = Counter(label: "tock_requests_total", dimensions: [("result", outcome.rawValue)])
@@ -63,6 +70,16 @@ public struct WorkerMetrics: Sendable {
         leaseWithheld = Counter(label: "tock_fired_total", dimensions: [("result", "withheld")])
         stalls = Counter(label: "tock_stalls_total")
         producersReplaced = Counter(label: "tock_producer_replacements_total")
+        occurrencesSkipped = Counter(label: "tock_series_occurrences_skipped_total")
+        seriesEnded = Counter(label: "tock_series_ended_total")
+        let globs = rateLimits.limits.map(\.glob)
+        rateLimitDelay = Dictionary(uniqueKeysWithValues: globs.map {
+            ($0, Timer(label: "tock_rate_limit_delay_seconds", dimensions: [("limit", $0)], preferredDisplayUnit: .seconds))
+        })
+        rateLimitWaiting = Dictionary(uniqueKeysWithValues: globs.map { ($0, Gauge(label: "tock_rate_limit_waiting", dimensions: [("limit", $0)])) })
+        rateLimitRequeued = Dictionary(uniqueKeysWithValues: globs.map {
+            ($0, Counter(label: "tock_rate_limit_requeued_total", dimensions: [("limit", $0)]))
+        })
     }
 
     func count(_ outcome: StoreOutcome) { requests[outcome]?.increment() }

@@ -93,7 +93,7 @@ public enum WorkerProcess {
             try await admin.createTopics(names.map { ($0, configuration.kafka.topicPartitions, configuration.kafka.topicReplicationFactor) })
             await admin.close()
         }
-        let workerMetrics = WorkerMetrics()
+        let workerMetrics = WorkerMetrics(rateLimits: configuration.output.rateLimits)
         let producer = try KafkaProducerPool(count: configuration.kafka.outputProducers, brokers: configuration.kafka.brokers, properties: producerProperties(configuration), logger: logger)
         let consumer = try KafkaConsumer(
             brokers: configuration.kafka.brokers,

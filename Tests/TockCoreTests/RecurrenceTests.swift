@@ -6,11 +6,18 @@ import Testing
 @Suite struct RecurrenceTests {
     static let start: Int64 = 1_796_000_000_000
 
-    /// Fires the series as a worker would, looking at it at each due time (`delayMillis` late).
+    /// Fires the series as a worker would, each occurrence `delayMillis` late.
     static func run(_ recurrence: Recurrence, delayMillis: Int64 = 0, limit: Int = 100) -> [Int64] {
         var fired: [Int64] = []
-        while fired.count < limit, let next = recurrence.next(after: fired.last, fired: fired.count, nowMillis: (fired.last ?? start) + delayMillis) {
-            fired.append(next.dueMillis)
+        var next = recurrence.first
+        while fired.count < limit, let due = next {
+            switch recurrence.catchUp(due, fired: fired.count, nowMillis: due + delayMillis, missedAfterMillis: 1_000) {
+            case .fire:
+                fired.append(due)
+                next = recurrence.following(due, fired: fired.count)
+            case .moveTo(let later): next = later
+            case .end: next = nil
+            }
         }
         return fired
     }
@@ -25,7 +32,7 @@ import Testing
     func everyWithUntil() {
         let series = Recurrence(pattern: .every(intervalMillis: 250), startMillis: Self.start, untilMillis: Self.start + 1_000)
         #expect(Self.run(series, delayMillis: 40) == [0, 250, 500, 750, 1_000].map { Self.start + $0 })
-        #expect(series.next(after: Self.start + 260, fired: 1, nowMillis: Self.start + 300)?.dueMillis == Self.start + 500)
+        #expect(series.following(Self.start + 260, fired: 1) == Self.start + 500)
     }
 
     @Test("a 6-field cron every 2 s in Europe/Berlin with tock-until: even seconds, none after until")
@@ -43,35 +50,40 @@ import Testing
         func series(_ catchup: Recurrence.Catchup) -> Recurrence {
             Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, catchup: catchup)
         }
-        #expect(series(.all).next(after: nil, fired: 0, nowMillis: now).map { [$0.dueMillis, Int64($0.skipped)] } == [Self.start, 0])
-        #expect(series(.latest).next(after: nil, fired: 0, nowMillis: now).map { [$0.dueMillis, Int64($0.skipped)] } == [Self.start + 10_000, 10])
-        #expect(series(.none).next(after: nil, fired: 0, nowMillis: now).map { [$0.dueMillis, Int64($0.skipped)] } == [Self.start + 11_000, 11])
-        // Nothing missed: every mode gives the next occurrence.
+        #expect(series(.all).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .fire)
+        #expect(series(.latest).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .moveTo(Self.start + 10_000))
+        // The newest one is not missed: it fires.
+        #expect(series(.latest).catchUp(Self.start + 10_000, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .fire)
+        #expect(series(.none).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .moveTo(Self.start + 10_000))
+        #expect(series(.none).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 200) == .moveTo(Self.start + 11_000))
+        // Ordinary lateness is not a miss.
         for mode in Recurrence.Catchup.allCases {
-            #expect(series(mode).next(after: Self.start, fired: 1, nowMillis: Self.start + 500)?.dueMillis == Self.start + 1_000)
+            #expect(series(mode).catchUp(Self.start + 1_000, fired: 1, nowMillis: Self.start + 1_040, missedAfterMillis: 1_000) == .fire)
         }
     }
 
-    @Test("catch-up of a cron series works the same way, and latest respects tock-until")
+    @Test("catch-up of a cron series works the same way, and respects tock-until")
     func cronCatchup() throws {
         let schedule = CronSchedule(try CronExpression("*/2 * * * * *"), zone: try #require(TimeZone(identifier: "UTC")))
         let now = Self.start + 7_000
         func series(_ catchup: Recurrence.Catchup, until: Int64? = nil) -> Recurrence {
             Recurrence(pattern: .cron(schedule), startMillis: Self.start, untilMillis: until, catchup: catchup)
         }
-        #expect(series(.all).next(after: nil, fired: 0, nowMillis: now)?.dueMillis == Self.start)
-        #expect(series(.latest).next(after: nil, fired: 0, nowMillis: now)?.dueMillis == Self.start + 6_000)
-        #expect(series(.none).next(after: nil, fired: 0, nowMillis: now)?.dueMillis == Self.start + 8_000)
-        #expect(series(.latest, until: Self.start + 3_000).next(after: nil, fired: 0, nowMillis: now)?.dueMillis == Self.start + 2_000)
-        #expect(series(.none, until: Self.start + 3_000).next(after: nil, fired: 0, nowMillis: now) == nil)
+        #expect(series(.all).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .fire)
+        #expect(series(.latest).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .moveTo(Self.start + 6_000))
+        #expect(series(.none).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .moveTo(Self.start + 6_000))
+        #expect(series(.none).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 500) == .moveTo(Self.start + 8_000))
+        #expect(series(.latest, until: Self.start + 3_000).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000)
+            == .moveTo(Self.start + 2_000))
+        #expect(series(.none, until: Self.start + 3_000).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .end)
     }
 
     @Test("a series whose count is reached, or whose next occurrence is past tock-until, has ended")
     func ends() {
         let series = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, untilMillis: Self.start + 1_500, count: 3)
-        #expect(series.next(after: Self.start + 1_000, fired: 2, nowMillis: Self.start) == nil)  // +2 s is past until
-        #expect(series.next(after: Self.start, fired: 3, nowMillis: Self.start) == nil)
-        let latest = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, untilMillis: Self.start - 1, catchup: .latest)
-        #expect(latest.next(after: nil, fired: 0, nowMillis: Self.start + 5_000) == nil)
+        #expect(series.following(Self.start + 1_000, fired: 2) == nil)  // +2 s is past until
+        #expect(series.following(Self.start, fired: 3) == nil)
+        let past = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, untilMillis: Self.start - 1, catchup: .latest)
+        #expect(past.first == nil)
     }
 }

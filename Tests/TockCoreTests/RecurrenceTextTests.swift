@@ -6,7 +6,7 @@ import Testing
     static let start: Int64 = 1_796_000_000_000
 
     static func parse(cron: String? = nil, every: String? = nil, tz: String? = nil, until: String? = nil, count: String? = nil,
-                      catchup: String? = nil, startIsRequestTime: Bool = false) throws(RequestRejection) -> Recurrence? {
+                      catchup: String? = nil, startIsRequestTime: Bool = false) throws(RequestRejection) -> SeriesDefinition? {
         try RecurrenceText.parse(cron: cron, every: every, tz: tz, until: until, count: count, catchup: catchup, startMillis: start,
                                  startIsRequestTime: startIsRequestTime)
     }
@@ -33,7 +33,8 @@ import Testing
         #expect(try Self.parse(every: "15m", startIsRequestTime: true)?.startMillis == Self.start + 900_000)
         let cron = try #require(try Self.parse(cron: "0 9 * * MON-FRI", tz: "America/New_York", until: "2027-01-01T00:00:00Z"))
         #expect(cron.untilMillis == 1_798_761_600_000 && cron.catchup == .all)
-        #expect(cron.next(after: nil, fired: 0, nowMillis: Self.start) != nil)
+        #expect(cron.cron == "0 9 * * MON-FRI" && cron.timeZone == "America/New_York")
+        #expect(try cron.recurrence().first == 1_796_047_200_000)  // 2026-11-30 (a Monday) 09:00 in New York
     }
 
     @Test("every bad form is refused with its code", arguments: [

@@ -110,3 +110,39 @@ struct TockConfigurationTests {
         #expect(throws: ConfigurationError.self) { try load("kafka: [unclosed\n") }
     }
 }
+
+@Suite("Rate limits configuration")
+struct RateLimitsConfigurationTests {
+    func load(_ yaml: String?, environment: [String: String]) throws -> TockConfiguration {
+        var reader = try ConfigurationReader(yaml: yaml, sourceName: "test.yaml", environment: environment)
+        let configuration = try TockConfiguration(reading: &reader)
+        try reader.finish()
+        return configuration
+    }
+
+    @Test("output.rateLimits from YAML and from TOCK_OUTPUT_RATE_LIMITS; a topic under several globs takes the lowest rate")
+    func read() throws {
+        let yaml = """
+            output:
+              rateLimits:
+                "orders.*": 1000
+                billing: 50
+            """
+        let fromFile = try load(yaml, environment: [:])
+        #expect(fromFile.output.rateLimits == RateLimits(["orders.*": 1_000, "billing": 50]))
+        let fromEnvironment = try load(yaml, environment: ["TOCK_OUTPUT_RATE_LIMITS": "orders.*=1000, orders.eu=10,billing=50"])
+        let limits = fromEnvironment.output.rateLimits
+        #expect(limits.limit(for: "orders.eu")?.perSecond == 10 && limits.limit(for: "orders.eu")?.glob == "orders.eu")
+        #expect(limits.limit(for: "orders.us") == RateLimits.Limit(glob: "orders.*", perSecond: 1_000))
+        #expect(limits.limit(for: "audit") == nil)
+        #expect(try load(nil, environment: [:]).output.rateLimits.isEmpty)
+    }
+
+    @Test("a rate that is not a whole number of at least 1, or an entry without =, is an error naming it")
+    func refused() {
+        for (yaml, environment) in [("output:\n  rateLimits:\n    orders: 0\n", [:]), ("", ["TOCK_OUTPUT_RATE_LIMITS": "orders=fast"]),
+                                    ("", ["TOCK_OUTPUT_RATE_LIMITS": "orders"])] {
+            #expect(throws: ConfigurationError.self) { try load(yaml, environment: environment) }
+        }
+    }
+}

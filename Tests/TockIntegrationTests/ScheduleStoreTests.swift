@@ -243,7 +243,7 @@ struct ScheduleStoreTests {
         var outcome = LockOutcome(shard: 0, lock: deliveries[0].lock)
         for d in deliveries { outcome.markRetry(d, atMillis: d.message.id == "x" ? now + 500 : now + 60_000) }
         let finished = try await s.finish([outcome], as: owners, nowMillis: now)
-        #expect(finished[0].held && finished[0].claimedRetries.map(\.id) == ["x"])
+        #expect(finished[0].held && finished[0].claimed.map(\.id) == ["x"])
         #expect(try await s.status(of: "x", nowMillis: now).state == .claimed)
         let y = try await s.status(of: "y", nowMillis: now)
         #expect(y.state == .pending && y.scoreMillis == now + 60_000 && y.attempts == 1)

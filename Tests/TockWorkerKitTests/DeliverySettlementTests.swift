@@ -106,6 +106,51 @@ struct DeliverySettlementTests {
         #expect(done[0].tombstone == Tombstone(id: "a") && done[0].storedMillis == now - 1_000)
         #expect(done[1].tombstone == nil)
     }
+    func occurrence(_ series: String, due: Int64, fired: Int = 0, attempt: Int = 1, catchup: Recurrence.Catchup, published: Bool = false,
+                    count: Int? = nil) -> LockedDelivery {
+        let definition = SeriesDefinition(cron: nil, everyMillis: 1_000, startMillis: now - 10_000, count: count, catchup: catchup)
+        var message = ScheduledMessage(id: "\(series)@\(due)", idWasGiven: true, dueMillis: due, topic: "orders", key: nil, value: [1], headers: [],
+                                       series: definition)
+        message.storedMillis = now - 20_000
+        let state = SeriesState(stored: "\(due):\(fired):0\(published ? ":A" : "")")!
+        return LockedDelivery(shard: 0, lock: "t:1", fireMillis: due, attempt: attempt, message: message, entry: "\(series) \(due)",
+                              series: SeriesProgress(id: series, state: state, definition: definition))
+    }
+
+    @Test("a missed occurrence: all publishes it, latest moves to the newest due, none to the first not missed; a retry is never skipped")
+    func catchUp() {
+        let late = now - 5_000  // 5 s late, with four later occurrences due by now
+        let settlement = DeliverySettlement([
+            occurrence("all", due: late, catchup: .all), occurrence("latest", due: late, catchup: .latest),
+            occurrence("none", due: late, catchup: .none), occurrence("retried", due: late, attempt: 2, catchup: .none),
+            occurrence("onTime", due: now - 20, catchup: .none),
+        ], policy: policy, nowMillis: now, missedAfterMillis: 1_000)
+        #expect(settlement.toPublish.map(\.entry) == ["all \(late)", "retried \(late)", "onTime \(now - 20)"])
+        #expect(settlement.skipped.map(\.entry) == ["latest \(late)", "none \(late)"])
+        let steps = settlement.lockOutcomes.flatMap(\.steps)
+        #expect(steps.map(\.nextMillis) == [now, now - 1_000])
+        #expect(steps.allSatisfy { !$0.published && $0.fired == 0 && $0.expected == "\($0.entry.split(separator: " ")[1]):0:0" })
+    }
+
+    @Test("a published occurrence moves its series on by one, counting it; the last one ends it with its tombstone")
+    func publishedOccurrence() {
+        var settlement = DeliverySettlement([occurrence("a", due: now, fired: 1, catchup: .all), occurrence("b", due: now, fired: 2, catchup: .all, count: 3)],
+                                            policy: policy, nowMillis: now)
+        var random = FixedRandom(value: 0)
+        for delivery in settlement.toPublish { _ = settlement.record(delivery, .delivered, nowMillis: now, using: &random) }
+        let steps = settlement.lockOutcomes.flatMap(\.steps)
+        #expect(steps.map(\.nextMillis) == [now + 1_000, nil])
+        #expect(steps.map(\.fired) == [2, 3] && steps.allSatisfy(\.published))
+        #expect(steps.map { $0.tombstone != nil } == [true, true])
+        #expect(settlement.lockOutcomes.flatMap(\.done).isEmpty)
+    }
+
+    @Test("an occurrence published before a reschedule landed on it only advances, by the definition it now has")
+    func publishedBeforeReschedule() {
+        let settlement = DeliverySettlement([occurrence("a", due: now - 3_000, fired: 1, catchup: .all, published: true)], policy: policy, nowMillis: now)
+        #expect(settlement.toPublish.isEmpty && settlement.skipped.count == 1)
+        #expect(settlement.lockOutcomes.flatMap(\.steps).map(\.nextMillis) == [now - 2_000])
+    }
 }
 
 @Suite("Publish slices")
@@ -176,4 +221,5 @@ struct HeldLocksTests {
         #expect(!held.holds("x:1", at: t0))
         #expect(!held.holds("unknown", at: t0))
     }
+
 }

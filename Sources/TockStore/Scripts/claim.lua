@@ -9,13 +9,13 @@
 --     message due at the last time returned, so that advancing the time skips none).
 --
 -- ARGV     now, horizon, limit, token, ownGrace, nSections, then per section: worker, epoch
--- KEYS     per section: owner, queue, msg, att, locks, leases, inbox
+-- KEYS     per section: owner, queue, msg, att, locks, leases, inbox, series
 -- Returns  per section {"ok", id, due, id, due, ...} or {"fenced", detail}.
 local now, horizon, limit, token, ownGrace = num(), num(), num(), arg(), num()
 local ownPrefix = token .. ':'
 local replies = {}
 for _ = 1, num() do
-  local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey = key(), key(), key(), key(), key(), key(), key()
+  local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey, seriesKey = key(), key(), key(), key(), key(), key(), key(), key()
   local worker, epoch = arg(), arg()
   local owner = redis.call('HMGET', ownerKey, 'worker', 'epoch', 'claimed')
   local failure = fenceFailure(owner, worker, epoch)
@@ -31,7 +31,7 @@ for _ = 1, num() do
         local packed = redis.call('HGET', locksKey, lock)
         if packed then
           for _, id in ipairs(cmsgpack.unpack(packed)) do
-            if redis.call('HEXISTS', msgKey, id) == 1 then
+            if isCurrent(msgKey, seriesKey, id) then
               redis.call('ZADD', queueKey, now, id)
               redis.call('HINCRBY', attKey, id, 1)
               -- Beyond the claimed-up-to time, the range below returns it.

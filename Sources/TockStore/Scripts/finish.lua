@@ -10,17 +10,29 @@
 -- had in flight when the shard moved. The lock is gone only when its lease ran out and a claim
 -- queued its messages again: then nothing is recorded.
 --
--- ARGV     nSections, then per section: worker, epoch, lock, nDone, nRetry,
+-- A series occurrence that is done (published, dead-lettered, or skipped by its catch-up) places
+-- the series' next one in the same call, so that a crash neither skips nor doubles one: the
+-- caller computed it from the state `begin` returned, and it is placed only if that state is still
+-- the series' (no reschedule or cancel came in between). When a reschedule landed on the very
+-- occurrence just published, that occurrence is queued again marked published (A): the next begin
+-- only advances it, by the new definition. A retried occurrence is queued again only while it is
+-- its series' current one.
+--
+-- ARGV     nSections, then per section: worker, epoch, lock, nDone, nRetry, nSeries,
 --          nDone entries (id, attempt, fingerprint or "", tombstone set expiry or ""),
---          nRetry entries (id, next fire time, attempt)
--- KEYS     per section: owner, queue, msg, att, locks, leases, inbox, then per done entry with a
---          fingerprint its tombstone set
+--          nRetry entries (id, next fire time, attempt),
+--          nSeries entries (occurrence, attempt, fingerprint or "", tombstone set expiry or "",
+--          expected state, next due or "" (the series ended), occurrences fired, published 1/0)
+-- KEYS     per section: owner, queue, msg, att, locks, leases, inbox, series, then per done entry
+--          with a fingerprint its tombstone set, then the same per series entry
 -- Returns  per section {held (1, or 0 when the lock was gone), then per retry "claimed" (the
---          caller puts it in its wheel) or "due"}.
+--          caller puts it in its wheel), "due" or "stale", then per series entry "claimed" (its
+--          next occurrence goes into the caller's wheel), "claimed-again" (the occurrence itself
+--          does, marked published), "due", "ended" or "stale"}.
 local replies = {}
 for _ = 1, num() do
-  local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey = key(), key(), key(), key(), key(), key(), key()
-  local worker, epoch, lock, nDone, nRetry = arg(), arg(), arg(), num(), num()
+  local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey, seriesKey = key(), key(), key(), key(), key(), key(), key(), key()
+  local worker, epoch, lock, nDone, nRetry, nSeries = arg(), arg(), arg(), num(), num(), num()
   local record = redis.call('HGET', locksKey, lock)
   local done, retried, tombstones = {}, {}, {}
   for _ = 1, nDone do
@@ -31,6 +43,12 @@ for _ = 1, num() do
   end
   local retries = {}
   for i = 1, nRetry do retries[i] = { arg(), arg(), arg() } end
+  local steps = {}
+  for i = 1, nSeries do
+    local step = { id = arg(), attempt = num(), fp = arg(), expireAt = arg(), expected = arg(), nextDue = arg(), fired = arg(), published = arg() == '1' }
+    if step.fp ~= '' then step.tombstoneKey = key() end
+    steps[i] = step
+  end
 
   local out = { 0 }
   if record then
@@ -38,25 +56,54 @@ for _ = 1, num() do
     variadic('HDEL', msgKey, done)
     variadic('HDEL', attKey, retried)
     for _, t in ipairs(tombstones) do tombstone(t[1], t[2], t[3]) end
-    if nRetry > 0 then
+    if nRetry > 0 or nSeries > 0 then
       local owner = redis.call('HMGET', ownerKey, 'worker', 'epoch', 'claimed')
       local owns = fenceFailure(owner, worker, epoch) == nil
       local claimed = claimedUpTo(owner[3])
+      local function enqueue(id, due)
+        redis.call('ZADD', queueKey, due, id)
+        if tonumber(due) <= claimed and owns then return 'claimed' end
+        if tonumber(due) <= claimed then redis.call('ZADD', inboxKey, due, id) end
+        return 'due'
+      end
       for _, r in ipairs(retries) do
-        local id, nextDue = r[1], r[2]
-        redis.call('ZADD', queueKey, nextDue, id)
-        redis.call('HSET', attKey, id, r[3])
-        if tonumber(nextDue) <= claimed and owns then
-          out[#out + 1] = 'claimed'
+        local id = r[1]
+        if isCurrent(msgKey, seriesKey, id) then
+          redis.call('HSET', attKey, id, r[3])
+          out[#out + 1] = enqueue(id, r[2])
         else
-          if tonumber(nextDue) <= claimed then redis.call('ZADD', inboxKey, nextDue, id) end
-          out[#out + 1] = 'due'
+          out[#out + 1] = 'stale'
+        end
+      end
+      for _, step in ipairs(steps) do
+        local series, due = occurrenceOf(step.id)
+        if step.attempt > 1 then redis.call('HDEL', attKey, step.id) end
+        local value = redis.call('HGET', seriesKey, series)
+        local state = seriesState(value)
+        if value and value == step.expected then
+          if step.nextDue ~= '' then
+            redis.call('HSET', seriesKey, series, step.nextDue .. ':' .. step.fired .. ':' .. state.generation)
+            out[#out + 1] = enqueue(series .. ' ' .. step.nextDue, step.nextDue)
+          else
+            redis.call('HDEL', msgKey, series)
+            redis.call('HDEL', seriesKey, series)
+            if step.tombstoneKey then tombstone(step.tombstoneKey, step.fp, step.expireAt) end
+            out[#out + 1] = 'ended'
+          end
+        elseif state and state.due == due and step.published and not state.published then
+          redis.call('HSET', seriesKey, series, due .. ':' .. (state.fired + 1) .. ':' .. state.generation .. ':A')
+          local placed = enqueue(step.id, due)
+          if placed == 'claimed' then placed = 'claimed-again' end
+          out[#out + 1] = placed
+        else
+          out[#out + 1] = 'stale'
         end
       end
     end
     local finished = {}
     for _, id in ipairs(done) do finished[id] = true end
     for _, r in ipairs(retries) do finished[r[1]] = true end
+    for _, step in ipairs(steps) do finished[step.id] = true end
     local remaining = {}
     for _, id in ipairs(cmsgpack.unpack(record)) do
       if not finished[id] then remaining[#remaining + 1] = id end

@@ -43,3 +43,28 @@ local function tombstone(k, fp, expireAt)
 end
 
 local function formatMillis(ms) return string.format('%.0f', ms) end
+
+-- Series (SPEC "Recurring schedules"): the series hash holds, per series id, its state
+-- "due:fired:generation[:A]": the due time of its current occurrence, how many occurrences fired,
+-- a generation that each reschedule bumps, and A when the current occurrence was published already
+-- (a reschedule landed on it while it was delivered): it then only advances. The occurrence is
+-- queued, locked and claimed as "<series id> <due>"; no message id has a space.
+local function seriesState(value)
+  if not value then return nil end
+  local due, fired, generation, flag = string.match(value, '^(%-?%d+):(%d+):(%d+):?(%a*)$')
+  if not due then return nil end
+  return { due = due, fired = tonumber(fired), generation = tonumber(generation), published = flag == 'A' }
+end
+
+local function occurrenceOf(member)
+  return string.match(member, '^(%S+) (%-?%d+)$')
+end
+
+-- Whether `member` is a message or a series' current occurrence (not one a reschedule or cancel
+-- replaced).
+local function isCurrent(msgKey, seriesKey, member)
+  local series, due = occurrenceOf(member)
+  if not series then return redis.call('HEXISTS', msgKey, member) == 1 end
+  local state = seriesState(redis.call('HGET', seriesKey, series))
+  return state ~= nil and state.due == due
+end

@@ -1,33 +1,38 @@
--- status: what the shard knows of one id.
+-- status: what the shard knows of one id, a message's or a series'.
 --
 -- ARGV     id, fingerprint ("" when unknown)
--- KEYS     owner, queue, msg, att, locks, leases, then the tombstone sets of the previous and the
---          current window
--- Returns  {state, score, attempts, blob}: state is pending (queued), claimed (queued, in the
---          owner's wheel), delivering (locked, score = lease expiry), ended (fired or cancelled
---          within dedup.retention; known only for given ids) or unknown.
-local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey = key(), key(), key(), key(), key(), key()
+-- KEYS     owner, queue, msg, att, locks, leases, series, then the tombstone sets of the previous
+--          and the current window
+-- Returns  {state, score, attempts, blob, series state or false}: state is pending (queued),
+--          claimed (queued, in the owner's wheel), delivering (locked, score = lease expiry),
+--          ended (fired or cancelled within dedup.retention; known only for given ids) or
+--          unknown. For a series, all but ended are about its current occurrence.
+local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, seriesKey = key(), key(), key(), key(), key(), key(), key()
 local previousKey, currentKey = key(), key()
 local id, fp = arg(), arg()
-local attempts = tonumber(redis.call('HGET', attKey, id) or '0')
-local score = redis.call('ZSCORE', queueKey, id)
+local seriesValue = redis.call('HGET', seriesKey, id)
+local member = id
+local state = seriesState(seriesValue)
+if state then member = id .. ' ' .. state.due end
+local attempts = tonumber(redis.call('HGET', attKey, member) or '0')
+local score = redis.call('ZSCORE', queueKey, member)
 if score then
   local claimed = claimedUpTo(redis.call('HGET', ownerKey, 'claimed'))
-  local state = 'pending'
-  if tonumber(score) <= claimed then state = 'claimed' end
-  return { state, score, attempts, redis.call('HGET', msgKey, id) or false }
+  local queued = 'pending'
+  if tonumber(score) <= claimed then queued = 'claimed' end
+  return { queued, score, attempts, redis.call('HGET', msgKey, id) or false, seriesValue }
 end
 local blob = redis.call('HGET', msgKey, id)
 if blob then
   local locks = redis.call('HGETALL', locksKey)
   for j = 1, #locks, 2 do
     for _, locked in ipairs(cmsgpack.unpack(locks[j + 1])) do
-      if locked == id then
-        return { 'delivering', redis.call('ZSCORE', leasesKey, locks[j]) or false, attempts + 1, blob }
+      if locked == member then
+        return { 'delivering', redis.call('ZSCORE', leasesKey, locks[j]) or false, attempts + 1, blob, seriesValue }
       end
     end
   end
-  return { 'delivering', false, attempts + 1, blob }
+  return { 'delivering', false, attempts + 1, blob, seriesValue }
 end
-if fp ~= '' and tombstoned(previousKey, currentKey, fp) then return { 'ended', false, attempts, false } end
-return { 'unknown', false, attempts, false }
+if fp ~= '' and tombstoned(previousKey, currentKey, fp) then return { 'ended', false, attempts, false, false } end
+return { 'unknown', false, attempts, false, false }

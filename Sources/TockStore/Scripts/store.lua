@@ -10,8 +10,10 @@
 --          nWatermarks pairs (topic/partition, highest offset in this batch), nEntries entries of
 --          8: op, index of its topic/partition among the watermarks (1-based), offset, id,
 --          fingerprint ("" = id not given), tombstone set expiry ("" = already set), due, blob
---            op: S schedule, R reschedule, C cancel, N no-op (a rejected record: watermark only)
--- KEYS     per section: msg, queue, owner, att, wm, inbox, then per entry with a fingerprint the
+--            op: S schedule, R reschedule, T schedule a series, U reschedule as a series, C cancel
+--            (a message or a series), N no-op (a rejected record: watermark only); a series' due
+--            is its first occurrence's
+-- KEYS     per section: msg, queue, owner, att, wm, inbox, series, then per entry with a fingerprint the
 --          tombstone sets of the previous and the current window
 -- Returns  per section, one status per entry: stored, claimed (the caller owns the shard and the
 --          message is due by its claimed-up-to time: it goes into the caller's wheel), duplicate,
@@ -22,7 +24,7 @@
 -- is never stored before an earlier one: the watermark would skip the earlier one.
 local replies = {}
 for _ = 1, num() do
-  local msgKey, queueKey, ownerKey, attKey, wmKey, inboxKey = key(), key(), key(), key(), key(), key()
+  local msgKey, queueKey, ownerKey, attKey, wmKey, inboxKey, seriesKey = key(), key(), key(), key(), key(), key(), key()
   local worker, epoch, nWatermarks, nEntries = arg(), arg(), num(), num()
   local owner = redis.call('HMGET', ownerKey, 'worker', 'epoch', 'claimed')
   local owns = worker ~= '' and fenceFailure(owner, worker, epoch) == nil
@@ -50,7 +52,7 @@ for _ = 1, num() do
       previousKeys[i], currentKeys[i] = KEYS[keyAt + 1], KEYS[keyAt + 2]
       keyAt = keyAt + 2
     end
-    if op == 'S' and offset > old[tp] then scheduled[#scheduled + 1] = id end
+    if (op == 'S' or op == 'T') and offset > old[tp] then scheduled[#scheduled + 1] = id end
   end
   argAt = argAt + 8 * nEntries
   -- Whether each id is stored: read once for the schedules, then kept up to date here.
@@ -65,14 +67,15 @@ for _ = 1, num() do
   end
 
   -- New schedules, written together; flushed before a reschedule or cancel reads the queue.
-  local fields, members, inboxed, statusAt = {}, {}, {}, {}
+  local fields, members, inboxed, states = {}, {}, {}, {}
   local out = {}
   local function flush()
     if #fields > 0 then
       variadic('HSET', msgKey, fields)
       variadic('ZADD', queueKey, members)
       if #inboxed > 0 then variadic('ZADD', inboxKey, inboxed) end
-      fields, members, inboxed = {}, {}, {}
+      if #states > 0 then variadic('HSET', seriesKey, states) end
+      fields, members, inboxed, states = {}, {}, {}, {}
     end
   end
   -- Queues a message; true when it goes straight into the caller's wheel.
@@ -101,6 +104,17 @@ for _ = 1, num() do
     return true
   end
 
+  -- Ends a series: its current occurrence leaves the queue; one being delivered is still published.
+  local function dropSeries(id)
+    local state = seriesState(redis.call('HGET', seriesKey, id))
+    if not state then return nil end
+    local member = id .. ' ' .. state.due
+    local queued = redis.call('ZREM', queueKey, member) == 1
+    if queued then redis.call('HDEL', attKey, member) end
+    redis.call('HDEL', seriesKey, id)
+    return { state = state, member = member, queued = queued }
+  end
+
   for i = 1, nEntries do
     local op, id, due, given = ops[i], ids[i], dues[i], fps[i] ~= ''
     local status
@@ -108,18 +122,58 @@ for _ = 1, num() do
       status = 'reread'
     elseif op == 'N' then
       status = 'noop'
-    elseif op == 'S' then
+    elseif op == 'S' or op == 'T' then
       if exists(id) then status = 'duplicate'
       elseif given and not remember(i) then status = 'tombstoned'
       else
         fields[#fields + 1] = id
         fields[#fields + 1] = blobs[i]
         present[id] = true
-        if enqueue(id, due, false) then status = 'claimed' else status = 'stored' end
+        local member = id
+        if op == 'T' then
+          member = id .. ' ' .. due
+          states[#states + 1] = id
+          states[#states + 1] = due .. ':0:0'
+        end
+        if enqueue(member, due, false) then status = 'claimed' else status = 'stored' end
+      end
+    elseif op == 'U' then
+      flush()
+      local replaced = dropSeries(id)
+      local member = id .. ' ' .. due
+      local generation = 0
+      if replaced then generation = replaced.state.generation + 1 end
+      if replaced or redis.call('ZREM', queueKey, id) == 1 then
+        -- A pending series or message becomes this series.
+        redis.call('HDEL', attKey, id)
+        redis.call('HSET', msgKey, id, blobs[i])
+        redis.call('HSET', seriesKey, id, due .. ':0:' .. generation)
+        if given then tombstone(currentKeys[i], fps[i], expires[i]) end
+        if replaced and not replaced.queued and replaced.member == member then
+          -- Its first occurrence is the one being delivered: that delivery's finish goes on.
+          status = 'rescheduled'
+        elseif enqueue(member, due, true) then status = 'rescheduled-claimed' else status = 'rescheduled' end
+      elseif exists(id) then status = 'delivering'
+      elseif given and not remember(i) then status = 'tombstoned'
+      else
+        redis.call('HSET', msgKey, id, blobs[i])
+        redis.call('HSET', seriesKey, id, due .. ':0:0')
+        present[id] = true
+        if enqueue(member, due, true) then status = 'claimed' else status = 'stored' end
       end
     else
       flush()
-      if op == 'R' then
+      if op == 'R' and dropSeries(id) then
+        -- A series becomes this message.
+        redis.call('HSET', msgKey, id, blobs[i])
+        if given then tombstone(currentKeys[i], fps[i], expires[i]) end
+        if enqueue(id, due, true) then status = 'rescheduled-claimed' else status = 'rescheduled' end
+      elseif op == 'C' and dropSeries(id) then
+        redis.call('HDEL', msgKey, id)
+        present[id] = false
+        if given then tombstone(currentKeys[i], fps[i], expires[i]) end
+        status = 'cancelled'
+      elseif op == 'R' then
         if redis.call('ZSCORE', queueKey, id) then
           redis.call('HSET', msgKey, id, blobs[i])
           redis.call('HDEL', attKey, id)

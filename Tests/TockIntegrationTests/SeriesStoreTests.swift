@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import TockCore
+import TockRedis
+import TockStore
+
+/// A series in the store's scripts, against the real Redis: one stored record, each occurrence
+/// placed by the finish of the one before, and reschedule and cancel racing a delivery.
+@Suite("Series in the store")
+struct SeriesStoreTests {
+    let base = ScheduleStoreTests()
+    var now: Int64 { base.now }
+
+    func series(_ id: String, first: Int64, every: Int64 = 1_000, count: Int? = nil, value: String = "v") -> ScheduledMessage {
+        var m = base.message(id, due: first)
+        m.value = Array(value.utf8)
+        m.series = SeriesDefinition(cron: nil, everyMillis: every, startMillis: first, count: count)
+        return m
+    }
+
+    /// Claims, locks and returns the locked occurrences due by `time`.
+    func fire(_ store: ScheduleStore, _ owners: [Int: ShardOwnership], at time: Int64) async throws -> [LockedDelivery] {
+        let claimed = try await store.claim(owners, nowMillis: time, horizon: time + 100, limit: 100)
+        var byShard: [Int: [(id: String, fireMillis: Int64)]] = [:]
+        for (shard, result) in claimed { byShard[shard] = try result.get().map { ($0.id, $0.dueMillis) } }
+        let locked = try await store.begin(byShard.filter { !$0.value.isEmpty }, as: owners, token: "t", dueBy: time + 250, leaseUntil: time + 3_000)
+        return try locked.values.flatMap { try $0.get() }
+    }
+
+    func finish(_ store: ScheduleStore, _ owners: [Int: ShardOwnership], _ deliveries: [LockedDelivery], at time: Int64,
+                _ mark: (inout LockOutcome, LockedDelivery) -> Void = { $0.markDone($1) }) async throws -> [FinishedLock] {
+        var outcomes: [LockOutcome] = []
+        for d in deliveries {
+            var outcome = LockOutcome(shard: d.shard, lock: d.lock)
+            mark(&outcome, d)
+            outcomes.append(outcome)
+        }
+        return try await store.finish(outcomes, as: owners, nowMillis: time)
+    }
+
+    @Test("each occurrence is locked as <series> <due>, published as <series>@<due>, and its finish places the next until the count")
+    func lifecycle() async throws {
+        let s = try await base.makeStore()
+        let owners = try await base.ownAll(s)
+        #expect(try await base.store(s, [base.entry(.scheduleSeries, series("a", first: now, count: 3), offset: 0)]) == [.stored])
+        var fired: [String] = []
+        var time = now
+        while fired.count < 5 {
+            let locked = try await fire(s, owners, at: time)
+            if locked.isEmpty { break }
+            let d = try #require(locked.first)
+            #expect(d.entry == "a \(time)" && d.message.id == "a@\(time)" && d.message.dueMillis == time && d.series?.id == "a")
+            fired.append(d.message.id)
+            _ = try await finish(s, owners, locked, at: time)
+            time += 1_000
+        }
+        #expect(fired == ["a@\(now)", "a@\(now + 1_000)", "a@\(now + 2_000)"])
+        #expect(try await s.status(of: "a", nowMillis: time).state == .ended)
+    }
+
+    @Test("a duplicate series is a no-op; reschedule replaces a queued series; cancel ends it")
+    func duplicateRescheduleCancel() async throws {
+        let s = try await base.makeStore()
+        let owners = try await base.ownAll(s)
+        #expect(try await base.store(s, [
+            base.entry(.scheduleSeries, series("a", first: now + 5_000), offset: 0),
+            base.entry(.scheduleSeries, series("a", first: now + 6_000), offset: 1),
+            base.entry(.rescheduleSeries, series("a", first: now + 7_000, every: 2_000, value: "w"), offset: 2),
+        ]) == [.stored, .duplicate, .rescheduled])
+        let status = try await s.status(of: "a", nowMillis: now)
+        #expect(status.state == .pending && status.scoreMillis == now + 7_000 && status.series?.dueMillis == now + 7_000 && status.series?.generation == 1)
+        let locked = try await fire(s, owners, at: now + 7_000)
+        #expect(locked.map(\.message.id) == ["a@\(now + 7_000)"] && locked.first?.message.value == Array("w".utf8))
+        _ = try await finish(s, owners, locked, at: now + 7_000)
+        #expect(try await s.status(of: "a", nowMillis: now).scoreMillis == now + 9_000)
+        #expect(try await base.store(s, [base.entry(.cancel, base.message("a", due: 0), offset: 3)]) == [.cancelled])
+        #expect(try await fire(s, owners, at: now + 9_000).isEmpty)
+        #expect(try await s.status(of: "a", nowMillis: now).state == .ended)
+    }
+
+    @Test("an occurrence being delivered when its series is cancelled or rescheduled is published once, and its finish places nothing stale")
+    func raceWithDelivery() async throws {
+        let s = try await base.makeStore()
+        let owners = try await base.ownAll(s)
+        _ = try await base.store(s, [
+            base.entry(.scheduleSeries, series("c", first: now), offset: 0),
+            base.entry(.scheduleSeries, series("r", first: now), offset: 1),
+            base.entry(.scheduleSeries, series("same", first: now), offset: 2),
+        ])
+        let locked = try await fire(s, owners, at: now)
+        #expect(Set(locked.map(\.message.id)) == ["c@\(now)", "r@\(now)", "same@\(now)"])
+        #expect(try await base.store(s, [
+            base.entry(.cancel, base.message("c", due: 0), offset: 3),
+            base.entry(.rescheduleSeries, series("r", first: now + 5_000, value: "new"), offset: 4),
+            // Its first occurrence is the very one being delivered.
+            base.entry(.rescheduleSeries, series("same", first: now, every: 3_000, value: "new"), offset: 5),
+        ]) == [.cancelled, .rescheduled, .rescheduled])
+        let finished = try await finish(s, owners, locked, at: now + 10)
+        // The one published before the reschedule landed on it comes back only to advance.
+        #expect(finished.flatMap(\.claimed).map(\.id) == ["same \(now)"])
+        let again = try await s.begin([s.shardMap.shard(of: "same"): [("same \(now)", now)]], as: owners, token: "t", dueBy: now + 270,
+                                      leaseUntil: now + 3_000).values.flatMap { try $0.get() }
+        let same = try #require(again.first)
+        #expect(again.count == 1 && same.series?.state.published == true && same.series?.state.fired == 1)
+        #expect(try await finish(s, owners, again, at: now + 20) { $0.markSkipped($1, next: now + 3_000) }.first?.claimed.isEmpty == true)
+        #expect(try await s.status(of: "same", nowMillis: now).scoreMillis == now + 3_000)
+        #expect(try await s.status(of: "r", nowMillis: now).scoreMillis == now + 5_000)
+        #expect(try await s.status(of: "c", nowMillis: now).state == .ended)
+    }
+
+    @Test("a dead worker's occurrence comes back with its attempt; one its series replaced meanwhile does not")
+    func expiredLock() async throws {
+        let s = try await base.makeStore()
+        let owners = try await base.ownAll(s)
+        _ = try await base.store(s, [
+            base.entry(.scheduleSeries, series("kept", first: now), offset: 0),
+            base.entry(.scheduleSeries, series("moved", first: now), offset: 1),
+        ])
+        #expect(try await fire(s, owners, at: now).count == 2)
+        _ = try await base.store(s, [base.entry(.rescheduleSeries, series("moved", first: now + 60_000), offset: 2)])
+        // The lease (3 s) runs out: the claim takes back what is still current.
+        let again = try await fire(s, owners, at: now + 4_000)
+        #expect(again.map(\.entry) == ["kept \(now)"] && again.first?.attempt == 2 && again.first?.message.dueMillis == now)
+    }
+}
