@@ -256,4 +256,35 @@ import TockStore
         await out.stop()
         #expect(await worker.signal(SIGTERM) == 0)
     }
+
+    @Test("a worker SIGKILLed mid-series: its shards move, and no occurrence of 40 series is missed or doubled")
+    func workerKilledMidSeries() async throws {
+        try await ClusterFixture.run("series-kill") { c in
+            let s = c.scenario
+            let out = try await s.collect([s.outputTopic])
+            _ = try await c.startMonitor("m1")
+            try await c.startWorkers(["w-a", "w-b"])
+            _ = try await c.waitBalanced(live: ["w-a", "w-b"])
+            let start = WorkerScenario.now + 2_000
+            let ids = (0..<40).map { "k\($0)" }
+            try await s.sendStored(ids.enumerated().map { index, id in
+                Self.series(s, id: id, at: start + Int64(index * 25), ["tock-every": "1s", "tock-count": "8"])
+            }, store: c.store)
+            try await Task.sleep(for: .milliseconds(start + 3_600 - WorkerScenario.now))
+            await c.worker("w-a").kill9()
+            let killedAt = WorkerScenario.now
+            try await waitUntil("every series ended", within: .seconds(40)) { try await s.storedMessageCount(c.store) == 0 }
+            await out.settle(on: s.outputTopic, quiet: .milliseconds(1_500))
+            let arrivals = out.on(s.outputTopic)
+            var worst: Int64 = 0
+            for (index, id) in ids.enumerated() {
+                let first = start + Int64(index * 25)
+                let dues = Self.occurrences(of: id, in: arrivals)
+                #expect(dues.sorted() == (0..<8).map { first + Int64($0) * 1_000 }, "\(id): \(dues.map { $0 - first })")
+                worst = max(worst, Self.lateness(of: id, in: arrivals).values.max() ?? 0)
+            }
+            print("[series] w-a killed at +\(killedAt - start) ms: \(arrivals.count) occurrences of 40 series, latest \(worst) ms late")
+            await out.stop()
+        }
+    }
 }
