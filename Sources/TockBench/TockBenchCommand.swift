@@ -7,7 +7,7 @@ struct TockBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tock-bench",
         abstract: "Tock micro-benchmarks (build with -c release).",
-        subcommands: [Wheel.self, Burst.self, Steady.self, Tombstones.self, LimitsProduce.self, LimitsEvalSHA.self, ProduceRequests.self, WaitStored.self, RedisBytes.self, WakeFloor.self]
+        subcommands: [Wheel.self, Burst.self, Steady.self, Tombstones.self, LimitsProduce.self, LimitsEvalSHA.self, ProduceRequests.self, WaitStored.self, RedisBytes.self, WakeFloor.self, SeriesBench.self, RateLimitBench.self]
     )
 
     struct Wheel: ParsableCommand {

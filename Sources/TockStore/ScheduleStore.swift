@@ -47,27 +47,12 @@ public final class ScheduleStore: Sendable {
     /// Records the shard count and format on first start; refuses a different count, or data
     /// written in another format, later.
     public func verifyShardCount() async throws(StoreError) {
-        do {
-            let meta = RedisArgument(keys.meta)
-            let replies = try await client.pipeline(arguments: [
-                ["HMGET", meta, "shards", "format"],
-                ["HSETNX", meta, "shards", RedisArgument(shardMap.shardCount)],
-            ], idempotent: true)
-            guard case .array(let before) = try replies[0].get(), before.count == 2 else { throw StoreError.corrupt("\(keys.meta) reply") }
-            if before[0].string != nil, before[1].string != String(Self.formatVersion) {
-                throw StoreError.formatMismatch(expected: Self.formatVersion, stored: before[1].string ?? "1")
-            }
-            _ = try await client.send(RawRedisCommand(["HSETNX", meta, "format", RedisArgument(Self.formatVersion)]), idempotent: true)
-            let stored = try await client.send(RawRedisCommand(["HGET", meta, "shards"]), idempotent: true)
-            guard let text = stored.string, let count = Int(text) else { throw StoreError.corrupt("\(keys.meta) has no shard count") }
-            if count != shardMap.shardCount { throw StoreError.shardCountMismatch(configured: shardMap.shardCount, stored: count) }
-        } catch let error as StoreError {
-            throw error
-        } catch let error as RedisError {
-            throw .redis(error)
-        } catch {
-            throw .corrupt("\(error)")
+        let stored = try await run(MetaCall(script: scripts.meta, keys: keys, shards: shardMap.shardCount, format: Self.formatVersion))
+        if stored.format != String(Self.formatVersion) {
+            throw StoreError.formatMismatch(expected: Self.formatVersion, stored: stored.format ?? "1")
         }
+        guard let count = stored.shards else { throw StoreError.corrupt("\(keys.meta) has no shard count") }
+        if count != shardMap.shardCount { throw StoreError.shardCountMismatch(configured: shardMap.shardCount, stored: count) }
     }
 
     // MARK: - Ingest

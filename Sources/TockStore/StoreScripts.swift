@@ -19,6 +19,7 @@ public struct StoreScripts: Sendable {
     public let lead: RedisScript
     public let publish: RedisScript
     public let rate: RedisScript
+    public let meta: RedisScript
 
     public struct MissingScript: Error, CustomStringConvertible {
         public var name: String
@@ -40,7 +41,7 @@ public struct StoreScripts: Sendable {
             own: try script("own"), lease: try script("lease"), unlease: try script("unlease"),
             status: try script("status"), resetWatermarks: try script("resetwm"),
             heartbeat: try script("heartbeat"), lead: try script("lead"), publish: try script("publish"),
-            rate: try script("rate")
+            rate: try script("rate"), meta: try script("meta")
         )
     }
 }

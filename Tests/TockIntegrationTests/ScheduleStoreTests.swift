@@ -281,6 +281,19 @@ struct ScheduleStoreTests {
         try await ScheduleStore(client: client, keyPrefix: fresh, shardCount: 4, retentionMillis: 1).verifyShardCount()
         let format = try await client.send(RawRedisCommand(["HGET", RedisArgument("\(fresh):meta"), "format"]))
         #expect(format.string == String(ScheduleStore.formatVersion))
+        // Processes starting together on a fresh dataset (a monitor and its workers) all accept it:
+        // none sees the shard count without the format.
+        let together = TestStack.unique("format")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    let own = RedisClient(configuration: .init(url: try RedisURL(await sharedRedisURL())))
+                    try await ScheduleStore(client: own, keyPrefix: together, shardCount: 4, retentionMillis: 1).verifyShardCount()
+                    await own.close()
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
     @Test("a different shard count than the dataset's is refused with a clear error")
