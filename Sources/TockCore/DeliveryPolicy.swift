@@ -13,6 +13,16 @@ public enum DeliveryOutcome: Sendable, Equatable {
     /// attempt, so this alone never dead-letters a message.
     case notAttempted(detail: String)
 
+    /// Why a retry follows this outcome, as the label of `tock_retries_total{reason}`.
+    public var retryReason: String {
+        switch self {
+        case .delivered: "none"
+        case .failed: "delivery-failed"
+        case .rejected: "delivery-rejected"
+        case .notAttempted: "not-attempted"
+        }
+    }
+
     /// The error of a failed, rejected or unmade attempt.
     public var detail: String? {
         switch self {

@@ -86,11 +86,13 @@ func kafkaDeliveryReportCallback(_ rk: OpaquePointer?, _ message: UnsafePointer<
     if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
         var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let milliseconds = rd_kafka_message_timestamp(message, &type)
+        let latency = rd_kafka_message_latency(message)
         let report = KafkaDeliveryReport(
             topic: slot.batch.topics[slot.index],
             partition: m.partition,
             offset: m.offset,
-            timestamp: KafkaTimestamp(milliseconds: milliseconds, type: type)
+            timestamp: KafkaTimestamp(milliseconds: milliseconds, type: type),
+            latencyMicros: latency >= 0 ? latency : nil
         )
         slot.batch.complete(slot.index, .success(report))
     } else {

@@ -8,11 +8,15 @@ public struct KafkaDeliveryReport: Sendable, Hashable {
     /// The record's timestamp: the CreateTime librdkafka stamped (or the explicit one), or the
     /// broker's LogAppendTime if the topic uses that; nil if unavailable.
     public var timestamp: KafkaTimestamp?
+    /// From when the record was handed to librdkafka to the broker's acknowledgement (librdkafka's
+    /// `rd_kafka_message_latency`), in microseconds; nil if unknown.
+    public var latencyMicros: Int64?
 
-    public init(topic: String, partition: Int32, offset: Int64, timestamp: KafkaTimestamp?) {
+    public init(topic: String, partition: Int32, offset: Int64, timestamp: KafkaTimestamp?, latencyMicros: Int64? = nil) {
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.timestamp = timestamp
+        self.latencyMicros = latencyMicros
     }
 }

@@ -8,7 +8,8 @@ import TockRuntime
 import TockStore
 
 /// Builds a monitor from its configuration and runs it with its HTTP server (`/metrics`,
-/// `/healthz`, `/readyz`, `/v1/cluster`) in a `ServiceGroup`; SIGTERM resigns leadership.
+/// `/healthz`, `/readyz`, `/v1/cluster`, the console at `/` with `/v1/console` and
+/// `/v1/messages/<tock-id>`) in a `ServiceGroup`; SIGTERM resigns leadership.
 public enum MonitorProcess {
     public static func run(configuration: TockConfiguration, logger: Logger) async throws {
         let metrics = TockMetrics.bootstrap()
@@ -21,17 +22,12 @@ public enum MonitorProcess {
         let monitor = MonitorService(store: store, monitorID: monitorID,
                                      heartbeatIntervalMillis: configuration.cluster.heartbeatIntervalMillis,
                                      heartbeatTimeoutMillis: configuration.cluster.heartbeatTimeoutMillis, logger: logger)
+        let console = ConsoleService(store: store, monitor: monitor, logger: logger)
         let probe = DependencyProbe(checks: [try DependencyProbe.redisWrite(configuration, holder: monitorID, logger: logger)], logger: logger)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let cluster: HTTPService.Route = { _ in
-            let body = (try? encoder.encode(monitor.currentSnapshot)) ?? Data("{}".utf8)
-            return HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json"], body: body)
-        }
         let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
-                               readiness: { ReadinessReport(reasons: probe.notReadyReasons) }, extraRoutes: ["GET /v1/cluster": cluster], logger: logger)
+                               readiness: { ReadinessReport(reasons: probe.notReadyReasons) }, extraRoutes: MonitorRoutes.make(monitor: monitor, console: console, store: store), logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: http), .init(service: probe), .init(service: monitor)],
+            services: [.init(service: http), .init(service: probe), .init(service: monitor), .init(service: console)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

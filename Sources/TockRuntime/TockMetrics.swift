@@ -48,8 +48,9 @@ public final class TockMetrics: Sendable {
         return factory
     }
 
-    /// The Prometheus text exposition format (version 0.0.4) of every registered metric.
+    /// The Prometheus text exposition format (version 0.0.4) of every registered metric, each
+    /// with its `# HELP` (`MetricHelp`).
     public func render() -> String {
-        registry.emitToString()
+        MetricHelp.annotate(registry.emitToString())
     }
 }

@@ -6,10 +6,10 @@ struct HeartbeatCall: StoreScriptCall {
     let keys: RESPArguments
     let args: RESPArguments
 
-    init(script: RedisScript, keys storeKeys: StoreKeys, worker: String, nowMillis: Int64, leaving: Bool) {
+    init(script: RedisScript, keys storeKeys: StoreKeys, worker: String, nowMillis: Int64, leaving: Bool, summary: String) {
         self.script = script
-        keys = [RedisArgument(storeKeys.workers), RedisArgument(storeKeys.assigned(worker))]
-        args = [RedisArgument(worker), RedisArgument(nowMillis), RedisArgument(leaving ? "1" : "0")]
+        keys = [RedisArgument(storeKeys.workers), RedisArgument(storeKeys.assigned(worker)), RedisArgument(storeKeys.workerSummaries)]
+        args = [RedisArgument(worker), RedisArgument(nowMillis), RedisArgument(leaving ? "1" : "0"), RedisArgument(summary)]
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> [Int: Int64] {
@@ -51,7 +51,7 @@ struct PublishCall: StoreScriptCall {
 
     init(script: RedisScript, keys storeKeys: StoreKeys, token: String, assignment: [(worker: String, shards: [(Int, Int64)])], forget dead: [String]) {
         self.script = script
-        var keys: RESPArguments = [RedisArgument(storeKeys.monitorToken), RedisArgument(storeKeys.workers)]
+        var keys: RESPArguments = [RedisArgument(storeKeys.monitorToken), RedisArgument(storeKeys.workers), RedisArgument(storeKeys.workerSummaries)]
         var args: RESPArguments = [RedisArgument(token), RedisArgument(assignment.count)]
         for (worker, shards) in assignment {
             keys.append(RedisArgument(storeKeys.assigned(worker)))

@@ -1,13 +1,55 @@
+import Foundation
 import TockCore
 import TockRedis
 
 /// The cluster's calls, on the keys under the hash tag `{<prefix>}` (see `StoreKeys`). The owner
 /// of record of each shard stays in the shard's own `owner` hash.
 extension ScheduleStore {
-    /// Records a heartbeat and returns the worker's assignment (shard → epoch); `leaving`
-    /// deregisters instead, so the monitor reassigns the worker's shards at once.
-    public func heartbeat(worker: String, nowMillis: Int64, leaving: Bool = false) async throws(StoreError) -> [Int: Int64] {
-        try await run(HeartbeatCall(script: scripts.heartbeat, keys: keys, worker: worker, nowMillis: nowMillis, leaving: leaving))
+    /// Records a heartbeat (with the worker's summary for the console) and returns the worker's
+    /// assignment (shard → epoch); `leaving` deregisters instead, so the monitor reassigns the
+    /// worker's shards at once.
+    public func heartbeat(worker: String, nowMillis: Int64, leaving: Bool = false, summary: WorkerSummary? = nil) async throws(StoreError) -> [Int: Int64] {
+        let text = summary.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return try await run(HeartbeatCall(script: scripts.heartbeat, keys: keys, worker: worker, nowMillis: nowMillis, leaving: leaving, summary: text))
+    }
+
+    /// Each worker's last heartbeat summary (workers that never sent one, or sent a bad one, are left out).
+    public func workerSummaries() async throws(StoreError) -> [String: WorkerSummary] {
+        let value: RedisValue
+        do { value = try await client.send(RawRedisCommand(["HGETALL", RedisArgument(keys.workerSummaries)]), idempotent: true) } catch {
+            throw .redis(error)
+        }
+        guard case .array(let items) = value else { throw .corrupt("summaries reply") }
+        var result: [String: WorkerSummary] = [:]
+        let decoder = JSONDecoder()
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let worker = items[index].string, case .bulkString(let bytes) = items[index + 1],
+               let summary = try? decoder.decode(WorkerSummary.self, from: Data(bytes)) {
+                result[worker] = summary
+            }
+        }
+        return result
+    }
+
+    /// What the console shows of the queues: messages stored, and those due by each of the
+    /// next 60 minutes' ends and by a day from now (overdue ones included). One pipeline of
+    /// `HLEN` and `ZCOUNT -inf <end>` per shard: O(log n) each, whatever the queue holds.
+    public func dueLoad(nowMillis: Int64) async throws(StoreError) -> DueLoad {
+        let ends = (1...60).map { nowMillis + Int64($0) * 60_000 } + [nowMillis + 86_400_000]
+        var commands: [any RedisCommand] = []
+        for shard in 0..<shardMap.shardCount {
+            commands.append(RawRedisCommand(["HLEN", RedisArgument(keys.messages(shard))]))
+            for end in ends { commands.append(RawRedisCommand(["ZCOUNT", RedisArgument(keys.queue(shard)), "-inf", RedisArgument(end)])) }
+        }
+        let results: [Result<RedisValue, RedisError>]
+        do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
+        var load = DueLoad(pending: 0, dueBy: [Int](repeating: 0, count: ends.count))
+        for (index, result) in results.enumerated() {
+            guard case .integer(let count) = try unwrap(result, shard: index / (ends.count + 1)) else { throw .corrupt("due load reply") }
+            let column = index % (ends.count + 1)
+            if column == 0 { load.pending += Int(count) } else { load.dueBy[column - 1] += Int(count) }
+        }
+        return load
     }
 
     public enum Leadership: Sendable, Equatable {

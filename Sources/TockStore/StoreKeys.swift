@@ -40,6 +40,8 @@ public struct StoreKeys: Sendable, Hashable {
     public var clusterTag: String { "{\(prefix)}" }
     /// Sorted set worker → last heartbeat (ms).
     public var workers: String { "\(clusterTag):workers" }
+    /// Hash worker → its last heartbeat's summary (JSON, `WorkerSummary`), for the console.
+    public var workerSummaries: String { "\(clusterTag):summaries" }
     /// Hash shard → epoch: the workers' view of the assignment, what heartbeats return.
     public func assigned(_ worker: String) -> String { "\(clusterTag):assigned:\(worker)" }
     public var monitorLeader: String { "\(clusterTag):monitor:leader" }

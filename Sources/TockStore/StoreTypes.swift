@@ -258,3 +258,24 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         return false
     }
 }
+
+/// Messages stored, and how many are due by the end of each of the next 60 minutes and by a day
+/// from now (`ScheduleStore.dueLoad`).
+public struct DueLoad: Sendable, Equatable, Codable {
+    /// Messages (and series) stored: pending, claimed or being delivered.
+    public var pending: Int
+    /// Cumulative: `dueBy[i]` are due within i + 1 minutes (overdue ones included); the last is a day.
+    public var dueBy: [Int]
+
+    public init(pending: Int, dueBy: [Int]) {
+        self.pending = pending
+        self.dueBy = dueBy
+    }
+
+    public var withinMinute: Int { dueBy.first ?? 0 }
+    public var withinTenMinutes: Int { dueBy.count > 9 ? dueBy[9] : 0 }
+    public var withinHour: Int { dueBy.count > 59 ? dueBy[59] : 0 }
+    public var withinDay: Int { dueBy.last ?? 0 }
+    /// Due in each of the next 60 minutes (the first minute with what is overdue).
+    public var perMinute: [Int] { (0..<min(60, dueBy.count)).map { $0 == 0 ? dueBy[0] : dueBy[$0] - dueBy[$0 - 1] } }
+}

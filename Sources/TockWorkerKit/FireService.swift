@@ -443,11 +443,18 @@ public final class FireService: Service, Sendable {
             switch settlement.record(delivery, outcome, nowMillis: now, using: &random) {
             case .delivered:
                 metrics.firedDelivered.increment()
-                if delivery.attempt == 1, case .success(let report) = result, let timestamp = report.timestamp?.milliseconds {
-                    metrics.fireLateness.recordMilliseconds(max(0, timestamp - delivery.message.dueMillis))
+                var lateness: Int64?
+                if case .success(let report) = result {
+                    if delivery.attempt == 1, let timestamp = report.timestamp?.milliseconds {
+                        lateness = max(0, timestamp - delivery.message.dueMillis)
+                        metrics.fireLateness.recordMilliseconds(lateness!)
+                    }
+                    if let micros = report.latencyMicros { metrics.deliveryAck.recordMicroseconds(micros) }
                 }
+                state.activity.fired(nowMillis: now, latenessMillis: lateness)
             case .retry(let next):
                 metrics.firedRetried.increment()
+                metrics.retries[outcome.retryReason]?.increment()
                 logger.info("delivery failed; retrying", metadata: [
                     "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "retryInMs": "\(next - now)",
                     "error": "\(outcome.detail ?? "")",
@@ -647,6 +654,7 @@ public final class FireService: Service, Sendable {
         metrics.firedDead.increment(by: done.count)
         for (delivery, letter) in dead where done.contains(delivery.message.id) {
             metrics.deadLetters[letter.code]?.increment()
+            state.activity.deadLettered(letter.code.rawValue)
             logger.warning("dead-lettered", metadata: [
                 "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "code": "\(letter.code.rawValue)", "error": "\(letter.detail)",
             ])

@@ -1,5 +1,7 @@
 import Logging
+import Metrics
 import ServiceLifecycle
+import Synchronization
 import TockCore
 import TockKafka
 import TockStore
@@ -27,6 +29,8 @@ public final class IngestService: Service, Sendable {
     /// consumer queue (`queued.max.messages.kbytes`).
     let maxBatch = 10_000
     let commitIntervalMillis: Int64 = 200
+    /// `tock_input_lag` per input partition, made once each.
+    let lagGauges = Mutex<[KafkaTopicPartition: Gauge]>([:])
 
     public init(
         configuration: TockConfiguration,
@@ -178,6 +182,7 @@ public final class IngestService: Service, Sendable {
             }
             metrics.rejected.increment(by: rejections.count)
             for code in rejectionCodes { metrics.rejectedByCode[code]?.increment() }
+            state.activity.rejected(rejectionCodes)
         }
 
         // Their partition counts are looked up now, so that publishing them need not wait for one.
@@ -203,6 +208,22 @@ public final class IngestService: Service, Sendable {
         var next: [KafkaTopicPartition: Int64] = [:]
         for message in messages.lazy.map(\.message) { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
         try consumer.storeOffsets(next.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
+        recordLag(next)
+    }
+
+    /// `tock_input_lag`: what each partition of the batch still has beyond it, by the high
+    /// watermark of the fetch that brought it.
+    func recordLag(_ next: [KafkaTopicPartition: Int64]) {
+        for (tp, offset) in next {
+            guard let high = consumer.fetchedHighWatermark(topic: tp.topic, partition: tp.partition) else { continue }
+            let gauge = lagGauges.withLock { gauges in
+                if let gauge = gauges[tp] { return gauge }
+                let gauge = Gauge(label: "tock_input_lag", dimensions: [("topic", tp.topic), ("partition", String(tp.partition))])
+                gauges[tp] = gauge
+                return gauge
+            }
+            gauge.record(max(0, high - offset))
+        }
     }
 
     /// Seeks every partition of a failed batch back to its first offset in the batch.

@@ -30,7 +30,8 @@ public struct MonitoredOwnership: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let started = clock.nowMillis()
             do {
-                let assignment = try await store.heartbeat(worker: state.workerID, nowMillis: started)
+                let assignment = try await store.heartbeat(worker: state.workerID, nowMillis: started,
+                                                           summary: state.activity.summary(nowMillis: started))
                 try await apply(assignment)
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])

@@ -34,6 +34,9 @@ public struct WorkerMetrics: Sendable {
     let rateLimitDelay: [String: Timer]
     let rateLimitWaiting: [String: Gauge]
     let rateLimitRequeued: [String: Counter]
+    /// The broker's acknowledgement latency of published records (librdkafka's, enqueue to report).
+    let deliveryAck: Timer
+    let retries: [String: Counter]
 
     public init(rateLimits: RateLimits = RateLimits([String: Int]())) {
         var requests: [StoreOutcome: Counter] = [:]
@@ -72,6 +75,10 @@ public struct WorkerMetrics: Sendable {
         producersReplaced = Counter(label: "tock_producer_replacements_total")
         occurrencesSkipped = Counter(label: "tock_series_occurrences_skipped_total")
         seriesEnded = Counter(label: "tock_series_ended_total")
+        deliveryAck = Timer(label: "tock_delivery_seconds", preferredDisplayUnit: .seconds)
+        retries = Dictionary(uniqueKeysWithValues: ["delivery-failed", "delivery-rejected", "not-attempted"].map {
+            ($0, Counter(label: "tock_retries_total", dimensions: [("reason", $0)]))
+        })
         let globs = rateLimits.limits.map(\.glob)
         rateLimitDelay = Dictionary(uniqueKeysWithValues: globs.map {
             ($0, Timer(label: "tock_rate_limit_delay_seconds", dimensions: [("limit", $0)], preferredDisplayUnit: .seconds))

@@ -20,6 +20,8 @@ public final class WorkerState: Sendable {
     /// Distinguishes this process from an earlier one under the same worker id: delivery locks
     /// carry it, so a restarted worker never completes what its previous life locked.
     public let token: String
+    /// Recent firing, rejections and dead letters: the heartbeat's summary for the console.
+    public let activity = WorkerActivity()
 
     public init(workerID: String, token: String) {
         self.workerID = workerID

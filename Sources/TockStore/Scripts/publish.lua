@@ -3,9 +3,9 @@
 --
 -- ARGV     token, nWorkers, then per worker: name, nShards, then nShards pairs (shard, epoch);
 --          then the dead workers to forget, each as a name
--- KEYS     monitor:token, workers, then assigned:<worker> of each worker, then of each dead one
+-- KEYS     monitor:token, workers, summaries, then assigned:<worker> of each worker, then of each dead one
 -- Returns  1, or error "FENCED" when the token is not the current leadership token.
-local tokenKey, workersKey = key(), key()
+local tokenKey, workersKey, summariesKey = key(), key(), key()
 if redis.call('GET', tokenKey) ~= arg() then
   return redis.error_reply('FENCED monitor token ' .. ARGV[1] .. ' is not current')
 end
@@ -23,5 +23,6 @@ while argAt < #ARGV do
   local dead = arg()
   redis.call('DEL', key())
   redis.call('ZREM', workersKey, dead)
+  redis.call('HDEL', summariesKey, dead)
 end
 return 1

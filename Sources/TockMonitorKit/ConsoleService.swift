@@ -1,0 +1,57 @@
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+import TockCore
+import TockStore
+
+/// Refreshes what the console shows every `intervalMillis`: the workers' heartbeat summaries and
+/// the queues' due load (`ScheduleStore.dueLoad`). Only the leading monitor records the gauges
+/// `tock_pending_messages` and `tock_due_messages{within}`, so that sums over both monitors stay
+/// true; a standby's console shows the same figures.
+public final class ConsoleService: Service, Sendable {
+    let store: ScheduleStore
+    let monitor: MonitorService
+    let intervalMillis: Int64
+    let clock: any WallClock
+    let logger: Logger
+    let snapshot: Mutex<ConsoleSnapshot>
+    let pendingGauge = Gauge(label: "tock_pending_messages")
+    let dueGauges = Dictionary(uniqueKeysWithValues: ["1m", "10m", "1h", "1d"].map {
+        ($0, Gauge(label: "tock_due_messages", dimensions: [("within", $0)]))
+    })
+
+    public init(store: ScheduleStore, monitor: MonitorService, intervalMillis: Int64 = 2_000, clock: any WallClock = SystemWallClock(), logger: Logger) {
+        self.store = store
+        self.monitor = monitor
+        self.intervalMillis = intervalMillis
+        self.clock = clock
+        self.logger = logger
+        snapshot = Mutex(.empty(monitor: monitor.monitorID))
+    }
+
+    public var current: ConsoleSnapshot { snapshot.withLock { $0 } }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do { try await refresh() } catch {
+                logger.warning("console refresh failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .milliseconds(intervalMillis))
+        }
+    }
+
+    func refresh() async throws {
+        let started = ContinuousClock.now
+        let now = clock.nowMillis()
+        let load = try await store.dueLoad(nowMillis: now)
+        let took = started.duration(to: .now)
+        let summaries = try await store.workerSummaries()
+        let cluster = monitor.currentSnapshot
+        let console = ConsoleSnapshot(cluster: cluster, summaries: summaries, load: load,
+                                      dueLoadMillis: took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000, nowMillis: now)
+        snapshot.withLock { $0 = console }
+        pendingGauge.record(cluster.leading ? console.pending : 0)
+        for (window, gauge) in dueGauges { gauge.record(cluster.leading ? console.due[window] ?? 0 : 0) }
+    }
+}

@@ -1,0 +1,60 @@
+/// The `# HELP` text of every metric Tock exports, by name: `TockMetrics.render` puts each before
+/// its metric's `# TYPE` line (swift-metrics has no place for it).
+public enum MetricHelp {
+    public static let text: [String: String] = [
+        // Worker: requests
+        "tock_requests_total": "Requests read from the input topics, by what the store did with them (result).",
+        "tock_rejected_total": "Requests rejected to the rejected topic, by tock-error code.",
+        "tock_input_lag": "Records of an input partition not read yet: the partition's high watermark less the next offset to read.",
+        "tock_commit_failures_total": "Offset commits that failed (harmless: the records are re-read and recognised).",
+        "tock_recreated_partitions_total": "Input partitions whose offsets restarted (topic deleted and recreated); their watermarks were reset.",
+        // Worker: firing
+        "tock_fired_total": "Fired messages by result: delivered, retried, dead, skipped (no longer claimed), withheld (lease ran out first).",
+        "tock_fire_lateness_seconds": "Record timestamp minus due time of first attempts.",
+        "tock_delivery_seconds": "The broker's acknowledgement latency of published records: from the hand-off to librdkafka to the delivery report.",
+        "tock_delivery_lock_seconds": "Round trip of the Redis call that locks a fired batch for delivery.",
+        "tock_retries_total": "Deliveries queued again for a later attempt, by reason.",
+        "tock_dead_letters_total": "Records written to the dead-letter topic, by tock-error code.",
+        "tock_readback_total": "Later attempts looked for in their output partition (checked), and those found already there (found).",
+        "tock_wheel_entries": "Entries in the worker's timing wheel.",
+        "tock_claimed_total": "Messages claimed from Redis into the timing wheel.",
+        "tock_reconciled_total": "Expired claims put back into the wheel (a claim whose reply was lost).",
+        "tock_stalls_total": "Times the worker process stood still longer than a third of the delivery lease.",
+        "tock_producer_replacements_total": "Output producers the broker fenced, replaced.",
+        "tock_series_occurrences_skipped_total": "Series occurrences not published: passed over by tock-catchup, or published before a reschedule.",
+        "tock_series_ended_total": "Series that ended (count reached, past tock-until, or no occurrence left).",
+        "tock_rate_limit_delay_seconds": "Delay a rate limit added to a record, by configured topic glob.",
+        "tock_rate_limit_waiting": "Records waiting behind a rate limit at this worker's last call, across workers, by configured topic glob.",
+        "tock_rate_limit_requeued_total": "Records queued again for lack of a rate-limit slot within a second, by configured topic glob.",
+        // Redis and Kafka
+        "tock_redis_errors_total": "Redis calls that failed.",
+        "tock_kafka_errors_total": "Kafka produce or consume errors.",
+        "tock_redis_not_replicated_total": "Writes that fewer than store.replicaAcks replicas confirmed in time (retried).",
+        "tock_redis_cluster_redirects_total": "Redis Cluster redirects followed, by kind (moved, ask).",
+        "tock_redis_cluster_retries_total": "Redis Cluster requests retried (TRYAGAIN, CLUSTERDOWN, a connection lost).",
+        "tock_redis_cluster_map_refreshes_total": "Reads of the Redis Cluster slot map.",
+        // Monitor
+        "tock_monitor_leader": "1 while this monitor leads the cluster, else 0.",
+        "tock_monitor_live_workers": "Workers with a heartbeat within cluster.heartbeatTimeout (the leader's view; 0 on a standby).",
+        "tock_monitor_shards": "Shards assigned to each live worker (the leader's view).",
+        "tock_monitor_reassignments_total": "Shards moved from one worker to another.",
+        "tock_monitor_oldest_overdue_seconds": "How long the most overdue queued message has been due (0 when none is).",
+        "tock_pending_messages": "Messages (and series) stored in Redis: pending, claimed or being delivered (the leader's view).",
+        "tock_due_messages": "Queued messages due within the window (1m, 10m, 1h, 1d), overdue ones included (the leader's view).",
+    ]
+
+    /// `exposition` with a `# HELP` line before each `# TYPE` line of a known metric.
+    public static func annotate(_ exposition: String) -> String {
+        var out = ""
+        out.reserveCapacity(exposition.utf8.count + 4_096)
+        for line in exposition.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE "), let name = line.dropFirst(7).split(separator: " ").first, let help = text[String(name)] {
+                out += "# HELP \(name) \(help)\n"
+            }
+            out += line
+            out += "\n"
+        }
+        if !exposition.hasSuffix("\n"), out.hasSuffix("\n") { out.removeLast() }
+        return out
+    }
+}
