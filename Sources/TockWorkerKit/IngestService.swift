@@ -29,8 +29,6 @@ public final class IngestService: Service, Sendable {
     /// consumer queue (`queued.max.messages.kbytes`).
     let maxBatch = 10_000
     let commitIntervalMillis: Int64 = 200
-    /// `tock_input_lag` per input partition, made once each.
-    let lagGauges = Mutex<[KafkaTopicPartition: Gauge]>([:])
 
     public init(
         configuration: TockConfiguration,
@@ -58,7 +56,7 @@ public final class IngestService: Service, Sendable {
     }
 
     /// The consumer's rebalance callback: it runs on the consumer's poll thread and must be quick.
-    public static func rebalanceHandler(state: WorkerState, logger: Logger) -> @Sendable (KafkaRebalanceEvent) -> Void {
+    public static func rebalanceHandler(state: WorkerState, metrics: WorkerMetrics, logger: Logger) -> @Sendable (KafkaRebalanceEvent) -> Void {
         { event in
             switch event.kind {
             case .assigned:
@@ -66,6 +64,8 @@ public final class IngestService: Service, Sendable {
             case .revoked, .lost:
                 // Stored offsets not committed yet are re-read by the next owner: a no-op there.
                 state.noteRevoked(event.partitions)
+                // Its next owner reports its lag now.
+                metrics.inputLag.forget(event.partitions)
             }
             logger.info("input partitions \(event.kind)", metadata: ["partitions": "\(event.partitions.map(\.description).joined(separator: ","))"])
         }
@@ -216,13 +216,7 @@ public final class IngestService: Service, Sendable {
     func recordLag(_ next: [KafkaTopicPartition: Int64]) {
         for (tp, offset) in next {
             guard let high = consumer.fetchedHighWatermark(topic: tp.topic, partition: tp.partition) else { continue }
-            let gauge = lagGauges.withLock { gauges in
-                if let gauge = gauges[tp] { return gauge }
-                let gauge = Gauge(label: "tock_input_lag", dimensions: [("topic", tp.topic), ("partition", String(tp.partition))])
-                gauges[tp] = gauge
-                return gauge
-            }
-            gauge.record(max(0, high - offset))
+            metrics.inputLag.record(tp, lag: max(0, high - offset))
         }
     }
 

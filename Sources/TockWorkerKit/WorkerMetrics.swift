@@ -1,4 +1,6 @@
 import Metrics
+import Synchronization
+import TockKafka
 import TockCore
 import TockStore
 
@@ -37,6 +39,7 @@ public struct WorkerMetrics: Sendable {
     /// The broker's acknowledgement latency of published records (librdkafka's, enqueue to report).
     let deliveryAck: Timer
     let retries: [String: Counter]
+    let inputLag = InputLagGauges()
 
     public init(rateLimits: RateLimits = RateLimits([String: Int]())) {
         var requests: [StoreOutcome: Counter] = [:]
@@ -90,4 +93,25 @@ public struct WorkerMetrics: Sendable {
     }
 
     func count(_ outcome: StoreOutcome) { requests[outcome]?.increment() }
+}
+
+/// `tock_input_lag{topic,partition}`, one gauge per input partition, made once each; a revoked
+/// partition reads 0 here (its new owner reports it).
+final class InputLagGauges: Sendable {
+    private let gauges = Mutex<[KafkaTopicPartition: Gauge]>([:])
+
+    func record(_ partition: KafkaTopicPartition, lag: Int64) {
+        let gauge = gauges.withLock { gauges in
+            if let gauge = gauges[partition] { return gauge }
+            let gauge = Gauge(label: "tock_input_lag", dimensions: [("topic", partition.topic), ("partition", String(partition.partition))])
+            gauges[partition] = gauge
+            return gauge
+        }
+        gauge.record(lag)
+    }
+
+    func forget(_ partitions: [KafkaTopicPartition]) {
+        let revoked = gauges.withLock { gauges in partitions.compactMap { gauges[$0] } }
+        for gauge in revoked { gauge.record(0) }
+    }
 }

@@ -101,7 +101,7 @@ public enum WorkerProcess {
             topics: configuration.kafka.inputTopics,
             properties: consumerProperties(configuration),
             logger: logger,
-            rebalanceHandler: IngestService.rebalanceHandler(state: state, logger: logger)
+            rebalanceHandler: IngestService.rebalanceHandler(state: state, metrics: workerMetrics, logger: logger)
         )
         let lockRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
         let lockStore = try ScheduleStore(client: lockRedis, configuration: configuration, logger: logger)
