@@ -145,7 +145,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "TockBench",
-            dependencies: ["TockCore", "TockKafka", "TockRuntime", "TockStore", "TockTiming", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "TockCore", "TockKafka", "TockRuntime", "TockStore", "TockTiming", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .testTarget(
             name: "TockCoreTests",

@@ -34,9 +34,11 @@ struct BurstBenchmark {
         let admin = try KafkaAdmin(brokers: brokers)
         try await admin.createTopic(outputTopic, partitions: outputPartitions)
         await admin.close()
-        let consumer = try KafkaConsumer(brokers: brokers, groupId: "bench-\(run)", topics: [outputTopic], properties: [
-            "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
-        ])
+        let consumer = try KafkaConsumer(
+            brokers: brokers, groupId: "bench-\(run)", topics: [outputTopic],
+            properties: [
+                "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
+            ])
         try await consumer.waitForAssignment()
 
         let clock = SystemWallClock()
@@ -49,9 +51,13 @@ struct BurstBenchmark {
             let id = "\(run)-\(i)"
             let at = start + Int64(i) * spreadMillis / Int64(messages)
             due[id] = at
-            records.append(KafkaProducerRecord(topic: inputTopic, key: Array(id.utf8), value: Array("payload-\(i)".utf8), headers: [
-                KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(at)), KafkaHeader(key: "tock-id", string: id),
-            ]))
+            records.append(
+                KafkaProducerRecord(
+                    topic: inputTopic, key: Array(id.utf8), value: Array("payload-\(i)".utf8),
+                    headers: [
+                        KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(at)),
+                        KafkaHeader(key: "tock-id", string: id),
+                    ]))
         }
         let produceStart = ContinuousClock.now
         for result in await producer.send(records) { _ = try result.get() }
@@ -66,14 +72,20 @@ struct BurstBenchmark {
             for message in try await consumer.poll(maxMessages: 5_000, timeout: .milliseconds(20)) {
                 let now = clock.nowMicros()
                 guard let id = message.headers.first(where: { $0.key == "tock-id" }).map({ String(decoding: $0.value ?? [], as: UTF8.self) }),
-                      let at = due[id] else { continue }
+                    let at = due[id]
+                else { continue }
                 seen[id, default: 0] += 1
-                if seen[id]! > 1 { result.duplicates += 1; continue }
+                if seen[id]! > 1 {
+                    result.duplicates += 1
+                    continue
+                }
                 let stamp = message.timestamp?.milliseconds ?? 0
                 if stamp < at { result.early += 1 }
                 result.fireLateness.append(stamp - at)
                 result.deliveryLateness.append((now - at * 1000) / 1000)
-                if let published = message.headers.first(where: { $0.key == "tock-published-us" }).flatMap({ Int64(String(decoding: $0.value ?? [], as: UTF8.self)) }) {
+                if let published = message.headers.first(where: { $0.key == "tock-published-us" }).flatMap({
+                    Int64(String(decoding: $0.value ?? [], as: UTF8.self))
+                }) {
                     result.fireLatenessMicros.append(published - at * 1000)
                 }
                 result.spanSeconds = max(result.spanSeconds, Double(now - start * 1000) / 1e6)
@@ -83,7 +95,9 @@ struct BurstBenchmark {
         let settle = clock.nowMillis() + 2_000
         while clock.nowMillis() < settle {
             for message in try await consumer.poll(maxMessages: 5_000, timeout: .milliseconds(50)) {
-                if let id = message.headers.first(where: { $0.key == "tock-id" }).map({ String(decoding: $0.value ?? [], as: UTF8.self) }), due[id] != nil {
+                if let id = message.headers.first(where: { $0.key == "tock-id" }).map({ String(decoding: $0.value ?? [], as: UTF8.self) }),
+                    due[id] != nil
+                {
                     seen[id, default: 0] += 1
                     if seen[id]! > 1 { result.duplicates += 1 }
                 }

@@ -15,9 +15,11 @@ struct OutputTally {
     /// Reads `topic` from the start until `expected` ids arrived (or `deadline`), then 2 s more
     /// for late duplicates.
     static func read(brokers: String, topic: String, expected: Int, deadline: Int64) async throws -> OutputTally {
-        let consumer = try KafkaConsumer(brokers: brokers, groupId: "bench-read-\(UInt32.random(in: 0...UInt32.max))", topics: [topic], properties: [
-            "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
-        ])
+        let consumer = try KafkaConsumer(
+            brokers: brokers, groupId: "bench-read-\(UInt32.random(in: 0...UInt32.max))", topics: [topic],
+            properties: [
+                "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
+            ])
         let clock = SystemWallClock()
         var tally = OutputTally()
         var settleUntil = Int64.max
@@ -42,7 +44,8 @@ struct SeriesBench: AsyncParsableCommand {
         commandName: "series",
         abstract: "Many tock-every series through a running worker: occurrences lost, doubled, early, and how late."
     )
-    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers = ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
+    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers =
+        ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
     @Option(help: "The worker's input topic.") var inputTopic = "tock.requests"
     @Option(help: "Series.") var series = 1_000
     @Option(help: "Occurrences of each.") var count = 10
@@ -60,21 +63,26 @@ struct SeriesBench: AsyncParsableCommand {
         let start = SystemWallClock().nowMillis() + leadMillis
         let producer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "20"])
         let records = (0..<series).map { i in
-            KafkaProducerRecord(topic: inputTopic, key: Array("s\(i)".utf8), value: Array("payload-\(i)".utf8), headers: [
-                KafkaHeader(key: "tock-topic", string: topic), KafkaHeader(key: "tock-id", string: "\(run)-\(i)"),
-                KafkaHeader(key: "tock-at", string: String(start + Int64(i) * spreadMillis / Int64(series))),
-                KafkaHeader(key: "tock-every", string: every), KafkaHeader(key: "tock-count", string: String(count)),
-            ])
+            KafkaProducerRecord(
+                topic: inputTopic, key: Array("s\(i)".utf8), value: Array("payload-\(i)".utf8),
+                headers: [
+                    KafkaHeader(key: "tock-topic", string: topic), KafkaHeader(key: "tock-id", string: "\(run)-\(i)"),
+                    KafkaHeader(key: "tock-at", string: String(start + Int64(i) * spreadMillis / Int64(series))),
+                    KafkaHeader(key: "tock-every", string: every), KafkaHeader(key: "tock-count", string: String(count)),
+                ])
         }
         for result in await producer.send(records) { _ = try result.get() }
         await producer.shutdown()
         let expected = series * count
-        let tally = try await OutputTally.read(brokers: brokers, topic: topic, expected: expected,
-                                               deadline: start + spreadMillis + Int64(count) * interval + 30_000)
+        let tally = try await OutputTally.read(
+            brokers: brokers, topic: topic, expected: expected,
+            deadline: start + spreadMillis + Int64(count) * interval + 30_000)
         let lateness = tally.lateness
         print("series: \(series) series × \(count) occurrences every \(every); \(tally.stamps.count) of \(expected) arrived")
         print("lost \(expected - tally.stamps.count), doubled \(tally.duplicates), early \(tally.early)")
-        print("occurrence lateness ms (record timestamp - tock-at): p50 \(percentile(lateness, 0.5))  p99 \(percentile(lateness, 0.99))  max \(lateness.last ?? 0)")
+        print(
+            "occurrence lateness ms (record timestamp - tock-at): p50 \(percentile(lateness, 0.5))  p99 \(percentile(lateness, 0.99))  max \(lateness.last ?? 0)"
+        )
         print("RESULT series_occurrences=\(expected)")
         print("RESULT series_lost=\(expected - tally.stamps.count)")
         print("RESULT series_duplicates=\(tally.duplicates)")
@@ -89,7 +97,8 @@ struct RateLimitBench: AsyncParsableCommand {
         commandName: "rate-limit",
         abstract: "A burst due at one instant on a rate-limited topic, beside one on an unlimited topic, through running workers."
     )
-    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers = ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
+    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers =
+        ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
     @Option(help: "The workers' input topic.") var inputTopic = "tock.requests"
     @Option(help: "The limited topic: the workers must run with TOCK_OUTPUT_RATE_LIMITS naming it.") var limitedTopic = "bench.limited"
     @Option(help: "Its limit, records/s (as configured).") var rate = 2_000
@@ -106,16 +115,19 @@ struct RateLimitBench: AsyncParsableCommand {
         let due = SystemWallClock().nowMillis() + leadMillis
         let producer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "20", "batch.num.messages": "10000"])
         let records = (0..<(messages + unlimited)).map { i in
-            KafkaProducerRecord(topic: inputTopic, key: Array("k\(i)".utf8), value: Array("payload-\(i)".utf8), headers: [
-                KafkaHeader(key: "tock-topic", string: i < messages ? limitedTopic : free), KafkaHeader(key: "tock-id", string: "\(run)-\(i)"),
-                KafkaHeader(key: "tock-at", string: String(due)),
-            ])
+            KafkaProducerRecord(
+                topic: inputTopic, key: Array("k\(i)".utf8), value: Array("payload-\(i)".utf8),
+                headers: [
+                    KafkaHeader(key: "tock-topic", string: i < messages ? limitedTopic : free), KafkaHeader(key: "tock-id", string: "\(run)-\(i)"),
+                    KafkaHeader(key: "tock-at", string: String(due)),
+                ])
         }
         for result in await producer.send(records) { _ = try result.get() }
         await producer.shutdown()
         let expectedSeconds = Int64(messages / max(1, rate))
-        let limited = try await OutputTally.read(brokers: brokers, topic: limitedTopic, expected: messages,
-                                                 deadline: due + expectedSeconds * 1_300 + 30_000)
+        let limited = try await OutputTally.read(
+            brokers: brokers, topic: limitedTopic, expected: messages,
+            deadline: due + expectedSeconds * 1_300 + 30_000)
         let others = try await OutputTally.read(brokers: brokers, topic: free, expected: unlimited, deadline: due + 30_000)
         let stamps = limited.stamps.values.compactMap(\.first).sorted()
         var busiest = 0
@@ -128,8 +140,10 @@ struct RateLimitBench: AsyncParsableCommand {
         let spread = Double((stamps.last ?? 0) - (stamps.first ?? 0)) / 1_000
         let freeLateness = others.lateness
         print("rate limit: \(messages) due at one instant on a topic limited to \(rate)/s, \(unlimited) on an unlimited one")
-        print("limited: \(stamps.count) arrived, doubled \(limited.duplicates), early \(limited.early); spread \(String(format: "%.2f", spread)) s "
-            + "(ideal \(String(format: "%.2f", Double(messages - 1) / Double(rate))) s); busiest 1000 ms window \(busiest), busiest calendar second \(worstSecond)")
+        print(
+            "limited: \(stamps.count) arrived, doubled \(limited.duplicates), early \(limited.early); spread \(String(format: "%.2f", spread)) s "
+                + "(ideal \(String(format: "%.2f", Double(messages - 1) / Double(rate))) s); busiest 1000 ms window \(busiest), busiest calendar second \(worstSecond)"
+        )
         print("unlimited: \(others.stamps.count) arrived, lateness ms p99 \(percentile(freeLateness, 0.99)) max \(freeLateness.last ?? 0)")
         print("RESULT rate_limit_spread_s=\(String(format: "%.2f", spread))")
         print("RESULT rate_limit_busiest_window=\(busiest)")

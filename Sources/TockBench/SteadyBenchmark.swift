@@ -25,9 +25,11 @@ struct Steady: AsyncParsableCommand {
         let admin = try KafkaAdmin(brokers: brokers)
         try await admin.createTopics([(outputTopic, 24, 1)])
         await admin.close()
-        let consumer = try KafkaConsumer(brokers: brokers, groupId: "bench-\(run)", topics: [outputTopic], properties: [
-            "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
-        ])
+        let consumer = try KafkaConsumer(
+            brokers: brokers, groupId: "bench-\(run)", topics: [outputTopic],
+            properties: [
+                "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
+            ])
         try await consumer.waitForAssignment()
 
         let clock = SystemWallClock()
@@ -43,17 +45,25 @@ struct Steady: AsyncParsableCommand {
                 let now = clock.nowMillis()
                 let chunk = min(perTick, total - sent)
                 let records = (0..<chunk).map { i in
-                    KafkaProducerRecord(topic: inputTopic, key: Array("s\(sent + i)".utf8), value: Array("steady-\(sent + i)".utf8), headers: [
-                        KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(now + leadMillis + Int64(i * 10 / chunk))),
-                        KafkaHeader(key: "tock-id", string: "\(run)-\(sent + i)"),
-                    ])
+                    KafkaProducerRecord(
+                        topic: inputTopic, key: Array("s\(sent + i)".utf8), value: Array("steady-\(sent + i)".utf8),
+                        headers: [
+                            KafkaHeader(key: "tock-topic", string: outputTopic),
+                            KafkaHeader(key: "tock-at", string: String(now + leadMillis + Int64(i * 10 / chunk))),
+                            KafkaHeader(key: "tock-id", string: "\(run)-\(sent + i)"),
+                        ])
                 }
                 sent += chunk
                 tick += 1
                 let batch = records
-                let probe = probeProducer.enqueue([KafkaProducerRecord(topic: outputTopic, value: Array(String(clock.nowMicros()).utf8), headers: [KafkaHeader(key: "bench-probe", string: "1")])])
+                let probe = probeProducer.enqueue([
+                    KafkaProducerRecord(
+                        topic: outputTopic, value: Array(String(clock.nowMicros()).utf8), headers: [KafkaHeader(key: "bench-probe", string: "1")])
+                ])
                 Task {
-                    for result in await producer.send(batch) + (await probe.results()) { if case .failure = result { failures.count.withLock { $0 += 1 } } }
+                    for result in await producer.send(batch) + (await probe.results()) {
+                        if case .failure = result { failures.count.withLock { $0 += 1 } }
+                    }
                 }
                 let next = started + Int64(tick) * 10
                 let wait = next - clock.nowMillis()
@@ -71,7 +81,9 @@ struct Steady: AsyncParsableCommand {
             for message in try await consumer.poll(maxMessages: 5_000, timeout: .milliseconds(20)) {
                 let nowMicros = clock.nowMicros()
                 if message.headers.first?.key == "bench-probe" {
-                    if let sentMicros = Int64(String(decoding: message.value ?? [], as: UTF8.self)) { broker.append((nowMicros - sentMicros) / 1_000) }
+                    if let sentMicros = Int64(String(decoding: message.value ?? [], as: UTF8.self)) {
+                        broker.append((nowMicros - sentMicros) / 1_000)
+                    }
                     continue
                 }
                 var id: String?, due: Int64?
@@ -80,7 +92,10 @@ struct Steady: AsyncParsableCommand {
                     if header.key == "tock-at" { due = Int64(String(decoding: header.value ?? [], as: UTF8.self)) }
                 }
                 guard let id, let due else { continue }
-                if !seen.insert(id).inserted { duplicates += 1; continue }
+                if !seen.insert(id).inserted {
+                    duplicates += 1
+                    continue
+                }
                 let stamp = message.timestamp?.milliseconds ?? 0
                 let arrivedMillis = nowMicros / 1_000
                 if stamp < due || arrivedMillis < due { early += 1 }
@@ -92,7 +107,9 @@ struct Steady: AsyncParsableCommand {
         await consumer.close()
         await producer.shutdown()
         await probeProducer.shutdown()
-        fire.sort(); delivery.sort(); broker.sort()
+        fire.sort()
+        delivery.sort()
+        broker.sort()
         var lost = total - seen.count
         if lost > 0 {
             let missing = (0..<total).lazy.map { "\(run)-\($0)" }.filter { !seen.contains($0) }.prefix(20)
@@ -101,14 +118,22 @@ struct Steady: AsyncParsableCommand {
             // been seen to skip a record batch on fetch): lost counts only what is not there.
             let inTopic = try await Self.ids(in: outputTopic, brokers: brokers, group: "bench-\(run)-recheck", wanted: total)
             let skipped = (0..<total).lazy.map { "\(run)-\($0)" }.filter { !seen.contains($0) && inTopic.contains($0) }.count
-            print("re-read of \(outputTopic): \(skipped) of the \(lost) missing are in the topic (published; the live consumer skipped them), \(lost - skipped) are not")
+            print(
+                "re-read of \(outputTopic): \(skipped) of the \(lost) missing are in the topic (published; the live consumer skipped them), \(lost - skipped) are not"
+            )
             print("RESULT \(label)_consumer_skipped=\(skipped)")
             lost -= skipped
         }
-        print("\(label): \(rate)/s for \(seconds) s (\(total) messages, each due \(leadMillis) ms after sending); request send failures \(failures.count.withLock { $0 })")
+        print(
+            "\(label): \(rate)/s for \(seconds) s (\(total) messages, each due \(leadMillis) ms after sending); request send failures \(failures.count.withLock { $0 })"
+        )
         print("arrived \(seen.count), lost \(lost), duplicates \(duplicates), early \(early)")
-        print("fire lateness ms:      p50 \(percentile(fire, 0.5))  p99 \(percentile(fire, 0.99))  p99.9 \(percentile(fire, 0.999))  max \(fire.last ?? 0)")
-        print("delivery lateness ms:  p50 \(percentile(delivery, 0.5))  p99 \(percentile(delivery, 0.99))  p99.9 \(percentile(delivery, 0.999))  max \(delivery.last ?? 0)")
+        print(
+            "fire lateness ms:      p50 \(percentile(fire, 0.5))  p99 \(percentile(fire, 0.99))  p99.9 \(percentile(fire, 0.999))  max \(fire.last ?? 0)"
+        )
+        print(
+            "delivery lateness ms:  p50 \(percentile(delivery, 0.5))  p99 \(percentile(delivery, 0.99))  p99.9 \(percentile(delivery, 0.999))  max \(delivery.last ?? 0)"
+        )
         print("broker produce-to-consume ms (probe): p50 \(percentile(broker, 0.5))  p99 \(percentile(broker, 0.99))  max \(broker.last ?? 0)")
         print("RESULT \(label)_fire_p50_ms=\(percentile(fire, 0.5))")
         print("RESULT \(label)_fire_p99_ms=\(percentile(fire, 0.99))")
@@ -126,9 +151,11 @@ extension Steady {
     /// The `tock-id`s in `topic`, read from its beginning by a consumer of its own until `wanted`
     /// were found or nothing new came for 5 s.
     static func ids(in topic: String, brokers: String, group: String, wanted: Int) async throws -> Set<String> {
-        let consumer = try KafkaConsumer(brokers: brokers, groupId: group, topics: [topic], properties: [
-            "session.timeout.ms": "6000", "auto.offset.reset": "earliest",
-        ])
+        let consumer = try KafkaConsumer(
+            brokers: brokers, groupId: group, topics: [topic],
+            properties: [
+                "session.timeout.ms": "6000", "auto.offset.reset": "earliest",
+            ])
         try await consumer.waitForAssignment()
         var ids = Set<String>()
         var quietSince = ContinuousClock.now
@@ -136,7 +163,9 @@ extension Steady {
             let messages = try await consumer.poll(maxMessages: 5_000, timeout: .milliseconds(100))
             if !messages.isEmpty { quietSince = ContinuousClock.now }
             for message in messages {
-                if let header = message.headers.first(where: { $0.key == "tock-id" }) { ids.insert(String(decoding: header.value ?? [], as: UTF8.self)) }
+                if let header = message.headers.first(where: { $0.key == "tock-id" }) {
+                    ids.insert(String(decoding: header.value ?? [], as: UTF8.self))
+                }
             }
         }
         await consumer.close()

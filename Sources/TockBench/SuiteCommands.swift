@@ -60,7 +60,8 @@ struct LimitsEvalSHA: AsyncParsableCommand {
     func run() async throws {
         let client = try RedisClient(url: redis)
         try await client.connect()
-        let script = RedisScript(name: "limits", source: "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); return redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])")
+        let script = RedisScript(
+            name: "limits", source: "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); return redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])")
         let keys = StoreKeys(prefix: "limits-\(UInt32.random(in: 0...UInt32.max))")
         let value = RedisArgument(String(repeating: "a", count: 100))
         let started = ContinuousClock.now
@@ -68,8 +69,9 @@ struct LimitsEvalSHA: AsyncParsableCommand {
         while done < calls {
             let batch = (0..<min(pipeline, calls - done)).map { i -> RedisScriptCall in
                 let shard = (done + i) % 64
-                return RedisScriptCall(script, keys: [RedisArgument(keys.messages(shard)), RedisArgument(keys.queue(shard))],
-                                       args: [RedisArgument("id-\(done + i)"), value, RedisArgument(1_900_000_000_000 + done + i)])
+                return RedisScriptCall(
+                    script, keys: [RedisArgument(keys.messages(shard)), RedisArgument(keys.queue(shard))],
+                    args: [RedisArgument("id-\(done + i)"), value, RedisArgument(1_900_000_000_000 + done + i)])
             }
             for result in try await client.pipelineEvalSHA(batch) { _ = try result.get() }
             done += batch.count
@@ -77,7 +79,9 @@ struct LimitsEvalSHA: AsyncParsableCommand {
         let rate = Double(calls) / seconds(ContinuousClock.now - started)
         print("raw EVALSHA: \(calls) calls, pipelines of \(pipeline), \(String(format: "%.0f", rate))/s")
         print("RESULT evalsha_limit_per_s=\(Int(rate))")
-        for shard in 0..<64 { _ = try? await client.send(RawRedisCommand(["DEL", RedisArgument(keys.messages(shard)), RedisArgument(keys.queue(shard))])) }
+        for shard in 0..<64 {
+            _ = try? await client.send(RawRedisCommand(["DEL", RedisArgument(keys.messages(shard)), RedisArgument(keys.queue(shard))]))
+        }
         await client.close()
     }
 }
@@ -102,9 +106,11 @@ struct ProduceRequests: AsyncParsableCommand {
         let base = SystemWallClock().nowMillis() + dueInMillis
         let started = ContinuousClock.now
         try await sendInChunks(producer, count: messages) { n in
-            KafkaProducerRecord(topic: inputTopic, key: Array("k\(n)".utf8), value: value, headers: [
-                KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(base + Int64(n % 60_000))),
-            ] + (withIds ? [KafkaHeader(key: "tock-id", string: "bulk-\(n)")] : []))
+            KafkaProducerRecord(
+                topic: inputTopic, key: Array("k\(n)".utf8), value: value,
+                headers: [
+                    KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(base + Int64(n % 60_000))),
+                ] + (withIds ? [KafkaHeader(key: "tock-id", string: "bulk-\(n)")] : []))
         }
         await producer.shutdown()
         print("produced \(messages) requests in \(String(format: "%.1f", seconds(ContinuousClock.now - started))) s")
@@ -114,7 +120,8 @@ struct ProduceRequests: AsyncParsableCommand {
 /// Waits until the store holds N pending messages; the rate from the first to the last is the
 /// ingest rate.
 struct WaitStored: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "wait-stored", abstract: "Wait until Redis holds N pending messages; print the ingest rate.")
+    static let configuration = CommandConfiguration(
+        commandName: "wait-stored", abstract: "Wait until Redis holds N pending messages; print the ingest rate.")
     @Option var redis = ProcessInfo.processInfo.environment["TOCK_REDIS_URL"] ?? "redis://127.0.0.1:6379"
     @Option var keyPrefix = "tock"
     @Option var shards = 16
@@ -147,7 +154,8 @@ struct WaitStored: AsyncParsableCommand {
 
 /// Redis memory per pending message beyond its payload.
 struct RedisBytes: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "redis-bytes", abstract: "used_memory minus a baseline, per message, beyond the payload.")
+    static let configuration = CommandConfiguration(
+        commandName: "redis-bytes", abstract: "used_memory minus a baseline, per message, beyond the payload.")
     @Option var redis = ProcessInfo.processInfo.environment["TOCK_REDIS_URL"] ?? "redis://127.0.0.1:6379"
     @Option var baseline: Int
     @Option var messages: Int
@@ -158,7 +166,10 @@ struct RedisBytes: AsyncParsableCommand {
         try await client.connect()
         let used = try await usedMemory(client)
         let perMessage = Double(used - baseline) / Double(messages)
-        print(String(format: "redis: %.0f B per pending message, %.0f B beyond its %d B payload", perMessage, perMessage - Double(payloadBytes), payloadBytes))
+        print(
+            String(
+                format: "redis: %.0f B per pending message, %.0f B beyond its %d B payload", perMessage, perMessage - Double(payloadBytes),
+                payloadBytes))
         print(String(format: "RESULT redis_bytes_per_msg=%.0f", perMessage - Double(payloadBytes)))
         await client.close()
     }
@@ -168,6 +179,7 @@ struct RedisBytes: AsyncParsableCommand {
 func usedMemory(_ client: RedisClient) async throws -> Int {
     let info = try await client.send(RawRedisCommand(["INFO", "memory"]))
     guard let text = info.string, let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix("used_memory:") }),
-          let value = Int(line.dropFirst("used_memory:".count)) else { throw ValidationError("no used_memory in INFO") }
+        let value = Int(line.dropFirst("used_memory:".count))
+    else { throw ValidationError("no used_memory in INFO") }
     return value
 }

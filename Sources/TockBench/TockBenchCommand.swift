@@ -7,7 +7,10 @@ struct TockBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tock-bench",
         abstract: "Tock micro-benchmarks (build with -c release).",
-        subcommands: [Wheel.self, Burst.self, Steady.self, Tombstones.self, LimitsProduce.self, LimitsEvalSHA.self, ProduceRequests.self, WaitStored.self, RedisBytes.self, WakeFloor.self, SeriesBench.self, RateLimitBench.self]
+        subcommands: [
+            Wheel.self, Burst.self, Steady.self, Tombstones.self, LimitsProduce.self, LimitsEvalSHA.self, ProduceRequests.self, WaitStored.self,
+            RedisBytes.self, WakeFloor.self, SeriesBench.self, RateLimitBench.self,
+        ]
     )
 
     struct Wheel: ParsableCommand {
@@ -26,8 +29,9 @@ struct TockBenchCommand: AsyncParsableCommand {
             print("timing wheel: \(entries) entries due over \(spreadMillis) ms, best of \(rounds), one thread")
             print("id          inserts/s     expirations/s  cancels/s")
             for r in results {
-                print(r.label.padding(toLength: 12, withPad: " ", startingAt: 0)
-                      + fmt(r.insertsPerSecond) + fmt(r.expirationsPerSecond) + fmt(r.cancelsPerSecond))
+                print(
+                    r.label.padding(toLength: 12, withPad: " ", startingAt: 0)
+                        + fmt(r.insertsPerSecond) + fmt(r.expirationsPerSecond) + fmt(r.cancelsPerSecond))
             }
             for r in results {
                 let key = r.label.replacingOccurrences(of: "-", with: "_")
@@ -45,9 +49,11 @@ struct TockBenchCommand: AsyncParsableCommand {
 }
 
 struct Burst: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Schedule a burst through a running worker; count early, lost and duplicated, measure lateness.")
+    static let configuration = CommandConfiguration(
+        abstract: "Schedule a burst through a running worker; count early, lost and duplicated, measure lateness.")
 
-    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers = ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
+    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers =
+        ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
     @Option(help: "The worker's input topic.") var inputTopic = "tock.requests"
     @Option(help: "Messages in the burst.") var messages = 20_000
     @Option(help: "Their due times spread over this many ms.") var spreadMillis: Int64 = 10_000
@@ -55,17 +61,26 @@ struct Burst: AsyncParsableCommand {
     @Option(help: "Partitions of the output topic.") var outputPartitions = 24
 
     func run() async throws {
-        let benchmark = BurstBenchmark(brokers: brokers, inputTopic: inputTopic, messages: messages, spreadMillis: spreadMillis,
-                                       leadMillis: leadMillis, outputPartitions: outputPartitions)
+        let benchmark = BurstBenchmark(
+            brokers: brokers, inputTopic: inputTopic, messages: messages, spreadMillis: spreadMillis,
+            leadMillis: leadMillis, outputPartitions: outputPartitions)
         let r = try await benchmark.run()
-        print("burst: \(messages) messages due over \(spreadMillis) ms, sent \(leadMillis) ms ahead (produced in \(String(format: "%.2f", r.produceSeconds)) s)")
+        print(
+            "burst: \(messages) messages due over \(spreadMillis) ms, sent \(leadMillis) ms ahead (produced in \(String(format: "%.2f", r.produceSeconds)) s)"
+        )
         print("arrived \(r.arrived), lost \(r.lost), duplicates \(r.duplicates), early \(r.early)")
-        print("fire lateness ms (record timestamp - due):  p50 \(percentile(r.fireLateness, 0.5))  p99 \(percentile(r.fireLateness, 0.99))  p99.9 \(percentile(r.fireLateness, 0.999))  max \(r.fireLateness.last ?? 0)")
-        print("delivery lateness ms (arrival - due):       p50 \(percentile(r.deliveryLateness, 0.5))  p99 \(percentile(r.deliveryLateness, 0.99))  p99.9 \(percentile(r.deliveryLateness, 0.999))  max \(r.deliveryLateness.last ?? 0)")
+        print(
+            "fire lateness ms (record timestamp - due):  p50 \(percentile(r.fireLateness, 0.5))  p99 \(percentile(r.fireLateness, 0.99))  p99.9 \(percentile(r.fireLateness, 0.999))  max \(r.fireLateness.last ?? 0)"
+        )
+        print(
+            "delivery lateness ms (arrival - due):       p50 \(percentile(r.deliveryLateness, 0.5))  p99 \(percentile(r.deliveryLateness, 0.99))  p99.9 \(percentile(r.deliveryLateness, 0.999))  max \(r.deliveryLateness.last ?? 0)"
+        )
         print("from the first due time to the last arrival: \(String(format: "%.2f", r.spanSeconds)) s")
         if !r.fireLatenessMicros.isEmpty {
             let micros = r.fireLatenessMicros
-            print("fire lateness µs (tock-published-us - due), \(micros.count) records:  p50 \(percentile(micros, 0.5))  p99 \(percentile(micros, 0.99))  max \(micros.last ?? 0)")
+            print(
+                "fire lateness µs (tock-published-us - due), \(micros.count) records:  p50 \(percentile(micros, 0.5))  p99 \(percentile(micros, 0.99))  max \(micros.last ?? 0)"
+            )
             print("RESULT burst_fire_p99_us=\(percentile(micros, 0.99))")
         }
         print("RESULT burst_messages=\(messages)")
@@ -79,4 +94,3 @@ struct Burst: AsyncParsableCommand {
         print("RESULT burst_delivery_p99_ms=\(percentile(r.deliveryLateness, 0.99))")
     }
 }
-

@@ -7,7 +7,8 @@ import TockTiming
 /// `clock_nanosleep` loop and the worker's publish gate (`DueGate`). Publishing each message in
 /// its due millisecond costs at least this per millisecond that has a message due.
 struct WakeFloor: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "wake-floor", abstract: "CPU per timed wake-up, once per millisecond: a bare sleep loop and the publish gate.")
+    static let configuration = CommandConfiguration(
+        commandName: "wake-floor", abstract: "CPU per timed wake-up, once per millisecond: a bare sleep loop and the publish gate.")
     @Option var wakes = 5_000
     @Option(help: "Messages per second at which to express the gate's cost per message.") var rate = 5_000
 

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 import TockCore
-import TockTiming
 import TockKafka
 import TockRedis
 import TockRuntime
+import TockTiming
 
 /// Checks every part Tock stands on, against the configured Redis and brokers, and shows the
 /// timing wheel firing on time. The README's first command runs it against the local stack.
@@ -43,7 +43,9 @@ struct DoctorCommand: AsyncParsableCommand {
         let elapsed = clock.now - started
         _ = try await client.send(DEL(key))
         let last = try results.last?.get()
-        print("redis       \(config.redactedRedisURL): PING \(pong), 1000 pipelined EVALSHA in \(format(elapsed)) (last = \(last.map { "\($0)" } ?? "-")): ok")
+        print(
+            "redis       \(config.redactedRedisURL): PING \(pong), 1000 pipelined EVALSHA in \(format(elapsed)) (last = \(last.map { "\($0)" } ?? "-")): ok"
+        )
     }
 
     private func checkKafka(_ config: TockConfiguration) async throws {
@@ -61,10 +63,11 @@ struct DoctorCommand: AsyncParsableCommand {
         try await consumer.waitForAssignment(timeout: .seconds(20))
         let marker = UUID().uuidString
         let sentAt = SystemWallClock().nowMicros()
-        let report = try await producer.send(KafkaProducerRecord(
-            topic: topic, key: Array("doctor".utf8), value: Array(marker.utf8),
-            headers: [KafkaHeader(key: "tock-doctor", string: marker)]
-        ))
+        let report = try await producer.send(
+            KafkaProducerRecord(
+                topic: topic, key: Array("doctor".utf8), value: Array(marker.utf8),
+                headers: [KafkaHeader(key: "tock-doctor", string: marker)]
+            ))
         var roundTrip: Int64?
         for _ in 0..<100 where roundTrip == nil {
             for message in try await consumer.poll(maxMessages: 100, timeout: .milliseconds(100))
@@ -77,7 +80,9 @@ struct DoctorCommand: AsyncParsableCommand {
         await consumer.close()
         await producer.shutdown()
         guard let roundTrip else { throw CommandFailure("kafka: the record produced to \(topic) never came back") }
-        print("kafka       \(config.kafka.brokers): produced to \(topic)/\(report.partition)@\(report.offset), consumed back with headers, committed; produce-to-consume \(String(format: "%.1f", Double(roundTrip) / 1000)) ms: ok")
+        print(
+            "kafka       \(config.kafka.brokers): produced to \(topic)/\(report.partition)@\(report.offset), consumed back with headers, committed; produce-to-consume \(String(format: "%.1f", Double(roundTrip) / 1000)) ms: ok"
+        )
     }
 
     private func demoWheel() async {
@@ -93,7 +98,10 @@ struct DoctorCommand: AsyncParsableCommand {
             for entry in batch {
                 let lateMicros = nowMicros - entry.dueMillis * 1000
                 worst = max(worst, lateMicros)
-                print(String(format: "            timer %2d due +%4d ms fired %+.3f ms from its due time", entry.id, entry.dueMillis - start, Double(lateMicros) / 1000))
+                print(
+                    String(
+                        format: "            timer %2d due +%4d ms fired %+.3f ms from its due time", entry.id, entry.dueMillis - start,
+                        Double(lateMicros) / 1000))
                 fired += 1
             }
             if fired == timers { break }

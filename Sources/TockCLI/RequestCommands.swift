@@ -18,7 +18,9 @@ func validateTopics(output: String?, input: String?) throws {
 }
 
 /// Writes one request record to the first input topic and waits for the broker's acknowledgement.
-func writeRequest(_ config: TockConfiguration, topic: String?, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader]) async throws -> KafkaDeliveryReport {
+func writeRequest(_ config: TockConfiguration, topic: String?, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader]) async throws
+    -> KafkaDeliveryReport
+{
     let producer = try KafkaProducer(brokers: config.kafka.brokers, properties: config.kafka.properties)
     defer { Task { await producer.shutdown() } }
     return try await producer.send(KafkaProducerRecord(topic: topic ?? config.kafka.inputTopics[0], key: key, value: value, headers: headers))
@@ -54,8 +56,10 @@ struct ScheduleCommand: AsyncParsableCommand {
 
     /// The series headers given, in SPEC's names.
     var seriesHeaders: [(String, String)] {
-        [("tock-cron", cron), ("tock-every", every), ("tock-tz", tz), ("tock-until", until), ("tock-count", count.map(String.init)),
-         ("tock-catchup", catchup)].compactMap { name, value in value.map { (name, $0) } }
+        [
+            ("tock-cron", cron), ("tock-every", every), ("tock-tz", tz), ("tock-until", until), ("tock-count", count.map(String.init)),
+            ("tock-catchup", catchup),
+        ].compactMap { name, value in value.map { (name, $0) } }
     }
 
     func validate() throws {
@@ -82,8 +86,9 @@ struct ScheduleCommand: AsyncParsableCommand {
         if let id { tockHeaders.append(KafkaHeader(key: "tock-id", string: id)) }
         if reschedule { tockHeaders.append(KafkaHeader(key: "tock-action", string: "reschedule")) }
         for (name, value) in seriesHeaders { tockHeaders.append(KafkaHeader(key: name, string: value)) }
-        let report = try await writeRequest(context.configuration, topic: inputTopic, key: key.map { Array($0.utf8) },
-                                            value: Array(value.utf8), headers: tockHeaders)
+        let report = try await writeRequest(
+            context.configuration, topic: inputTopic, key: key.map { Array($0.utf8) },
+            value: Array(value.utf8), headers: tockHeaders)
         let resolvedID = id ?? "\(report.topic)/\(report.partition)/\(report.offset)"
         print("request written to \(report.topic)/\(report.partition)@\(report.offset); tock-id \(resolvedID)")
     }
@@ -113,15 +118,18 @@ struct CancelCommand: AsyncParsableCommand {
         let store = try await openStore(context.configuration)
         let clock = SystemWallClock()
         let before = try await store.status(of: id, nowMillis: clock.nowMillis())
-        let report = try await writeRequest(context.configuration, topic: inputTopic, key: nil, value: [], headers: [
-            KafkaHeader(key: "tock-action", string: "cancel"), KafkaHeader(key: "tock-id", string: id),
-        ])
+        let report = try await writeRequest(
+            context.configuration, topic: inputTopic, key: nil, value: [],
+            headers: [
+                KafkaHeader(key: "tock-action", string: "cancel"), KafkaHeader(key: "tock-id", string: id),
+            ])
         print("cancel request for \(id) written to \(report.topic)/\(report.partition)@\(report.offset)")
         let checkedAt = clock.nowMillis()
         let after = try await store.status(of: id, nowMillis: checkedAt)
         await store.client.close()
-        let verdict = CancelReport(id: id, before: .init(before), after: .init(after), afterMillis: checkedAt,
-                                   lockAheadMillis: context.configuration.delivery.lockAheadMillis)
+        let verdict = CancelReport(
+            id: id, before: .init(before), after: .init(after), afterMillis: checkedAt,
+            lockAheadMillis: context.configuration.delivery.lockAheadMillis)
         print(verdict.text)
         if verdict.isTooLate { throw ExitCode(Self.tooLateExitCode) }
     }
@@ -135,7 +143,8 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show a message's or a series' state, due time and attempts, from Redis.",
-        discussion: "For a series: its definition, the occurrences fired so far and the next one. An occurrence's id (<series>@<due ms>) shows its series."
+        discussion:
+            "For a series: its definition, the occurrences fired so far and the next one. An occurrence's id (<series>@<due ms>) shows its series."
     )
     @OptionGroup var options: ProcessOptions
     @Argument(help: "The message's or series' tock-id.") var id: String
@@ -158,7 +167,9 @@ struct StatusCommand: AsyncParsableCommand {
         if let series = status.series, let definition = status.message?.series {
             print("series:    \(definition.summary)")
             print("fired:     \(series.fired) occurrence(s) so far")
-            print("next:      \(series.dueMillis) (\(Date(timeIntervalSince1970: Double(series.dueMillis) / 1000))), tock-id \(OccurrenceKey.publishedId(series: status.id, dueMillis: series.dueMillis))")
+            print(
+                "next:      \(series.dueMillis) (\(Date(timeIntervalSince1970: Double(series.dueMillis) / 1000))), tock-id \(OccurrenceKey.publishedId(series: status.id, dueMillis: series.dueMillis))"
+            )
         } else if let message = status.message {
             print("due:       \(message.dueMillis) (\(Date(timeIntervalSince1970: Double(message.dueMillis) / 1000)))")
         }

@@ -38,17 +38,19 @@ struct StatsCommand: AsyncParsableCommand {
         print("")
         print("worker                          live  heartbeat age  shards")
         for worker in snapshot.workers {
-            print(worker.id.padding(toLength: 32, withPad: " ", startingAt: 0)
-                  + (worker.live ? "yes   " : "no    ")
-                  + "\(worker.heartbeatAgeMillis) ms".padding(toLength: 15, withPad: " ", startingAt: 0)
-                  + "\(worker.shards.count): \(worker.shards.map(String.init).joined(separator: ","))")
+            print(
+                worker.id.padding(toLength: 32, withPad: " ", startingAt: 0)
+                    + (worker.live ? "yes   " : "no    ")
+                    + "\(worker.heartbeatAgeMillis) ms".padding(toLength: 15, withPad: " ", startingAt: 0)
+                    + "\(worker.shards.count): \(worker.shards.map(String.init).joined(separator: ","))")
         }
         print("")
         print("shard  owner                            epoch")
         for shard in snapshot.shards {
-            print(String(shard.shard).padding(toLength: 7, withPad: " ", startingAt: 0)
-                  + (shard.owner ?? "-").padding(toLength: 33, withPad: " ", startingAt: 0)
-                  + (shard.epoch.map(String.init) ?? "-"))
+            print(
+                String(shard.shard).padding(toLength: 7, withPad: " ", startingAt: 0)
+                    + (shard.owner ?? "-").padding(toLength: 33, withPad: " ", startingAt: 0)
+                    + (shard.epoch.map(String.init) ?? "-"))
         }
     }
 }

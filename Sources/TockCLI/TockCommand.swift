@@ -7,7 +7,10 @@ struct TockCommand: AsyncParsableCommand {
         commandName: "tock",
         abstract: "Tock's command line: schedule, inspect and cancel delayed Kafka messages.",
         discussion: environmentHelp,
-        subcommands: [ScheduleCommand.self, StatusCommand.self, CancelCommand.self, StatsCommand.self, ResetWatermarksCommand.self, DemoCommand.self, DoctorCommand.self]
+        subcommands: [
+            ScheduleCommand.self, StatusCommand.self, CancelCommand.self, StatsCommand.self, ResetWatermarksCommand.self, DemoCommand.self,
+            DoctorCommand.self,
+        ]
     )
 }
 
@@ -16,4 +19,3 @@ struct CommandFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
-

@@ -17,7 +17,10 @@ public final class BlockingThread: Sendable {
             while true {
                 condition.lock()
                 while jobs.isEmpty && !stopping { condition.wait() }
-                if jobs.isEmpty && stopping { condition.unlock(); return }
+                if jobs.isEmpty && stopping {
+                    condition.unlock()
+                    return
+                }
                 let batch = jobs
                 jobs.removeAll(keepingCapacity: true)
                 condition.unlock()

@@ -12,8 +12,9 @@ struct CivilDate: Sendable, Hashable {
     init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) {
         let months = year * 12 + (month - 1)
         let (y, m) = (months.floorDivided(by: 12), months.floorModulo(12) + 1)
-        self.init(wallSeconds: Int64(Self.daysFromCivil(year: y, month: m, day: 1) + (day - 1)) * 86_400
-                  + Int64(hour) * 3_600 + Int64(minute) * 60 + Int64(second))
+        self.init(
+            wallSeconds: Int64(Self.daysFromCivil(year: y, month: m, day: 1) + (day - 1)) * 86_400
+                + Int64(hour) * 3_600 + Int64(minute) * 60 + Int64(second))
     }
 
     init(wallSeconds: Int64) {

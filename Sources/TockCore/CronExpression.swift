@@ -69,11 +69,14 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
-    private static func field(_ text: String, name: String, range: ClosedRange<Int>, names: [String] = [], firstName: Int = 0) throws(ParseError) -> UInt64 {
+    private static func field(_ text: String, name: String, range: ClosedRange<Int>, names: [String] = [], firstName: Int = 0) throws(ParseError)
+        -> UInt64
+    {
         func value(_ token: Substring) throws(ParseError) -> Int {
             if let number = Int(token), range.contains(number) { return number }
             if let index = names.firstIndex(of: token.uppercased()) { return index + firstName }
-            throw ParseError(description: "\(name) \"\(token)\" is not in \(range.lowerBound)-\(range.upperBound)\(names.isEmpty ? "" : " or a name")")
+            throw ParseError(
+                description: "\(name) \"\(token)\" is not in \(range.lowerBound)-\(range.upperBound)\(names.isEmpty ? "" : " or a name")")
         }
         var bits: UInt64 = 0
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {

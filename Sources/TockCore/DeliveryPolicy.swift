@@ -82,8 +82,9 @@ public struct DeliveryPolicy: Sendable, Equatable {
     }
 
     public init(_ delivery: TockConfiguration.Delivery) {
-        self.init(maxAttempts: delivery.maxAttempts, backoffInitialMillis: delivery.backoffInitialMillis,
-                  backoffMaxMillis: delivery.backoffMaxMillis)
+        self.init(
+            maxAttempts: delivery.maxAttempts, backoffInitialMillis: delivery.backoffInitialMillis,
+            backoffMaxMillis: delivery.backoffMaxMillis)
     }
 
     /// Before attempt number `attempt` is published: nil to publish it, or its dead letter. An
@@ -96,8 +97,10 @@ public struct DeliveryPolicy: Sendable, Equatable {
 
     /// What follows attempt number `attempt` (1 for the first), which ended with `outcome` at
     /// `nowMillis`. `random` draws the jitter.
-    public func decide<Random: RandomNumberGenerator>(attempt: Int, outcome: DeliveryOutcome, nowMillis: Int64,
-                                                      using random: inout Random) -> Action {
+    public func decide<Random: RandomNumberGenerator>(
+        attempt: Int, outcome: DeliveryOutcome, nowMillis: Int64,
+        using random: inout Random
+    ) -> Action {
         switch outcome {
         case .delivered:
             return .complete

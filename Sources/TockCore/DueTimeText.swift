@@ -86,14 +86,16 @@ public enum DueTimeText {
         }
 
         guard let year = number(0, 4), byte(4, UInt8(ascii: "-")),
-              let month = number(5, 2), byte(7, UInt8(ascii: "-")),
-              let day = number(8, 2) else { return .failure(.malformed("expected a date YYYY-MM-DD")) }
+            let month = number(5, 2), byte(7, UInt8(ascii: "-")),
+            let day = number(8, 2)
+        else { return .failure(.malformed("expected a date YYYY-MM-DD")) }
         guard byte(10, UInt8(ascii: "T"), or: UInt8(ascii: "t")) else {
             return .failure(.malformed("expected 'T' between date and time"))
         }
         guard let hour = number(11, 2), byte(13, UInt8(ascii: ":")),
-              let minute = number(14, 2), byte(16, UInt8(ascii: ":")),
-              let second = number(17, 2) else { return .failure(.malformed("expected a time hh:mm:ss")) }
+            let minute = number(14, 2), byte(16, UInt8(ascii: ":")),
+            let second = number(17, 2)
+        else { return .failure(.malformed("expected a time hh:mm:ss")) }
 
         var i = 19
         var nanos: Int64 = 0
@@ -116,7 +118,8 @@ public enum DueTimeText {
         } else if byte(i, UInt8(ascii: "+"), or: UInt8(ascii: "-")) {
             let sign: Int64 = s[i] == UInt8(ascii: "-") ? -1 : 1
             guard let offsetHour = number(i + 1, 2), byte(i + 3, UInt8(ascii: ":")),
-                  let offsetMinute = number(i + 4, 2) else {
+                let offsetMinute = number(i + 4, 2)
+            else {
                 return .failure(.malformed("expected an offset Z or ±hh:mm"))
             }
             guard offsetHour <= 23 else { return .failure(.outOfRange("offset hour \(offsetHour)")) }

@@ -28,13 +28,15 @@ public enum MessageCodec {
 
     public static func encode(_ message: ScheduledMessage) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(24 + message.topic.utf8.count + (message.key?.count ?? 0) + (message.value?.count ?? 0)
-                            + message.headers.reduce(0) { $0 + 6 + $1.key.utf8.count + ($1.value?.count ?? 0) })
+        out.reserveCapacity(
+            24 + message.topic.utf8.count + (message.key?.count ?? 0) + (message.value?.count ?? 0)
+                + message.headers.reduce(0) { $0 + 6 + $1.key.utf8.count + ($1.value?.count ?? 0) })
         out.append(version)
         appendVarint(zigzag(message.dueMillis), to: &out)
         appendVarint(zigzag(message.storedMillis), to: &out)
-        out.append((message.key != nil ? Flag.hasKey : 0) | (message.idWasGiven ? Flag.idWasGiven : 0)
-                   | (message.value == nil ? Flag.nullValue : 0) | (message.series != nil ? Flag.series : 0))
+        out.append(
+            (message.key != nil ? Flag.hasKey : 0) | (message.idWasGiven ? Flag.idWasGiven : 0)
+                | (message.value == nil ? Flag.nullValue : 0) | (message.series != nil ? Flag.series : 0))
         appendField(message.topic.utf8, to: &out)
         appendField(message.key ?? [], to: &out)
         appendVarint(UInt64(message.headers.count), to: &out)
@@ -53,8 +55,9 @@ public enum MessageCodec {
     }
 
     private static func appendSeries(_ series: SeriesDefinition, to out: inout [UInt8]) {
-        out.append((series.cron != nil ? SeriesFlag.cron : 0) | (series.untilMillis != nil ? SeriesFlag.until : 0)
-                   | (series.count != nil ? SeriesFlag.count : 0))
+        out.append(
+            (series.cron != nil ? SeriesFlag.cron : 0) | (series.untilMillis != nil ? SeriesFlag.until : 0)
+                | (series.count != nil ? SeriesFlag.count : 0))
         if let cron = series.cron {
             appendField(cron.utf8, to: &out)
             appendField(series.timeZone.utf8, to: &out)

@@ -27,7 +27,9 @@ public enum RecurrenceText {
         }
         var countLimit: Int?
         if let count {
-            guard let value = Int(count.trimmingASCIIWhitespace()), value >= 1 else { throw bad("tock-count \"\(count)\" is not a whole number of at least 1") }
+            guard let value = Int(count.trimmingASCIIWhitespace()), value >= 1 else {
+                throw bad("tock-count \"\(count)\" is not a whole number of at least 1")
+            }
             countLimit = value
         }
         var mode = Recurrence.Catchup.all
@@ -36,8 +38,9 @@ public enum RecurrenceText {
             mode = value
         }
 
-        var definition = SeriesDefinition(cron: nil, everyMillis: nil, startMillis: startMillis, untilMillis: untilMillis,
-                                          count: countLimit, catchup: mode)
+        var definition = SeriesDefinition(
+            cron: nil, everyMillis: nil, startMillis: startMillis, untilMillis: untilMillis,
+            count: countLimit, catchup: mode)
         if let every {
             let interval: Int64
             do { interval = try DurationText.parseMillis(every) } catch { throw bad("tock-every \"\(every)\" is not a duration: \(error)") }

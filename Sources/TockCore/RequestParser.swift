@@ -145,17 +145,21 @@ public struct RequestParser: Sendable {
         }
         let (limit, overflow) = nowMillis.addingReportingOverflow(maxHorizonMillis)
         if !overflow && dueMillis > limit {
-            throw reject(.horizon, "The due time \(dueMillis) from \(source) is more than limits.maxHorizon (\(DurationText.format(millis: maxHorizonMillis))) after now (\(nowMillis)).")
+            throw reject(
+                .horizon,
+                "The due time \(dueMillis) from \(source) is more than limits.maxHorizon (\(DurationText.format(millis: maxHorizonMillis))) after now (\(nowMillis))."
+            )
         }
 
         var headers: [RecordHeader] = []
         headers.reserveCapacity(copiedCount)
         for header in record.headers where !Self.isTockHeader(header.key) { headers.append(header) }
-        let key: [UInt8]? = switch keyHeader {
-        case .absent: record.key
-        case .null: nil
-        case .bytes(let bytes): bytes
-        }
+        let key: [UInt8]? =
+            switch keyHeader {
+            case .absent: record.key
+            case .null: nil
+            case .bytes(let bytes): bytes
+            }
         let message = ScheduledMessage(
             id: id, idWasGiven: idWasGiven, dueMillis: dueMillis, topic: outputTopic,
             key: key, value: record.value, headers: headers, series: series
@@ -223,7 +227,9 @@ public struct RequestParser: Sendable {
             return globs.contains { $0.matches(utf8: topic) }
         }
         guard let allowed else {
-            throw reject(.topicNotAllowed, "tock-topic \(Self.quoted(bytes)) is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -, not \".\" or \"..\").")
+            throw reject(
+                .topicNotAllowed,
+                "tock-topic \(Self.quoted(bytes)) is not a valid Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -, not \".\" or \"..\").")
         }
         guard allowed else {
             throw reject(.topicNotAllowed, "tock-topic \(Self.quoted(bytes)) matches none of output.allowedTopics \(patternList).")
@@ -239,7 +245,8 @@ public struct RequestParser: Sendable {
     /// The due time `tock-at` or `tock-delay` gives, and which header gave it; nil when neither
     /// is given and none is `required` (a series).
     private func dueTime(at: Value, delay: Value, action: Action, required: Bool, record: InputRecord, nowMillis: Int64)
-        throws(RequestRejection) -> (due: Int64, source: String)? {
+        throws(RequestRejection) -> (due: Int64, source: String)?
+    {
         let due: Int64
         let source: String
         switch (at.isGiven, delay.isGiven) {

@@ -13,8 +13,10 @@ public struct SeriesDefinition: Sendable, Hashable {
     public var count: Int?
     public var catchup: Recurrence.Catchup
 
-    public init(cron: String?, timeZone: String = "UTC", everyMillis: Int64?, startMillis: Int64, untilMillis: Int64? = nil,
-                count: Int? = nil, catchup: Recurrence.Catchup = .all) {
+    public init(
+        cron: String?, timeZone: String = "UTC", everyMillis: Int64?, startMillis: Int64, untilMillis: Int64? = nil,
+        count: Int? = nil, catchup: Recurrence.Catchup = .all
+    ) {
         self.cron = cron
         self.timeZone = timeZone
         self.everyMillis = everyMillis

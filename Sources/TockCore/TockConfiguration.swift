@@ -201,10 +201,13 @@ public struct TockConfiguration: Sendable, Equatable {
 
         let mode = try reader.string("cluster.mode", default: d.cluster.mode.rawValue)
         guard let clusterMode = ClusterMode(rawValue: mode) else {
-            throw ConfigurationError(key: "cluster.mode", source: "configuration", message: "expected one of \(ClusterMode.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(mode)\"")
+            throw ConfigurationError(
+                key: "cluster.mode", source: "configuration",
+                message: "expected one of \(ClusterMode.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(mode)\"")
         }
         cluster.mode = clusterMode
-        cluster.heartbeatIntervalMillis = try reader.durationMillis("cluster.heartbeatInterval", default: d.cluster.heartbeatIntervalMillis, minimum: 1)
+        cluster.heartbeatIntervalMillis = try reader.durationMillis(
+            "cluster.heartbeatInterval", default: d.cluster.heartbeatIntervalMillis, minimum: 1)
         cluster.heartbeatTimeoutMillis = try reader.durationMillis("cluster.heartbeatTimeout", default: d.cluster.heartbeatTimeoutMillis, minimum: 1)
 
         worker.id = try reader.string("worker.id", default: d.worker.id)
@@ -218,13 +221,15 @@ public struct TockConfiguration: Sendable, Equatable {
 
         log.level = try reader.string("log.level", default: d.log.level)
         guard Self.logLevels.contains(log.level) else {
-            throw ConfigurationError(key: "log.level", source: "configuration", message: "expected one of \(Self.logLevels.joined(separator: ", ")), got \"\(log.level)\"")
+            throw ConfigurationError(
+                key: "log.level", source: "configuration", message: "expected one of \(Self.logLevels.joined(separator: ", ")), got \"\(log.level)\"")
         }
         if delivery.backoffMaxMillis < delivery.backoffInitialMillis {
             throw ConfigurationError(key: "delivery.backoff.max", source: "configuration", message: "must not be below delivery.backoff.initial")
         }
         if cluster.heartbeatTimeoutMillis <= cluster.heartbeatIntervalMillis {
-            throw ConfigurationError(key: "cluster.heartbeatTimeout", source: "configuration", message: "must be longer than cluster.heartbeatInterval")
+            throw ConfigurationError(
+                key: "cluster.heartbeatTimeout", source: "configuration", message: "must be longer than cluster.heartbeatInterval")
         }
     }
 }

@@ -7,8 +7,8 @@ public struct TopicGlob: Sendable, Hashable {
     private let kind: Kind
 
     private enum Kind: Hashable {
-        case anything   // "*" alone: the default, so worth skipping the matcher
-        case literal    // no wildcard: plain equality
+        case anything  // "*" alone: the default, so worth skipping the matcher
+        case literal  // no wildcard: plain equality
         case wildcard
     }
 
@@ -80,7 +80,7 @@ public struct TopicGlob: Sendable, Hashable {
         for byte in name {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
                 continue
             default:
                 return false

@@ -11,8 +11,10 @@ public struct WorkerSummary: Codable, Sendable, Equatable {
     public var rejected: [String: Int]
     public var deadLetters: [String: Int]
 
-    public init(firedPerSecond: Double = 0, latenessP50Millis: Int64? = nil, latenessP99Millis: Int64? = nil, firedTotal: Int = 0,
-                rejected: [String: Int] = [:], deadLetters: [String: Int] = [:]) {
+    public init(
+        firedPerSecond: Double = 0, latenessP50Millis: Int64? = nil, latenessP99Millis: Int64? = nil, firedTotal: Int = 0,
+        rejected: [String: Int] = [:], deadLetters: [String: Int] = [:]
+    ) {
         self.firedPerSecond = firedPerSecond
         self.latenessP50Millis = latenessP50Millis
         self.latenessP99Millis = latenessP99Millis

@@ -36,12 +36,17 @@ public final class KafkaAdmin: Sendable {
         try await createTopics([(name, partitions, replicationFactor)], timeout: timeout)
     }
 
-    private static func createTopics(_ rk: OpaquePointer, _ topics: [(name: String, partitions: Int, replicationFactor: Int)], timeoutMilliseconds: Int32) throws {
+    private static func createTopics(
+        _ rk: OpaquePointer, _ topics: [(name: String, partitions: Int, replicationFactor: Int)], timeoutMilliseconds: Int32
+    ) throws {
         var errstr = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
         defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }
         for topic in topics {
-            guard let newTopic = rd_kafka_NewTopic_new(topic.name, Int32(clamping: topic.partitions), Int32(clamping: topic.replicationFactor), &errstr, errstr.count) else {
+            guard
+                let newTopic = rd_kafka_NewTopic_new(
+                    topic.name, Int32(clamping: topic.partitions), Int32(clamping: topic.replicationFactor), &errstr, errstr.count)
+            else {
                 throw KafkaError(code: .invalidArgument, message: "topic \(topic.name): \(String(errorBuffer: errstr))", isRetriable: false)
             }
             newTopics.append(newTopic)

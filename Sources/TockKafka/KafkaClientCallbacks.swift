@@ -57,7 +57,8 @@ func kafkaErrorCallback(_ rk: OpaquePointer?, _ err: Int32, _ reason: UnsafePoin
     let code = rd_kafka_resp_err_t(rawValue: err)
     let text = reason.map { String(cString: $0) } ?? ""
     if code == RD_KAFKA_RESP_ERR__FATAL {
-        let error = rk.flatMap { KafkaError.fatalError(of: $0) }
+        let error =
+            rk.flatMap { KafkaError.fatalError(of: $0) }
             ?? KafkaError(code: .fatal, message: text, isRetriable: false, isFatal: true)
         callbacks.recordFatal(error)
         callbacks.logger.critical("librdkafka fatal error, client unusable: \(error)")
@@ -74,7 +75,7 @@ func kafkaStatisticsCallback(_ rk: OpaquePointer?, _ json: UnsafeMutablePointer<
     guard let opaque, let json else { return 0 }
     let text = String(decoding: UnsafeRawBufferPointer(start: json, count: length), as: UTF8.self)
     KafkaClientCallbacks.from(opaque).logger.info("librdkafka statistics", metadata: ["kafka.statistics": "\(text)"])
-    return 0 // librdkafka frees the JSON
+    return 0  // librdkafka frees the JSON
 }
 
 /// Delivery reports, served by the producer's polling thread. The per-message opaque is a
@@ -138,7 +139,8 @@ func kafkaRebalanceCallback(
         let lost = rd_kafka_assignment_lost(rk) != 0
         logger.info("Kafka partitions \(lost ? "lost" : "revoked") (\(protocolName)): \(topicPartitions.map(\.description).joined(separator: ", "))")
         // Before unassigning, so the handler may still store offsets for these partitions.
-        callbacks.rebalanceHandler?(KafkaRebalanceEvent(kind: lost ? .lost : .revoked, partitions: topicPartitions, rebalanceProtocol: rebalanceProtocol))
+        callbacks.rebalanceHandler?(
+            KafkaRebalanceEvent(kind: lost ? .lost : .revoked, partitions: topicPartitions, rebalanceProtocol: rebalanceProtocol))
         if cooperative {
             check("incremental unassign", rd_kafka_incremental_unassign(rk, partitions))
         } else {

@@ -66,7 +66,9 @@ public final class KafkaConsumer: Sendable {
             // Route the main queue (error events) into the consumer queue, so one
             // rd_kafka_consumer_poll serves everything and nothing piles up unserved.
             let redirect = rd_kafka_poll_set_consumer(rk)
-            guard redirect == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(redirect, "rd_kafka_poll_set_consumer: \(String(cString: rd_kafka_err2str(redirect)))") }
+            guard redirect == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(redirect, "rd_kafka_poll_set_consumer: \(String(cString: rd_kafka_err2str(redirect)))")
+            }
             let subscription = KafkaTopicPartitionList(capacity: topics.count)
             for topic in topics { subscription.add(topic: topic, partition: RD_KAFKA_PARTITION_UA) }
             let err = subscription.withUnsafeMutablePointer { rd_kafka_subscribe(rk, $0) }
@@ -108,8 +110,9 @@ public final class KafkaConsumer: Sendable {
         let lingerMilliseconds = linger.kafkaMilliseconds
         return try await thread.run { [client, logger] in
             try client.withHandle { rk in
-                try Self.poll(rk, client: client, logger: logger, maxMessages: maxMessages, timeoutMilliseconds: timeoutMilliseconds,
-                              lingerMilliseconds: lingerMilliseconds, transform: transform)
+                try Self.poll(
+                    rk, client: client, logger: logger, maxMessages: maxMessages, timeoutMilliseconds: timeoutMilliseconds,
+                    lingerMilliseconds: lingerMilliseconds, transform: transform)
             }
         }
     }
@@ -224,7 +227,7 @@ public final class KafkaConsumer: Sendable {
     /// returns records from `offset` on (used to re-read after a failure to store them).
     public func seek(_ offsets: [KafkaTopicPartitionOffset], timeout: Duration = .seconds(5)) async throws {
         guard !offsets.isEmpty else { return }
-        let milliseconds = max(1, timeout.kafkaMilliseconds) // 0 would make the seek asynchronous
+        let milliseconds = max(1, timeout.kafkaMilliseconds)  // 0 would make the seek asynchronous
         try await thread.run { [client] in
             try client.withHandle { rk in
                 let list = KafkaTopicPartitionList(offsets)

@@ -50,7 +50,10 @@ final class KafkaPollingThread: Sendable {
     /// Asks the thread to end; with `wait`, blocks until it has (call that off the cooperative pool).
     func stop(wait: Bool) {
         guard !control.stopRequested.exchange(true, ordering: .acquiringAndReleasing) else {
-            if wait { control.exited.wait(); control.exited.signal() }
+            if wait {
+                control.exited.wait()
+                control.exited.signal()
+            }
             return
         }
         // Cuts the current rd_kafka_poll short.

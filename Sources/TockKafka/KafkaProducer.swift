@@ -107,8 +107,10 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Enqueues what a full queue left over, then waits for every report.
-    func finish(_ records: [KafkaProducerRecord], batch: KafkaDeliveryBatch, next start: Int,
-                enqueueBy: ContinuousClock.Instant? = nil) async -> [Result<KafkaDeliveryReport, KafkaError>] {
+    func finish(
+        _ records: [KafkaProducerRecord], batch: KafkaDeliveryBatch, next start: Int,
+        enqueueBy: ContinuousClock.Instant? = nil
+    ) async -> [Result<KafkaDeliveryReport, KafkaError>] {
         var next = start
         var backoff = Duration.milliseconds(1)
         while next < records.count {
@@ -120,11 +122,15 @@ public final class KafkaProducer: Sendable {
                 break
             }
             if Task.isCancelled {
-                batch.failUnfinished(with: KafkaError(code: .interrupted, message: "send cancelled before the record was enqueued", isRetriable: true), from: next)
+                batch.failUnfinished(
+                    with: KafkaError(code: .interrupted, message: "send cancelled before the record was enqueued", isRetriable: true), from: next)
                 break
             }
             if let enqueueBy, ContinuousClock.now >= enqueueBy {
-                batch.failUnfinished(with: KafkaError(code: .purgedQueued, message: "the producer's queue stayed full past the time the record could still be sent", isRetriable: true), from: next)
+                batch.failUnfinished(
+                    with: KafkaError(
+                        code: .purgedQueued, message: "the producer's queue stayed full past the time the record could still be sent",
+                        isRetriable: true), from: next)
                 break
             }
             let before = next

@@ -79,7 +79,9 @@ public final class KafkaProducerPool: Sendable {
     /// Enqueues `records` now, on the calling thread (see `KafkaProducer.enqueue`).
     public func enqueue(_ records: [KafkaProducerRecord]) -> KafkaPooledSend {
         let producers = self.producers
-        guard producers.count > 1 else { return KafkaPooledSend(count: records.count, parts: [(Array(records.indices), producers[0].enqueue(records))]) }
+        guard producers.count > 1 else {
+            return KafkaPooledSend(count: records.count, parts: [(Array(records.indices), producers[0].enqueue(records))])
+        }
         var routed = Array(repeating: (indices: [Int](), records: [KafkaProducerRecord]()), count: producers.count)
         // One look-up per topic per call: this runs on the publish gate's thread.
         var partitionCounts: [String: Int32?] = [:]

@@ -29,13 +29,16 @@ final class KafkaRecordEncoder {
             slot.release()
             let error = KafkaError(consuming: failure)
             if error.code == .queueFull { return index }
-            batch.complete(index, .failure(KafkaError(
-                code: error.code,
-                message: "produce to \(records[index].topic) failed: \(error.message)",
-                isRetriable: error.isRetriable,
-                isFatal: error.isFatal,
-                refusedBeforeSending: true
-            )))
+            batch.complete(
+                index,
+                .failure(
+                    KafkaError(
+                        code: error.code,
+                        message: "produce to \(records[index].topic) failed: \(error.message)",
+                        isRetriable: error.isRetriable,
+                        isFatal: error.isFatal,
+                        refusedBeforeSending: true
+                    )))
         }
         return records.count
     }

@@ -30,8 +30,9 @@ public final class KafkaRecordFinder: Sendable {
             "auto.offset.reset": "error",
             "client.id": "tock-finder",
         ]) { _, new in new }
-        client = try KafkaClientHandle(kind: .consumer, configuration: try KafkaConfiguration(merged),
-                                       callbacks: KafkaClientCallbacks(logger: logger, rebalanceHandler: nil))
+        client = try KafkaClientHandle(
+            kind: .consumer, configuration: try KafkaConfiguration(merged),
+            callbacks: KafkaClientCallbacks(logger: logger, rebalanceHandler: nil))
         thread = BlockingThread(name: "\(client.name)-find")
         try client.withHandle { rk in
             let err = rd_kafka_poll_set_consumer(rk)
@@ -47,8 +48,10 @@ public final class KafkaRecordFinder: Sendable {
     /// The values of `header`, among `wanted`, carried by records of each partition from the
     /// first record stamped at or after its time (epoch ms) to the partition's end. Throws when
     /// a partition could not be read to its end within `timeout`: then nothing can be said.
-    public func find(header: String, values wanted: Set<String>, from starts: [KafkaTopicPartition: Int64],
-                     timeout: Duration) async throws -> Set<String> {
+    public func find(
+        header: String, values wanted: Set<String>, from starts: [KafkaTopicPartition: Int64],
+        timeout: Duration
+    ) async throws -> Set<String> {
         guard !wanted.isEmpty, !starts.isEmpty else { return [] }
         let milliseconds = timeout.kafkaMilliseconds
         return try await thread.run { [client] in
@@ -58,8 +61,10 @@ public final class KafkaRecordFinder: Sendable {
         }
     }
 
-    private static func find(_ rk: OpaquePointer, header: String, wanted: Set<String>, starts: [KafkaTopicPartition: Int64],
-                             timeoutMilliseconds: Int32) throws -> Set<String> {
+    private static func find(
+        _ rk: OpaquePointer, header: String, wanted: Set<String>, starts: [KafkaTopicPartition: Int64],
+        timeoutMilliseconds: Int32
+    ) throws -> Set<String> {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutMilliseconds) * 1_000_000
         func remaining() -> Int32 {
             let now = DispatchTime.now().uptimeNanoseconds
@@ -70,8 +75,10 @@ public final class KafkaRecordFinder: Sendable {
         // record written later is not the one looked for (its writer held the lock after it ran out).
         var highs: [KafkaTopicPartition: Int64] = [:]
         for partition in partitions {
-            highs[partition] = try KafkaClientHandle.watermarks(rk, topic: partition.topic, partition: partition.partition,
-                                                                timeoutMilliseconds: max(1, remaining())).high
+            highs[partition] = try KafkaClientHandle.watermarks(
+                rk, topic: partition.topic, partition: partition.partition,
+                timeoutMilliseconds: max(1, remaining())
+            ).high
         }
         let times = KafkaTopicPartitionList(capacity: partitions.count)
         for partition in partitions { times.add(topic: partition.topic, partition: partition.partition, offset: max(0, starts[partition]!)) }
@@ -99,7 +106,8 @@ public final class KafkaRecordFinder: Sendable {
         while !ends.isEmpty {
             let wait = remaining()
             guard wait > 0 else {
-                throw KafkaError(code: .timedOut, message: "read-back did not reach the end of \(ends.keys.map { "\($0.topic)/\($0.partition)" }.sorted())")
+                throw KafkaError(
+                    code: .timedOut, message: "read-back did not reach the end of \(ends.keys.map { "\($0.topic)/\($0.partition)" }.sorted())")
             }
             guard let message = rd_kafka_consumer_poll(rk, min(wait, 100)) else { continue }
             defer { rd_kafka_message_destroy(message) }

@@ -26,7 +26,8 @@ public struct ClusterSnapshot: Codable, Sendable, Equatable {
     public var oldestOverdueMillis: Int64?
 
     public static func empty(monitor: String) -> ClusterSnapshot {
-        ClusterSnapshot(monitor: monitor, leading: false, leader: nil, takenAtMillis: 0, heartbeatTimeoutMillis: 0,
-                        workers: [], shards: [], reassignments: 0, oldestOverdueMillis: nil)
+        ClusterSnapshot(
+            monitor: monitor, leading: false, leader: nil, takenAtMillis: 0, heartbeatTimeoutMillis: 0,
+            workers: [], shards: [], reassignments: 0, oldestOverdueMillis: nil)
     }
 }

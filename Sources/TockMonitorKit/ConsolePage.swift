@@ -3,147 +3,147 @@
 /// `/v1/messages/<tock-id>`; it changes nothing. Every value goes in through `textContent`.
 enum ConsolePage {
     static let html = #"""
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Tock console</title>
-<style>
-  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1d232b; }
-  header { background: #1d232b; color: #fff; padding: 10px 20px; display: flex; gap: 24px; align-items: baseline; }
-  header h1 { font-size: 18px; margin: 0; }
-  header span { color: #b8c2cc; }
-  main { padding: 16px 20px; display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); }
-  section { background: #fff; border: 1px solid #dde2e8; border-radius: 6px; padding: 12px 16px; }
-  section.wide { grid-column: 1 / -1; }
-  h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: #5b6673; margin: 0 0 8px; }
-  .tiles { display: flex; gap: 12px; flex-wrap: wrap; }
-  .tile { background: #f0f3f7; border-radius: 4px; padding: 8px 12px; min-width: 110px; }
-  .tile b { display: block; font-size: 22px; }
-  table { border-collapse: collapse; width: 100%; }
-  th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eef0f3; font-variant-numeric: tabular-nums; }
-  th { color: #5b6673; font-weight: 600; }
-  .dead { color: #b42318; }
-  .bar { fill: #3b82f6; }
-  .bar.now { fill: #f59e0b; }
-  svg text { font-size: 10px; fill: #5b6673; }
-  form { display: flex; gap: 8px; }
-  input { flex: 1; padding: 6px; font: inherit; }
-  pre { background: #f0f3f7; padding: 8px; overflow: auto; }
-  .muted { color: #8792a0; }
-</style>
-</head>
-<body>
-<header><h1>Tock console</h1><span id="monitor"></span><span id="leader"></span><span id="updated"></span></header>
-<main>
-  <section class="wide">
-    <h2>Messages</h2>
-    <div class="tiles">
-      <div class="tile">pending<b id="pending">–</b></div>
-      <div class="tile">due in 1 min<b id="due-1m">–</b></div>
-      <div class="tile">due in 10 min<b id="due-10m">–</b></div>
-      <div class="tile">due in 1 hour<b id="due-1h">–</b></div>
-      <div class="tile">due in 1 day<b id="due-1d">–</b></div>
-      <div class="tile">oldest overdue<b id="overdue">–</b></div>
-    </div>
-  </section>
-  <section class="wide">
-    <h2>Due over the next hour, by minute</h2>
-    <svg id="due-chart" width="100%" height="160" viewBox="0 0 960 160" preserveAspectRatio="none" role="img" aria-label="messages due per minute"></svg>
-  </section>
-  <section class="wide">
-    <h2>Workers</h2>
-    <table><thead><tr><th>worker</th><th>state</th><th>shards</th><th>last heartbeat</th><th>fired/s</th><th>lateness p50</th><th>lateness p99</th><th>fired</th></tr></thead>
-    <tbody id="workers"></tbody></table>
-  </section>
-  <section>
-    <h2>Rejections by code</h2>
-    <table><tbody id="rejected"></tbody></table>
-  </section>
-  <section>
-    <h2>Dead letters by code</h2>
-    <table><tbody id="dead-letters"></tbody></table>
-  </section>
-  <section class="wide">
-    <h2>Look up a tock-id</h2>
-    <form id="lookup"><input id="lookup-id" placeholder="tock-id, series id or series@due" autocomplete="off"><button>Look up</button></form>
-    <pre id="lookup-result" class="muted">state, due time and attempts appear here</pre>
-  </section>
-</main>
-<script>
-"use strict";
-const $ = (id) => document.getElementById(id);
-const ms = (v) => v == null ? "–" : (v >= 60000 ? (v / 1000).toFixed(0) + " s" : v >= 1000 ? (v / 1000).toFixed(1) + " s" : v + " ms");
-function cell(row, text, cls) { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; }
-function counts(body, map) {
-  body.textContent = "";
-  const keys = Object.keys(map || {}).sort();
-  if (keys.length === 0) { const row = body.insertRow(); cell(row, "none", "muted"); return; }
-  for (const key of keys) { const row = body.insertRow(); cell(row, key); cell(row, String(map[key])); }
-}
-function chart(perMinute) {
-  const svg = $("due-chart"), NS = "http://www.w3.org/2000/svg";
-  svg.textContent = "";
-  const max = Math.max(1, ...perMinute), width = 960 / Math.max(60, perMinute.length);
-  perMinute.forEach((count, i) => {
-    const h = Math.round(130 * count / max), r = document.createElementNS(NS, "rect");
-    r.setAttribute("class", i === 0 ? "bar now" : "bar");
-    r.setAttribute("x", String(i * width + 1)); r.setAttribute("width", String(width - 2));
-    r.setAttribute("y", String(140 - h)); r.setAttribute("height", String(h));
-    r.setAttribute("data-minute", String(i)); r.setAttribute("data-count", String(count));
-    const title = document.createElementNS(NS, "title"); title.textContent = `minute ${i + 1}: ${count}`; r.appendChild(title);
-    svg.appendChild(r);
-  });
-  for (const [i, label] of [[0, "now"], [15, "+15 min"], [30, "+30 min"], [45, "+45 min"], [60, "+60 min"]]) {
-    const t = document.createElementNS(NS, "text"); t.setAttribute("y", "155"); t.textContent = label;
-    t.setAttribute("x", String(i === 60 ? 958 : i * width + 2)); if (i === 60) t.setAttribute("text-anchor", "end");
-    svg.appendChild(t);
-  }
-  const top = document.createElementNS(NS, "text"); top.setAttribute("x", "2"); top.setAttribute("y", "10"); top.textContent = "max " + max + " per minute"; svg.appendChild(top);
-}
-async function refresh() {
-  try {
-    const c = await (await fetch("/v1/console", { cache: "no-store" })).json();
-    $("monitor").textContent = "monitor " + c.monitor + (c.leading ? " (leading)" : " (standby)");
-    $("leader").textContent = "leader: " + (c.leader || "none");
-    $("updated").textContent = "updated " + new Date(c.takenAtMillis).toLocaleTimeString();
-    $("pending").textContent = String(c.pending);
-    for (const w of ["1m", "10m", "1h", "1d"]) $("due-" + w).textContent = String((c.due || {})[w] ?? "–");
-    $("overdue").textContent = c.oldestOverdueMillis == null ? "none" : ms(c.takenAtMillis - c.oldestOverdueMillis);
-    chart(c.perMinute || []);
-    const body = $("workers"); body.textContent = "";
-    for (const w of c.workers) {
-      const row = body.insertRow(), s = w.summary || {};
-      cell(row, w.id); cell(row, w.live ? "live" : "dead", w.live ? "" : "dead"); cell(row, String(w.shards.length));
-      cell(row, ms(w.heartbeatAgeMillis) + " ago"); cell(row, s.firedPerSecond == null ? "–" : s.firedPerSecond.toFixed(s.firedPerSecond < 10 ? 2 : 0));
-      cell(row, ms(s.latenessP50Millis)); cell(row, ms(s.latenessP99Millis)); cell(row, s.firedTotal == null ? "–" : String(s.firedTotal));
-    }
-    counts($("rejected"), c.rejected); counts($("dead-letters"), c.deadLetters);
-  } catch (e) { $("updated").textContent = "cannot reach the monitor: " + e; }
-}
-$("lookup").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const id = $("lookup-id").value.trim();
-  if (!id) return;
-  const out = $("lookup-result");
-  try {
-    const r = await fetch("/v1/messages/" + encodeURIComponent(id), { cache: "no-store" });
-    const m = await r.json();
-    const lines = [`${m.id}: ${m.state}`];
-    if (m.dueMillis != null) lines.push("due       " + new Date(m.dueMillis).toISOString() + " (" + m.dueMillis + ")");
-    if (m.nextFireMillis != null) lines.push((m.state === "delivering" ? "lease     " : "next fire ") + new Date(m.nextFireMillis).toISOString());
-    lines.push("attempts  " + m.attempts);
-    if (m.topic) lines.push("topic     " + m.topic);
-    if (m.series) lines.push("series    " + m.series + "\nfired     " + m.fired + " occurrence(s)");
-    if (m.note) lines.push(m.note);
-    out.textContent = lines.join("\n"); out.className = "";
-  } catch (e) { out.textContent = "look-up failed: " + e; }
-});
-refresh();
-setInterval(refresh, 2000);
-</script>
-</body>
-</html>
-"""#
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Tock console</title>
+        <style>
+          body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1d232b; }
+          header { background: #1d232b; color: #fff; padding: 10px 20px; display: flex; gap: 24px; align-items: baseline; }
+          header h1 { font-size: 18px; margin: 0; }
+          header span { color: #b8c2cc; }
+          main { padding: 16px 20px; display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); }
+          section { background: #fff; border: 1px solid #dde2e8; border-radius: 6px; padding: 12px 16px; }
+          section.wide { grid-column: 1 / -1; }
+          h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: #5b6673; margin: 0 0 8px; }
+          .tiles { display: flex; gap: 12px; flex-wrap: wrap; }
+          .tile { background: #f0f3f7; border-radius: 4px; padding: 8px 12px; min-width: 110px; }
+          .tile b { display: block; font-size: 22px; }
+          table { border-collapse: collapse; width: 100%; }
+          th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eef0f3; font-variant-numeric: tabular-nums; }
+          th { color: #5b6673; font-weight: 600; }
+          .dead { color: #b42318; }
+          .bar { fill: #3b82f6; }
+          .bar.now { fill: #f59e0b; }
+          svg text { font-size: 10px; fill: #5b6673; }
+          form { display: flex; gap: 8px; }
+          input { flex: 1; padding: 6px; font: inherit; }
+          pre { background: #f0f3f7; padding: 8px; overflow: auto; }
+          .muted { color: #8792a0; }
+        </style>
+        </head>
+        <body>
+        <header><h1>Tock console</h1><span id="monitor"></span><span id="leader"></span><span id="updated"></span></header>
+        <main>
+          <section class="wide">
+            <h2>Messages</h2>
+            <div class="tiles">
+              <div class="tile">pending<b id="pending">–</b></div>
+              <div class="tile">due in 1 min<b id="due-1m">–</b></div>
+              <div class="tile">due in 10 min<b id="due-10m">–</b></div>
+              <div class="tile">due in 1 hour<b id="due-1h">–</b></div>
+              <div class="tile">due in 1 day<b id="due-1d">–</b></div>
+              <div class="tile">oldest overdue<b id="overdue">–</b></div>
+            </div>
+          </section>
+          <section class="wide">
+            <h2>Due over the next hour, by minute</h2>
+            <svg id="due-chart" width="100%" height="160" viewBox="0 0 960 160" preserveAspectRatio="none" role="img" aria-label="messages due per minute"></svg>
+          </section>
+          <section class="wide">
+            <h2>Workers</h2>
+            <table><thead><tr><th>worker</th><th>state</th><th>shards</th><th>last heartbeat</th><th>fired/s</th><th>lateness p50</th><th>lateness p99</th><th>fired</th></tr></thead>
+            <tbody id="workers"></tbody></table>
+          </section>
+          <section>
+            <h2>Rejections by code</h2>
+            <table><tbody id="rejected"></tbody></table>
+          </section>
+          <section>
+            <h2>Dead letters by code</h2>
+            <table><tbody id="dead-letters"></tbody></table>
+          </section>
+          <section class="wide">
+            <h2>Look up a tock-id</h2>
+            <form id="lookup"><input id="lookup-id" placeholder="tock-id, series id or series@due" autocomplete="off"><button>Look up</button></form>
+            <pre id="lookup-result" class="muted">state, due time and attempts appear here</pre>
+          </section>
+        </main>
+        <script>
+        "use strict";
+        const $ = (id) => document.getElementById(id);
+        const ms = (v) => v == null ? "–" : (v >= 60000 ? (v / 1000).toFixed(0) + " s" : v >= 1000 ? (v / 1000).toFixed(1) + " s" : v + " ms");
+        function cell(row, text, cls) { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; }
+        function counts(body, map) {
+          body.textContent = "";
+          const keys = Object.keys(map || {}).sort();
+          if (keys.length === 0) { const row = body.insertRow(); cell(row, "none", "muted"); return; }
+          for (const key of keys) { const row = body.insertRow(); cell(row, key); cell(row, String(map[key])); }
+        }
+        function chart(perMinute) {
+          const svg = $("due-chart"), NS = "http://www.w3.org/2000/svg";
+          svg.textContent = "";
+          const max = Math.max(1, ...perMinute), width = 960 / Math.max(60, perMinute.length);
+          perMinute.forEach((count, i) => {
+            const h = Math.round(130 * count / max), r = document.createElementNS(NS, "rect");
+            r.setAttribute("class", i === 0 ? "bar now" : "bar");
+            r.setAttribute("x", String(i * width + 1)); r.setAttribute("width", String(width - 2));
+            r.setAttribute("y", String(140 - h)); r.setAttribute("height", String(h));
+            r.setAttribute("data-minute", String(i)); r.setAttribute("data-count", String(count));
+            const title = document.createElementNS(NS, "title"); title.textContent = `minute ${i + 1}: ${count}`; r.appendChild(title);
+            svg.appendChild(r);
+          });
+          for (const [i, label] of [[0, "now"], [15, "+15 min"], [30, "+30 min"], [45, "+45 min"], [60, "+60 min"]]) {
+            const t = document.createElementNS(NS, "text"); t.setAttribute("y", "155"); t.textContent = label;
+            t.setAttribute("x", String(i === 60 ? 958 : i * width + 2)); if (i === 60) t.setAttribute("text-anchor", "end");
+            svg.appendChild(t);
+          }
+          const top = document.createElementNS(NS, "text"); top.setAttribute("x", "2"); top.setAttribute("y", "10"); top.textContent = "max " + max + " per minute"; svg.appendChild(top);
+        }
+        async function refresh() {
+          try {
+            const c = await (await fetch("/v1/console", { cache: "no-store" })).json();
+            $("monitor").textContent = "monitor " + c.monitor + (c.leading ? " (leading)" : " (standby)");
+            $("leader").textContent = "leader: " + (c.leader || "none");
+            $("updated").textContent = "updated " + new Date(c.takenAtMillis).toLocaleTimeString();
+            $("pending").textContent = String(c.pending);
+            for (const w of ["1m", "10m", "1h", "1d"]) $("due-" + w).textContent = String((c.due || {})[w] ?? "–");
+            $("overdue").textContent = c.oldestOverdueMillis == null ? "none" : ms(c.takenAtMillis - c.oldestOverdueMillis);
+            chart(c.perMinute || []);
+            const body = $("workers"); body.textContent = "";
+            for (const w of c.workers) {
+              const row = body.insertRow(), s = w.summary || {};
+              cell(row, w.id); cell(row, w.live ? "live" : "dead", w.live ? "" : "dead"); cell(row, String(w.shards.length));
+              cell(row, ms(w.heartbeatAgeMillis) + " ago"); cell(row, s.firedPerSecond == null ? "–" : s.firedPerSecond.toFixed(s.firedPerSecond < 10 ? 2 : 0));
+              cell(row, ms(s.latenessP50Millis)); cell(row, ms(s.latenessP99Millis)); cell(row, s.firedTotal == null ? "–" : String(s.firedTotal));
+            }
+            counts($("rejected"), c.rejected); counts($("dead-letters"), c.deadLetters);
+          } catch (e) { $("updated").textContent = "cannot reach the monitor: " + e; }
+        }
+        $("lookup").addEventListener("submit", async (event) => {
+          event.preventDefault();
+          const id = $("lookup-id").value.trim();
+          if (!id) return;
+          const out = $("lookup-result");
+          try {
+            const r = await fetch("/v1/messages/" + encodeURIComponent(id), { cache: "no-store" });
+            const m = await r.json();
+            const lines = [`${m.id}: ${m.state}`];
+            if (m.dueMillis != null) lines.push("due       " + new Date(m.dueMillis).toISOString() + " (" + m.dueMillis + ")");
+            if (m.nextFireMillis != null) lines.push((m.state === "delivering" ? "lease     " : "next fire ") + new Date(m.nextFireMillis).toISOString());
+            lines.push("attempts  " + m.attempts);
+            if (m.topic) lines.push("topic     " + m.topic);
+            if (m.series) lines.push("series    " + m.series + "\nfired     " + m.fired + " occurrence(s)");
+            if (m.note) lines.push(m.note);
+            out.textContent = lines.join("\n"); out.className = "";
+          } catch (e) { out.textContent = "look-up failed: " + e; }
+        });
+        refresh();
+        setInterval(refresh, 2000);
+        </script>
+        </body>
+        </html>
+        """#
 }

@@ -17,11 +17,14 @@ public final class ConsoleService: Service, Sendable {
     let logger: Logger
     let snapshot: Mutex<ConsoleSnapshot>
     let pendingGauge = Gauge(label: "tock_pending_messages")
-    let dueGauges = Dictionary(uniqueKeysWithValues: ["1m", "10m", "1h", "1d"].map {
-        ($0, Gauge(label: "tock_due_messages", dimensions: [("within", $0)]))
-    })
+    let dueGauges = Dictionary(
+        uniqueKeysWithValues: ["1m", "10m", "1h", "1d"].map {
+            ($0, Gauge(label: "tock_due_messages", dimensions: [("within", $0)]))
+        })
 
-    public init(store: ScheduleStore, monitor: MonitorService, intervalMillis: Int64 = 2_000, clock: any WallClock = SystemWallClock(), logger: Logger) {
+    public init(
+        store: ScheduleStore, monitor: MonitorService, intervalMillis: Int64 = 2_000, clock: any WallClock = SystemWallClock(), logger: Logger
+    ) {
         self.store = store
         self.monitor = monitor
         self.intervalMillis = intervalMillis
@@ -48,8 +51,9 @@ public final class ConsoleService: Service, Sendable {
         let took = started.duration(to: .now)
         let summaries = try await store.workerSummaries()
         let cluster = monitor.currentSnapshot
-        let console = ConsoleSnapshot(cluster: cluster, summaries: summaries, load: load,
-                                      dueLoadMillis: took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000, nowMillis: now)
+        let console = ConsoleSnapshot(
+            cluster: cluster, summaries: summaries, load: load,
+            dueLoadMillis: took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000, nowMillis: now)
         snapshot.withLock { $0 = console }
         pendingGauge.record(cluster.leading ? console.pending : 0)
         for (window, gauge) in dueGauges { gauge.record(cluster.leading ? console.due[window] ?? 0 : 0) }

@@ -29,8 +29,9 @@ public struct ConsoleSnapshot: Codable, Sendable, Equatable {
     public var dueLoadMillis: Int64
 
     public static func empty(monitor: String) -> ConsoleSnapshot {
-        ConsoleSnapshot(monitor: monitor, leading: false, leader: nil, takenAtMillis: 0, workers: [], pending: 0, due: [:], perMinute: [],
-                        oldestOverdueMillis: nil, rejected: [:], deadLetters: [:], dueLoadMillis: 0)
+        ConsoleSnapshot(
+            monitor: monitor, leading: false, leader: nil, takenAtMillis: 0, workers: [], pending: 0, due: [:], perMinute: [],
+            oldestOverdueMillis: nil, rejected: [:], deadLetters: [:], dueLoadMillis: 0)
     }
 
     /// Builds the snapshot from the cluster view, the workers' summaries and the due load.
@@ -57,8 +58,10 @@ public struct ConsoleSnapshot: Codable, Sendable, Equatable {
         self.dueLoadMillis = dueLoadMillis
     }
 
-    init(monitor: String, leading: Bool, leader: String?, takenAtMillis: Int64, workers: [Worker], pending: Int, due: [String: Int],
-         perMinute: [Int], oldestOverdueMillis: Int64?, rejected: [String: Int], deadLetters: [String: Int], dueLoadMillis: Int64) {
+    init(
+        monitor: String, leading: Bool, leader: String?, takenAtMillis: Int64, workers: [Worker], pending: Int, due: [String: Int],
+        perMinute: [Int], oldestOverdueMillis: Int64?, rejected: [String: Int], deadLetters: [String: Int], dueLoadMillis: Int64
+    ) {
         self.monitor = monitor
         self.leading = leading
         self.leader = leader

@@ -1,7 +1,8 @@
 import Foundation
 import TockCore
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Asks a tock-monitor for its `/v1/cluster` (what `tock stats` prints). Anything else that
@@ -38,7 +39,8 @@ public enum MonitorClient {
         do {
             return (try JSONDecoder().decode(ClusterSnapshot.self, from: data), data)
         } catch {
-            throw Failure(description: "\(address) answered HTTP 200, but not with a tock-monitor's cluster view (\(reason(error)))\(excerpt(data))\(hint)")
+            throw Failure(
+                description: "\(address) answered HTTP 200, but not with a tock-monitor's cluster view (\(reason(error)))\(excerpt(data))\(hint)")
         }
     }
 

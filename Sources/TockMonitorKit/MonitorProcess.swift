@@ -19,13 +19,16 @@ public enum MonitorProcess {
         let redis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
         let store = try ScheduleStore(client: redis, configuration: configuration, logger: logger)
         try await store.verifyShardCount()
-        let monitor = MonitorService(store: store, monitorID: monitorID,
-                                     heartbeatIntervalMillis: configuration.cluster.heartbeatIntervalMillis,
-                                     heartbeatTimeoutMillis: configuration.cluster.heartbeatTimeoutMillis, logger: logger)
+        let monitor = MonitorService(
+            store: store, monitorID: monitorID,
+            heartbeatIntervalMillis: configuration.cluster.heartbeatIntervalMillis,
+            heartbeatTimeoutMillis: configuration.cluster.heartbeatTimeoutMillis, logger: logger)
         let console = ConsoleService(store: store, monitor: monitor, logger: logger)
         let probe = DependencyProbe(checks: [try DependencyProbe.redisWrite(configuration, holder: monitorID, logger: logger)], logger: logger)
-        let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
-                               readiness: { ReadinessReport(reasons: probe.notReadyReasons) }, extraRoutes: MonitorRoutes.make(monitor: monitor, console: console, store: store), logger: logger)
+        let http = HTTPService(
+            host: configuration.http.host, port: configuration.http.port, metrics: metrics,
+            readiness: { ReadinessReport(reasons: probe.notReadyReasons) },
+            extraRoutes: MonitorRoutes.make(monitor: monitor, console: console, store: store), logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [.init(service: http), .init(service: probe), .init(service: monitor), .init(service: console)],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -34,8 +34,10 @@ public final class MonitorService: Service, Sendable {
         var shardGauges: [String: Gauge] = [:]
     }
 
-    public init(store: ScheduleStore, monitorID: String, heartbeatIntervalMillis: Int64, heartbeatTimeoutMillis: Int64,
-                clock: any WallClock = SystemWallClock(), logger: Logger) {
+    public init(
+        store: ScheduleStore, monitorID: String, heartbeatIntervalMillis: Int64, heartbeatTimeoutMillis: Int64,
+        clock: any WallClock = SystemWallClock(), logger: Logger
+    ) {
         self.store = store
         self.monitorID = monitorID
         self.heartbeatTimeoutMillis = heartbeatTimeoutMillis
@@ -105,10 +107,12 @@ public final class MonitorService: Service, Sendable {
             loop.reassignments += changes.count
             reassignmentsCounter.increment(by: changes.count)
             let moved = Dictionary(grouping: changes.keys.sorted(), by: { changes[$0]! })
-            logger.notice("reassigned shards", metadata: [
-                "moves": "\(changes.count)", "live": "\(live.sorted())", "dead": "\(dead)",
-                "to": "\(moved.mapValues { $0.count }.sorted(by: { $0.key < $1.key }))",
-            ])
+            logger.notice(
+                "reassigned shards",
+                metadata: [
+                    "moves": "\(changes.count)", "live": "\(live.sorted())", "dead": "\(dead)",
+                    "to": "\(moved.mapValues { $0.count }.sorted(by: { $0.key < $1.key }))",
+                ])
         }
         // Publish on change, and every second anyway: that also repairs a view a deposed leader
         // might have written.
@@ -136,16 +140,18 @@ public final class MonitorService: Service, Sendable {
             loop.shardGauges.removeValue(forKey: worker)
         }
         let workers = heartbeats.keys.sorted().map { id in
-            ClusterSnapshot.Worker(id: id, lastHeartbeatMillis: heartbeats[id]!, heartbeatAgeMillis: now - heartbeats[id]!,
-                                   live: live.contains(id), shards: (perWorker[id] ?? []).sorted())
+            ClusterSnapshot.Worker(
+                id: id, lastHeartbeatMillis: heartbeats[id]!, heartbeatAgeMillis: now - heartbeats[id]!,
+                live: live.contains(id), shards: (perWorker[id] ?? []).sorted())
         }
         let shards = (0..<store.shardMap.shardCount).map { ClusterSnapshot.Shard(shard: $0, owner: owners[$0]?.worker, epoch: owners[$0]?.epoch) }
         let reassignments = loop.reassignments
         let oldest = loop.oldestOverdue
         snapshot.withLock {
-            $0 = ClusterSnapshot(monitor: monitorID, leading: true, leader: monitorID, takenAtMillis: now,
-                                 heartbeatTimeoutMillis: heartbeatTimeoutMillis, workers: workers, shards: shards,
-                                 reassignments: reassignments, oldestOverdueMillis: oldest)
+            $0 = ClusterSnapshot(
+                monitor: monitorID, leading: true, leader: monitorID, takenAtMillis: now,
+                heartbeatTimeoutMillis: heartbeatTimeoutMillis, workers: workers, shards: shards,
+                reassignments: reassignments, oldestOverdueMillis: oldest)
         }
     }
 }

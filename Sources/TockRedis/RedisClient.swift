@@ -50,18 +50,22 @@ public final class RedisClient: Sendable {
             connection.url = url
             backend = .node(RedisNodePool(configuration: connection, size: poolSize, logger: logger))
         case .sentinel(let sentinels, let masterName):
-            connection.sentinel = RedisSentinelResolver(sentinels: sentinels, masterName: masterName,
-                                                        timeout: min(connection.connectTimeout, .seconds(1)))
+            connection.sentinel = RedisSentinelResolver(
+                sentinels: sentinels, masterName: masterName,
+                timeout: min(connection.connectTimeout, .seconds(1)))
             backend = .node(RedisNodePool(configuration: connection, size: poolSize, logger: logger))
         case .cluster(let seeds):
-            backend = .cluster(RedisClusterClient(seeds: seeds, connection: connection, settings: configuration.cluster,
-                                                  poolSize: poolSize, logger: logger))
+            backend = .cluster(
+                RedisClusterClient(
+                    seeds: seeds, connection: connection, settings: configuration.cluster,
+                    poolSize: poolSize, logger: logger))
         }
     }
 
     /// One server with these connection settings.
     public convenience init(configuration: RedisConnection.Configuration, poolSize: Int = 1, logger: Logger = Logger(label: "tock.redis")) {
-        self.init(configuration: Configuration(topology: .standalone(configuration.url), connection: configuration), poolSize: poolSize, logger: logger)
+        self.init(
+            configuration: Configuration(topology: .standalone(configuration.url), connection: configuration), poolSize: poolSize, logger: logger)
     }
 
     /// Any `RedisTopology` URL with default settings.
@@ -125,14 +129,18 @@ public final class RedisClient: Sendable {
     }
 
     /// `durable`: see `pipelineEvalSHA`.
-    public func pipeline(arguments: [[RedisArgument]], idempotent: Bool = false, durable: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+    public func pipeline(arguments: [[RedisArgument]], idempotent: Bool = false, durable: Bool = false) async throws(RedisError) -> [Result<
+        RedisValue, RedisError
+    >] {
         try await run(arguments.map { .command($0) }, idempotent: idempotent, durable: durable)
     }
 
     public func pipeline<each Command: RedisCommand>(
         _ commands: repeat each Command, idempotent: Bool = false
     ) async throws(RedisError) -> (repeat Result<(each Command).Response, RedisError>) {
-        try await typedPipeline(repeat each commands) { arguments throws(RedisError) in try await pipeline(arguments: arguments, idempotent: idempotent) }
+        try await typedPipeline(repeat each commands) { arguments throws(RedisError) in
+            try await pipeline(arguments: arguments, idempotent: idempotent)
+        }
     }
 
     public func evalSHA(
@@ -152,13 +160,16 @@ public final class RedisClient: Sendable {
     /// throws `.notReplicated` when fewer did in time: the writes ran, but a failover could
     /// still lose them. On a cluster, a master that cannot be reached or whose replicas do not
     /// confirm fails only its own calls' results (see `RedisClusterClient.execute`).
-    public func pipelineEvalSHA(_ calls: [RedisScriptCall], idempotent: Bool = false, durable: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+    public func pipelineEvalSHA(_ calls: [RedisScriptCall], idempotent: Bool = false, durable: Bool = false) async throws(RedisError) -> [Result<
+        RedisValue, RedisError
+    >] {
         try await run(calls.map { .script($0) }, idempotent: idempotent, durable: durable)
     }
 
     private func run(_ requests: [RedisRequest], idempotent: Bool, durable: Bool) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
         guard !requests.isEmpty else { return [] }
-        let waitFor = durable && configuration.replicaAcks > 0
+        let waitFor =
+            durable && configuration.replicaAcks > 0
             ? ReplicaWait(replicas: configuration.replicaAcks, timeoutMillis: Int(configuration.replicaAckTimeout / .milliseconds(1)))
             : nil
         switch backend {

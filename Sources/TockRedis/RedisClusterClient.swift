@@ -85,7 +85,9 @@ final class RedisClusterClient: Sendable {
                 case .success(let execution):
                     var shortfall: RedisError?
                     if let acked = execution.replicasAcked, let waitFor, acked < waitFor.replicas {
-                        logger.warning("fewer replicas than asked confirmed a write", metadata: ["node": "\(node)", "acked": "\(acked)", "wanted": "\(waitFor.replicas)"])
+                        logger.warning(
+                            "fewer replicas than asked confirmed a write",
+                            metadata: ["node": "\(node)", "acked": "\(acked)", "wanted": "\(waitFor.replicas)"])
                         shortfall = .notReplicated(acked: acked, wanted: waitFor.replicas)
                     }
                     router.withLock { router in
@@ -136,7 +138,8 @@ final class RedisClusterClient: Sendable {
             await pool(node).connection().execute(group.map { requests[$0.index] }, asking: group.map(\.asking), waitFor: waitFor)
         }
         if groups.count == 1, let (node, group) = groups.first { return [(node, group, await part(node, group))] }
-        return await withTaskGroup(of: (RedisNodeAddress, [(index: Int, asking: Bool)], Result<RedisExecution, RedisExecutionFailure>).self) { tasks in
+        return await withTaskGroup(of: (RedisNodeAddress, [(index: Int, asking: Bool)], Result<RedisExecution, RedisExecutionFailure>).self) {
+            tasks in
             for (node, group) in groups { tasks.addTask { (node, group, await part(node, group)) } }
             var outcomes: [(RedisNodeAddress, [(index: Int, asking: Bool)], Result<RedisExecution, RedisExecutionFailure>)] = []
             for await outcome in tasks { outcomes.append(outcome) }
@@ -192,8 +195,12 @@ final class RedisClusterClient: Sendable {
                 return router.slots
             }
             if before.slotCounts != slots.slotCounts {
-                logger.info("Redis Cluster map", metadata: ["masters": "\(slots.masters.map(\.description).joined(separator: ","))",
-                                                          "complete": "\(slots.coversEverySlot)"])
+                logger.info(
+                    "Redis Cluster map",
+                    metadata: [
+                        "masters": "\(slots.masters.map(\.description).joined(separator: ","))",
+                        "complete": "\(slots.coversEverySlot)",
+                    ])
             }
         case .failure(let error):
             router.withLock { $0.refreshFailed(at: .now) }

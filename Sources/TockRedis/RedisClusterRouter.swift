@@ -109,7 +109,8 @@ public struct RedisClusterRouter: Sendable {
         switch words.first {
         case "MOVED":
             guard words.count >= 3, let movedSlot = Int(words[1]), (0..<RedisHashSlot.count).contains(movedSlot),
-                  let node = RedisNodeAddress(words[2]) else { return .done }
+                let node = RedisNodeAddress(words[2])
+            else { return .done }
             slots.move(slot: movedSlot, to: node)
             refreshWanted = true
             return .send(to: node, asking: false)

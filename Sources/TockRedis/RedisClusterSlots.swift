@@ -29,8 +29,8 @@ public struct RedisClusterSlots: Sendable, Equatable {
         self.init()
         for entry in entries {
             guard case .array(let fields) = entry, fields.count >= 3,
-                  case .integer(let start) = fields[0], case .integer(let end) = fields[1],
-                  (0..<Int64(RedisHashSlot.count)).contains(start), (start..<Int64(RedisHashSlot.count)).contains(end)
+                case .integer(let start) = fields[0], case .integer(let end) = fields[1],
+                (0..<Int64(RedisHashSlot.count)).contains(start), (start..<Int64(RedisHashSlot.count)).contains(end)
             else { throw .unexpectedReply("CLUSTER SLOTS entry: \(entry)") }
             let nodes = fields[2...].compactMap { Self.node($0, answeredBy: answeredBy) }
             // A master without a known endpoint ("?") cannot be reached: leave its slots unserved.

@@ -118,7 +118,9 @@ public final class RedisConnection: Sendable {
     public func pipeline<each Command: RedisCommand>(
         _ commands: repeat each Command, idempotent: Bool = false
     ) async throws(RedisError) -> (repeat Result<(each Command).Response, RedisError>) {
-        try await typedPipeline(repeat each commands) { arguments throws(RedisError) in try await pipeline(arguments: arguments, idempotent: idempotent) }
+        try await typedPipeline(repeat each commands) { arguments throws(RedisError) in
+            try await pipeline(arguments: arguments, idempotent: idempotent)
+        }
     }
 
     // MARK: Scripts
@@ -162,7 +164,9 @@ public final class RedisConnection: Sendable {
     /// before each request whose `asking` is true; with `waitFor`, a WAIT follows on this
     /// connection and its answer comes back too. A broken connection is a failure that says
     /// whether anything was written.
-    func execute(_ requests: [RedisRequest], asking: [Bool], waitFor: ReplicaWait?, retryOnce: Bool = false) async -> Result<RedisExecution, RedisExecutionFailure> {
+    func execute(_ requests: [RedisRequest], asking: [Bool], waitFor: ReplicaWait?, retryOnce: Bool = false) async -> Result<
+        RedisExecution, RedisExecutionFailure
+    > {
         let session = self.session
         return await thread.run { session.execute(requests, asking: asking, waitFor: waitFor, retryOnce: retryOnce) }
     }
@@ -286,8 +290,9 @@ private final class Session: @unchecked Sendable {
         }
         let primary = try sentinel.primary()
         do throws(RedisError) {
-            let context = try HiredisContext.open(url, at: primary, connectTimeout: configuration.connectTimeout,
-                                                  commandTimeout: configuration.commandTimeout)
+            let context = try HiredisContext.open(
+                url, at: primary, connectTimeout: configuration.connectTimeout,
+                commandTimeout: configuration.commandTimeout)
             // A Sentinel's answer can be a moment old: never write to what is a replica by now.
             let role = try context.call(["ROLE"])
             guard case .array(let fields) = role, let name = fields.first?.string, name == "master" else {
@@ -358,14 +363,16 @@ private final class Session: @unchecked Sendable {
         return try run(calls.map { .script($0) }, asking: [])
     }
 
-    func execute(_ requests: [RedisRequest], asking: [Bool], waitFor: ReplicaWait?, retryOnce: Bool) -> Result<RedisExecution, RedisExecutionFailure> {
+    func execute(_ requests: [RedisRequest], asking: [Bool], waitFor: ReplicaWait?, retryOnce: Bool) -> Result<RedisExecution, RedisExecutionFailure>
+    {
         brokeUnderCall = false
         defer { pinned = false }
         do throws(RedisError) {
             let results = try withRetry(retryOnce) { () throws(RedisError) in try run(requests, asking: asking) }
             var acked: Int?
             if let waitFor {
-                guard case .integer(let count) = try roundTrip([["WAIT", RedisArgument(waitFor.replicas), RedisArgument(waitFor.timeoutMillis)]])[0]
+                guard
+                    case .integer(let count) = try roundTrip([["WAIT", RedisArgument(waitFor.replicas), RedisArgument(waitFor.timeoutMillis)]])[0]
                         .throwingServerError()
                 else { throw .unexpectedReply("WAIT") }
                 acked = Int(count)
@@ -411,7 +418,11 @@ private final class Session: @unchecked Sendable {
         }
         var runnable: [Int] = []
         for index in missing {
-            if case .script(let call) = requests[index], let error = loadFailures[call.script.sha] { results[index] = .failure(error) } else { runnable.append(index) }
+            if case .script(let call) = requests[index], let error = loadFailures[call.script.sha] {
+                results[index] = .failure(error)
+            } else {
+                runnable.append(index)
+            }
         }
         let again = format(runnable)
         let rerun = try roundTrip(formatted: again.commands)

@@ -57,7 +57,7 @@ extension Array: RedisReplyDecodable where Element: RedisReplyDecodable {
         if Element.self == UInt8.self {
             switch value {
             case .bulkString(let bytes): self = bytes as! [Element]
-            case .simpleString(let text): self = Array<UInt8>(text.utf8) as! [Element]
+            case .simpleString(let text): self = [UInt8](text.utf8) as! [Element]
             default: throw .mismatch("bulk string", value)
             }
             return

@@ -35,7 +35,8 @@ public enum RedisCommandKeys {
             return arguments[3]
         case "XREAD", "XREADGROUP":
             guard let streams = arguments.firstIndex(where: { String(decoding: $0.bytes, as: UTF8.self).uppercased() == "STREAMS" }),
-                  streams + 1 < arguments.count else { return nil }
+                streams + 1 < arguments.count
+            else { return nil }
             return arguments[streams + 1]
         case "BITOP":
             return arguments.count > 2 ? arguments[2] : nil

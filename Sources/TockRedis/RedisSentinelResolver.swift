@@ -57,7 +57,7 @@ public final class RedisSentinelResolver: Sendable {
                 let context = try HiredisContext.open(sentinel, connectTimeout: timeout, commandTimeout: timeout, passwordOptional: true)
                 let reply = try context.call(["SENTINEL", "GET-MASTER-ADDR-BY-NAME", RedisArgument(masterName)])
                 guard case .array(let fields) = reply, fields.count == 2, let host = fields[0].string,
-                      let port = fields[1].string.flatMap({ Int($0) })
+                    let port = fields[1].string.flatMap({ Int($0) })
                 else {
                     failures.append("\(sentinel.address): does not know master \"\(masterName)\"")
                     continue

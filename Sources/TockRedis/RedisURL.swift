@@ -50,7 +50,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     static func redacted(_ string: String) -> String {
         // Error messages end up in logs; never echo a password back.
         guard let schemeEnd = string.range(of: "://"),
-              let at = string[schemeEnd.upperBound...].lastIndex(of: "@")
+            let at = string[schemeEnd.upperBound...].lastIndex(of: "@")
         else { return string }
         let credentials = string[schemeEnd.upperBound..<at]
         guard let colon = credentials.firstIndex(of: ":") else {

@@ -237,21 +237,27 @@ public struct HTTPService: Service {
         extraRoutes: [String: Route]
     ) -> RoutedHTTPHandler {
         var routes = RoutedHTTPHandler()
-        routes.appendRoute("GET /metrics", to: ClosureHTTPHandler { _ in
-            HTTPResponse(
-                statusCode: .ok,
-                headers: [.contentType: metricsContentType],
-                body: Data(metrics.render().utf8)
-            )
-        })
-        routes.appendRoute("GET /healthz", to: ClosureHTTPHandler { _ in
-            text(.ok, "ok")
-        })
-        routes.appendRoute("GET /readyz", to: ClosureHTTPHandler { _ in
-            let report = await readiness()
-            if report.ready { return text(.ok, "ready") }
-            return text(.serviceUnavailable, report.reasons.isEmpty ? "not ready" : report.reasons.joined(separator: "\n"))
-        })
+        routes.appendRoute(
+            "GET /metrics",
+            to: ClosureHTTPHandler { _ in
+                HTTPResponse(
+                    statusCode: .ok,
+                    headers: [.contentType: metricsContentType],
+                    body: Data(metrics.render().utf8)
+                )
+            })
+        routes.appendRoute(
+            "GET /healthz",
+            to: ClosureHTTPHandler { _ in
+                text(.ok, "ok")
+            })
+        routes.appendRoute(
+            "GET /readyz",
+            to: ClosureHTTPHandler { _ in
+                let report = await readiness()
+                if report.ready { return text(.ok, "ready") }
+                return text(.serviceUnavailable, report.reasons.isEmpty ? "not ready" : report.reasons.joined(separator: "\n"))
+            })
         for (pattern, route) in extraRoutes.sorted(by: { $0.key < $1.key }) {
             routes.appendRoute(HTTPRoute(pattern), to: ClosureHTTPHandler { request in await route(request) })
         }

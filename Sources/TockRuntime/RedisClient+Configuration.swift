@@ -22,7 +22,9 @@ extension RedisClient.Configuration {
 
 extension RedisClient {
     /// A connected client for `redis.url` with the configured timeouts.
-    public static func connect(_ configuration: TockConfiguration, poolSize: Int, logger: Logger = Logger(label: "tock.redis")) async throws -> RedisClient {
+    public static func connect(_ configuration: TockConfiguration, poolSize: Int, logger: Logger = Logger(label: "tock.redis")) async throws
+        -> RedisClient
+    {
         let client = RedisClient(configuration: try RedisClient.Configuration(configuration), poolSize: poolSize, logger: logger)
         try await client.connect()
         return client

@@ -23,8 +23,9 @@ struct BeginCall: StoreScriptCall {
         args.add(dueBy, leaseUntil, sections.count)
         for section in sections {
             let shard = section.shard
-            keys.add(storeKeys.owner(shard), storeKeys.queue(shard), storeKeys.messages(shard), storeKeys.attempts(shard),
-                     storeKeys.locks(shard), storeKeys.leases(shard), storeKeys.series(shard))
+            keys.add(
+                storeKeys.owner(shard), storeKeys.queue(shard), storeKeys.messages(shard), storeKeys.attempts(shard),
+                storeKeys.locks(shard), storeKeys.leases(shard), storeKeys.series(shard))
             args.add(section.owner.worker, section.owner.epoch, section.lock, section.entries.count)
             for entry in section.entries { args.add(entry.id, entry.fireMillis) }
         }
@@ -45,7 +46,8 @@ struct BeginCall: StoreScriptCall {
                 var index = items.startIndex
                 while index < items.endIndex {
                     guard let id = items[index].string, case .integer(let attempt) = items[index + 1],
-                          case .bulkString(let blob) = items[index + 2], let stateText = items[index + 3].string else { throw .corrupt("begin entry") }
+                        case .bulkString(let blob) = items[index + 2], let stateText = items[index + 3].string
+                    else { throw .corrupt("begin entry") }
                     var message: ScheduledMessage
                     var series: SeriesProgress?
                     if stateText.isEmpty {
@@ -61,8 +63,10 @@ struct BeginCall: StoreScriptCall {
                         message.dueMillis = due
                         series = SeriesProgress(id: seriesId, state: state, definition: definition)
                     }
-                    deliveries.append(LockedDelivery(shard: section.shard, lock: section.lock, fireMillis: fireTimes[id] ?? message.dueMillis,
-                                                     attempt: Int(attempt), message: message, entry: id, series: series))
+                    deliveries.append(
+                        LockedDelivery(
+                            shard: section.shard, lock: section.lock, fireMillis: fireTimes[id] ?? message.dueMillis,
+                            attempt: Int(attempt), message: message, entry: id, series: series))
                     index += 4
                 }
                 return deliveries

@@ -48,7 +48,8 @@ public struct CancelReport: Sendable, Equatable {
         switch (before.state, after.state) {
         case (_, .delivering), (.delivering, .ended), (.delivering, .unknown):
             outcome = .tooLate
-            text = "too late: \(id) was already being delivered (a delivery begins \(window) before the due time); "
+            text =
+                "too late: \(id) was already being delivered (a delivery begins \(window) before the due time); "
                 + "it is published regardless, and the cancel only counts as tock_requests_total{result=\"delivering\"}"
         case (.ended, .ended):
             outcome = .alreadyEnded
@@ -76,7 +77,8 @@ public struct CancelReport: Sendable, Equatable {
         case (_, .unknown), (.unknown, .ended):
             // A cancel of an unknown id leaves a tombstone, so the id then reads as ended.
             outcome = .unknownID
-            text = "no message \(id) is pending: the cancel is remembered for dedup.retention, so a schedule with this id read within that time is cancelled"
+            text =
+                "no message \(id) is pending: the cancel is remembered for dedup.retention, so a schedule with this id read within that time is cancelled"
         }
     }
 }

@@ -7,17 +7,23 @@ struct ClaimCall: StoreScriptCall {
     let keys: RESPArguments
     let args: RESPArguments
 
-    init(script: RedisScript, keys storeKeys: StoreKeys, ownerships: [Int: ShardOwnership], nowMillis: Int64, horizon: Int64,
-         limit: Int, token: String, ownGraceMillis: Int64) {
+    init(
+        script: RedisScript, keys storeKeys: StoreKeys, ownerships: [Int: ShardOwnership], nowMillis: Int64, horizon: Int64,
+        limit: Int, token: String, ownGraceMillis: Int64
+    ) {
         self.script = script
         shards = ownerships.keys.sorted()
         var keys = RESPArguments()
-        var args: RESPArguments = [RedisArgument(nowMillis), RedisArgument(horizon), RedisArgument(limit), RedisArgument(token),
-                                     RedisArgument(ownGraceMillis), RedisArgument(shards.count)]
+        var args: RESPArguments = [
+            RedisArgument(nowMillis), RedisArgument(horizon), RedisArgument(limit), RedisArgument(token),
+            RedisArgument(ownGraceMillis), RedisArgument(shards.count),
+        ]
         for shard in shards {
-            keys += [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.messages(shard)),
-                     RedisArgument(storeKeys.attempts(shard)), RedisArgument(storeKeys.locks(shard)), RedisArgument(storeKeys.leases(shard)),
-                     RedisArgument(storeKeys.inbox(shard)), RedisArgument(storeKeys.series(shard))]
+            keys += [
+                RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.messages(shard)),
+                RedisArgument(storeKeys.attempts(shard)), RedisArgument(storeKeys.locks(shard)), RedisArgument(storeKeys.leases(shard)),
+                RedisArgument(storeKeys.inbox(shard)), RedisArgument(storeKeys.series(shard)),
+            ]
             args += [RedisArgument(ownerships[shard]!.worker), RedisArgument(ownerships[shard]!.epoch)]
         }
         self.keys = keys

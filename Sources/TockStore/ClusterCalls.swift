@@ -49,7 +49,8 @@ struct PublishCall: StoreScriptCall {
     let keys: RESPArguments
     let args: RESPArguments
 
-    init(script: RedisScript, keys storeKeys: StoreKeys, token: String, assignment: [(worker: String, shards: [(Int, Int64)])], forget dead: [String]) {
+    init(script: RedisScript, keys storeKeys: StoreKeys, token: String, assignment: [(worker: String, shards: [(Int, Int64)])], forget dead: [String])
+    {
         self.script = script
         var keys: RESPArguments = [RedisArgument(storeKeys.monitorToken), RedisArgument(storeKeys.workers), RedisArgument(storeKeys.workerSummaries)]
         var args: RESPArguments = [RedisArgument(token), RedisArgument(assignment.count)]

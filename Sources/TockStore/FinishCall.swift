@@ -12,8 +12,10 @@ struct FinishCall: StoreScriptCall {
     let expiryAsked: [(lock: Int, set: TombstoneSet)]
 
     /// `expiresKnown` says whether this process already gave a tombstone set its expiry.
-    init(script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64,
-         ownerships: [Int: ShardOwnership], locks: [LockOutcome], expiresKnown: (TombstoneSet) -> Bool) {
+    init(
+        script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64,
+        ownerships: [Int: ShardOwnership], locks: [LockOutcome], expiresKnown: (TombstoneSet) -> Bool
+    ) {
         self.script = script
         self.locks = locks
         let window = windows.window(atMillis: nowMillis)
@@ -24,8 +26,9 @@ struct FinishCall: StoreScriptCall {
         var expiryAsked: [(lock: Int, set: TombstoneSet)] = []
         for (lockIndex, lock) in locks.enumerated() {
             let shard = lock.shard
-            keys.add(storeKeys.owner(shard), storeKeys.queue(shard), storeKeys.messages(shard), storeKeys.attempts(shard),
-                     storeKeys.locks(shard), storeKeys.leases(shard), storeKeys.inbox(shard), storeKeys.series(shard))
+            keys.add(
+                storeKeys.owner(shard), storeKeys.queue(shard), storeKeys.messages(shard), storeKeys.attempts(shard),
+                storeKeys.locks(shard), storeKeys.leases(shard), storeKeys.inbox(shard), storeKeys.series(shard))
             let owner = ownerships[shard]
             args.add(owner?.worker ?? "", owner?.epoch ?? -1, lock.lock, lock.done.count, lock.retries.count, lock.steps.count)
             // A tombstone written when the message was stored lasts long enough if it fired in
@@ -33,7 +36,9 @@ struct FinishCall: StoreScriptCall {
             func addTombstone(_ tombstone: Tombstone?, storedMillis: Int64) {
                 if let tombstone, windows.window(atMillis: storedMillis) != window {
                     let set = TombstoneSet(shard: shard, bucket: tombstone.bucket)
-                    if expiresKnown(set) { args.add(tombstone.fingerprint, "") } else {
+                    if expiresKnown(set) {
+                        args.add(tombstone.fingerprint, "")
+                    } else {
                         expiryAsked.append((lockIndex, set))
                         args.add(tombstone.fingerprint, expireAt)
                     }

@@ -8,8 +8,10 @@ struct RateCall: StoreScriptCall {
     let keys: RESPArguments
     let args: RESPArguments
 
-    init(script: RedisScript, keys storeKeys: StoreKeys, topic: String, perSecond: Int, periodMillis: Int64, nowMillis: Int64,
-         horizonMillis: Int64, dueTimes: [Int64]) {
+    init(
+        script: RedisScript, keys storeKeys: StoreKeys, topic: String, perSecond: Int, periodMillis: Int64, nowMillis: Int64,
+        horizonMillis: Int64, dueTimes: [Int64]
+    ) {
         self.script = script
         count = dueTimes.count
         keys = [RedisArgument(storeKeys.rateSlots(topic))]

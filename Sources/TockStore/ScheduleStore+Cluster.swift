@@ -8,9 +8,12 @@ extension ScheduleStore {
     /// Records a heartbeat (with the worker's summary for the console) and returns the worker's
     /// assignment (shard → epoch); `leaving` deregisters instead, so the monitor reassigns the
     /// worker's shards at once.
-    public func heartbeat(worker: String, nowMillis: Int64, leaving: Bool = false, summary: WorkerSummary? = nil) async throws(StoreError) -> [Int: Int64] {
+    public func heartbeat(worker: String, nowMillis: Int64, leaving: Bool = false, summary: WorkerSummary? = nil) async throws(StoreError) -> [Int:
+        Int64]
+    {
         let text = summary.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return try await run(HeartbeatCall(script: scripts.heartbeat, keys: keys, worker: worker, nowMillis: nowMillis, leaving: leaving, summary: text))
+        return try await run(
+            HeartbeatCall(script: scripts.heartbeat, keys: keys, worker: worker, nowMillis: nowMillis, leaving: leaving, summary: text))
     }
 
     /// Each worker's last heartbeat summary (workers that never sent one, or sent a bad one, are left out).
@@ -24,7 +27,8 @@ extension ScheduleStore {
         let decoder = JSONDecoder()
         for index in stride(from: 0, to: items.count - 1, by: 2) {
             if let worker = items[index].string, case .bulkString(let bytes) = items[index + 1],
-               let summary = try? decoder.decode(WorkerSummary.self, from: Data(bytes)) {
+                let summary = try? decoder.decode(WorkerSummary.self, from: Data(bytes))
+            {
                 result[worker] = summary
             }
         }
@@ -70,7 +74,9 @@ extension ScheduleStore {
     /// Worker → last heartbeat (ms).
     public func workers() async throws(StoreError) -> [String: Int64] {
         let value: RedisValue
-        do { value = try await client.send(RawRedisCommand(["ZRANGE", RedisArgument(keys.workers), "0", "-1", "WITHSCORES"]), idempotent: true) } catch {
+        do {
+            value = try await client.send(RawRedisCommand(["ZRANGE", RedisArgument(keys.workers), "0", "-1", "WITHSCORES"]), idempotent: true)
+        } catch {
             throw .redis(error)
         }
         guard case .array(let items) = value else { throw .corrupt("workers reply") }

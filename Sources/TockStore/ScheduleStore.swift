@@ -25,7 +25,8 @@ public final class ScheduleStore: Sendable {
     /// Tombstone sets this process already gave their expiry (of the current window only).
     private let knownExpiries: Mutex<KnownExpiries>
 
-    public init(client: RedisClient, keyPrefix: String, shardCount: Int, retentionMillis: Int64, logger: Logger = Logger(label: "tock.store")) throws {
+    public init(client: RedisClient, keyPrefix: String, shardCount: Int, retentionMillis: Int64, logger: Logger = Logger(label: "tock.store")) throws
+    {
         self.client = client
         self.keys = StoreKeys(prefix: keyPrefix)
         self.shardMap = ShardMap(shardCount: shardCount)
@@ -38,8 +39,9 @@ public final class ScheduleStore: Sendable {
 
     /// The store as `configuration` describes it (`store.keyPrefix`, `store.shards`, `dedup.retention`).
     public convenience init(client: RedisClient, configuration: TockConfiguration, logger: Logger = Logger(label: "tock.store")) throws {
-        try self.init(client: client, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
-                      retentionMillis: configuration.dedup.retentionMillis, logger: logger)
+        try self.init(
+            client: client, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
+            retentionMillis: configuration.dedup.retentionMillis, logger: logger)
     }
 
     public var keyPrefix: String { keys.prefix }
@@ -122,8 +124,9 @@ public final class ScheduleStore: Sendable {
     ) async throws(StoreError) -> [Int: Result<[(id: String, dueMillis: Int64)], StoreError>] {
         guard !ownerships.isEmpty else { return [:] }
         let calls = slotGroups(ownerships.sorted { $0.key < $1.key }).map { group in
-            ClaimCall(script: scripts.claim, keys: keys, ownerships: Dictionary(uniqueKeysWithValues: group), nowMillis: nowMillis, horizon: horizon,
-                      limit: limit, token: token, ownGraceMillis: ownGraceMillis)
+            ClaimCall(
+                script: scripts.claim, keys: keys, ownerships: Dictionary(uniqueKeysWithValues: group), nowMillis: nowMillis, horizon: horizon,
+                limit: limit, token: token, ownGraceMillis: ownGraceMillis)
         }
         return try await settled(calls, shards: \.shards)
     }
@@ -136,8 +139,10 @@ public final class ScheduleStore: Sendable {
         let shards = shards.sorted()
         guard !shards.isEmpty else { return [:] }
         let commands = shards.map { shard in
-            RawRedisCommand(["ZRANGEBYSCORE", RedisArgument(keys.queue(shard)), "-inf", RedisArgument("(\(dueBefore)"),
-                             "WITHSCORES", "LIMIT", "0", RedisArgument(limit)]) as any RedisCommand
+            RawRedisCommand([
+                "ZRANGEBYSCORE", RedisArgument(keys.queue(shard)), "-inf", RedisArgument("(\(dueBefore)"),
+                "WITHSCORES", "LIMIT", "0", RedisArgument(limit),
+            ]) as any RedisCommand
         }
         let results: [Result<RedisValue, RedisError>]
         do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
@@ -185,13 +190,16 @@ public final class ScheduleStore: Sendable {
 
     /// `finish`, with a result per lock, in order: on a cluster, the locks of a master that cannot
     /// be reached fail alone (on one server, all fail or none).
-    public func finishEach(_ locks: [LockOutcome], as ownerships: [Int: ShardOwnership], nowMillis: Int64) async throws(StoreError) -> [Result<FinishedLock, StoreError>] {
+    public func finishEach(_ locks: [LockOutcome], as ownerships: [Int: ShardOwnership], nowMillis: Int64) async throws(StoreError) -> [Result<
+        FinishedLock, StoreError
+    >] {
         guard !locks.isEmpty else { return [] }
         let window = windows.window(atMillis: nowMillis)
         let calls = withKnownExpiries(window: window) { known in
             slotGroups(locks).map { locks in
-                FinishCall(script: scripts.finish, keys: keys, windows: windows, nowMillis: nowMillis, ownerships: ownerships, locks: locks,
-                           expiresKnown: known)
+                FinishCall(
+                    script: scripts.finish, keys: keys, windows: windows, nowMillis: nowMillis, ownerships: ownerships, locks: locks,
+                    expiresKnown: known)
             }
         }
         let replies = try await replies(calls, shards: calls.map { $0.locks.first?.shard ?? -1 }, durable: true)
@@ -222,7 +230,9 @@ public final class ScheduleStore: Sendable {
         let results: [Result<RedisValue, RedisError>]
         // Durable: a renewal only a deposed primary saw would let the worker publish under a lock
         // the new primary already gave up.
-        do { results = try await client.pipeline(arguments: commands.map(\.arguments), idempotent: true, durable: true) } catch { throw .redis(error) }
+        do { results = try await client.pipeline(arguments: commands.map(\.arguments), idempotent: true, durable: true) } catch {
+            throw .redis(error)
+        }
         var renewed: [Int: Int] = [:]
         var failure: StoreError?
         for (shard, result) in zip(shards, results) {
@@ -256,10 +266,14 @@ public final class ScheduleStore: Sendable {
     /// Publish slots for records of a topic limited to `perSecond`, one per due time (ascending):
     /// any `perSecond` + 1 consecutive slots span at least `periodMillis`. Records whose slot would
     /// lie beyond `nowMillis + horizonMillis` get none and are told when to come back.
-    public func reserveSlots(topic: String, perSecond: Int, periodMillis: Int64 = RateSlots.defaultPeriodMillis, nowMillis: Int64,
-                             horizonMillis: Int64, dueTimes: [Int64]) async throws(StoreError) -> RateSlots {
-        try await run(RateCall(script: scripts.rate, keys: keys, topic: topic, perSecond: perSecond, periodMillis: periodMillis,
-                               nowMillis: nowMillis, horizonMillis: horizonMillis, dueTimes: dueTimes))
+    public func reserveSlots(
+        topic: String, perSecond: Int, periodMillis: Int64 = RateSlots.defaultPeriodMillis, nowMillis: Int64,
+        horizonMillis: Int64, dueTimes: [Int64]
+    ) async throws(StoreError) -> RateSlots {
+        try await run(
+            RateCall(
+                script: scripts.rate, keys: keys, topic: topic, perSecond: perSecond, periodMillis: periodMillis,
+                nowMillis: nowMillis, horizonMillis: horizonMillis, dueTimes: dueTimes))
     }
 
     public func releaseLease(_ name: String, holder: String) async throws(StoreError) {
@@ -270,8 +284,10 @@ public final class ScheduleStore: Sendable {
 
     public func status(of id: String, nowMillis: Int64, idWasGiven: Bool = true) async throws(StoreError) -> MessageStatus {
         let shard = shardMap.shard(of: id)
-        return try await run(StatusCall(script: scripts.status, keys: keys, windows: windows, shard: shard, id: id, idWasGiven: idWasGiven,
-                                        nowMillis: nowMillis), shard: shard)
+        return try await run(
+            StatusCall(
+                script: scripts.status, keys: keys, windows: windows, shard: shard, id: id, idWasGiven: idWasGiven,
+                nowMillis: nowMillis), shard: shard)
     }
 
     /// Forgets every shard's watermarks of `topic` (or of one of its partitions); returns how
@@ -306,7 +322,9 @@ public final class ScheduleStore: Sendable {
 
     /// Runs calls in one pipeline (one per server on a cluster); `shards` names the shard of each
     /// call, for FENCED errors. `durable`: see `RedisClient.pipelineEvalSHA`.
-    func runEach<Call: StoreScriptCall>(_ calls: [Call], shards: [Int]? = nil, idempotent: Bool = true, durable: Bool = false) async throws(StoreError) -> [Call.Reply] {
+    func runEach<Call: StoreScriptCall>(_ calls: [Call], shards: [Int]? = nil, idempotent: Bool = true, durable: Bool = false)
+        async throws(StoreError) -> [Call.Reply]
+    {
         try await replies(calls, shards: shards ?? Array(repeating: -1, count: calls.count), idempotent: idempotent, durable: durable)
             .map { reply throws(StoreError) in try reply.get() }
     }
@@ -334,7 +352,9 @@ public final class ScheduleStore: Sendable {
     ) async throws(StoreError) -> [Result<Call.Reply, StoreError>] {
         guard !calls.isEmpty else { return [] }
         let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipelineEvalSHA(calls.map(\.redisCall), idempotent: idempotent, durable: durable) } catch { throw .redis(error) }
+        do { results = try await client.pipelineEvalSHA(calls.map(\.redisCall), idempotent: idempotent, durable: durable) } catch {
+            throw .redis(error)
+        }
         return zip(calls, zip(shards, results)).map { call, item in
             Result { () throws(StoreError) in try call.decode(try unwrap(item.1, shard: item.0)) }
         }

@@ -14,7 +14,8 @@ public struct SeriesState: Sendable, Hashable {
     public init?(stored: String) {
         let parts = stored.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3 || parts.count == 4, let due = Int64(parts[0]), let fired = Int(parts[1]),
-              let generation = Int(parts[2]) else { return nil }
+            let generation = Int(parts[2])
+        else { return nil }
         dueMillis = due
         self.fired = fired
         self.generation = generation

@@ -20,8 +20,10 @@ struct StoreRequestsCall: StoreScriptCall {
     let expiryAsked: [(section: Int, entry: Int, set: TombstoneSet)]
 
     /// `expiresKnown` says whether this process already gave a tombstone set its expiry.
-    init(script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64, sections: [Section],
-         expiresKnown: (TombstoneSet) -> Bool) {
+    init(
+        script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64, sections: [Section],
+        expiresKnown: (TombstoneSet) -> Bool
+    ) {
         self.script = script
         self.sections = sections
         let (previous, current) = windows.checked(atMillis: nowMillis)
@@ -33,8 +35,9 @@ struct StoreRequestsCall: StoreScriptCall {
         var expiryAsked: [(section: Int, entry: Int, set: TombstoneSet)] = []
         for (sectionIndex, section) in sections.enumerated() {
             let shard = section.shard
-            keys.add(storeKeys.messages(shard), storeKeys.queue(shard), storeKeys.owner(shard), storeKeys.attempts(shard),
-                     storeKeys.watermarks(shard), storeKeys.inbox(shard), storeKeys.series(shard))
+            keys.add(
+                storeKeys.messages(shard), storeKeys.queue(shard), storeKeys.owner(shard), storeKeys.attempts(shard),
+                storeKeys.watermarks(shard), storeKeys.inbox(shard), storeKeys.series(shard))
             var partitions: [String: Int] = [:]
             var highest: [(tp: String, offset: Int64)] = []
             for entry in section.entries {
@@ -51,12 +54,15 @@ struct StoreRequestsCall: StoreScriptCall {
                 args.add(entry.operation.rawValue, partitions[entry.topicPartition]! + 1, entry.offset, entry.id)
                 if let tombstone = entry.tombstone {
                     let set = TombstoneSet(shard: shard, bucket: tombstone.bucket)
-                    if expiresKnown(set) { args.add(tombstone.fingerprint, "") } else {
+                    if expiresKnown(set) {
+                        args.add(tombstone.fingerprint, "")
+                    } else {
                         expiryAsked.append((sectionIndex, entryIndex, set))
                         args.add(tombstone.fingerprint, expireAt)
                     }
-                    keys.add(storeKeys.tombstones(shard, window: previous, bucket: tombstone.bucket),
-                             storeKeys.tombstones(shard, window: current, bucket: tombstone.bucket))
+                    keys.add(
+                        storeKeys.tombstones(shard, window: previous, bucket: tombstone.bucket),
+                        storeKeys.tombstones(shard, window: current, bucket: tombstone.bucket))
                 } else {
                     args.add("", "")
                 }

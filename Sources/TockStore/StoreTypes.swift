@@ -106,8 +106,10 @@ public struct LockedDelivery: Sendable {
     /// Set for a series occurrence.
     public var series: SeriesProgress?
 
-    public init(shard: Int, lock: String, fireMillis: Int64, attempt: Int, message: ScheduledMessage, entry: String? = nil,
-                series: SeriesProgress? = nil) {
+    public init(
+        shard: Int, lock: String, fireMillis: Int64, attempt: Int, message: ScheduledMessage, entry: String? = nil,
+        series: SeriesProgress? = nil
+    ) {
         self.shard = shard
         self.lock = lock
         self.entry = entry ?? message.id
@@ -175,9 +177,11 @@ public struct LockOutcome: Sendable {
             step(delivery, series, to: series.nextAfterPublishing, fired: series.state.fired + 1, published: true)
             return
         }
-        done.append(Done(id: delivery.entry, attempt: delivery.attempt,
-                         tombstone: delivery.message.idWasGiven ? Tombstone(id: delivery.message.id) : nil,
-                         storedMillis: delivery.message.storedMillis))
+        done.append(
+            Done(
+                id: delivery.entry, attempt: delivery.attempt,
+                tombstone: delivery.message.idWasGiven ? Tombstone(id: delivery.message.id) : nil,
+                storedMillis: delivery.message.storedMillis))
     }
 
     /// A series occurrence left unpublished (`tock-catchup`, or published before a reschedule):
@@ -188,10 +192,12 @@ public struct LockOutcome: Sendable {
     }
 
     private mutating func step(_ delivery: LockedDelivery, _ series: SeriesProgress, to next: Int64?, fired: Int, published: Bool) {
-        steps.append(SeriesStep(entry: delivery.entry, attempt: delivery.attempt,
-                                tombstone: delivery.message.idWasGiven ? Tombstone(id: series.id) : nil,
-                                storedMillis: delivery.message.storedMillis, expected: series.state.stored, nextMillis: next,
-                                fired: fired, published: published))
+        steps.append(
+            SeriesStep(
+                entry: delivery.entry, attempt: delivery.attempt,
+                tombstone: delivery.message.idWasGiven ? Tombstone(id: series.id) : nil,
+                storedMillis: delivery.message.storedMillis, expected: series.state.stored, nextMillis: next,
+                fired: fired, published: published))
     }
 
     /// `counted`: false when the attempt never happened, so the next one carries its number again.

@@ -1,8 +1,8 @@
 import CThreadOptions
 import Foundation
+import HeapModule
 import TockConcurrency
 import TockCore
-import HeapModule
 
 /// Runs jobs at exact wall-clock instants on a thread of its own: never before their time, and
 /// without waiting for a thread of Swift's cooperative pool, which a busy process may hold for

@@ -10,8 +10,10 @@ public final class StallWatchdog: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false
 
-    public init(interval: Duration = .milliseconds(100), threshold: Duration, name: String = "tock-watchdog",
-                onStall: @escaping @Sendable (Duration) -> Void) {
+    public init(
+        interval: Duration = .milliseconds(100), threshold: Duration, name: String = "tock-watchdog",
+        onStall: @escaping @Sendable (Duration) -> Void
+    ) {
         let thread = Thread { [self] in
             nameCurrentThread(name)
             var detector = StallDetector(threshold: threshold, last: .now)

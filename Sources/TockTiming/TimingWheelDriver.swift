@@ -56,7 +56,9 @@ public final class TimingWheelDriver<ID: Hashable & Sendable>: @unchecked Sendab
         batchMillis: Int64 = 1
     ) -> (driver: TimingWheelDriver<ID>, expirations: AsyncStream<[Entry]>) {
         let (stream, continuation) = AsyncStream<[Entry]>.makeStream()
-        let driver = TimingWheelDriver(clock: clock, wheelSize: wheelSize, leadMillis: leadMillis, batchMillis: batchMillis) { continuation.yield($0) }
+        let driver = TimingWheelDriver(clock: clock, wheelSize: wheelSize, leadMillis: leadMillis, batchMillis: batchMillis) {
+            continuation.yield($0)
+        }
         continuation.onTermination = { [weak driver] _ in driver?.stop() }
         return (driver, stream)
     }

@@ -21,4 +21,3 @@ struct TockWorkerCommand: AsyncParsableCommand {
         }
     }
 }
-

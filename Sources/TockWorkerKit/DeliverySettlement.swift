@@ -32,8 +32,13 @@ struct DeliverySettlement {
                 change(delivery) { $0.markSkipped(delivery, next: next) }
             } else if let reserved = ReservedTopics.prefix(of: delivery.message.topic) {
                 // Only a message stored before the parser refused this prefix gets here.
-                deadLetters.append((delivery, DeadLetter(code: .topicNotAllowed,
-                                                         detail: "tock-topic \"\(delivery.message.topic)\" is reserved: \(reserved.reason).")))
+                deadLetters.append(
+                    (
+                        delivery,
+                        DeadLetter(
+                            code: .topicNotAllowed,
+                            detail: "tock-topic \"\(delivery.message.topic)\" is reserved: \(reserved.reason).")
+                    ))
             } else if let letter = policy.deadLetterBeforePublishing(attempt: delivery.attempt) {
                 deadLetters.append((delivery, letter))
             } else {
@@ -59,8 +64,10 @@ struct DeliverySettlement {
     }
 
     /// Records how publishing `delivery` ended at `nowMillis`; `random` draws a retry's jitter.
-    mutating func record<Random: RandomNumberGenerator>(_ delivery: LockedDelivery, _ outcome: DeliveryOutcome, nowMillis: Int64,
-                                                        using random: inout Random) -> Decision {
+    mutating func record<Random: RandomNumberGenerator>(
+        _ delivery: LockedDelivery, _ outcome: DeliveryOutcome, nowMillis: Int64,
+        using random: inout Random
+    ) -> Decision {
         switch policy.decide(attempt: delivery.attempt, outcome: outcome, nowMillis: nowMillis, using: &random) {
         case .complete:
             change(delivery) { $0.markDone(delivery) }
@@ -87,7 +94,11 @@ struct DeliverySettlement {
     /// their lease runs out and they are tried again.
     mutating func settleDeadLetters(published: Set<String>) {
         for (delivery, _) in deadLetters {
-            if published.contains(delivery.message.id) { change(delivery) { $0.markDone(delivery) } } else { change(delivery) { $0.markKept(delivery) } }
+            if published.contains(delivery.message.id) {
+                change(delivery) { $0.markDone(delivery) }
+            } else {
+                change(delivery) { $0.markKept(delivery) }
+            }
         }
     }
 

@@ -27,7 +27,8 @@ public final class FaultPoints: Sendable {
         for item in (environment[Self.environmentVariable] ?? "").split(separator: ",") {
             let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, counts[parts[0]] != nil, let count = Int(parts[1]), count >= 0 else {
-                throw ParseError(description: "\(Self.environmentVariable): cannot read \"\(item)\" (known: store-reply-lost=N, kill-before-finish=N)")
+                throw ParseError(
+                    description: "\(Self.environmentVariable): cannot read \"\(item)\" (known: store-reply-lost=N, kill-before-finish=N)")
             }
             counts[parts[0]] = count
         }

@@ -1,11 +1,11 @@
 import Logging
 import Metrics
-import Synchronization
 import ServiceLifecycle
+import Synchronization
 import TockCore
-import TockTiming
 import TockKafka
 import TockStore
+import TockTiming
 
 /// Keeps what the worker's shards have due soon in a timing wheel and publishes each message at
 /// its due time: claim (Redis → wheel), fire (wheel → lock in Redis → publish → record outcome),
@@ -94,8 +94,9 @@ public final class FireService: Service, Sendable {
         gate = DueGate(clock: clock, name: "tock-publish")
         watchdog = StallWatchdog(threshold: .milliseconds(max(500, configuration.delivery.leaseTimeoutMillis / 3))) { [metrics, logger] gap in
             metrics.stalls.increment()
-            logger.warning("the process stood still; deliveries whose locks ran out meanwhile are not published here",
-                           metadata: ["stalled": "\(gap)"])
+            logger.warning(
+                "the process stood still; deliveries whose locks ran out meanwhile are not published here",
+                metadata: ["stalled": "\(gap)"])
         }
         // A claim expires a second after its due time. Its lock was asked for `lockAhead` before
         // that, and entries whose lock is still being asked for are known (`lockPending`), so an
@@ -181,8 +182,9 @@ public final class FireService: Service, Sendable {
             // renewed first: after a Redis stall longer than that, the claim must not reap a
             // delivery this worker may already have published and is about to record.
             try await renewHeldLocks()
-            let results = try await store.claim(owners, nowMillis: now, horizon: now + configuration.wheel.lookaheadMillis, limit: limit,
-                                                token: state.token, ownGraceMillis: 2 * configuration.delivery.leaseTimeoutMillis)
+            let results = try await store.claim(
+                owners, nowMillis: now, horizon: now + configuration.wheel.lookaheadMillis, limit: limit,
+                token: state.token, ownGraceMillis: 2 * configuration.delivery.leaseTimeoutMillis)
             state.setRedisError(nil)
             var again = false
             for (shard, result) in results {
@@ -233,7 +235,8 @@ public final class FireService: Service, Sendable {
 
     func lostShard(_ shard: Int, detail: String) {
         if state.dropShard(shard) {
-            logger.warning("fenced: lost shard ownership; its messages are left to the new owner", metadata: ["shard": "\(shard)", "detail": "\(detail)"])
+            logger.warning(
+                "fenced: lost shard ownership; its messages are left to the new owner", metadata: ["shard": "\(shard)", "detail": "\(detail)"])
             dropShards([shard])
         }
     }
@@ -337,14 +340,18 @@ public final class FireService: Service, Sendable {
         var byShard: [Int: [(id: String, fireMillis: Int64)]] = [:]
         for entry in batch {
             let shard = store.shardMap.shard(of: entry.id)
-            guard owners[shard] != nil else { metrics.firedSkipped.increment(); continue }
+            guard owners[shard] != nil else {
+                metrics.firedSkipped.increment()
+                continue
+            }
             byShard[shard, default: []].append((entry.id, entry.dueMillis))
         }
         guard !byShard.isEmpty else { return ([], []) }
         let now = clock.nowMillis()
         do {
-            let results = try await lockStore.begin(byShard, as: owners, token: state.token, dueBy: now + configuration.delivery.lockAheadMillis,
-                                                        leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
+            let results = try await lockStore.begin(
+                byShard, as: owners, token: state.token, dueBy: now + configuration.delivery.lockAheadMillis,
+                leaseUntil: now + configuration.delivery.leaseTimeoutMillis)
             metrics.lockRoundTrip.recordMilliseconds(clock.nowMillis() - now)
             var locked: [LockedDelivery] = []
             for (shard, result) in results {
@@ -385,13 +392,16 @@ public final class FireService: Service, Sendable {
     }
 
     func deliverSlice(_ deliveries: [LockedDelivery]) async {
-        var settlement = DeliverySettlement(deliveries, policy: DeliveryPolicy(configuration.delivery), nowMillis: clock.nowMillis(),
-                                            missedAfterMillis: configuration.series.missedAfterMillis)
+        var settlement = DeliverySettlement(
+            deliveries, policy: DeliveryPolicy(configuration.delivery), nowMillis: clock.nowMillis(),
+            missedAfterMillis: configuration.series.missedAfterMillis)
         if !settlement.skipped.isEmpty {
             metrics.occurrencesSkipped.increment(by: settlement.skipped.count)
-            logger.info("series occurrences not published (tock-catchup, or published before a reschedule)", metadata: [
-                "occurrences": "\(settlement.skipped.map(\.message.id))",
-            ])
+            logger.info(
+                "series occurrences not published (tock-catchup, or published before a reschedule)",
+                metadata: [
+                    "occurrences": "\(settlement.skipped.map(\.message.id))"
+                ])
         }
         var random = SystemRandomNumberGenerator()
         let partitions = await outputPartitions(settlement.toPublish)
@@ -414,9 +424,11 @@ public final class FireService: Service, Sendable {
                 guard readBack.ids.contains(delivery.message.id) else { return false }
                 if found.contains(delivery.message.id) {
                     metrics.readBackFound.increment()
-                    logger.info("an earlier attempt is already in its partition; not published again", metadata: [
-                        "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)",
-                    ])
+                    logger.info(
+                        "an earlier attempt is already in its partition; not published again",
+                        metadata: [
+                            "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)",
+                        ])
                     _ = settlement.record(delivery, .delivered, nowMillis: now, using: &random)
                     return true
                 }
@@ -455,10 +467,12 @@ public final class FireService: Service, Sendable {
             case .retry(let next):
                 metrics.firedRetried.increment()
                 metrics.retries[outcome.retryReason]?.increment()
-                logger.info("delivery failed; retrying", metadata: [
-                    "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "retryInMs": "\(next - now)",
-                    "error": "\(outcome.detail ?? "")",
-                ])
+                logger.info(
+                    "delivery failed; retrying",
+                    metadata: [
+                        "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "retryInMs": "\(next - now)",
+                        "error": "\(outcome.detail ?? "")",
+                    ])
             case .deadLetter:
                 break
             }
@@ -472,35 +486,41 @@ public final class FireService: Service, Sendable {
     /// enqueued (and its CreateTime stamped) on the gate's thread the moment the clock reaches it.
     /// The batch waits once for the whole schedule, then for reports that have mostly arrived by then.
     /// `notBefore`: rate limits' slots, by entry.
-    func publish(_ toSend: [LockedDelivery], partitions: [String: Int32],
-                 notBefore: [String: Int64] = [:]) async -> [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] {
+    func publish(
+        _ toSend: [LockedDelivery], partitions: [String: Int32],
+        notBefore: [String: Int64] = [:]
+    ) async -> [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] {
         let groups = Dictionary(grouping: toSend) { max(PublishSlices.publishMillis($0), notBefore[$0.entry] ?? .min) }.sorted { $0.key < $1.key }
         let stamp = configuration.delivery.publishedHeader
-        let sends = await gate.run(schedule: groups.map { at, members in
-            let records = members.map { delivery in
-                var record = OutputRecords.output(delivery.message, attempt: delivery.attempt, series: delivery.series?.id)
-                record.partition = partitions[delivery.message.id]
-                return record
-            }
-            return (at, { [producer, clock, self] in
-                // Reports of earlier records are served here, in this wake-up, not in one of their own.
-                defer { producer.serveDeliveryReports() }
-                // A lock whose lease this worker can no longer vouch for (it stalled) may be another
-                // worker's by now: its records stay here.
-                // The record may wait in the producer up to its timeout: the lease must outlast that.
-                let sentBy = ContinuousClock.now + self.producerTimeout
-                let (holds, enqueueBy) = self.heldLocks.withLock { held in
-                    (members.map { held.holds($0.lock, at: sentBy) }, members.compactMap { held.validUntil($0.lock) }.min())
+        let sends = await gate.run(
+            schedule: groups.map { at, members in
+                let records = members.map { delivery in
+                    var record = OutputRecords.output(delivery.message, attempt: delivery.attempt, series: delivery.series?.id)
+                    record.partition = partitions[delivery.message.id]
+                    return record
                 }
-                var toEnqueue = holds.allSatisfy { $0 } ? records : zip(records, holds).filter { $0.1 }.map(\.0)
-                if stamp {
-                    let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
-                    for index in toEnqueue.indices { toEnqueue[index].headers.append(published) }
-                }
-                // A full queue may keep some back; they may be enqueued only while the lease still covers the timeout.
-                return (holds, enqueueBy.map { $0 - self.producerTimeout }, producer.enqueue(toEnqueue))
+                return (
+                    at,
+                    { [producer, clock, self] in
+                        // Reports of earlier records are served here, in this wake-up, not in one of their own.
+                        defer { producer.serveDeliveryReports() }
+                        // A lock whose lease this worker can no longer vouch for (it stalled) may be another
+                        // worker's by now: its records stay here.
+                        // The record may wait in the producer up to its timeout: the lease must outlast that.
+                        let sentBy = ContinuousClock.now + self.producerTimeout
+                        let (holds, enqueueBy) = self.heldLocks.withLock { held in
+                            (members.map { held.holds($0.lock, at: sentBy) }, members.compactMap { held.validUntil($0.lock) }.min())
+                        }
+                        var toEnqueue = holds.allSatisfy { $0 } ? records : zip(records, holds).filter { $0.1 }.map(\.0)
+                        if stamp {
+                            let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
+                            for index in toEnqueue.indices { toEnqueue[index].headers.append(published) }
+                        }
+                        // A full queue may keep some back; they may be enqueued only while the lease still covers the timeout.
+                        return (holds, enqueueBy.map { $0 - self.producerTimeout }, producer.enqueue(toEnqueue))
+                    }
+                )
             })
-        })
         var outcomes: [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] = []
         outcomes.reserveCapacity(toSend.count)
         var withheld = 0
@@ -511,13 +531,21 @@ public final class FireService: Service, Sendable {
                     outcomes.append((delivery, result))
                 } else {
                     withheld += 1
-                    outcomes.append((delivery, .failure(KafkaError(code: .purgedQueued, message: "its delivery lock's lease ran out before it was published (the worker stalled)"))))
+                    outcomes.append(
+                        (
+                            delivery,
+                            .failure(
+                                KafkaError(
+                                    code: .purgedQueued, message: "its delivery lock's lease ran out before it was published (the worker stalled)"))
+                        ))
                 }
             }
         }
         if withheld > 0 {
             metrics.leaseWithheld.increment(by: withheld)
-            logger.warning("not published: the delivery locks' leases ran out first; they are retried after a read-back", metadata: ["deliveries": "\(withheld)"])
+            logger.warning(
+                "not published: the delivery locks' leases ran out first; they are retried after a read-back", metadata: ["deliveries": "\(withheld)"]
+            )
         }
         return outcomes
     }
@@ -547,8 +575,9 @@ public final class FireService: Service, Sendable {
             let now = clock.nowMillis()
             let reserved: RateSlots
             do {
-                reserved = try await lockStore.reserveSlots(topic: topic, perSecond: limit.perSecond, nowMillis: now, horizonMillis: Self.rateHorizonMillis,
-                                                            dueTimes: ordered.map(PublishSlices.publishMillis))
+                reserved = try await lockStore.reserveSlots(
+                    topic: topic, perSecond: limit.perSecond, nowMillis: now, horizonMillis: Self.rateHorizonMillis,
+                    dueTimes: ordered.map(PublishSlices.publishMillis))
             } catch {
                 metrics.redisErrors.increment()
                 logger.warning("rate limit slots failed; those deliveries are retried", metadata: ["topic": "\(topic)", "error": "\(error)"])
@@ -625,10 +654,12 @@ public final class FireService: Service, Sendable {
         guard !dead.isEmpty else { return [] }
         let deadTopic = configuration.kafka.deadTopic
         var done: Set<String> = []
-        let first = await producer.send(dead.map {
-            OutputRecords.dead($0.0.message, attempt: $0.0.attempt, series: $0.0.series?.id, deadTopic: deadTopic, error: $0.1.code.rawValue,
-                               detail: $0.1.detail)
-        })
+        let first = await producer.send(
+            dead.map {
+                OutputRecords.dead(
+                    $0.0.message, attempt: $0.0.attempt, series: $0.0.series?.id, deadTopic: deadTopic, error: $0.1.code.rawValue,
+                    detail: $0.1.detail)
+            })
         var again: [(LockedDelivery, DeadLetter)] = []
         for ((delivery, letter), result) in zip(dead, first) {
             if case .success = result { done.insert(delivery.message.id) } else { again.append((delivery, letter)) }
@@ -636,18 +667,22 @@ public final class FireService: Service, Sendable {
         // A payload too large for the output topic is usually too large here too: keep the record,
         // drop the payload.
         if !again.isEmpty {
-            let second = await producer.send(again.map {
-                OutputRecords.dead($0.0.message, attempt: $0.0.attempt, series: $0.0.series?.id, deadTopic: deadTopic, error: $0.1.code.rawValue,
-                                   detail: $0.1.detail, payload: false)
-            })
+            let second = await producer.send(
+                again.map {
+                    OutputRecords.dead(
+                        $0.0.message, attempt: $0.0.attempt, series: $0.0.series?.id, deadTopic: deadTopic, error: $0.1.code.rawValue,
+                        detail: $0.1.detail, payload: false)
+                })
             for ((delivery, _), result) in zip(again, second) {
                 switch result {
                 case .success: done.insert(delivery.message.id)
                 case .failure(let error):
                     metrics.kafkaErrors.increment()
-                    logger.error("cannot dead-letter; the lease will expire and it is retried", metadata: [
-                        "id": "\(delivery.message.id)", "error": "\(error)",
-                    ])
+                    logger.error(
+                        "cannot dead-letter; the lease will expire and it is retried",
+                        metadata: [
+                            "id": "\(delivery.message.id)", "error": "\(error)",
+                        ])
                 }
             }
         }
@@ -655,9 +690,11 @@ public final class FireService: Service, Sendable {
         for (delivery, letter) in dead where done.contains(delivery.message.id) {
             metrics.deadLetters[letter.code]?.increment()
             state.activity.deadLettered(letter.code.rawValue)
-            logger.warning("dead-lettered", metadata: [
-                "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "code": "\(letter.code.rawValue)", "error": "\(letter.detail)",
-            ])
+            logger.warning(
+                "dead-lettered",
+                metadata: [
+                    "id": "\(delivery.message.id)", "attempt": "\(delivery.attempt)", "code": "\(letter.code.rawValue)", "error": "\(letter.detail)",
+                ])
         }
         return done
     }
@@ -714,7 +751,8 @@ public final class FireService: Service, Sendable {
         var released = 0
         for (shard, owner) in state.ownerships.sorted(by: { $0.key < $1.key }) {
             do { released += try await store.release(shard: shard, as: owner) } catch {
-                logger.warning("could not give claimed messages back; the next owner takes them", metadata: ["shard": "\(shard)", "error": "\(error)"])
+                logger.warning(
+                    "could not give claimed messages back; the next owner takes them", metadata: ["shard": "\(shard)", "error": "\(error)"])
             }
         }
         logger.info("wheel handed back to Redis", metadata: ["wheelEntries": "\(dropped)", "released": "\(released)"])

@@ -118,8 +118,9 @@ public final class IngestService: Service, Sendable {
     /// waits up to `kafka.consumerLinger` for more, so that a store call carries many requests per
     /// shard; a request that must not wait ends the wait (`IngestLinger`).
     func poll() async throws -> [PolledRequest] {
-        let linger = IngestLinger(lingerMillis: configuration.kafka.consumerLingerMillis,
-                                  lockAheadMillis: configuration.delivery.lockAheadMillis)
+        let linger = IngestLinger(
+            lingerMillis: configuration.kafka.consumerLingerMillis,
+            lockAheadMillis: configuration.delivery.lockAheadMillis)
         return try await consumer.poll(maxMessages: maxBatch, timeout: .milliseconds(100), linger: .milliseconds(linger.lingerMillis)) {
             [parser, clock] message in
             let record = InputRecord(message)
@@ -153,18 +154,21 @@ public final class IngestService: Service, Sendable {
                 case .schedule(var m), .reschedule(var m):
                     m.storedMillis = now
                     outputTopics.insert(m.topic)
-                    let operation: StoreEntry.Operation = switch (parsed, m.series != nil) {
-                    case (.schedule, false): .schedule
-                    case (.schedule, true): .scheduleSeries
-                    case (_, false): .reschedule
-                    case (_, true): .rescheduleSeries
-                    }
-                    entry = StoreEntry(operation: operation, topicPartition: tp, offset: record.offset, id: m.id,
-                                       tombstone: m.idWasGiven ? Tombstone(id: m.id) : nil, dueMillis: m.dueMillis,
-                                       blob: MessageCodec.encode(m))
+                    let operation: StoreEntry.Operation =
+                        switch (parsed, m.series != nil) {
+                        case (.schedule, false): .schedule
+                        case (.schedule, true): .scheduleSeries
+                        case (_, false): .reschedule
+                        case (_, true): .rescheduleSeries
+                        }
+                    entry = StoreEntry(
+                        operation: operation, topicPartition: tp, offset: record.offset, id: m.id,
+                        tombstone: m.idWasGiven ? Tombstone(id: m.id) : nil, dueMillis: m.dueMillis,
+                        blob: MessageCodec.encode(m))
                 case .cancel(let id):
-                    entry = StoreEntry(operation: .cancel, topicPartition: tp, offset: record.offset, id: id,
-                                       tombstone: Tombstone(id: id), dueMillis: 0, blob: [])
+                    entry = StoreEntry(
+                        operation: .cancel, topicPartition: tp, offset: record.offset, id: id,
+                        tombstone: Tombstone(id: id), dueMillis: 0, blob: [])
                 }
                 batches[store.shardMap.shard(of: entry.id), default: []].append(entry)
             case .failure(let rejection):
@@ -226,7 +230,8 @@ public final class IngestService: Service, Sendable {
         for message in messages { first[message.topicPartition] = min(first[message.topicPartition] ?? .max, message.offset) }
         for (tp, offset) in first {
             do { try await consumer.seek(KafkaTopicPartitionOffset(topic: tp.topic, partition: tp.partition, offset: offset)) } catch {
-                logger.error("seek back failed; the partition resumes from its committed offset", metadata: ["partition": "\(tp)", "error": "\(error)"])
+                logger.error(
+                    "seek back failed; the partition resumes from its committed offset", metadata: ["partition": "\(tp)", "error": "\(error)"])
             }
         }
     }
@@ -260,7 +265,8 @@ public final class IngestService: Service, Sendable {
             guard stored >= 0 else { continue }
             var high: Int64
             do { high = try await consumer.watermarks(topic: tp.topic, partition: tp.partition).high } catch {
-                logger.warning("cannot read the partition's offsets to check for a recreated topic", metadata: ["partition": "\(tp)", "error": "\(error)"])
+                logger.warning(
+                    "cannot read the partition's offsets to check for a recreated topic", metadata: ["partition": "\(tp)", "error": "\(error)"])
                 continue
             }
             // The log end is also past the record just read and at least the high watermark of the
@@ -272,9 +278,11 @@ public final class IngestService: Service, Sendable {
             if stored >= high {
                 metrics.recreatedPartitions.increment()
                 let removed = try await store.resetWatermarks(topic: tp.topic, partition: tp.partition)
-                logger.error("input partition's offsets restarted (topic deleted and recreated?): its watermarks were reset", metadata: [
-                    "partition": "\(tp)", "storedUpTo": "\(stored)", "logEnd": "\(high)", "watermarksReset": "\(removed)",
-                ])
+                logger.error(
+                    "input partition's offsets restarted (topic deleted and recreated?): its watermarks were reset",
+                    metadata: [
+                        "partition": "\(tp)", "storedUpTo": "\(stored)", "logEnd": "\(high)", "watermarksReset": "\(removed)",
+                    ])
             }
         }
     }

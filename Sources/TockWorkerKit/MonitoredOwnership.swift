@@ -17,7 +17,9 @@ public struct MonitoredOwnership: Service {
     let clock: any WallClock
     let logger: Logger
 
-    public init(store: ScheduleStore, state: WorkerState, fire: FireService, intervalMillis: Int64, clock: any WallClock = SystemWallClock(), logger: Logger) {
+    public init(
+        store: ScheduleStore, state: WorkerState, fire: FireService, intervalMillis: Int64, clock: any WallClock = SystemWallClock(), logger: Logger
+    ) {
         self.store = store
         self.state = state
         self.fire = fire
@@ -30,8 +32,9 @@ public struct MonitoredOwnership: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let started = clock.nowMillis()
             do {
-                let assignment = try await store.heartbeat(worker: state.workerID, nowMillis: started,
-                                                           summary: state.activity.summary(nowMillis: started))
+                let assignment = try await store.heartbeat(
+                    worker: state.workerID, nowMillis: started,
+                    summary: state.activity.summary(nowMillis: started))
                 try await apply(assignment)
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
@@ -73,9 +76,11 @@ public struct MonitoredOwnership: Service {
         }
         state.addShards(taken)
         if !taken.isEmpty || !lost.isEmpty {
-            logger.info("assignment changed", metadata: [
-                "gained": "\(taken.keys.sorted())", "lost": "\(lost.sorted())", "released": "\(released)", "owned": "\(state.ownerships.count)",
-            ])
+            logger.info(
+                "assignment changed",
+                metadata: [
+                    "gained": "\(taken.keys.sorted())", "lost": "\(lost.sorted())", "released": "\(released)", "owned": "\(state.ownerships.count)",
+                ])
         }
         if !taken.isEmpty { fire.claimSoon() }
         state.markOwnershipAcquired()

@@ -21,8 +21,10 @@ enum OutputRecords {
     /// the topic it was meant for. Without `payload` (it was too large to produce even there), the
     /// value is empty and `tock-payload-dropped` gives its size; a null value has nothing to drop
     /// and stays null.
-    static func dead(_ message: ScheduledMessage, attempt: Int, series: String? = nil, deadTopic: String, error: String, detail: String,
-                     payload: Bool = true) -> KafkaProducerRecord {
+    static func dead(
+        _ message: ScheduledMessage, attempt: Int, series: String? = nil, deadTopic: String, error: String, detail: String,
+        payload: Bool = true
+    ) -> KafkaProducerRecord {
         var record = output(message, attempt: attempt, series: series)
         record.topic = deadTopic
         record.headers.append(KafkaHeader(key: "tock-error", string: error))

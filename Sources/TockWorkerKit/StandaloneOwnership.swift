@@ -55,9 +55,11 @@ public struct StandaloneOwnership: Service {
                 throw LeaseHeld(holder: held.holder)
             }
             if watched?.holder != held.holder {
-                logger.notice("the standalone lease is held by another worker: waiting for it to expire; if its holder renews it, this worker stops", metadata: [
-                    "holder": "\(held.holder)", "expiresInMillis": "\(held.remainingMillis)",
-                ])
+                logger.notice(
+                    "the standalone lease is held by another worker: waiting for it to expire; if its holder renews it, this worker stops",
+                    metadata: [
+                        "holder": "\(held.holder)", "expiresInMillis": "\(held.remainingMillis)",
+                    ])
             }
             state.setWaiting("waiting for the standalone lease: held by \(held.holder), expires in \(held.remainingMillis) ms unless renewed")
             watched = held

@@ -27,8 +27,9 @@ public final class WorkerActivity: Sendable {
     public func summary(nowMillis: Int64) -> WorkerSummary {
         fields.withLock { f in
             let recent = f.window.summary(nowMillis: nowMillis)
-            return WorkerSummary(firedPerSecond: recent.perSecond, latenessP50Millis: recent.p50, latenessP99Millis: recent.p99,
-                                 firedTotal: f.window.firedTotal, rejected: f.rejected, deadLetters: f.deadLetters)
+            return WorkerSummary(
+                firedPerSecond: recent.perSecond, latenessP50Millis: recent.p50, latenessP99Millis: recent.p99,
+                firedTotal: f.window.firedTotal, rejected: f.rejected, deadLetters: f.deadLetters)
         }
     }
 }

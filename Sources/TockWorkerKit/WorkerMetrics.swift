@@ -1,7 +1,7 @@
 import Metrics
 import Synchronization
-import TockKafka
 import TockCore
+import TockKafka
 import TockStore
 
 /// The worker's metrics (names in the README). Counters are created once and reused: the
@@ -79,17 +79,20 @@ public struct WorkerMetrics: Sendable {
         occurrencesSkipped = Counter(label: "tock_series_occurrences_skipped_total")
         seriesEnded = Counter(label: "tock_series_ended_total")
         deliveryAck = Timer(label: "tock_delivery_seconds", preferredDisplayUnit: .seconds)
-        retries = Dictionary(uniqueKeysWithValues: ["delivery-failed", "delivery-rejected", "not-attempted"].map {
-            ($0, Counter(label: "tock_retries_total", dimensions: [("reason", $0)]))
-        })
+        retries = Dictionary(
+            uniqueKeysWithValues: ["delivery-failed", "delivery-rejected", "not-attempted"].map {
+                ($0, Counter(label: "tock_retries_total", dimensions: [("reason", $0)]))
+            })
         let globs = rateLimits.limits.map(\.glob)
-        rateLimitDelay = Dictionary(uniqueKeysWithValues: globs.map {
-            ($0, Timer(label: "tock_rate_limit_delay_seconds", dimensions: [("limit", $0)], preferredDisplayUnit: .seconds))
-        })
+        rateLimitDelay = Dictionary(
+            uniqueKeysWithValues: globs.map {
+                ($0, Timer(label: "tock_rate_limit_delay_seconds", dimensions: [("limit", $0)], preferredDisplayUnit: .seconds))
+            })
         rateLimitWaiting = Dictionary(uniqueKeysWithValues: globs.map { ($0, Gauge(label: "tock_rate_limit_waiting", dimensions: [("limit", $0)])) })
-        rateLimitRequeued = Dictionary(uniqueKeysWithValues: globs.map {
-            ($0, Counter(label: "tock_rate_limit_requeued_total", dimensions: [("limit", $0)]))
-        })
+        rateLimitRequeued = Dictionary(
+            uniqueKeysWithValues: globs.map {
+                ($0, Counter(label: "tock_rate_limit_requeued_total", dimensions: [("limit", $0)]))
+            })
     }
 
     func count(_ outcome: StoreOutcome) { requests[outcome]?.increment() }

@@ -31,12 +31,14 @@ public enum WorkerProcess {
 
         // Kafka is checked once the worker has built its producer (after the standalone lease).
         let outputProducer = Mutex<KafkaProducerPool?>(nil)
-        let probe = DependencyProbe(checks: [
-            try DependencyProbe.redisWrite(configuration, holder: workerID, logger: logger),
-            DependencyProbe.kafkaBroker { outputProducer.withLock { $0 }?.producers[0] },
-        ], logger: logger)
-        let http = HTTPService(host: configuration.http.host, port: configuration.http.port, metrics: metrics,
-                               readiness: { ReadinessReport(reasons: state.notReadyReasons + probe.notReadyReasons) }, logger: logger)
+        let probe = DependencyProbe(
+            checks: [
+                try DependencyProbe.redisWrite(configuration, holder: workerID, logger: logger),
+                DependencyProbe.kafkaBroker { outputProducer.withLock { $0 }?.producers[0] },
+            ], logger: logger)
+        let http = HTTPService(
+            host: configuration.http.host, port: configuration.http.port, metrics: metrics,
+            readiness: { ReadinessReport(reasons: state.notReadyReasons + probe.notReadyReasons) }, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [.init(service: http), .init(service: probe)],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -78,11 +80,14 @@ public enum WorkerProcess {
     /// the Kafka side: the consumer joins its group only once this worker may store and fire.
     /// Returns the services in start order (ownership, fire, ingest; they shut down in reverse),
     /// or nil when graceful shutdown came first.
-    static func start(configuration: TockConfiguration, store: ScheduleStore, state: WorkerState, faults: FaultPoints,
-                      logger: Logger) async throws -> (services: [any Service], resources: Resources)? {
+    static func start(
+        configuration: TockConfiguration, store: ScheduleStore, state: WorkerState, faults: FaultPoints,
+        logger: Logger
+    ) async throws -> (services: [any Service], resources: Resources)? {
         var standalone: StandaloneOwnership?
         if configuration.cluster.mode == .standalone {
-            let ownership = StandaloneOwnership(store: store, state: state, leaseMillis: StandaloneOwnership.leaseMillis(configuration), logger: logger)
+            let ownership = StandaloneOwnership(
+                store: store, state: state, leaseMillis: StandaloneOwnership.leaseMillis(configuration), logger: logger)
             guard try await ownership.acquire() else { return nil }
             standalone = ownership
         }
@@ -94,7 +99,9 @@ public enum WorkerProcess {
             await admin.close()
         }
         let workerMetrics = WorkerMetrics(rateLimits: configuration.output.rateLimits)
-        let producer = try KafkaProducerPool(count: configuration.kafka.outputProducers, brokers: configuration.kafka.brokers, properties: producerProperties(configuration), logger: logger)
+        let producer = try KafkaProducerPool(
+            count: configuration.kafka.outputProducers, brokers: configuration.kafka.brokers, properties: producerProperties(configuration),
+            logger: logger)
         let consumer = try KafkaConsumer(
             brokers: configuration.kafka.brokers,
             groupId: configuration.kafka.groupId,
@@ -108,12 +115,16 @@ public enum WorkerProcess {
         let deliveryRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
         let deliveryStore = try ScheduleStore(client: deliveryRedis, configuration: configuration, logger: logger)
         let finder = try KafkaRecordFinder(brokers: configuration.kafka.brokers, properties: configuration.kafka.properties, logger: logger)
-        let fire = FireService(configuration: configuration, store: store, lockStore: lockStore, deliveryStore: deliveryStore, producer: producer,
-                               finder: finder, faults: faults, state: state, metrics: workerMetrics, logger: logger)
-        let ingest = IngestService(configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
-                                   state: state, metrics: workerMetrics, faults: faults, logger: logger)
-        let ownership: any Service = standalone ?? MonitoredOwnership(
-            store: store, state: state, fire: fire, intervalMillis: configuration.cluster.heartbeatIntervalMillis, logger: logger)
+        let fire = FireService(
+            configuration: configuration, store: store, lockStore: lockStore, deliveryStore: deliveryStore, producer: producer,
+            finder: finder, faults: faults, state: state, metrics: workerMetrics, logger: logger)
+        let ingest = IngestService(
+            configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
+            state: state, metrics: workerMetrics, faults: faults, logger: logger)
+        let ownership: any Service =
+            standalone
+            ?? MonitoredOwnership(
+                store: store, state: state, fire: fire, intervalMillis: configuration.cluster.heartbeatIntervalMillis, logger: logger)
         logger.info("worker started", metadata: ["config": "\(configuration.summary)"])
         return ([ownership, fire, ingest], Resources(producer: producer, lockRedis: lockRedis, deliveryRedis: deliveryRedis))
     }

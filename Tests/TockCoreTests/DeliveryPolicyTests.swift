@@ -30,7 +30,10 @@ import TockCore
             let ceiling = min(600_000, Int64(1_000) << Int64(attempt - 1))
             #expect(policy.backoffCeilingMillis(attempt: attempt) == ceiling)
             for _ in 0..<200 {
-                guard case .retry(let at) = policy.decide(attempt: attempt, outcome: .failed(detail: "_MSG_TIMED_OUT"), nowMillis: 5_000, using: &random) else {
+                guard
+                    case .retry(let at) = policy.decide(
+                        attempt: attempt, outcome: .failed(detail: "_MSG_TIMED_OUT"), nowMillis: 5_000, using: &random)
+                else {
                     Issue.record("attempt \(attempt) of 10 was not retried")
                     return
                 }
@@ -68,8 +71,9 @@ import TockCore
     @Test func withOneAttemptAnyFailureIsFinal() {
         let once = DeliveryPolicy(maxAttempts: 1, backoffInitialMillis: 1_000, backoffMaxMillis: 1_000)
         var random = SplitMix64(seed: 1)
-        #expect(once.decide(attempt: 1, outcome: .failed(detail: "x"), nowMillis: 0, using: &random)
-            == .deadLetter(DeadLetter(code: .deliveryFailed, detail: "x")))
+        #expect(
+            once.decide(attempt: 1, outcome: .failed(detail: "x"), nowMillis: 0, using: &random)
+                == .deadLetter(DeadLetter(code: .deliveryFailed, detail: "x")))
     }
 
     @Test func anAttemptBeyondTheLimitIsDeadLetteredBeforePublishing() {

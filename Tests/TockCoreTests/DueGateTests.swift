@@ -1,7 +1,8 @@
 import Synchronization
 import Testing
-@testable import TockCore
 import TockTiming
+
+@testable import TockCore
 
 @Suite("TimingWheelDriver lead and batching, on the real clock")
 struct TimingWheelDriverLeadTests {

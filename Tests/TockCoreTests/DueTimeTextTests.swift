@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TockCore
 
 @Suite("Due time text (tock-at)")
@@ -6,28 +7,34 @@ struct DueTimeTextTests {
     /// 2026-11-21T12:00:00Z.
     static let noon: Int64 = 1_795_262_400_000
 
-    @Test("integer epoch milliseconds, surrounding whitespace ignored", arguments: [
-        ("0", 0), ("1795262400250", 1_795_262_400_250), ("007", 7), (" 1795262400000\t", 1_795_262_400_000),
-        ("9223372036854775807", Int64.max),
-    ] as [(String, Int64)])
+    @Test(
+        "integer epoch milliseconds, surrounding whitespace ignored",
+        arguments: [
+            ("0", 0), ("1795262400250", 1_795_262_400_250), ("007", 7), (" 1795262400000\t", 1_795_262_400_000),
+            ("9223372036854775807", Int64.max),
+        ] as [(String, Int64)])
     func integerMillis(text: String, millis: Int64) throws {
         #expect(try DueTimeText.parseMillis(text) == millis)
     }
 
-    @Test("RFC 3339 with Z, z, lowercase t, +01:00, -05:30 and -00:00 name the same instant", arguments: [
-        "2026-11-21T12:00:00Z", "2026-11-21t12:00:00z", "2026-11-21T13:00:00+01:00",
-        "2026-11-21T06:30:00-05:30", "2026-11-21T12:00:00-00:00", "2026-11-22T11:59:00+23:59",
-    ])
+    @Test(
+        "RFC 3339 with Z, z, lowercase t, +01:00, -05:30 and -00:00 name the same instant",
+        arguments: [
+            "2026-11-21T12:00:00Z", "2026-11-21t12:00:00z", "2026-11-21T13:00:00+01:00",
+            "2026-11-21T06:30:00-05:30", "2026-11-21T12:00:00-00:00", "2026-11-22T11:59:00+23:59",
+        ])
     func rfc3339Offsets(text: String) throws {
         #expect(try DueTimeText.parseMillis(text) == Self.noon)
     }
 
-    @Test("fractions of 1, 3, 6 and 9 digits; anything finer than a millisecond rounds up", arguments: [
-        ("2026-11-21T12:00:00.2Z", 200), ("2026-11-21T12:00:00.250Z", 250),
-        ("2026-11-21T12:00:00.250000Z", 250), ("2026-11-21T12:00:00.250001Z", 251),
-        ("2026-11-21T12:00:00.250000000Z", 250), ("2026-11-21T12:00:00.000000001Z", 1),
-        ("2026-11-21T12:00:00.999999999Z", 1_000), ("2026-11-21T13:00:00.0001+01:00", 1),
-    ] as [(String, Int64)])
+    @Test(
+        "fractions of 1, 3, 6 and 9 digits; anything finer than a millisecond rounds up",
+        arguments: [
+            ("2026-11-21T12:00:00.2Z", 200), ("2026-11-21T12:00:00.250Z", 250),
+            ("2026-11-21T12:00:00.250000Z", 250), ("2026-11-21T12:00:00.250001Z", 251),
+            ("2026-11-21T12:00:00.250000000Z", 250), ("2026-11-21T12:00:00.000000001Z", 1),
+            ("2026-11-21T12:00:00.999999999Z", 1_000), ("2026-11-21T13:00:00.0001+01:00", 1),
+        ] as [(String, Int64)])
     func fractions(text: String, extraMillis: Int64) throws {
         #expect(try DueTimeText.parseMillis(text) == Self.noon + extraMillis)
     }
@@ -76,9 +83,11 @@ struct DueTimeTextTests {
         #expect(DueTimeText.daysFromCivil(year: 0, month: 1, day: 1) == -719_528)
     }
 
-    @Test("negative epoch milliseconds and instants before 1970 are rejected", arguments: [
-        "-1", "-1795262400000", "1969-12-31T23:59:59.999Z", "1970-01-01T00:59:59+01:00", "0000-01-01T00:00:00Z",
-    ])
+    @Test(
+        "negative epoch milliseconds and instants before 1970 are rejected",
+        arguments: [
+            "-1", "-1795262400000", "1969-12-31T23:59:59.999Z", "1970-01-01T00:59:59+01:00", "0000-01-01T00:00:00Z",
+        ])
     func beforeEpoch(text: String) {
         #expect(throws: DueTimeText.ParseError.beforeEpoch) { try DueTimeText.parseMillis(text) }
     }
@@ -93,22 +102,26 @@ struct DueTimeTextTests {
         #expect(throws: DueTimeText.ParseError.empty) { try DueTimeText.parseMillis(text) }
     }
 
-    @Test("malformed layouts are rejected", arguments: [
-        "2026-11-21T12:00:00", "2026-11-21 12:00:00Z", "2026-11-21T12:00Z", "2026-11-21", "2026-1-21T12:00:00Z",
-        "2026-11-21T12:00:00.Z", "2026-11-21T12:00:00.1234567891Z", "2026-11-21T12:00:00+01", "2026-11-21T12:00:00+0100",
-        "2026-11-21T12:00:00Zx", "2026-11-21T12:00:00+01:00:00", "+1795262400000", "1.5", "0x10", "30s", "now",
-        "2026-11-21T12:00:00,5Z", "２026-11-21T12:00:00Z", "26-11-21T12:00:00Z",
-    ])
+    @Test(
+        "malformed layouts are rejected",
+        arguments: [
+            "2026-11-21T12:00:00", "2026-11-21 12:00:00Z", "2026-11-21T12:00Z", "2026-11-21", "2026-1-21T12:00:00Z",
+            "2026-11-21T12:00:00.Z", "2026-11-21T12:00:00.1234567891Z", "2026-11-21T12:00:00+01", "2026-11-21T12:00:00+0100",
+            "2026-11-21T12:00:00Zx", "2026-11-21T12:00:00+01:00:00", "+1795262400000", "1.5", "0x10", "30s", "now",
+            "2026-11-21T12:00:00,5Z", "２026-11-21T12:00:00Z", "26-11-21T12:00:00Z",
+        ])
     func malformed(text: String) {
         let error = #expect(throws: DueTimeText.ParseError.self) { try DueTimeText.parseMillis(text) }
         if case .malformed = error {} else { Issue.record("\(String(describing: error))") }
     }
 
-    @Test("fields out of range are rejected", arguments: [
-        "2026-00-21T12:00:00Z", "2026-13-21T12:00:00Z", "2026-11-00T12:00:00Z", "2026-01-32T12:00:00Z",
-        "2026-04-31T12:00:00Z", "2026-11-21T24:00:00Z", "2026-11-21T12:60:00Z", "2026-11-21T12:00:61Z",
-        "2026-11-21T12:00:00+24:00", "2026-11-21T12:00:00+01:60",
-    ])
+    @Test(
+        "fields out of range are rejected",
+        arguments: [
+            "2026-00-21T12:00:00Z", "2026-13-21T12:00:00Z", "2026-11-00T12:00:00Z", "2026-01-32T12:00:00Z",
+            "2026-04-31T12:00:00Z", "2026-11-21T24:00:00Z", "2026-11-21T12:60:00Z", "2026-11-21T12:00:61Z",
+            "2026-11-21T12:00:00+24:00", "2026-11-21T12:00:00+01:60",
+        ])
     func outOfRange(text: String) {
         let error = #expect(throws: DueTimeText.ParseError.self) { try DueTimeText.parseMillis(text) }
         if case .outOfRange = error {} else { Issue.record("\(String(describing: error))") }

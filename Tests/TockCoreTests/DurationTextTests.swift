@@ -1,12 +1,15 @@
 import Testing
+
 @testable import TockCore
 
 @Suite("Duration text")
 struct DurationTextTests {
-    @Test("integer milliseconds and every unit", arguments: [
-        ("250", 250), ("0", 0), ("250ms", 250), ("30s", 30_000), ("5m", 300_000),
-        ("2h", 7_200_000), ("7d", 604_800_000), (" 15s ", 15_000),
-    ] as [(String, Int64)])
+    @Test(
+        "integer milliseconds and every unit",
+        arguments: [
+            ("250", 250), ("0", 0), ("250ms", 250), ("30s", 30_000), ("5m", 300_000),
+            ("2h", 7_200_000), ("7d", 604_800_000), (" 15s ", 15_000),
+        ] as [(String, Int64)])
     func parses(text: String, millis: Int64) throws {
         #expect(try DurationText.parseMillis(text) == millis)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TockCore
 
 @Suite("Stored message codec, shard map and tombstones")
@@ -6,9 +7,10 @@ struct MessageCodecTests {
     @Test("a message survives encode and decode byte for byte: binary value, null key, null and duplicate headers")
     func roundTrip() throws {
         let messages = [
-            ScheduledMessage(id: "a", idWasGiven: true, dueMillis: 1_700_000_000_123, topic: "orders",
-                             key: [0, 255, 1], value: Array(0...255),
-                             headers: [RecordHeader(key: "h", value: nil), RecordHeader(key: "h", value: []), RecordHeader(key: "ü", value: [7])]),
+            ScheduledMessage(
+                id: "a", idWasGiven: true, dueMillis: 1_700_000_000_123, topic: "orders",
+                key: [0, 255, 1], value: Array(0...255),
+                headers: [RecordHeader(key: "h", value: nil), RecordHeader(key: "h", value: []), RecordHeader(key: "ü", value: [7])]),
             ScheduledMessage(id: "b", idWasGiven: false, dueMillis: -5, topic: "t", key: nil, value: [], headers: []),
         ]
         for m in messages {
@@ -47,7 +49,9 @@ struct MessageCodecTests {
         past.dueMillis = -5
         #expect(try MessageCodec.decode(MessageCodec.encode(past), id: "a") == past)
         // Version 2: fixed widths, with the store time (2000) after the due time (1000).
-        let version2: [UInt8] = [2, 0xE8, 0x03, 0, 0, 0, 0, 0, 0, 0xD0, 0x07, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 5]
+        let version2: [UInt8] = [
+            2, 0xE8, 0x03, 0, 0, 0, 0, 0, 0, 0xD0, 0x07, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 5,
+        ]
         let decoded = try MessageCodec.decode(version2, id: "b")
         #expect(decoded.dueMillis == 1_000 && decoded.storedMillis == 2_000 && decoded.topic == "t" && decoded.value == [5] && decoded.idWasGiven)
     }

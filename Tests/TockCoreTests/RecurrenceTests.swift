@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TockCore
 
 /// A series' occurrences, ends and catch-up, with a manual clock.
@@ -73,8 +74,9 @@ import Testing
         #expect(series(.latest).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .moveTo(Self.start + 6_000))
         #expect(series(.none).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .moveTo(Self.start + 6_000))
         #expect(series(.none).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 500) == .moveTo(Self.start + 8_000))
-        #expect(series(.latest, until: Self.start + 3_000).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000)
-            == .moveTo(Self.start + 2_000))
+        #expect(
+            series(.latest, until: Self.start + 3_000).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000)
+                == .moveTo(Self.start + 2_000))
         #expect(series(.none, until: Self.start + 3_000).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .end)
     }
 

@@ -1,18 +1,24 @@
 import Testing
+
 @testable import TockCore
 
 /// The recurring-schedule headers, and every bad form refused with its code.
 @Suite struct RecurrenceTextTests {
     static let start: Int64 = 1_796_000_000_000
 
-    static func parse(cron: String? = nil, every: String? = nil, tz: String? = nil, until: String? = nil, count: String? = nil,
-                      catchup: String? = nil, startIsRequestTime: Bool = false) throws(RequestRejection) -> SeriesDefinition? {
-        try RecurrenceText.parse(cron: cron, every: every, tz: tz, until: until, count: count, catchup: catchup, startMillis: start,
-                                 startIsRequestTime: startIsRequestTime)
+    static func parse(
+        cron: String? = nil, every: String? = nil, tz: String? = nil, until: String? = nil, count: String? = nil,
+        catchup: String? = nil, startIsRequestTime: Bool = false
+    ) throws(RequestRejection) -> SeriesDefinition? {
+        try RecurrenceText.parse(
+            cron: cron, every: every, tz: tz, until: until, count: count, catchup: catchup, startMillis: start,
+            startIsRequestTime: startIsRequestTime)
     }
 
-    static func code(cron: String? = nil, every: String? = nil, tz: String? = nil, until: String? = nil, count: String? = nil,
-                     catchup: String? = nil) -> RejectionCode? {
+    static func code(
+        cron: String? = nil, every: String? = nil, tz: String? = nil, until: String? = nil, count: String? = nil,
+        catchup: String? = nil
+    ) -> RejectionCode? {
         do throws(RequestRejection) {
             _ = try parse(cron: cron, every: every, tz: tz, until: until, count: count, catchup: catchup)
             return nil
@@ -37,28 +43,31 @@ import Testing
         #expect(try cron.recurrence().first == 1_796_047_200_000)  // 2026-11-30 (a Monday) 09:00 in New York
     }
 
-    @Test("every bad form is refused with its code", arguments: [
-        (RejectionCode.badRecurrence, "both kinds"), (.badRecurrence, "every too short"), (.badRecurrence, "every not a duration"),
-        (.badRecurrence, "count 0"), (.badRecurrence, "count text"), (.badRecurrence, "until not a time"), (.badRecurrence, "catchup"),
-        (.badRecurrence, "no occurrence left"), (.badRecurrence, "tz without a series"), (.badCron, "cron"), (.badCron, "never matches"),
-        (.badTimezone, "unknown zone"), (.badTimezone, "abbreviation"),
-    ])
+    @Test(
+        "every bad form is refused with its code",
+        arguments: [
+            (RejectionCode.badRecurrence, "both kinds"), (.badRecurrence, "every too short"), (.badRecurrence, "every not a duration"),
+            (.badRecurrence, "count 0"), (.badRecurrence, "count text"), (.badRecurrence, "until not a time"), (.badRecurrence, "catchup"),
+            (.badRecurrence, "no occurrence left"), (.badRecurrence, "tz without a series"), (.badCron, "cron"), (.badCron, "never matches"),
+            (.badTimezone, "unknown zone"), (.badTimezone, "abbreviation"),
+        ])
     func refused(expected: RejectionCode, form: String) {
-        let code: RejectionCode? = switch form {
-        case "both kinds": Self.code(cron: "* * * * *", every: "1m")
-        case "every too short": Self.code(every: "500ms")
-        case "every not a duration": Self.code(every: "often")
-        case "count 0": Self.code(every: "1s", count: "0")
-        case "count text": Self.code(every: "1s", count: "five")
-        case "until not a time": Self.code(every: "1s", until: "tomorrow")
-        case "catchup": Self.code(every: "1s", catchup: "some")
-        case "no occurrence left": Self.code(every: "1s", until: "1000")
-        case "tz without a series": Self.code(tz: "Europe/Berlin")
-        case "cron": Self.code(cron: "61 * * * *")
-        case "never matches": Self.code(cron: "0 0 30 2 *")
-        case "unknown zone": Self.code(cron: "* * * * *", tz: "Mars/Olympus_Mons")
-        default: Self.code(cron: "* * * * *", tz: "EST")
-        }
+        let code: RejectionCode? =
+            switch form {
+            case "both kinds": Self.code(cron: "* * * * *", every: "1m")
+            case "every too short": Self.code(every: "500ms")
+            case "every not a duration": Self.code(every: "often")
+            case "count 0": Self.code(every: "1s", count: "0")
+            case "count text": Self.code(every: "1s", count: "five")
+            case "until not a time": Self.code(every: "1s", until: "tomorrow")
+            case "catchup": Self.code(every: "1s", catchup: "some")
+            case "no occurrence left": Self.code(every: "1s", until: "1000")
+            case "tz without a series": Self.code(tz: "Europe/Berlin")
+            case "cron": Self.code(cron: "61 * * * *")
+            case "never matches": Self.code(cron: "0 0 30 2 *")
+            case "unknown zone": Self.code(cron: "* * * * *", tz: "Mars/Olympus_Mons")
+            default: Self.code(cron: "* * * * *", tz: "EST")
+            }
         #expect(code == expected, "\(form)")
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TockCore
 
 /// Series requests through the parser: their start, their first occurrence as the due time, the
@@ -18,7 +19,8 @@ struct RequestParserSeriesTests {
         let plain = try #require(base.scheduled([("tock-topic", "out"), ("tock-every", "15m"), ("tock-count", "3")]))
         #expect(plain.dueMillis == T.stamp + 900_000)
         #expect(plain.series == SeriesDefinition(cron: nil, everyMillis: 900_000, startMillis: T.stamp + 900_000, count: 3))
-        let at = try #require(base.scheduled([("tock-topic", "out"), ("tock-every", "1s"), ("tock-at", String(T.now + 5)), ("tock-catchup", "none")]))
+        let at = try #require(
+            base.scheduled([("tock-topic", "out"), ("tock-every", "1s"), ("tock-at", String(T.now + 5)), ("tock-catchup", "none")]))
         #expect(at.dueMillis == T.now + 5 && at.series?.startMillis == T.now + 5 && at.series?.catchup == Recurrence.Catchup.none)
     }
 
@@ -49,9 +51,15 @@ struct RequestParserSeriesTests {
 
     @Test("a reschedule may carry a series; a cancel ignores series headers")
     func actions() {
-        guard case .success(.reschedule(let m)) = base.parse(T.record([
-            ("tock-topic", "out"), ("tock-id", "s"), ("tock-action", "reschedule"), ("tock-every", "2s"),
-        ])) else { Issue.record("expected a reschedule"); return }
+        guard
+            case .success(.reschedule(let m)) = base.parse(
+                T.record([
+                    ("tock-topic", "out"), ("tock-id", "s"), ("tock-action", "reschedule"), ("tock-every", "2s"),
+                ]))
+        else {
+            Issue.record("expected a reschedule")
+            return
+        }
         #expect(m.series?.everyMillis == 2_000)
         #expect(base.parse(T.record([("tock-id", "s"), ("tock-action", "cancel"), ("tock-cron", "bad")])) == .success(.cancel(id: "s")))
     }
@@ -60,8 +68,9 @@ struct RequestParserSeriesTests {
     func codec() throws {
         var m = ScheduledMessage(id: "s", idWasGiven: true, dueMillis: 5, topic: "t", key: nil, value: nil, headers: [])
         for series in [
-            SeriesDefinition(cron: "*/2 * * * * *", timeZone: "Europe/Berlin", everyMillis: nil, startMillis: 5, untilMillis: 9_000, count: 7,
-                             catchup: .latest),
+            SeriesDefinition(
+                cron: "*/2 * * * * *", timeZone: "Europe/Berlin", everyMillis: nil, startMillis: 5, untilMillis: 9_000, count: 7,
+                catchup: .latest),
             SeriesDefinition(cron: nil, everyMillis: 1_000, startMillis: 5),
         ] {
             m.series = series

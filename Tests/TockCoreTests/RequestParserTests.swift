@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TockCore
 
 @Suite("Request parser")
@@ -20,7 +21,9 @@ struct RequestParserTests {
         record(headers.map { RecordHeader(key: $0.0, value: $0.1.map { Array($0.utf8) }) }, value: value, key: key, timestamp: timestamp)
     }
 
-    static func record(_ headers: [RecordHeader], value: [UInt8]? = [1, 2, 3], key: [UInt8]? = Array("k".utf8), timestamp: Int64? = stamp) -> InputRecord {
+    static func record(_ headers: [RecordHeader], value: [UInt8]? = [1, 2, 3], key: [UInt8]? = Array("k".utf8), timestamp: Int64? = stamp)
+        -> InputRecord
+    {
         InputRecord(topic: "tock.requests", partition: 3, offset: 42, timestampMillis: timestamp, key: key, value: value, headers: headers)
     }
 
@@ -29,7 +32,9 @@ struct RequestParserTests {
     }
 
     /// The message of an accepted schedule, or a recorded issue.
-    func scheduled(_ headers: [(String, String?)], parser: RequestParser? = nil, sourceLocation: SourceLocation = #_sourceLocation) -> ScheduledMessage? {
+    func scheduled(_ headers: [(String, String?)], parser: RequestParser? = nil, sourceLocation: SourceLocation = #_sourceLocation)
+        -> ScheduledMessage?
+    {
         scheduled(Self.record(headers), parser: parser, sourceLocation: sourceLocation)
     }
 
@@ -60,17 +65,21 @@ struct RequestParserTests {
         #expect(scheduled([("tock-topic", "orders"), ("tock-at", "1795262460123")])?.dueMillis == 1_795_262_460_123)
     }
 
-    @Test("tock-at in RFC 3339 with Z, z, +01:00 and -05:30", arguments: [
-        "2026-11-21T12:01:00Z", "2026-11-21t12:01:00z", "2026-11-21T13:01:00+01:00", "2026-11-21T06:31:00-05:30",
-    ])
+    @Test(
+        "tock-at in RFC 3339 with Z, z, +01:00 and -05:30",
+        arguments: [
+            "2026-11-21T12:01:00Z", "2026-11-21t12:01:00z", "2026-11-21T13:01:00+01:00", "2026-11-21T06:31:00-05:30",
+        ])
     func atRFC3339(text: String) {
         #expect(scheduled([("tock-topic", "orders"), ("tock-at", text)])?.dueMillis == Self.now + 60_000)
     }
 
-    @Test("tock-at fractions of 1, 3, 6 and 9 digits, sub-millisecond rounding up", arguments: [
-        ("2026-11-21T12:01:00.5Z", 500), ("2026-11-21T12:01:00.250Z", 250), ("2026-11-21T12:01:00.250000Z", 250),
-        ("2026-11-21T12:01:00.250001Z", 251), ("2026-11-21T12:01:00.000000001Z", 1), ("2026-11-21T12:01:00.999999999Z", 1_000),
-    ] as [(String, Int64)])
+    @Test(
+        "tock-at fractions of 1, 3, 6 and 9 digits, sub-millisecond rounding up",
+        arguments: [
+            ("2026-11-21T12:01:00.5Z", 500), ("2026-11-21T12:01:00.250Z", 250), ("2026-11-21T12:01:00.250000Z", 250),
+            ("2026-11-21T12:01:00.250001Z", 251), ("2026-11-21T12:01:00.000000001Z", 1), ("2026-11-21T12:01:00.999999999Z", 1_000),
+        ] as [(String, Int64)])
     func atFractions(text: String, extra: Int64) {
         #expect(scheduled([("tock-topic", "orders"), ("tock-at", text)])?.dueMillis == Self.now + 60_000 + extra)
     }
@@ -89,10 +98,12 @@ struct RequestParserTests {
         #expect(rejected?.detail.contains("2025-02-29") == true)
     }
 
-    @Test("bad tock-at values are bad-time", arguments: [
-        "", "soon", "-1", "1969-12-31T23:59:59Z", "2026-11-21T12:00:00", "2026-11-21 12:00:00Z", "2026-13-01T00:00:00Z",
-        "99999999999999999999", "1.5", "30s",
-    ])
+    @Test(
+        "bad tock-at values are bad-time",
+        arguments: [
+            "", "soon", "-1", "1969-12-31T23:59:59Z", "2026-11-21T12:00:00", "2026-11-21 12:00:00Z", "2026-13-01T00:00:00Z",
+            "99999999999999999999", "1.5", "30s",
+        ])
     func badAt(text: String) {
         let rejected = rejection([("tock-topic", "orders"), ("tock-at", text)])
         #expect(rejected?.code == .badTime)
@@ -101,9 +112,11 @@ struct RequestParserTests {
 
     // MARK: tock-delay
 
-    @Test("every tock-delay form counts from the record timestamp, not from now", arguments: [
-        ("0", 0), ("250", 250), ("250ms", 250), ("30s", 30_000), ("5m", 300_000), ("2h", 7_200_000), ("7d", 604_800_000),
-    ] as [(String, Int64)])
+    @Test(
+        "every tock-delay form counts from the record timestamp, not from now",
+        arguments: [
+            ("0", 0), ("250", 250), ("250ms", 250), ("30s", 30_000), ("5m", 300_000), ("2h", 7_200_000), ("7d", 604_800_000),
+        ] as [(String, Int64)])
     func delayForms(text: String, millis: Int64) {
         #expect(scheduled([("tock-topic", "orders"), ("tock-delay", text)])?.dueMillis == Self.stamp + millis)
     }
@@ -170,9 +183,11 @@ struct RequestParserTests {
         #expect(Self.record(Self.base).source == "tock.requests/3/42")
     }
 
-    @Test("a given tock-id is used, up to 256 bytes of printable ASCII", arguments: [
-        "order-17", "!", "~x/y:z", String(repeating: "a", count: 256),
-    ])
+    @Test(
+        "a given tock-id is used, up to 256 bytes of printable ASCII",
+        arguments: [
+            "order-17", "!", "~x/y:z", String(repeating: "a", count: 256),
+        ])
     func givenId(id: String) {
         let message = scheduled(Self.base + [("tock-id", id)])
         #expect(message?.id == id)
@@ -186,9 +201,11 @@ struct RequestParserTests {
         #expect(rejected?.detail.contains("257 bytes") == true)
     }
 
-    @Test("a tock-id that is empty, null, or has a space, control, DEL or non-ASCII byte is bad-id", arguments: [
-        [], nil, Array("a b".utf8), [0x61, 0x09], [0x61, 0x00], [0x7F], Array("café".utf8), [0xFF],
-    ] as [[UInt8]?])
+    @Test(
+        "a tock-id that is empty, null, or has a space, control, DEL or non-ASCII byte is bad-id",
+        arguments: [
+            [], nil, Array("a b".utf8), [0x61, 0x09], [0x61, 0x00], [0x7F], Array("café".utf8), [0xFF],
+        ] as [[UInt8]?])
     func badIdBytes(id: [UInt8]?) {
         let headers = Self.base.map { RecordHeader(key: $0.0, value: $0.1.map { Array($0.utf8) }) } + [RecordHeader(key: "tock-id", value: id)]
         let rejected = rejection(Self.record(headers))
@@ -211,10 +228,12 @@ struct RequestParserTests {
             Issue.record("got \(result)")
             return
         }
-        #expect(message == ScheduledMessage(
-            id: "order-17", idWasGiven: true, dueMillis: Self.stamp + 1_000, topic: "orders",
-            key: Array("k".utf8), value: [1, 2, 3], headers: [RecordHeader(key: "x", text: "1")]
-        ))
+        #expect(
+            message
+                == ScheduledMessage(
+                    id: "order-17", idWasGiven: true, dueMillis: Self.stamp + 1_000, topic: "orders",
+                    key: Array("k".utf8), value: [1, 2, 3], headers: [RecordHeader(key: "x", text: "1")]
+                ))
         #expect(try result.get().id == "order-17")
     }
 
@@ -263,7 +282,8 @@ struct RequestParserTests {
         let rejected = rejection(Self.base, value: Array(repeating: 7, count: 17))
         #expect(rejected?.code == .payloadTooLarge)
         #expect(rejected?.detail.contains("17") == true)
-        #expect(rejection(Self.base + [("tock-action", "reschedule"), ("tock-id", "a")], value: Array(repeating: 7, count: 17))?.code == .payloadTooLarge)
+        #expect(
+            rejection(Self.base + [("tock-action", "reschedule"), ("tock-id", "a")], value: Array(repeating: 7, count: 17))?.code == .payloadTooLarge)
     }
 
     @Test("a null value stays null, apart from an empty one, for schedule and reschedule; it counts as 0 bytes")
@@ -297,10 +317,12 @@ struct RequestParserTests {
         #expect(rejected?.detail.contains("tock-topic") == true)
     }
 
-    @Test("allowed-topic globs: orders.*, ? and literal names", arguments: [
-        ("orders.eu", true), ("orders.", true), ("orders", false), ("audit-1", true), ("audit-12", false),
-        ("billing", true), ("billing2", false), ("x.orders.eu", false),
-    ])
+    @Test(
+        "allowed-topic globs: orders.*, ? and literal names",
+        arguments: [
+            ("orders.eu", true), ("orders.", true), ("orders", false), ("audit-1", true), ("audit-12", false),
+            ("billing", true), ("billing2", false), ("x.orders.eu", false),
+        ])
     func allowedTopicGlobs(topic: String, allowed: Bool) {
         let parser = RequestParser(maxPayloadBytes: 16, maxHorizonMillis: Self.horizon, allowedTopics: ["orders.*", "audit-?", "billing"])
         let headers: [(String, String?)] = [("tock-topic", topic), ("tock-delay", "1s")]
@@ -313,7 +335,9 @@ struct RequestParserTests {
         }
     }
 
-    @Test("* allows every valid topic name that is not a tock. or __ topic", arguments: ["a", "orders", "tock", "tockets", "tock-x", "Tock.x", "_x", "a__b"])
+    @Test(
+        "* allows every valid topic name that is not a tock. or __ topic",
+        arguments: ["a", "orders", "tock", "tockets", "tock-x", "Tock.x", "_x", "a__b"])
     func starAllowsAll(topic: String) {
         #expect(scheduled([("tock-topic", topic), ("tock-delay", "1s")])?.topic == topic)
     }
@@ -328,9 +352,11 @@ struct RequestParserTests {
         }
     }
 
-    @Test("topics starting with __ (Kafka's internal ones) are rejected even under *, __* or their own name", arguments: [
-        "__consumer_offsets", "__transaction_state", "__x",
-    ])
+    @Test(
+        "topics starting with __ (Kafka's internal ones) are rejected even under *, __* or their own name",
+        arguments: [
+            "__consumer_offsets", "__transaction_state", "__x",
+        ])
     func internalTopicsRejected(topic: String) {
         for patterns in [["*"], ["__*"], [topic]] {
             let parser = RequestParser(maxPayloadBytes: 16, maxHorizonMillis: Self.horizon, allowedTopics: patterns)
@@ -342,10 +368,12 @@ struct RequestParserTests {
         }
     }
 
-    @Test("invalid Kafka topic names are topic-not-allowed", arguments: [
-        [UInt8](".".utf8), Array("..".utf8), Array("a b".utf8), Array("orders/eu".utf8), Array("ordérs".utf8),
-        Array(repeating: UInt8(ascii: "x"), count: 250), [0x6F, 0xFF],
-    ])
+    @Test(
+        "invalid Kafka topic names are topic-not-allowed",
+        arguments: [
+            [UInt8](".".utf8), Array("..".utf8), Array("a b".utf8), Array("orders/eu".utf8), Array("ordérs".utf8),
+            Array(repeating: UInt8(ascii: "x"), count: 250), [0x6F, 0xFF],
+        ])
     func invalidTopicNames(topic: [UInt8]) {
         let rejected = rejection(Self.record([RecordHeader(key: "tock-topic", value: topic), RecordHeader(key: "tock-delay", text: "1s")]))
         #expect(rejected?.code == .topicNotAllowed)
@@ -370,11 +398,12 @@ struct RequestParserTests {
             RecordHeader(key: "tock", text: "kept"), RecordHeader(key: "tockx", text: "kept"),
             RecordHeader(key: "empty", value: []), RecordHeader(key: "tock-error", text: "x"),
         ]
-        #expect(scheduled(Self.record(headers))?.headers == [
-            RecordHeader(key: "trace", text: "1"), RecordHeader(key: "dup", text: "a"), RecordHeader(key: "nil", value: nil),
-            RecordHeader(key: "dup", text: "b"), RecordHeader(key: "Tock-Topic", text: "kept"),
-            RecordHeader(key: "tock", text: "kept"), RecordHeader(key: "tockx", text: "kept"), RecordHeader(key: "empty", value: []),
-        ])
+        #expect(
+            scheduled(Self.record(headers))?.headers == [
+                RecordHeader(key: "trace", text: "1"), RecordHeader(key: "dup", text: "a"), RecordHeader(key: "nil", value: nil),
+                RecordHeader(key: "dup", text: "b"), RecordHeader(key: "Tock-Topic", text: "kept"),
+                RecordHeader(key: "tock", text: "kept"), RecordHeader(key: "tockx", text: "kept"), RecordHeader(key: "empty", value: []),
+            ])
     }
 
     @Test("tock-key overrides the request key; otherwise the request key, null included, is kept")
@@ -388,7 +417,8 @@ struct RequestParserTests {
     @Test("a null tock-key gives a null output key; a non-UTF-8 tock-key is taken as raw bytes")
     func nullAndBinaryKey() {
         #expect(scheduled(Self.base + [("tock-key", nil)])?.key == nil)
-        let binary = Self.record(Self.base.map { RecordHeader(key: $0.0, value: $0.1.map { Array($0.utf8) }) } + [RecordHeader(key: "tock-key", value: [0xFF, 0])])
+        let binary = Self.record(
+            Self.base.map { RecordHeader(key: $0.0, value: $0.1.map { Array($0.utf8) }) } + [RecordHeader(key: "tock-key", value: [0xFF, 0])])
         #expect(scheduled(binary)?.key == [0xFF, 0])
     }
 
@@ -405,7 +435,8 @@ struct RequestParserTests {
     @Test("invalid UTF-8 in a tock- header is a bad value of that header")
     func invalidUTF8() {
         func reject(_ name: String, _ extra: [(String, String?)] = []) -> RequestRejection? {
-            let headers = extra.map { RecordHeader(key: $0.0, value: $0.1.map { Array($0.utf8) }) } + [RecordHeader(key: name, value: [0x31, 0xC3, 0x28])]
+            let headers =
+                extra.map { RecordHeader(key: $0.0, value: $0.1.map { Array($0.utf8) }) } + [RecordHeader(key: name, value: [0x31, 0xC3, 0x28])]
             return rejection(Self.record(headers))
         }
         #expect(reject("tock-action", Self.base)?.code == .badAction)
@@ -473,10 +504,11 @@ struct RequestParserTests {
 
     @Test("the rejection codes are exactly those of SPEC.md")
     func codes() {
-        #expect(RejectionCode.allCases.map(\.rawValue) == [
-            "missing-topic", "missing-time", "both-times", "bad-time", "horizon", "payload-too-large",
-            "topic-not-allowed", "bad-id", "bad-action", "bad-cron", "bad-timezone", "bad-recurrence",
-        ])
+        #expect(
+            RejectionCode.allCases.map(\.rawValue) == [
+                "missing-topic", "missing-time", "both-times", "bad-time", "horizon", "payload-too-large",
+                "topic-not-allowed", "bad-id", "bad-action", "bad-cron", "bad-timezone", "bad-recurrence",
+            ])
     }
 
     @Test("the configuration initializer takes the limits and allowed topics")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TockCore
 
 @Suite("Shard assignment")

@@ -1,7 +1,8 @@
 import Synchronization
 import Testing
-@testable import TockCore
 import TockTiming
+
+@testable import TockCore
 
 @Suite("TimingWheelDriver on the real clock")
 struct TimingWheelDriverTests {

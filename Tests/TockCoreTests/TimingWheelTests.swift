@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TockCore
 
 @Suite("TimingWheel under a manual clock")
@@ -60,7 +61,10 @@ struct TimingWheelTests {
             t = wheel.nextDeadline!
             steps += 1
             #expect(t <= due)
-            if let e = wheel.advance(to: t).first { firedAt = t; #expect(e.id == "far") }
+            if let e = wheel.advance(to: t).first {
+                firedAt = t
+                #expect(e.id == "far")
+            }
         }
         #expect(firedAt == due)
         #expect(steps < 64 * 8, "jumps bucket to bucket, not tick by tick: \(steps) steps")
@@ -168,7 +172,12 @@ struct TimingWheelTests {
             switch rng.next() % 10 {
             case 0...4:  // insert, sometimes re-inserting a held id, sometimes in the past
                 let id: ID
-                if !reference.isEmpty && rng.next() % 8 == 0 { id = reference.keys.randomElement(using: &rng)! } else { id = makeID(nextID); nextID += 1 }
+                if !reference.isEmpty && rng.next() % 8 == 0 {
+                    id = reference.keys.randomElement(using: &rng)!
+                } else {
+                    id = makeID(nextID)
+                    nextID += 1
+                }
                 let span: [Int64] = [5, 300, 20_000, 5_000_000, 90 * 86_400_000]
                 let delay = Int64(rng.next() % UInt64(span.randomElement(using: &rng)!)) - 3
                 let due = now + delay

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TockCore
 
 @Suite("Configuration")
@@ -42,12 +43,14 @@ struct TockConfigurationTests {
 
     @Test("SPEC environment overrides: brokers, Redis URL, worker id, HTTP port")
     func specEnvironmentOverrides() throws {
-        let c = try load("", env: [
-            "TOCK_KAFKA_BROKERS": "k1:9092,k2:9092",
-            "TOCK_REDIS_URL": "redis://:pw@r:6380/2",
-            "TOCK_WORKER_ID": "w-7",
-            "TOCK_HTTP_PORT": "0",
-        ])
+        let c = try load(
+            "",
+            env: [
+                "TOCK_KAFKA_BROKERS": "k1:9092,k2:9092",
+                "TOCK_REDIS_URL": "redis://:pw@r:6380/2",
+                "TOCK_WORKER_ID": "w-7",
+                "TOCK_HTTP_PORT": "0",
+            ])
         #expect(c.kafka.brokers == "k1:9092,k2:9092")
         #expect(c.redis.url == "redis://:pw@r:6380/2")
         #expect(c.worker.id == "w-7")
@@ -56,7 +59,8 @@ struct TockConfigurationTests {
 
     @Test("every key has an environment override; the environment beats the file")
     func environmentBeatsFile() throws {
-        let c = try load("""
+        let c = try load(
+            """
             kafka:
               inputTopics: [a]
             delivery:
@@ -73,7 +77,8 @@ struct TockConfigurationTests {
 
     @Test("nested values and librdkafka properties are read")
     func nestedValues() throws {
-        let c = try load("""
+        let c = try load(
+            """
             store: {shards: 128}
             kafka:
               properties:
@@ -140,8 +145,10 @@ struct RateLimitsConfigurationTests {
 
     @Test("a rate that is not a whole number of at least 1, or an entry without =, is an error naming it")
     func refused() {
-        for (yaml, environment) in [("output:\n  rateLimits:\n    orders: 0\n", [:]), ("", ["TOCK_OUTPUT_RATE_LIMITS": "orders=fast"]),
-                                    ("", ["TOCK_OUTPUT_RATE_LIMITS": "orders"])] {
+        for (yaml, environment) in [
+            ("output:\n  rateLimits:\n    orders: 0\n", [:]), ("", ["TOCK_OUTPUT_RATE_LIMITS": "orders=fast"]),
+            ("", ["TOCK_OUTPUT_RATE_LIMITS": "orders"]),
+        ] {
             #expect(throws: ConfigurationError.self) { try load(yaml, environment: environment) }
         }
     }

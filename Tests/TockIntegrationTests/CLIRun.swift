@@ -10,8 +10,10 @@ struct CLIRun: Sendable {
     /// Runs `executable arguments` with `environment` (every `TOCK_*` of the test's own
     /// environment removed first) and waits for it, polling: `waitUntilExit` could block a thread
     /// of the cooperative pool that the test's in-process servers need.
-    static func run(_ arguments: [String], executable: URL = WorkerProcessHandle.binary("tock"), environment: [String: String] = [:],
-                    within: Duration = .seconds(60)) async throws -> CLIRun {
+    static func run(
+        _ arguments: [String], executable: URL = WorkerProcessHandle.binary("tock"), environment: [String: String] = [:],
+        within: Duration = .seconds(60)
+    ) async throws -> CLIRun {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tock-cli-\(TestStack.unique("run"))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -38,8 +40,9 @@ struct CLIRun: Sendable {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return CLIRun(status: process.terminationStatus,
-                      stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        return CLIRun(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 }

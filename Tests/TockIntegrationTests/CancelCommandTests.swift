@@ -44,7 +44,9 @@ struct CancelCommandTests {
         #expect(report(Look(state: .unknown), Look(state: .unknown)).outcome == .unknownID)
     }
 
-    @Test("tock cancel of a message already being delivered says it is too late (exit 3), and the message is published; an early cancel removes its message")
+    @Test(
+        "tock cancel of a message already being delivered says it is too late (exit 3), and the message is published; an early cancel removes its message"
+    )
     func cancelInsideTheLockAheadWindow() async throws {
         let s = try await WorkerScenario("cancel-late")
         let out = try await s.collect([s.outputTopic])

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts helper programs (scripts/stack, redis-server) for the tests with posix_spawn, so that
@@ -58,7 +59,10 @@ enum ChildProcess {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = read(pipeEnds[0], &buffer, buffer.count)
-            if count > 0 { output.append(contentsOf: buffer[0..<count]); continue }
+            if count > 0 {
+                output.append(contentsOf: buffer[0..<count])
+                continue
+            }
             if count < 0 && errno == EINTR { continue }
             break
         }

@@ -16,7 +16,9 @@ struct ClusterFailureTests {
 
     // MARK: - 1. Worker killed
 
-    @Test("a worker SIGKILLed while its messages are due: its shards move within heartbeatTimeout, none lost, early or published twice (what it left locked is read back)")
+    @Test(
+        "a worker SIGKILLed while its messages are due: its shards move within heartbeatTimeout, none lost, early or published twice (what it left locked is read back)"
+    )
     func workerKilled() async throws {
         try await ClusterFixture.run("cl-kill") { c in
             let s = c.scenario
@@ -29,8 +31,9 @@ struct ClusterFailureTests {
             let n = 3_000
             let start = WorkerScenario.now
             let ids = (0..<n).map { "k-\($0)" }
-            try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: start + 3_000 + Int64($0) * 2, partition: Int32($0 % 4)) },
-                                   store: c.store)
+            try await s.sendStored(
+                ids.indices.map { s.request(id: ids[$0], at: start + 3_000 + Int64($0) * 2, partition: Int32($0 % 4)) },
+                store: c.store)
 
             let victim = balanced.busiestWorker
             let survivor = victim == "w-a" ? "w-b" : "w-a"
@@ -60,22 +63,30 @@ struct ClusterFailureTests {
 
             let arrivals = out.on(s.outputTopic)
             let summary = DeliverySummary(arrivals, expected: Set(ids)) { $0.header("tock-id") }
-            let ofVictim = DeliverySummary(arrivals.filter { victimShards.contains(c.store.shardMap.shard(of: $0.header("tock-id") ?? "")) },
-                                           expected: []) { $0.header("tock-id") }
-            let ofSurvivor = DeliverySummary(arrivals.filter { !victimShards.contains(c.store.shardMap.shard(of: $0.header("tock-id") ?? "")) },
-                                             expected: []) { $0.header("tock-id") }
-            let handoff = Failover(arrivals.filter { victimShards.contains(c.store.shardMap.shard(of: $0.header("tock-id") ?? "")) }, killedAt: killedAt)
+            let ofVictim = DeliverySummary(
+                arrivals.filter { victimShards.contains(c.store.shardMap.shard(of: $0.header("tock-id") ?? "")) },
+                expected: []
+            ) { $0.header("tock-id") }
+            let ofSurvivor = DeliverySummary(
+                arrivals.filter { !victimShards.contains(c.store.shardMap.shard(of: $0.header("tock-id") ?? "")) },
+                expected: []
+            ) { $0.header("tock-id") }
+            let handoff = Failover(
+                arrivals.filter { victimShards.contains(c.store.shardMap.shard(of: $0.header("tock-id") ?? "")) }, killedAt: killedAt)
             let duplicated = summary.duplicated
             let extraCopies = summary.extraCopies
-            print("[cluster-kill] N=\(n); killed \(victim) (shards \(victimShards.sorted())) at +\(killedAt - start) ms\(aimed ? " holding locks" : ""), "
-                  + "its last heartbeat \(lastHeartbeat.map { "\(killedAt - $0) ms" } ?? "?") before; \(seenAtKill) delivered before the kill, "
-                  + "\(inFlight.count) in flight \(inFlight.sorted().prefix(10)); /v1/cluster showed its shards on \(survivor) \(movedAfter) ms after the kill; "
-                  + "FAILOVER (max lateness of its messages) \(ofVictim.maxLatenessMillis) ms, of \(survivor)'s \(ofSurvivor.maxLatenessMillis) ms; "
-                  + "\(handoff); "
-                  + "\(extraCopies) extra copies of \(duplicated.count) ids; \(summary)")
+            print(
+                "[cluster-kill] N=\(n); killed \(victim) (shards \(victimShards.sorted())) at +\(killedAt - start) ms\(aimed ? " holding locks" : ""), "
+                    + "its last heartbeat \(lastHeartbeat.map { "\(killedAt - $0) ms" } ?? "?") before; \(seenAtKill) delivered before the kill, "
+                    + "\(inFlight.count) in flight \(inFlight.sorted().prefix(10)); /v1/cluster showed its shards on \(survivor) \(movedAfter) ms after the kill; "
+                    + "FAILOVER (max lateness of its messages) \(ofVictim.maxLatenessMillis) ms, of \(survivor)'s \(ofSurvivor.maxLatenessMillis) ms; "
+                    + "\(handoff); "
+                    + "\(extraCopies) extra copies of \(duplicated.count) ids; \(summary)")
             summary.expectAllOnceExceptInFlight(inFlight)
             #expect(duplicated.isEmpty, "\(summary)")
-            let dead = out.on(s.deadTopic).map { "\($0.header("tock-id") ?? "?"): \($0.header("tock-error") ?? "") \($0.header("tock-error-detail") ?? "")" }
+            let dead = out.on(s.deadTopic).map {
+                "\($0.header("tock-id") ?? "?"): \($0.header("tock-error") ?? "") \($0.header("tock-error-detail") ?? "")"
+            }
             #expect(dead.isEmpty, "dead-lettered: \(dead.prefix(5))")
             // Guarantee 4: a dead worker's shards move within heartbeatTimeout (plus the monitor's
             // tick, the heartbeat that brings the news, and a claim): its messages fire at most
@@ -145,8 +156,9 @@ struct ClusterFailureTests {
             let zombieNow = Set(rebalanced.shards(of: "w-a"))
             let lateIDs = (0..<40).map { "after-\($0)" }
             let lateOnZombie = lateIDs.filter { zombieNow.contains(c.store.shardMap.shard(of: $0)) }.count
-            try await s.sendStored(lateIDs.indices.map { s.request(id: lateIDs[$0], at: WorkerScenario.now + 1_000, partition: Int32($0 % 4)) },
-                                   store: c.store)
+            try await s.sendStored(
+                lateIDs.indices.map { s.request(id: lateIDs[$0], at: WorkerScenario.now + 1_000, partition: Int32($0 % 4)) },
+                store: c.store)
             await out.waitDistinct(ids.count + lateIDs.count, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
             try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(c.store) == 0 }
             await out.settle(on: s.outputTopic)
@@ -155,12 +167,13 @@ struct ClusterFailureTests {
             let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids + lateIDs)) { $0.header("tock-id") }
             let fenced = zombieLog.components(separatedBy: "fenced: lost shard ownership").count - 1
             let changes = zombieLog.split(separator: "\n").filter { $0.contains("assignment changed") || $0.contains("fenced") }
-            print("[cluster-zombie] N=\(ids.count)+\(lateIDs.count); paused w-a (shards \(zombieShards.sorted())) at +\(pausedAt - start) ms with "
-                  + "\(inFlightAtPause.count) in flight; its shards on w-b \(movedAfter) ms later; resumed after \(resumedAt - pausedAt) ms; "
-                  + "live and balanced again \(backAfter) ms after (shards \(zombieNow.sorted())); after resuming it logged \(fenced) fenced shards and "
-                  + "'assignment changed' \(zombieLog.components(separatedBy: "assignment changed").count - 1)x; it delivered "
-                  + "\(Int(deliveredAfter - deliveredBefore)) of the \(lateOnZombie) late ones on its shards; \(summary)\n"
-                  + "[cluster-zombie] its log after SIGCONT:\n  \(changes.prefix(12).joined(separator: "\n  "))")
+            print(
+                "[cluster-zombie] N=\(ids.count)+\(lateIDs.count); paused w-a (shards \(zombieShards.sorted())) at +\(pausedAt - start) ms with "
+                    + "\(inFlightAtPause.count) in flight; its shards on w-b \(movedAfter) ms later; resumed after \(resumedAt - pausedAt) ms; "
+                    + "live and balanced again \(backAfter) ms after (shards \(zombieNow.sorted())); after resuming it logged \(fenced) fenced shards and "
+                    + "'assignment changed' \(zombieLog.components(separatedBy: "assignment changed").count - 1)x; it delivered "
+                    + "\(Int(deliveredAfter - deliveredBefore)) of the \(lateOnZombie) late ones on its shards; \(summary)\n"
+                    + "[cluster-zombie] its log after SIGCONT:\n  \(changes.prefix(12).joined(separator: "\n  "))")
             #expect(inFlightAtPause.isEmpty, "the pause landed on deliveries in flight: \(inFlightAtPause.sorted())")
             #expect(movedAfter <= Self.heartbeatTimeoutMillis + 500)
             #expect(summary.duplicates.isEmpty, "\(summary)")
@@ -180,7 +193,9 @@ struct ClusterFailureTests {
         }
     }
 
-    @Test("a worker paused (SIGSTOP) past its lease while it holds deliveries, then resumed: its shards' messages are each published once, none lost or early")
+    @Test(
+        "a worker paused (SIGSTOP) past its lease while it holds deliveries, then resumed: its shards' messages are each published once, none lost or early"
+    )
     func zombieWithDeliveriesInFlight() async throws {
         try await ClusterFixture.run("cl-stall") { c in
             let s = c.scenario
@@ -195,9 +210,10 @@ struct ClusterFailureTests {
             let n = 3_000
             let start = WorkerScenario.now
             let ids = (0..<n).map { "st-\($0)" }
-            try await s.sendStored(ids.indices.map {
-                s.request(id: ids[$0], at: start + 2_500 + Int64($0) * 3, key: $0 % 3 == 0 ? nil : "key-\($0 % 11)", partition: Int32($0 % 4))
-            }, store: c.store)
+            try await s.sendStored(
+                ids.indices.map {
+                    s.request(id: ids[$0], at: start + 2_500 + Int64($0) * 3, key: $0 % 3 == 0 ? nil : "key-\($0 % 11)", partition: Int32($0 % 4))
+                }, store: c.store)
 
             try await sleep(until: start + 4_000)
             var inFlight: Set<String> = []
@@ -223,8 +239,10 @@ struct ClusterFailureTests {
             let withheld = zombie.log.components(separatedBy: "leases ran out first").count - 1
             let foundByReadBack = c.worker("w-b").log.components(separatedBy: "an earlier attempt is already in its partition").count - 1
             let replaced = zombie.log.components(separatedBy: "fenced the output producer; replaced it").count - 1
-            print("[cluster-stall] N=\(n); paused w-a at +\(pausedAt - start) ms with \(inFlight.count) deliveries locked; "
-                  + "after resuming it withheld \(withheld) batches and replaced its producer \(replaced)x; w-b found \(foundByReadBack) by read-back; \(summary)")
+            print(
+                "[cluster-stall] N=\(n); paused w-a at +\(pausedAt - start) ms with \(inFlight.count) deliveries locked; "
+                    + "after resuming it withheld \(withheld) batches and replaced its producer \(replaced)x; w-b found \(foundByReadBack) by read-back; \(summary)"
+            )
             let copies = out.on(s.outputTopic).filter { summary.duplicated.contains($0.header("tock-id") ?? "") }.map {
                 "\($0.header("tock-id") ?? "?") attempt \($0.header("tock-attempt") ?? "?") p\($0.message.partition)@\($0.message.offset) "
                     + "stamped +\(($0.message.timestamp?.milliseconds ?? 0) - start) ms"
@@ -258,8 +276,9 @@ struct ClusterFailureTests {
             let n = 1_500
             let start = WorkerScenario.now
             let ids = (0..<n).map { "l-\($0)" }
-            try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: start + 5_000 + Int64($0) * 4, partition: Int32($0 % 4)) },
-                                   store: c.store)
+            try await s.sendStored(
+                ids.indices.map { s.request(id: ids[$0], at: start + 5_000 + Int64($0) * 4, partition: Int32($0 % 4)) },
+                store: c.store)
 
             var leader: MonitorProcessHandle?
             for monitor in monitors {
@@ -291,13 +310,15 @@ struct ClusterFailureTests {
             try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(c.store) == 0 }
             await out.settle(on: s.outputTopic)
             let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
-            let handoff = Failover(out.on(s.outputTopic).filter { victimShards.contains(c.store.shardMap.shard(of: $0.header("tock-id") ?? "")) },
-                                   killedAt: workerKilledAt)
+            let handoff = Failover(
+                out.on(s.outputTopic).filter { victimShards.contains(c.store.shardMap.shard(of: $0.header("tock-id") ?? "")) },
+                killedAt: workerKilledAt)
             let duplicated = summary.duplicated
-            print("[cluster-leader] killed leader \(balanced.monitor); \(takeover.monitor) led \(tookOverAfter) ms later "
-                  + "(shards unchanged: \(afterTakeover.shards == balanced.shards)); killed \(victim) (shards \(victimShards.sorted())) at "
-                  + "+\(workerKilledAt - start) ms with \(inFlight.count) in flight; its shards on \(survivor) \(movedAfter) ms later; "
-                  + "max lateness \(summary.maxLatenessMillis) ms; \(handoff); \(summary)")
+            print(
+                "[cluster-leader] killed leader \(balanced.monitor); \(takeover.monitor) led \(tookOverAfter) ms later "
+                    + "(shards unchanged: \(afterTakeover.shards == balanced.shards)); killed \(victim) (shards \(victimShards.sorted())) at "
+                    + "+\(workerKilledAt - start) ms with \(inFlight.count) in flight; its shards on \(survivor) \(movedAfter) ms later; "
+                    + "max lateness \(summary.maxLatenessMillis) ms; \(handoff); \(summary)")
             #expect(takeover.monitor != balanced.monitor)
             #expect(tookOverAfter <= Self.heartbeatTimeoutMillis + 1_000, "the standby took \(tookOverAfter) ms to lead")
             // A takeover alone moves no shard.
@@ -336,8 +357,9 @@ struct ClusterFailureTests {
             try await waitUntil("the paused leader follows", within: .seconds(5)) { try await !leader.cluster().leading }
             scrape = try await MetricsScrape.get(port: leader.httpPort)
             let standbyScrape = try await MetricsScrape.get(port: standby.httpPort)
-            print("[cluster-gauges] former leader: \(scrape.lines(startingWith: "tock_monitor_").filter { !$0.hasPrefix("tock_monitor_reassign") }); "
-                  + "new leader: \(standbyScrape.lines(startingWith: "tock_monitor_live_workers"))")
+            print(
+                "[cluster-gauges] former leader: \(scrape.lines(startingWith: "tock_monitor_").filter { !$0.hasPrefix("tock_monitor_reassign") }); "
+                    + "new leader: \(standbyScrape.lines(startingWith: "tock_monitor_live_workers"))")
             #expect(scrape.value("tock_monitor_leader") == 0)
             #expect(scrape.value("tock_monitor_live_workers") == 0)
             #expect(scrape.value(#"tock_monitor_shards{worker="w-a"}"#) ?? 0 == 0)
@@ -362,8 +384,9 @@ struct ClusterFailureTests {
             let n = 4_000
             let start = WorkerScenario.now
             let ids = (0..<n).map { "s-\($0)" }
-            try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: start + 2_000 + Int64($0) * 7 / 2, partition: Int32($0 % 4)) },
-                                   store: c.store)
+            try await s.sendStored(
+                ids.indices.map { s.request(id: ids[$0], at: start + 2_000 + Int64($0) * 7 / 2, partition: Int32($0 % 4)) },
+                store: c.store)
 
             var steps: [String] = []
             for (added, live) in [("w2", ["w1", "w2"]), ("w3", ["w1", "w2", "w3"])] {
@@ -371,7 +394,8 @@ struct ClusterFailureTests {
                 _ = try await c.startWorker(added, waitReady: false)
                 let view = try await c.waitBalanced(live: Set(live))
                 views.append(view)
-                steps.append("+\(added) at +\(at - start) ms: balanced \(view.takenAtMillis - at) ms later \(view.shardCounts.sorted { $0.key < $1.key })")
+                steps.append(
+                    "+\(added) at +\(at - start) ms: balanced \(view.takenAtMillis - at) ms later \(view.shardCounts.sorted { $0.key < $1.key })")
             }
             // A graceful leave: SIGTERM w2 once it consumes, while messages are due.
             try await c.worker("w2").waitForLog("input partitions assigned", within: .seconds(30))
@@ -383,15 +407,17 @@ struct ClusterFailureTests {
             views.append(left)
             let status = await leaving.waitForExit(within: .seconds(30))
             let exitedAfter = WorkerScenario.now - termAt
-            steps.append("-w2 (SIGTERM) at +\(termAt - start) ms: no longer an owner \(leaveMillis) ms later "
-                         + "\(left.shardCounts.sorted { $0.key < $1.key }), exited \(status.map(String.init) ?? "not") after \(exitedAfter) ms")
+            steps.append(
+                "-w2 (SIGTERM) at +\(termAt - start) ms: no longer an owner \(leaveMillis) ms later "
+                    + "\(left.shardCounts.sorted { $0.key < $1.key }), exited \(status.map(String.init) ?? "not") after \(exitedAfter) ms")
 
             await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
             try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(c.store) == 0 }
             await out.settle(on: s.outputTopic)
             let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
-            print("[cluster-scale] N=\(n); \(steps.joined(separator: "; ")); last due at +\(2_000 + (n - 1) * 7 / 2) ms; "
-                  + "reassignments \(left.reassignments); max lateness \(summary.maxLatenessMillis) ms; \(summary)")
+            print(
+                "[cluster-scale] N=\(n); \(steps.joined(separator: "; ")); last due at +\(2_000 + (n - 1) * 7 / 2) ms; "
+                    + "reassignments \(left.reassignments); max lateness \(summary.maxLatenessMillis) ms; \(summary)")
             for view in views { #expect(view.imbalance(live: view.liveWorkers) == nil) }
             #expect(views.map(\.liveWorkers.count) == [1, 2, 3, 2])
             #expect(status == 0)
@@ -425,8 +451,9 @@ struct ClusterFailureTests {
             let n = 2_000
             let start = WorkerScenario.now
             let ids = (0..<n).map { "r-\($0)" }
-            try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: start + 2_000 + Int64($0) * 5, partition: Int32($0 % 4)) },
-                                   store: c.store)
+            try await s.sendStored(
+                ids.indices.map { s.request(id: ids[$0], at: start + 2_000 + Int64($0) * 5, partition: Int32($0 % 4)) },
+                store: c.store)
 
             try await sleep(until: start + 6_000)
             let lockedBefore = try await s.leasedIDs(c.store)
@@ -454,11 +481,12 @@ struct ClusterFailureTests {
             let summary = DeliverySummary(arrivals, expected: Set(ids)) { $0.header("tock-id") }
             let duplicated = summary.duplicated
             let reconnected = ["w-a", "w-b"].map { c.worker($0).log.contains("reconnected to Redis") }
-            print("[cluster-redis] N=\(n); Redis down at +\(killedAt - start) ms for \(upAt - killedAt) ms; \(lockedBefore.count) locked before, "
-                  + "\(lockedAfter.count) after; cluster healthy \(healthyAfter) ms after it was up (reassignments \(healthy.reassignments), "
-                  + "shards unchanged: \(healthy.shards == balanced.shards)); workers logged a reconnect: \(reconnected), monitor: "
-                  + "\(monitor.log.contains("reconnected to Redis")); \(duplicated.count) duplicated \(duplicated.sorted().prefix(10)); "
-                  + "max lateness \(summary.maxLatenessMillis) ms; \(summary)")
+            print(
+                "[cluster-redis] N=\(n); Redis down at +\(killedAt - start) ms for \(upAt - killedAt) ms; \(lockedBefore.count) locked before, "
+                    + "\(lockedAfter.count) after; cluster healthy \(healthyAfter) ms after it was up (reassignments \(healthy.reassignments), "
+                    + "shards unchanged: \(healthy.shards == balanced.shards)); workers logged a reconnect: \(reconnected), monitor: "
+                    + "\(monitor.log.contains("reconnected to Redis")); \(duplicated.count) duplicated \(duplicated.sorted().prefix(10)); "
+                    + "max lateness \(summary.maxLatenessMillis) ms; \(summary)")
             #expect(summary.missing.isEmpty, "\(summary)")
             #expect(summary.unexpected.isEmpty, "\(summary)")
             #expect(summary.early.isEmpty, "\(summary)")
@@ -498,7 +526,8 @@ struct Failover: CustomStringConvertible {
         var first: [String: (stamp: Int64, due: Int64)] = [:]
         for arrival in arrivals {
             guard let id = arrival.header("tock-id"), let stamp = arrival.message.timestamp?.milliseconds,
-                  let due = arrival.header("tock-at").flatMap({ Int64($0) }) else { continue }
+                let due = arrival.header("tock-at").flatMap({ Int64($0) })
+            else { continue }
             if first[id].map({ stamp < $0.stamp }) ?? true { first[id] = (stamp, due) }
         }
         for (stamp, due) in first.values {
@@ -618,7 +647,9 @@ struct OwnershipLog {
         func shards(_ line: Substring, _ field: String) -> [Int] {
             guard let start = line.range(of: "\(field)=[") else { return [] }
             let rest = line[start.upperBound...]
-            return rest[..<(rest.firstIndex(of: "]") ?? rest.endIndex)].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            return rest[..<(rest.firstIndex(of: "]") ?? rest.endIndex)].split(separator: ",").compactMap {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            }
         }
         for line in log.split(separator: "\n") {
             if line.contains("assignment changed") {

@@ -11,8 +11,10 @@ import TockMonitorKit
 
     /// Chromium's arguments for a page `url`, with a profile of its own (it runs as root here).
     static func chromiumArguments(_ extra: [String], profile: URL) -> [String] {
-        ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=\(profile.path)",
-         "--virtual-time-budget=6000"] + extra
+        [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=\(profile.path)",
+            "--virtual-time-budget=6000",
+        ] + extra
     }
 
     @Test("the console names both workers, shows the pending count and draws the due-load chart; /v1/messages looks ids up; the gauges have HELP")
@@ -34,13 +36,15 @@ import TockMonitorKit
             try await waitUntil("the console counts 41 pending and both workers' summaries", within: .seconds(30)) {
                 let response = try await TestSocket.get(port: port, path: "/v1/console")
                 let console = try JSONDecoder().decode(ConsoleSnapshot.self, from: Data(response.body.utf8))
-                return console.pending == 41 && console.workers.filter { $0.live && $0.summary != nil }.count == 2 && console.rejected["topic-not-allowed"] == 1
+                return console.pending == 41 && console.workers.filter { $0.live && $0.summary != nil }.count == 2
+                    && console.rejected["topic-not-allowed"] == 1
             }
 
             let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(s.name)")
             defer { try? FileManager.default.removeItem(at: profile) }
             let url = "http://127.0.0.1:\(port)/"
-            let dump = try await CLIRun.run(Self.chromiumArguments(["--dump-dom", url], profile: profile), executable: URL(fileURLWithPath: chromium))
+            let dump = try await CLIRun.run(
+                Self.chromiumArguments(["--dump-dom", url], profile: profile), executable: URL(fileURLWithPath: chromium))
             #expect(dump.status == 0, "\(dump.stderr.suffix(2_000))")
             let dom = dump.stdout
             #expect(dom.contains(">w-a<") && dom.contains(">w-b<"), "\(dom.suffix(3_000))")
@@ -50,10 +54,12 @@ import TockMonitorKit
             #expect(bars == 60 && filled >= 20, "\(bars) bars, \(filled) with messages")
             #expect(dom.contains("topic-not-allowed"))
 
-            let screenshot = ProcessInfo.processInfo.environment["TOCK_CONSOLE_SCREENSHOT"].map { URL(fileURLWithPath: $0) }
+            let screenshot =
+                ProcessInfo.processInfo.environment["TOCK_CONSOLE_SCREENSHOT"].map { URL(fileURLWithPath: $0) }
                 ?? profile.appendingPathExtension("png")
-            let shot = try await CLIRun.run(Self.chromiumArguments(["--window-size=1280,1150", "--screenshot=\(screenshot.path)", url], profile: profile),
-                                            executable: URL(fileURLWithPath: chromium))
+            let shot = try await CLIRun.run(
+                Self.chromiumArguments(["--window-size=1280,1150", "--screenshot=\(screenshot.path)", url], profile: profile),
+                executable: URL(fileURLWithPath: chromium))
             let size = (try? FileManager.default.attributesOfItem(atPath: screenshot.path)[.size] as? Int) ?? 0
             #expect(shot.status == 0 && size > 20_000, "screenshot \(size) bytes: \(shot.stderr.suffix(1_000))")
             print("[console] DOM \(dom.count) characters, \(bars) bars (\(filled) with messages); screenshot \(screenshot.path), \(size) bytes")
@@ -61,7 +67,8 @@ import TockMonitorKit
             let lookup = try await TestSocket.get(port: port, path: "/v1/messages/c-3")
             let message = try JSONDecoder().decode(MessageLookup.self, from: Data(lookup.body.utf8))
             #expect(message.state == "pending" && message.dueMillis == now + 120_000 + 3 * 45_000 && message.attempts == 0)
-            let series = try JSONDecoder().decode(MessageLookup.self, from: Data(try await TestSocket.get(port: port, path: "/v1/messages/series-1").body.utf8))
+            let series = try JSONDecoder().decode(
+                MessageLookup.self, from: Data(try await TestSocket.get(port: port, path: "/v1/messages/series-1").body.utf8))
             #expect(series.series?.contains("0 9 * * MON-FRI") == true && series.fired == 0)
             let metrics = try await TestSocket.get(port: port, path: "/metrics").body
             #expect(metrics.contains("# HELP tock_pending_messages ") && metrics.contains("tock_pending_messages 41"), "\(metrics)")

@@ -41,7 +41,9 @@ import TockKafka
                 value = block.joined(separator: first == "|" ? "\n" : " ").trimmingCharacters(in: .whitespacesAndNewlines)
             } else if value.count >= 2, let quote = value.first, "\"'".contains(quote), value.last == quote {
                 value = String(value.dropFirst().dropLast())
-                value = quote == "'" ? value.replacingOccurrences(of: "''", with: "'")
+                value =
+                    quote == "'"
+                    ? value.replacingOccurrences(of: "''", with: "'")
                     : value.replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\\\", with: "\\")
             }
             exprs.append(value)
@@ -52,27 +54,31 @@ import TockKafka
     /// The Tock metrics a PromQL expression reads, by base name (a histogram's `_bucket`, `_sum`
     /// and `_count` series name the histogram).
     static func metricNames(_ expr: String) -> Set<String> {
-        Set(expr.matches(of: /tock_[a-z0-9_]+/).map { match in
-            let name = String(match.output)
-            for suffix in ["_bucket", "_sum", "_count"] where name.hasSuffix(suffix) { return String(name.dropLast(suffix.count)) }
-            return name
-        })
+        Set(
+            expr.matches(of: /tock_[a-z0-9_]+/).map { match in
+                let name = String(match.output)
+                for suffix in ["_bucket", "_sum", "_count"] where name.hasSuffix(suffix) { return String(name.dropLast(suffix.count)) }
+                return name
+            })
     }
 
     /// Metric names of the `# TYPE <name> <type>` and `# HELP <name> …` lines of an exposition.
     static func declared(_ exposition: String, _ kind: String) -> Set<String> {
-        Set(exposition.split(separator: "\n").compactMap { line in
-            line.hasPrefix("# \(kind) ") ? line.dropFirst(kind.count + 3).split(separator: " ").first.map(String.init) : nil
-        })
+        Set(
+            exposition.split(separator: "\n").compactMap { line in
+                line.hasPrefix("# \(kind) ") ? line.dropFirst(kind.count + 3).split(separator: " ").first.map(String.init) : nil
+            })
     }
 
-    @Test("every metric the Grafana dashboard and the alert rules name is exported by a real worker or monitor, with HELP; promtool accepts the rules")
+    @Test(
+        "every metric the Grafana dashboard and the alert rules name is exported by a real worker or monitor, with HELP; promtool accepts the rules")
     func dashboardAndRulesUseExportedMetrics() async throws {
         let root = TestStack.repositoryRoot
 
         // The dashboard: loads, uid tock, its datasource on every panel and target.
         let dashboardData = try Data(contentsOf: root.appendingPathComponent(Self.dashboardPath))
-        let dashboard = try #require(try JSONSerialization.jsonObject(with: dashboardData) as? [String: Any], "\(Self.dashboardPath) is not a JSON object")
+        let dashboard = try #require(
+            try JSONSerialization.jsonObject(with: dashboardData) as? [String: Any], "\(Self.dashboardPath) is not a JSON object")
         #expect(dashboard["uid"] as? String == "tock")
         #expect(dashboard["title"] as? String == "Tock")
         #expect(dashboard["refresh"] as? String == "10s")
@@ -83,11 +89,15 @@ import TockKafka
         var panelExprs: [String] = []
         for panel in graphs {
             let title = panel["title"] as? String ?? "?"
-            #expect((panel["datasource"] as? [String: Any])?["uid"] as? String == "prometheus", "panel \(title): datasource \(panel["datasource"] ?? "none")")
+            #expect(
+                (panel["datasource"] as? [String: Any])?["uid"] as? String == "prometheus",
+                "panel \(title): datasource \(panel["datasource"] ?? "none")")
             let targets = panel["targets"] as? [[String: Any]] ?? []
             #expect(!targets.isEmpty, "panel \(title) has no targets")
             for target in targets {
-                #expect((target["datasource"] as? [String: Any])?["uid"] as? String == "prometheus", "a target of \(title): datasource \(target["datasource"] ?? "none")")
+                #expect(
+                    (target["datasource"] as? [String: Any])?["uid"] as? String == "prometheus",
+                    "a target of \(title): datasource \(target["datasource"] ?? "none")")
                 let expr = target["expr"] as? String ?? ""
                 #expect(!expr.isEmpty, "a target of \(title) has no expr")
                 panelExprs.append(expr)
@@ -152,14 +162,19 @@ import TockKafka
             } while ContinuousClock.now < deadline
 
             let missing = used.subtracting(exported)
-            #expect(missing.isEmpty, "used by the dashboard or the rules but not on the worker's or the monitor's /metrics: \(missing.sorted()); exported: \(exported.sorted())")
+            #expect(
+                missing.isEmpty,
+                "used by the dashboard or the rules but not on the worker's or the monitor's /metrics: \(missing.sorted()); exported: \(exported.sorted())"
+            )
             for (process, text) in [("worker", worker), ("monitor", monitorText)] {
                 let withoutHelp = Self.declared(text, "TYPE").subtracting(Self.declared(text, "HELP"))
                 #expect(withoutHelp.isEmpty, "the \(process)'s metrics without # HELP: \(withoutHelp.sorted())")
             }
             let rows = panels.count - graphs.count
-            print("[dashboard] \(graphs.count) panels in \(rows) rows, \(panelExprs.count) expressions and \(ruleExprs.count) rules, "
-                  + "\(used.count) metric names, \(missing.isEmpty ? "all exported" : "\(missing.count) missing: \(missing.sorted())"); promtool: \(verdict)")
+            print(
+                "[dashboard] \(graphs.count) panels in \(rows) rows, \(panelExprs.count) expressions and \(ruleExprs.count) rules, "
+                    + "\(used.count) metric names, \(missing.isEmpty ? "all exported" : "\(missing.count) missing: \(missing.sorted())"); promtool: \(verdict)"
+            )
         }
     }
 }

@@ -9,7 +9,7 @@ import TockConcurrency
 import TockRuntime
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct HTTPServiceTests {
@@ -29,9 +29,11 @@ import Glibc
             port: Int(port),
             metrics: metrics,
             readiness: { readiness.withLock { $0 } },
-            extraRoutes: ["GET /v1/echo": { request in
-                HTTPResponse(statusCode: .ok, body: Data("echo \(request.path)".utf8))
-            }],
+            extraRoutes: [
+                "GET /v1/echo": { request in
+                    HTTPResponse(statusCode: .ok, body: Data("echo \(request.path)".utf8))
+                }
+            ],
             logger: logger
         )
         let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
@@ -77,7 +79,9 @@ import Glibc
             try await tasks.next()
             #expect(clock.now - started < .seconds(1))
         }
-        #expect(try await TestSocket.stopsAccepting(port: port), "port \(port) still accepts connections 1 s after shutdown: \(TestSocket.listeners(port: port))")
+        #expect(
+            try await TestSocket.stopsAccepting(port: port),
+            "port \(port) still accepts connections 1 s after shutdown: \(TestSocket.listeners(port: port))")
     }
 
     @Test func gracefulShutdownLetsAnInFlightRequestFinish() async throws {
@@ -110,7 +114,9 @@ import Glibc
             #expect(response.body == "ready\n")
             try await tasks.next()
         }
-        #expect(try await TestSocket.stopsAccepting(port: port), "port \(port) still accepts connections 1 s after shutdown: \(TestSocket.listeners(port: port))")
+        #expect(
+            try await TestSocket.stopsAccepting(port: port),
+            "port \(port) still accepts connections 1 s after shutdown: \(TestSocket.listeners(port: port))")
     }
 
     @Test func portInUseFailsNamingTheAddress() async throws {
@@ -181,9 +187,9 @@ enum TestSocket {
     }
 
     #if canImport(Glibc)
-    static let stream = Int32(SOCK_STREAM.rawValue)
+        static let stream = Int32(SOCK_STREAM.rawValue)
     #else
-    static let stream = SOCK_STREAM
+        static let stream = SOCK_STREAM
     #endif
 
     static func loopback(port: UInt16) -> sockaddr_in {

@@ -13,7 +13,7 @@ import TockKafka
         #expect(try await admin.partitionCount(topic: two) == 2)
 
         try await admin.createTopics([(name: five, partitions: 5, replicationFactor: 1)])
-        try await admin.createTopic(two, partitions: 7) // exists: success, partition count unchanged
+        try await admin.createTopic(two, partitions: 7)  // exists: success, partition count unchanged
         #expect(try await admin.partitionCount(topic: five) == 5)
         #expect(try await admin.partitionCount(topic: two) == 2)
         await admin.close()

@@ -44,7 +44,7 @@ import TockKafka
 
         try consumer.storeOffsets(received.map(\.nextOffset))
         try await consumer.commit()
-        try await consumer.commit() // nothing new stored: _NO_OFFSET is success
+        try await consumer.commit()  // nothing new stored: _NO_OFFSET is success
         let partition = KafkaTopicPartition(topic: topic, partition: 0)
         #expect(try await consumer.committed([partition]) == [partition: 3])
         #expect(try await consumer.lowWatermark(topic: topic, partition: 0) == 0)

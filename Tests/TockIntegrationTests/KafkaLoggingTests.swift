@@ -1,6 +1,7 @@
 import Logging
 import Synchronization
 import Testing
+
 @testable import TockKafka
 
 /// A swift-log handler that keeps what it is given, to check what reaches the logger.

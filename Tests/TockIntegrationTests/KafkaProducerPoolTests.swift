@@ -6,8 +6,9 @@ import TockKafka
     @Test("the key partitioner picks the partition librdkafka picks, for each hash it knows")
     func keyPartitionerMatchesLibrdkafka() async throws {
         for partitioner in ["consistent_random", "murmur2_random", "fnv1a_random"] {
-            let producer = try KafkaProducer(brokers: KafkaTestSupport.brokers, properties: ["partitioner": partitioner],
-                                             logger: KafkaTestSupport.logger("partitioner-\(partitioner)"))
+            let producer = try KafkaProducer(
+                brokers: KafkaTestSupport.brokers, properties: ["partitioner": partitioner],
+                logger: KafkaTestSupport.logger("partitioner-\(partitioner)"))
             let topic = TestStack.unique("pool-partitioner")
             let admin = try KafkaAdmin(brokers: KafkaTestSupport.brokers)
             try await admin.createTopic(topic, partitions: 7)
@@ -36,7 +37,8 @@ import TockKafka
         // The first send may go before the partition count is known (round robin); later ones are routed.
         for round in 0..<3 {
             let records = (0..<600).map { index in
-                KafkaProducerRecord(topic: topic, key: index % 5 == 0 ? nil : KafkaTestSupport.bytes("k\(index)"), value: KafkaTestSupport.bytes("\(round)-\(index)"))
+                KafkaProducerRecord(
+                    topic: topic, key: index % 5 == 0 ? nil : KafkaTestSupport.bytes("k\(index)"), value: KafkaTestSupport.bytes("\(round)-\(index)"))
             }
             let results = await pool.send(records)
             #expect(results.count == records.count)

@@ -23,8 +23,9 @@ struct MonitorClientTests {
         var logger = Logger(label: "monitor-client-test")
         logger.logLevel = .warning
         let port = try TestSocket.freePort()
-        let service = HTTPService(host: "127.0.0.1", port: Int(port), metrics: TockMetrics.bootstrap(),
-                                  readiness: { ReadinessReport(ready: true) }, extraRoutes: routes, logger: logger)
+        let service = HTTPService(
+            host: "127.0.0.1", port: Int(port), metrics: TockMetrics.bootstrap(),
+            readiness: { ReadinessReport(ready: true) }, extraRoutes: routes, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -75,7 +76,9 @@ struct MonitorClientTests {
         }
         let closed = try TestSocket.freePort()
         let error = await #expect(throws: MonitorClient.Failure.self) { try await MonitorClient.cluster(at: "http://127.0.0.1:\(closed)") }
-        #expect(error?.description.contains("cannot reach a tock-monitor at http://127.0.0.1:\(closed)/v1/cluster") == true, "\(error?.description ?? "")")
+        #expect(
+            error?.description.contains("cannot reach a tock-monitor at http://127.0.0.1:\(closed)/v1/cluster") == true, "\(error?.description ?? "")"
+        )
     }
 
     @Test("the address: --monitor, else monitor.url (TOCK_MONITOR_URL), else this host's http.port")

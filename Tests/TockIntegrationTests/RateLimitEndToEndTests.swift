@@ -6,7 +6,9 @@ import TockStore
 
 /// `output.rateLimits` through two real workers (SPEC "Rate limits").
 @Suite struct RateLimitEndToEndTests {
-    @Test("2,000 due at once on a topic limited to 200/s across 2 workers: spread over about 10 s, never above the rate in any second; 200 unlimited arrive at once")
+    @Test(
+        "2,000 due at once on a topic limited to 200/s across 2 workers: spread over about 10 s, never above the rate in any second; 200 unlimited arrive at once"
+    )
     func limitedBurst() async throws {
         try await ClusterFixture.run("rate") { c in
             let s = c.scenario
@@ -40,13 +42,16 @@ import TockStore
             let spread = (stamps.last ?? 0) - (stamps.first ?? 0)
             let busiest = RateSlotsTests.busiestWindow(stamps)
             let perSecond = Dictionary(grouping: stamps) { $0 / 1_000 }.values.map(\.count).max() ?? 0
-            print("[rate] 2000 at 200/s over 2 workers: spread \(spread) ms, busiest 1000 ms window \(busiest), busiest calendar second \(perSecond); "
-                + "unlimited: latest \(unlimitedSummary.maxLatenessMillis) ms late")
+            print(
+                "[rate] 2000 at 200/s over 2 workers: spread \(spread) ms, busiest 1000 ms window \(busiest), busiest calendar second \(perSecond); "
+                    + "unlimited: latest \(unlimitedSummary.maxLatenessMillis) ms late")
             #expect(busiest <= 200 && perSecond <= 200)
             #expect(spread >= 9_000 && spread <= 12_500)
             #expect(unlimitedSummary.maxLatenessMillis < 1_000)
             let metrics = try await MetricsScrape.get(port: port)
-            #expect(!metrics.lines(startingWith: "tock_rate_limit_delay_seconds_count{limit=\"lim-*\"}").isEmpty, "\(metrics.lines(startingWith: "tock_rate"))")
+            #expect(
+                !metrics.lines(startingWith: "tock_rate_limit_delay_seconds_count{limit=\"lim-*\"}").isEmpty,
+                "\(metrics.lines(startingWith: "tock_rate"))")
             await out.stop()
         }
     }

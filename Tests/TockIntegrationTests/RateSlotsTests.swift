@@ -66,7 +66,10 @@ struct RateSlotsTests {
         #expect((times.max() ?? 0) - now >= 2_900 && (times.max() ?? 0) - now <= 3_200)
         // Another topic is not held back by this one.
         let other = try await store.reserveSlots(topic: "other", perSecond: 200, nowMillis: now, horizonMillis: 1_000, dueTimes: [now])
-        guard case .publish(let at) = other.slots.first else { Issue.record("no slot for another topic"); return }
+        guard case .publish(let at) = other.slots.first else {
+            Issue.record("no slot for another topic")
+            return
+        }
         #expect(at >= now && at <= now + 6 && other.backlog == 0)
         await store.client.close()
     }

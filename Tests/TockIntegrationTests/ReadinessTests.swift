@@ -42,8 +42,9 @@ struct ReadinessTests {
         redis.signal(SIGCONT)
         let (worker200, _) = await Self.readiness(port: port, becomes: 200, within: .seconds(10))
         let (monitor200, _) = await Self.readiness(port: monitor.httpPort, becomes: 200, within: .seconds(10))
-        print("[ready-redis-stop] worker 503 after \(String(describing: worker503)) (\(workerBody.prefix(160))), 200 again after \(String(describing: worker200)); "
-              + "monitor 503 after \(String(describing: monitor503)), 200 again after \(String(describing: monitor200))")
+        print(
+            "[ready-redis-stop] worker 503 after \(String(describing: worker503)) (\(workerBody.prefix(160))), 200 again after \(String(describing: worker200)); "
+                + "monitor 503 after \(String(describing: monitor503)), 200 again after \(String(describing: monitor200))")
         #expect(worker503 != nil && worker503! <= Self.turnsWithin, "\(workerBody)")
         #expect(workerBody.contains("redis"))
         #expect(monitor503 != nil && monitor503! <= Self.turnsWithin, "\(monitorBody)")
@@ -81,8 +82,10 @@ struct ReadinessTests {
             output.split(separator: "\n").first { $0.hasPrefix("export \(name)=") }.map { String($0.dropFirst("export \(name)=".count)) }
         }
         let brokers = try #require(exported("TOCK_KAFKA_BROKERS"))
-        let kafkaPID = try #require(Int32(try String(contentsOf: TestStack.repositoryRoot.appendingPathComponent(".run/\(stackName)/kafka.pid"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let kafkaPID = try #require(
+            Int32(
+                try String(contentsOf: TestStack.repositoryRoot.appendingPathComponent(".run/\(stackName)/kafka.pid"), encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
         let s = try await WorkerScenario("ready-broker", redisURL: exported("TOCK_REDIS_URL"), brokers: brokers)
         let port = try TestSocket.freePort(in: 20_000...32_000)
         let worker = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"])

@@ -42,7 +42,9 @@ struct RedisClusterClientTests {
         }
     }
 
-    @Test("a slot migrating under load (CLUSTER SETSLOT MIGRATING/IMPORTING, MIGRATE, SETSLOT NODE): MOVED and ASK are followed, no INCR lost or doubled")
+    @Test(
+        "a slot migrating under load (CLUSTER SETSLOT MIGRATING/IMPORTING, MIGRATE, SETSLOT NODE): MOVED and ASK are followed, no INCR lost or doubled"
+    )
     func slotMigrationUnderLoad() async throws {
         try await withTopology(.cluster, "rc-migrate") { stack in
             let client = try RedisClient(url: stack.url, poolSize: 2)

@@ -31,7 +31,10 @@ import TockRedis
             let value = try await bystander.send(INCR("\(prefix):counter"))
             #expect(value == 1)
         } catch {
-            guard case .connection = error else { Issue.record("expected .connection, got \(error)"); return }
+            guard case .connection = error else {
+                Issue.record("expected .connection, got \(error)")
+                return
+            }
             #expect(error.isRetriable)
             let value = try await bystander.send(INCR("\(prefix):counter"))
             #expect(value == 1)
@@ -133,7 +136,10 @@ import TockRedis
                 #expect(throws: RedisError.self) { try result.get() }
                 if case .failure(let error as RedisError) = result {
                     #expect(error.isRetriable)
-                    guard case .connection = error else { Issue.record("expected .connection, got \(error)"); continue }
+                    guard case .connection = error else {
+                        Issue.record("expected .connection, got \(error)")
+                        continue
+                    }
                 }
             }
         }

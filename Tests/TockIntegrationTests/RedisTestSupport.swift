@@ -4,7 +4,7 @@ import TockConcurrency
 import TockRedis
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A redis-server of a test's own, on a free port, with AOF and `appendfsync always` like the
@@ -45,11 +45,12 @@ final class RedisTestServer: @unchecked Sendable {
     }
 
     func launch() async throws {
-        let arguments = [
-            "redis-server", "--bind", "127.0.0.1", "--port", "\(port)", "--dir", directory.path,
-            "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no",
-            "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
-        ] + extraArguments
+        let arguments =
+            [
+                "redis-server", "--bind", "127.0.0.1", "--port", "\(port)", "--dir", directory.path,
+                "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no",
+                "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
+            ] + extraArguments
         let pid = try Self.spawn(arguments)
         lock.withLock { self.pid = pid }
         try await waitUntilReady()
@@ -101,11 +102,12 @@ final class RedisTestServer: @unchecked Sendable {
     }
 
     private func waitUntilReady() async throws {
-        let probe = RedisConnection(configuration: .init(
-            url: RedisURL(host: "127.0.0.1", port: port),
-            connectTimeout: .milliseconds(200), commandTimeout: .milliseconds(500),
-            reconnectBackoff: .milliseconds(20), maxReconnectBackoff: .milliseconds(50)
-        ))
+        let probe = RedisConnection(
+            configuration: .init(
+                url: RedisURL(host: "127.0.0.1", port: port),
+                connectTimeout: .milliseconds(200), commandTimeout: .milliseconds(500),
+                reconnectBackoff: .milliseconds(20), maxReconnectBackoff: .milliseconds(50)
+            ))
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
             if let pid = lock.withLock({ self.pid }) {
@@ -113,7 +115,8 @@ final class RedisTestServer: @unchecked Sendable {
                 if waitpid(pid, &status, WNOHANG) == pid {
                     lock.withLock { self.pid = nil }
                     let log = (try? String(contentsOf: directory.appendingPathComponent("redis.log"), encoding: .utf8)) ?? ""
-                    throw RedisError.connection("test redis-server on port \(port) exited: \(log.split(separator: "\n").suffix(2).joined(separator: " / "))")
+                    throw RedisError.connection(
+                        "test redis-server on port \(port) exited: \(log.split(separator: "\n").suffix(2).joined(separator: " / "))")
                 }
             }
             do {

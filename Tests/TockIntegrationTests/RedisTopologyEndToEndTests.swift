@@ -10,8 +10,9 @@ import TockStore
 /// `store.replicaAcks: 1`.
 @Suite("Redis Cluster and Sentinel end to end", .serialized)
 struct RedisTopologyEndToEndTests {
-    @Test("the full scheduling path on a 3-master cluster and on Sentinel: every message once, never early",
-          arguments: [RedisTopologyStack.Kind.cluster, .sentinel])
+    @Test(
+        "the full scheduling path on a 3-master cluster and on Sentinel: every message once, never early",
+        arguments: [RedisTopologyStack.Kind.cluster, .sentinel])
     func fullPath(kind: RedisTopologyStack.Kind) async throws {
         try await TopologyRun.run(kind, "e2e-\(kind)", env: ["TOCK_STORE_REPLICA_ACKS": "1"]) { run in
             let ids = try await run.scheduleStored("p", count: 1_000, fromMillis: WorkerScenario.now + 2_000, spacingMillis: 3)
@@ -26,7 +27,9 @@ struct RedisTopologyEndToEndTests {
         }
     }
 
-    @Test("a busy shard's slot migrates to another master while requests arrive and messages are due: MOVED, ASK and TRYAGAIN followed; none lost, early or published twice")
+    @Test(
+        "a busy shard's slot migrates to another master while requests arrive and messages are due: MOVED, ASK and TRYAGAIN followed; none lost, early or published twice"
+    )
     func slotMigration() async throws {
         let port = try TestSocket.freePort(in: 20_000...32_000)
         try await TopologyRun.run(.cluster, "e2e-migrate", env: ["TOCK_HTTP_PORT": "\(port)"]) { run in
@@ -48,8 +51,9 @@ struct RedisTopologyEndToEndTests {
             let moved = metrics.value("tock_redis_cluster_redirects_total{kind=\"moved\"}") ?? 0
             let asked = metrics.value("tock_redis_cluster_redirects_total{kind=\"ask\"}") ?? 0
             let retried = metrics.value("tock_redis_cluster_retries_total") ?? 0
-            print("[e2e-migrate] N=\(expected.count); slot \(slot) (shard 0) moved to \(target) in \(migrationMillis) ms at +\(migrationStart - start) ms; "
-                  + "worker: \(Int(moved)) MOVED, \(Int(asked)) ASK, \(Int(retried)) retries; \(summary)")
+            print(
+                "[e2e-migrate] N=\(expected.count); slot \(slot) (shard 0) moved to \(target) in \(migrationMillis) ms at +\(migrationStart - start) ms; "
+                    + "worker: \(Int(moved)) MOVED, \(Int(asked)) ASK, \(Int(retried)) retries; \(summary)")
             #expect(summary.missing.isEmpty && summary.unexpected.isEmpty && summary.early.isEmpty && summary.duplicates.isEmpty, "\(summary)")
             #expect(moved > 0, "the worker followed the slot")
         }
@@ -64,8 +68,9 @@ struct RedisTopologyEndToEndTests {
         case sentinelPrimaryKilled
     }
 
-    @Test("a Redis failover while requests arrive and messages are due, with store.replicaAcks 1: none lost, early or published twice",
-          arguments: Fault.allCases)
+    @Test(
+        "a Redis failover while requests arrive and messages are due, with store.replicaAcks 1: none lost, early or published twice",
+        arguments: Fault.allCases)
     func failover(fault: Fault) async throws {
         let kind: RedisTopologyStack.Kind = fault == .clusterMasterKilled ? .cluster : .sentinel
         try await TopologyRun.run(kind, "fo-\(fault.rawValue.prefix(8))", env: ["TOCK_STORE_REPLICA_ACKS": "1"]) { run in
@@ -113,14 +118,17 @@ struct RedisTopologyEndToEndTests {
                 // The node restarted below follows the primary the Sentinels name: let them name it first.
                 let sentinel = try RedisTopologyStack.nodeClient(try RedisTopology(stack.url).urls[0].address.description)
                 try await waitUntil("the Sentinels name \(successor)", within: .seconds(30), every: .milliseconds(20)) {
-                    let named = try await sentinel.send(RawRedisCommand("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "tock"), as: [String].self, idempotent: true)
+                    let named = try await sentinel.send(
+                        RawRedisCommand("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "tock"), as: [String].self, idempotent: true)
                     return named.joined(separator: ":") == successor
                 }
             }
             // A killed node comes back, as a replica of its successor: with replicaAcks 1 the
             // successor's writes count as durable only from then on.
             if fault != .sentinelFailover {
-                let (status, output) = await stackThread.run { TestStack.runStackScriptReturningStatus(["start", stack.name], mergingStandardError: true) }
+                let (status, output) = await stackThread.run {
+                    TestStack.runStackScriptReturningStatus(["start", stack.name], mergingStandardError: true)
+                }
                 #expect(status == 0, "\(output)")
             }
             let restartedAt = WorkerScenario.now
@@ -128,17 +136,23 @@ struct RedisTopologyEndToEndTests {
             let expected = ids.union(arrived)
 
             let (summary, arrivals) = try await run.scenario.deliveredSummary(run.out, expected: expected, store: store, quiet: .seconds(2))
-            let dueInPause = DeliverySummary(arrivals.filter {
-                guard let due = $0.header("tock-at").flatMap({ Int64($0) }) else { return false }
-                return due >= failedAt && due <= promotedAt
-            }, expected: []) { $0.header("tock-id") }
+            let dueInPause = DeliverySummary(
+                arrivals.filter {
+                    guard let due = $0.header("tock-at").flatMap({ Int64($0) }) else { return false }
+                    return due >= failedAt && due <= promotedAt
+                }, expected: []
+            ) { $0.header("tock-id") }
             let metrics = run.worker.log.components(separatedBy: "\n").filter { $0.contains("fewer replicas") || $0.contains("Sentinel names") }.count
-            print("[failover-\(fault.rawValue)] N=\(expected.count) (\(arrived.count) sent during the failover); \(victim) failed at +\(failedAt - start) ms; "
-                  + "\(successor) primary after \(promotedAt - failedAt) ms; restarted at +\(restartedAt - failedAt) ms; "
-                  + "lateness of those due in the pause: max \(dueInPause.maxLatenessMillis) ms; replica-ack or primary-change log lines \(metrics); \(summary)")
+            print(
+                "[failover-\(fault.rawValue)] N=\(expected.count) (\(arrived.count) sent during the failover); \(victim) failed at +\(failedAt - start) ms; "
+                    + "\(successor) primary after \(promotedAt - failedAt) ms; restarted at +\(restartedAt - failedAt) ms; "
+                    + "lateness of those due in the pause: max \(dueInPause.maxLatenessMillis) ms; replica-ack or primary-change log lines \(metrics); \(summary)"
+            )
             for arrival in arrivals where summary.duplicated.contains(arrival.header("tock-id") ?? "") {
-                print("[failover-\(fault.rawValue)] copy of \(arrival.header("tock-id") ?? ""): attempt \(arrival.header("tock-attempt") ?? "-"), "
-                      + "at +\((arrival.message.timestamp?.milliseconds ?? 0) - failedAt) ms from the failure, partition \(arrival.message.partition)")
+                print(
+                    "[failover-\(fault.rawValue)] copy of \(arrival.header("tock-id") ?? ""): attempt \(arrival.header("tock-attempt") ?? "-"), "
+                        + "at +\((arrival.message.timestamp?.milliseconds ?? 0) - failedAt) ms from the failure, partition \(arrival.message.partition)"
+                )
             }
             #expect(summary.missing.isEmpty, "\(summary)")
             #expect(summary.unexpected.isEmpty, "\(summary)")
@@ -157,12 +171,15 @@ struct TopologyRun {
     let out: OutputCollector
     let worker: WorkerProcessHandle
 
-    static func run(_ kind: RedisTopologyStack.Kind, _ label: String, env: [String: String],
-                    _ body: (TopologyRun) async throws -> Void) async throws {
+    static func run(
+        _ kind: RedisTopologyStack.Kind, _ label: String, env: [String: String],
+        _ body: (TopologyRun) async throws -> Void
+    ) async throws {
         try await withTopology(kind, label) { stack in
             let scenario = try await WorkerScenario(label, redisURL: stack.url)
-            let run = TopologyRun(stack: stack, scenario: scenario, store: try await scenario.store(),
-                                  out: try await scenario.collect([scenario.outputTopic]), worker: try await scenario.startWorker(env: env))
+            let run = TopologyRun(
+                stack: stack, scenario: scenario, store: try await scenario.store(),
+                out: try await scenario.collect([scenario.outputTopic]), worker: try await scenario.startWorker(env: env))
             do {
                 try await body(run)
             } catch {
@@ -179,9 +196,10 @@ struct TopologyRun {
     /// waits until they are stored.
     func scheduleStored(_ prefix: String, count: Int, fromMillis: Int64, spacingMillis: Int64) async throws -> Set<String> {
         let ids = (0..<count).map { "\(prefix)-\($0)" }
-        try await scenario.sendStored(ids.indices.map {
-            scenario.request(id: ids[$0], at: fromMillis + Int64($0) * spacingMillis, partition: Int32($0 % 4))
-        }, store: store)
+        try await scenario.sendStored(
+            ids.indices.map {
+                scenario.request(id: ids[$0], at: fromMillis + Int64($0) * spacingMillis, partition: Int32($0 % 4))
+            }, store: store)
         return Set(ids)
     }
 
@@ -191,7 +209,8 @@ struct TopologyRun {
         var sent: Set<String> = []
         for round in 0..<rounds {
             let batch = (0..<10).map { "a-\(round)-\($0)" }
-            try await scenario.send(batch.enumerated().map { scenario.request(id: $1, at: WorkerScenario.now + leadMillis, partition: Int32($0 % 4)) })
+            try await scenario.send(
+                batch.enumerated().map { scenario.request(id: $1, at: WorkerScenario.now + leadMillis, partition: Int32($0 % 4)) })
             sent.formUnion(batch)
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -67,7 +67,9 @@ final class RedisTopologyStack: Sendable {
     /// IMPORTING and MIGRATING, MIGRATE `batch` keys at a time with `pause` between, then SETSLOT
     /// NODE on every master. Requests meanwhile meet ASK (keys moved), TRYAGAIN (a multi-key call
     /// whose keys are split) and, after, MOVED.
-    static func migrate(slot: Int, to target: RedisNodeAddress, in slots: RedisClusterSlots, batch: Int = 10, pause: Duration = .milliseconds(30)) async throws {
+    static func migrate(slot: Int, to target: RedisNodeAddress, in slots: RedisClusterSlots, batch: Int = 10, pause: Duration = .milliseconds(30))
+        async throws
+    {
         guard let source = slots.master(ofSlot: slot), source != target else { throw HarnessError("slot \(slot) has no master or is at \(target)") }
         let sourceAdmin = try nodeClient(source.description)
         let targetAdmin = try nodeClient(target.description)
@@ -76,14 +78,18 @@ final class RedisTopologyStack: Sendable {
         _ = try await targetAdmin.send(RawRedisCommand("CLUSTER", "SETSLOT", RedisArgument(slot), "IMPORTING", RedisArgument(sourceID)))
         _ = try await sourceAdmin.send(RawRedisCommand("CLUSTER", "SETSLOT", RedisArgument(slot), "MIGRATING", RedisArgument(targetID)))
         while true {
-            let keys = try await sourceAdmin.send(RawRedisCommand("CLUSTER", "GETKEYSINSLOT", RedisArgument(slot), RedisArgument(batch)), as: [String].self)
+            let keys = try await sourceAdmin.send(
+                RawRedisCommand("CLUSTER", "GETKEYSINSLOT", RedisArgument(slot), RedisArgument(batch)), as: [String].self)
             if keys.isEmpty { break }
-            _ = try await sourceAdmin.send(RawRedisCommand(["MIGRATE", RedisArgument(target.host), RedisArgument(target.port), "", "0", "5000", "KEYS"]
-                + keys.map { RedisArgument($0) }))
+            _ = try await sourceAdmin.send(
+                RawRedisCommand(
+                    ["MIGRATE", RedisArgument(target.host), RedisArgument(target.port), "", "0", "5000", "KEYS"]
+                        + keys.map { RedisArgument($0) }))
             try await Task.sleep(for: pause)
         }
         for master in [target, source] + slots.masters.filter({ $0 != target && $0 != source }) {
-            _ = try await nodeClient(master.description).send(RawRedisCommand("CLUSTER", "SETSLOT", RedisArgument(slot), "NODE", RedisArgument(targetID)))
+            _ = try await nodeClient(master.description).send(
+                RawRedisCommand("CLUSTER", "SETSLOT", RedisArgument(slot), "NODE", RedisArgument(targetID)))
         }
     }
 }

@@ -15,18 +15,22 @@ struct ScheduleStoreTests {
     }
 
     func message(_ id: String, due: Int64, given: Bool = true, topic: String = "out") -> ScheduledMessage {
-        ScheduledMessage(id: id, idWasGiven: given, dueMillis: due, topic: topic, key: Array("k".utf8), value: Array("v-\(id)".utf8),
-                         headers: [RecordHeader(key: "h", value: [0, 1])])
+        ScheduledMessage(
+            id: id, idWasGiven: given, dueMillis: due, topic: topic, key: Array("k".utf8), value: Array("v-\(id)".utf8),
+            headers: [RecordHeader(key: "h", value: [0, 1])])
     }
 
     func entry(_ op: StoreEntry.Operation, _ m: ScheduledMessage, offset: Int64, tp: String = "in/0") -> StoreEntry {
-        StoreEntry(operation: op, topicPartition: tp, offset: offset, id: m.id, tombstone: m.idWasGiven ? Tombstone(id: m.id) : nil,
-                   dueMillis: m.dueMillis, blob: MessageCodec.encode(m))
+        StoreEntry(
+            operation: op, topicPartition: tp, offset: offset, id: m.id, tombstone: m.idWasGiven ? Tombstone(id: m.id) : nil,
+            dueMillis: m.dueMillis, blob: MessageCodec.encode(m))
     }
 
     /// Stores entries, grouped by shard in order, and returns outcomes in entry order.
-    func store(_ store: ScheduleStore, _ entries: [StoreEntry], at time: Int64? = nil,
-               owner: [Int: ShardOwnership] = [:]) async throws -> [StoreOutcome] {
+    func store(
+        _ store: ScheduleStore, _ entries: [StoreEntry], at time: Int64? = nil,
+        owner: [Int: ShardOwnership] = [:]
+    ) async throws -> [StoreOutcome] {
         var batches: [Int: [StoreEntry]] = [:]
         for e in entries { batches[store.shardMap.shard(of: e.id), default: []].append(e) }
         let outcomes = try await store.store(batches, nowMillis: time ?? now, claimAs: owner)
@@ -150,9 +154,15 @@ struct ScheduleStoreTests {
         let new = try await ownAll(s, worker: "new")
         #expect(new[0]!.epoch == old[0]!.epoch + 1)
         let claim = try await s.claim(old, nowMillis: now, horizon: now, limit: 10)
-        guard case .failure(.fenced) = claim[0]! else { Issue.record("claim not fenced: \(claim)"); return }
+        guard case .failure(.fenced) = claim[0]! else {
+            Issue.record("claim not fenced: \(claim)")
+            return
+        }
         let begin = try await s.begin([0: [("f", now)]], as: old, token: "t", dueBy: now, leaseUntil: now + 1_000)
-        guard case .failure(.fenced) = begin[0]! else { Issue.record("begin not fenced"); return }
+        guard case .failure(.fenced) = begin[0]! else {
+            Issue.record("begin not fenced")
+            return
+        }
         // The new owner claims what the shard had claimed from the start, and fires it.
         let reclaimed = try await s.claim(new, nowMillis: now, horizon: now, limit: 10)
         #expect(try reclaimed[0]!.get().map(\.id) == ["f"])
@@ -188,8 +198,9 @@ struct ScheduleStoreTests {
         let (p1, p2) = (message("p1", due: now), message("p2", due: now + 20))
         _ = try await store(s, [entry(.schedule, p1, offset: 0), entry(.schedule, p2, offset: 1)])
         _ = try await s.claim(owners, nowMillis: now, horizon: now + 20, limit: 10)
-        let locked = try await s.begin([0: [("p1", now), ("p2", now + 20)]], as: owners, token: "dead", dueBy: now + 20,
-                                       leaseUntil: now + 1_000)
+        let locked = try await s.begin(
+            [0: [("p1", now), ("p2", now + 20)]], as: owners, token: "dead", dueBy: now + 20,
+            leaseUntil: now + 1_000)
         let deliveries = try locked[0]!.get()
         #expect(Set(deliveries.map(\.lock)).count == 1)
         #expect(try await finishDone(s, deliveries.filter { $0.message.id == "p1" }, at: now + 1))
@@ -257,9 +268,13 @@ struct ScheduleStoreTests {
         let s = try await makeStore(shards: 1)
         let owners = try await ownAll(s)
         _ = try await s.claim(owners, nowMillis: now, horizon: now + 1_000, limit: 10)
-        let outcomes = try await store(s, [entry(.schedule, message("soon", due: now + 100), offset: 0),
-                                           entry(.schedule, message("later", due: now + 100_000), offset: 1)],
-                                       owner: owners)
+        let outcomes = try await store(
+            s,
+            [
+                entry(.schedule, message("soon", due: now + 100), offset: 0),
+                entry(.schedule, message("later", due: now + 100_000), offset: 1),
+            ],
+            owner: owners)
         #expect(outcomes == [.claimed, .stored])
         // Stored by another worker below the owner's claimed-up-to time: the owner's next claim takes it.
         #expect(try await store(s, [entry(.schedule, message("other", due: now + 200), offset: 2)]) == [.stored])
@@ -313,8 +328,12 @@ struct ScheduleStoreTests {
     @Test("reset-watermarks forgets one topic's watermarks, so a recreated topic's records are stored")
     func resetWatermarks() async throws {
         let s = try await makeStore()
-        _ = try await store(s, [entry(.schedule, message("a1", due: now, given: false), offset: 7, tp: "orders/0"),
-                                entry(.schedule, message("b1", due: now, given: false), offset: 7, tp: "orders-v2/0")])
+        _ = try await store(
+            s,
+            [
+                entry(.schedule, message("a1", due: now, given: false), offset: 7, tp: "orders/0"),
+                entry(.schedule, message("b1", due: now, given: false), offset: 7, tp: "orders-v2/0"),
+            ])
         #expect(try await s.resetWatermarks(topic: "orders") == 1)
         #expect(try await s.highestStoredOffset(topic: "orders", partition: 0) == -1)
         #expect(try await s.highestStoredOffset(topic: "orders-v2", partition: 0) == 7)

@@ -8,10 +8,13 @@ import TockStore
 /// the broker.
 @Suite(.serialized) struct SeriesEndToEndTests {
     /// A series request: `headers` are its `tock-` series headers.
-    static func series(_ s: WorkerScenario, id: String, at: Int64? = nil, _ headers: [String: String], value: [UInt8] = Array("v".utf8),
-                       action: String? = nil) -> KafkaProducerRecord {
-        s.request(id: id, at: at, value: value, headers: headers.sorted { $0.key < $1.key }.map { KafkaHeader(key: $0.key, string: $0.value) },
-                  action: action)
+    static func series(
+        _ s: WorkerScenario, id: String, at: Int64? = nil, _ headers: [String: String], value: [UInt8] = Array("v".utf8),
+        action: String? = nil
+    ) -> KafkaProducerRecord {
+        s.request(
+            id: id, at: at, value: value, headers: headers.sorted { $0.key < $1.key }.map { KafkaHeader(key: $0.key, string: $0.value) },
+            action: action)
     }
 
     /// The due times of `series`' occurrences that arrived, in arrival order, after checking each
@@ -31,7 +34,9 @@ import TockStore
     static func lateness(of series: String, in arrivals: [OutputCollector.Arrival]) -> [Int64: Int64] {
         var late: [Int64: Int64] = [:]
         for arrival in arrivals where arrival.header("tock-series") == series {
-            if let due = arrival.header("tock-at").flatMap({ Int64($0) }), let stamp = arrival.message.timestamp?.milliseconds { late[due] = stamp - due }
+            if let due = arrival.header("tock-at").flatMap({ Int64($0) }), let stamp = arrival.message.timestamp?.milliseconds {
+                late[due] = stamp - due
+            }
         }
         return late
     }
@@ -51,7 +56,8 @@ import TockStore
         let dues = Self.occurrences(of: "five", in: out.on(s.outputTopic))
         #expect(dues == (0..<5).map { start + Int64($0) * 1_000 })
         #expect(out.on(s.outputTopic).allSatisfy { $0.message.value == [7] && $0.header("tock-attempt") == "1" })
-        print("[series] every 1s count 5: lateness ms \(Self.lateness(of: "five", in: out.on(s.outputTopic)).sorted { $0.key < $1.key }.map(\.value))")
+        print(
+            "[series] every 1s count 5: lateness ms \(Self.lateness(of: "five", in: out.on(s.outputTopic)).sorted { $0.key < $1.key }.map(\.value))")
         await out.stop()
         await store.client.close()
         #expect(await worker.signal(SIGTERM) == 0)
@@ -74,7 +80,9 @@ import TockStore
         #expect(dues.allSatisfy { $0 % 2_000 == 0 && $0 <= until })
         #expect(zip(dues, dues.dropFirst()).allSatisfy { $1 - $0 == 2_000 })
         #expect((dues.last ?? 0) + 2_000 > until)
-        print("[series] cron */2 s Berlin: \(dues.count) occurrences, lateness ms \(Self.lateness(of: "even", in: out.on(s.outputTopic)).sorted { $0.key < $1.key }.map(\.value))")
+        print(
+            "[series] cron */2 s Berlin: \(dues.count) occurrences, lateness ms \(Self.lateness(of: "even", in: out.on(s.outputTopic)).sorted { $0.key < $1.key }.map(\.value))"
+        )
         await out.stop()
         await store.client.close()
         #expect(await worker.signal(SIGTERM) == 0)
@@ -167,7 +175,8 @@ import TockStore
         await out.settle(on: s.outputTopic, quiet: .milliseconds(1_500))
         let dues = Self.occurrences(of: "steady", in: out.on(s.outputTopic))
         #expect(dues.sorted() == (0..<10).map { start + Int64($0) * 1_000 })
-        print("[series] worker replaced: lateness ms \(Self.lateness(of: "steady", in: out.on(s.outputTopic)).sorted { $0.key < $1.key }.map(\.value))")
+        print(
+            "[series] worker replaced: lateness ms \(Self.lateness(of: "steady", in: out.on(s.outputTopic)).sorted { $0.key < $1.key }.map(\.value))")
         await out.stop()
         await store.client.close()
         #expect(await second.signal(SIGTERM) == 0)
@@ -182,9 +191,10 @@ import TockStore
         let store = try await s.store()
         let start = WorkerScenario.now + 1_500
         let until = start + 14_000
-        try await s.send(Recurrence.Catchup.allCases.map { mode in
-            Self.series(s, id: mode.rawValue, at: start, ["tock-every": "1s", "tock-until": String(until), "tock-catchup": mode.rawValue])
-        })
+        try await s.send(
+            Recurrence.Catchup.allCases.map { mode in
+                Self.series(s, id: mode.rawValue, at: start, ["tock-every": "1s", "tock-until": String(until), "tock-catchup": mode.rawValue])
+            })
         try await Task.sleep(for: .milliseconds(start + 2_300 - WorkerScenario.now))
         #expect(await worker.signal(SIGTERM) == 0)
         let down = WorkerScenario.now
@@ -206,7 +216,9 @@ import TockStore
             let fired = Set(dues)
             let ofMissed = missed.filter(fired.contains)
             let late = Self.lateness(of: mode.rawValue, in: arrivals).values.filter { $0 > 1_500 }.count
-            print("[series] catch-up \(mode.rawValue): \(ofMissed.count) of \(missed.count) missed occurrences fired; lateness ms \(Self.lateness(of: mode.rawValue, in: arrivals).sorted { $0.key < $1.key }.map(\.value))")
+            print(
+                "[series] catch-up \(mode.rawValue): \(ofMissed.count) of \(missed.count) missed occurrences fired; lateness ms \(Self.lateness(of: mode.rawValue, in: arrivals).sorted { $0.key < $1.key }.map(\.value))"
+            )
             switch mode {
             case .all: #expect(dues.sorted() == every)
             case .latest: #expect(ofMissed.count <= 1 && late <= 1 && fired.isSuperset(of: every.filter { $0 >= up }))
@@ -225,11 +237,17 @@ import TockStore
         defer { Task { await worker.kill9() } }
         let out = try await s.collect([s.outputTopic])
         let cli = s.environment(workerID: "cli")
-        let every = try await CLIRun.run(["schedule", "--topic", s.outputTopic, "--every", "1s", "--count", "3", "--delay", "8s", "--id", "cli-every",
-                                          "hello"], environment: cli)
+        let every = try await CLIRun.run(
+            [
+                "schedule", "--topic", s.outputTopic, "--every", "1s", "--count", "3", "--delay", "8s", "--id", "cli-every",
+                "hello",
+            ], environment: cli)
         #expect(every.status == 0, "\(every.stdout)\(every.stderr)")
-        let cron = try await CLIRun.run(["schedule", "--topic", s.outputTopic, "--cron", "0 9 * * MON-FRI", "--tz", "America/New_York",
-                                         "--id", "cli-cron", "report"], environment: cli)
+        let cron = try await CLIRun.run(
+            [
+                "schedule", "--topic", s.outputTopic, "--cron", "0 9 * * MON-FRI", "--tz", "America/New_York",
+                "--id", "cli-cron", "report",
+            ], environment: cli)
         #expect(cron.status == 0, "\(cron.stdout)\(cron.stderr)")
         let refused = try await CLIRun.run(["schedule", "--topic", s.outputTopic, "--cron", "* * * * *", "--every", "1m"], environment: cli)
         #expect(refused.status != 0 && refused.stderr.contains("exactly one of --cron and --every"), "\(refused.stderr)")
@@ -243,8 +261,9 @@ import TockStore
         #expect(status.stdout.contains("series:    every 1s") && status.stdout.contains("count 3"), "\(status.stdout)")
         #expect(status.stdout.contains("fired:") && status.stdout.contains("tock-id cli-every@"), "\(status.stdout)")
         let weekday = try await CLIRun.run(["status", "cli-cron"], environment: cli)
-        #expect(weekday.stdout.contains("state:     pending") && weekday.stdout.contains("cron \"0 9 * * MON-FRI\" in America/New_York"),
-                "\(weekday.stdout)")
+        #expect(
+            weekday.stdout.contains("state:     pending") && weekday.stdout.contains("cron \"0 9 * * MON-FRI\" in America/New_York"),
+            "\(weekday.stdout)")
         let due = status.stdout.split(separator: "tock-id ").last.map { String($0.prefix { !$0.isWhitespace }) } ?? ""
         let occurrence = due
         let byOccurrence = try await CLIRun.run(["status", occurrence], environment: cli)
@@ -267,9 +286,10 @@ import TockStore
             _ = try await c.waitBalanced(live: ["w-a", "w-b"])
             let start = WorkerScenario.now + 2_000
             let ids = (0..<40).map { "k\($0)" }
-            try await s.sendStored(ids.enumerated().map { index, id in
-                Self.series(s, id: id, at: start + Int64(index * 25), ["tock-every": "1s", "tock-count": "8"])
-            }, store: c.store)
+            try await s.sendStored(
+                ids.enumerated().map { index, id in
+                    Self.series(s, id: id, at: start + Int64(index * 25), ["tock-every": "1s", "tock-count": "8"])
+                }, store: c.store)
             try await Task.sleep(for: .milliseconds(start + 3_600 - WorkerScenario.now))
             await c.worker("w-a").kill9()
             let killedAt = WorkerScenario.now

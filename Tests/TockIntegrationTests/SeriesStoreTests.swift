@@ -27,8 +27,10 @@ struct SeriesStoreTests {
         return try locked.values.flatMap { try $0.get() }
     }
 
-    func finish(_ store: ScheduleStore, _ owners: [Int: ShardOwnership], _ deliveries: [LockedDelivery], at time: Int64,
-                _ mark: (inout LockOutcome, LockedDelivery) -> Void = { $0.markDone($1) }) async throws -> [FinishedLock] {
+    func finish(
+        _ store: ScheduleStore, _ owners: [Int: ShardOwnership], _ deliveries: [LockedDelivery], at time: Int64,
+        _ mark: (inout LockOutcome, LockedDelivery) -> Void = { $0.markDone($1) }
+    ) async throws -> [FinishedLock] {
         var outcomes: [LockOutcome] = []
         for d in deliveries {
             var outcome = LockOutcome(shard: d.shard, lock: d.lock)
@@ -62,13 +64,18 @@ struct SeriesStoreTests {
     func duplicateRescheduleCancel() async throws {
         let s = try await base.makeStore()
         let owners = try await base.ownAll(s)
-        #expect(try await base.store(s, [
-            base.entry(.scheduleSeries, series("a", first: now + 5_000), offset: 0),
-            base.entry(.scheduleSeries, series("a", first: now + 6_000), offset: 1),
-            base.entry(.rescheduleSeries, series("a", first: now + 7_000, every: 2_000, value: "w"), offset: 2),
-        ]) == [.stored, .duplicate, .rescheduled])
+        #expect(
+            try await base.store(
+                s,
+                [
+                    base.entry(.scheduleSeries, series("a", first: now + 5_000), offset: 0),
+                    base.entry(.scheduleSeries, series("a", first: now + 6_000), offset: 1),
+                    base.entry(.rescheduleSeries, series("a", first: now + 7_000, every: 2_000, value: "w"), offset: 2),
+                ]) == [.stored, .duplicate, .rescheduled])
         let status = try await s.status(of: "a", nowMillis: now)
-        #expect(status.state == .pending && status.scoreMillis == now + 7_000 && status.series?.dueMillis == now + 7_000 && status.series?.generation == 1)
+        #expect(
+            status.state == .pending && status.scoreMillis == now + 7_000 && status.series?.dueMillis == now + 7_000 && status.series?.generation == 1
+        )
         let locked = try await fire(s, owners, at: now + 7_000)
         #expect(locked.map(\.message.id) == ["a@\(now + 7_000)"] && locked.first?.message.value == Array("w".utf8))
         _ = try await finish(s, owners, locked, at: now + 7_000)
@@ -82,24 +89,31 @@ struct SeriesStoreTests {
     func raceWithDelivery() async throws {
         let s = try await base.makeStore()
         let owners = try await base.ownAll(s)
-        _ = try await base.store(s, [
-            base.entry(.scheduleSeries, series("c", first: now), offset: 0),
-            base.entry(.scheduleSeries, series("r", first: now), offset: 1),
-            base.entry(.scheduleSeries, series("same", first: now), offset: 2),
-        ])
+        _ = try await base.store(
+            s,
+            [
+                base.entry(.scheduleSeries, series("c", first: now), offset: 0),
+                base.entry(.scheduleSeries, series("r", first: now), offset: 1),
+                base.entry(.scheduleSeries, series("same", first: now), offset: 2),
+            ])
         let locked = try await fire(s, owners, at: now)
         #expect(Set(locked.map(\.message.id)) == ["c@\(now)", "r@\(now)", "same@\(now)"])
-        #expect(try await base.store(s, [
-            base.entry(.cancel, base.message("c", due: 0), offset: 3),
-            base.entry(.rescheduleSeries, series("r", first: now + 5_000, value: "new"), offset: 4),
-            // Its first occurrence is the very one being delivered.
-            base.entry(.rescheduleSeries, series("same", first: now, every: 3_000, value: "new"), offset: 5),
-        ]) == [.cancelled, .rescheduled, .rescheduled])
+        #expect(
+            try await base.store(
+                s,
+                [
+                    base.entry(.cancel, base.message("c", due: 0), offset: 3),
+                    base.entry(.rescheduleSeries, series("r", first: now + 5_000, value: "new"), offset: 4),
+                    // Its first occurrence is the very one being delivered.
+                    base.entry(.rescheduleSeries, series("same", first: now, every: 3_000, value: "new"), offset: 5),
+                ]) == [.cancelled, .rescheduled, .rescheduled])
         let finished = try await finish(s, owners, locked, at: now + 10)
         // The one published before the reschedule landed on it comes back only to advance.
         #expect(finished.flatMap(\.claimed).map(\.id) == ["same \(now)"])
-        let again = try await s.begin([s.shardMap.shard(of: "same"): [("same \(now)", now)]], as: owners, token: "t", dueBy: now + 270,
-                                      leaseUntil: now + 3_000).values.flatMap { try $0.get() }
+        let again = try await s.begin(
+            [s.shardMap.shard(of: "same"): [("same \(now)", now)]], as: owners, token: "t", dueBy: now + 270,
+            leaseUntil: now + 3_000
+        ).values.flatMap { try $0.get() }
         let same = try #require(again.first)
         #expect(again.count == 1 && same.series?.state.published == true && same.series?.state.fired == 1)
         #expect(try await finish(s, owners, again, at: now + 20) { $0.markSkipped($1, next: now + 3_000) }.first?.claimed.isEmpty == true)
@@ -112,10 +126,12 @@ struct SeriesStoreTests {
     func expiredLock() async throws {
         let s = try await base.makeStore()
         let owners = try await base.ownAll(s)
-        _ = try await base.store(s, [
-            base.entry(.scheduleSeries, series("kept", first: now), offset: 0),
-            base.entry(.scheduleSeries, series("moved", first: now), offset: 1),
-        ])
+        _ = try await base.store(
+            s,
+            [
+                base.entry(.scheduleSeries, series("kept", first: now), offset: 0),
+                base.entry(.scheduleSeries, series("moved", first: now), offset: 1),
+            ])
         #expect(try await fire(s, owners, at: now).count == 2)
         _ = try await base.store(s, [base.entry(.rescheduleSeries, series("moved", first: now + 60_000), offset: 2)])
         // The lease (3 s) runs out: the claim takes back what is still current.

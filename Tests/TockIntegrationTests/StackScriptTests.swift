@@ -24,8 +24,9 @@ struct StackScriptTests {
         let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
         // What the stop did not end, the test does: the process is this test's.
         defer { if Self.isRunning(pid) { kill(pid, SIGKILL) } }
-        let url = try #require(started.output.split(separator: "\n").first { $0.hasPrefix("export TOCK_REDIS_URL=") }?
-            .dropFirst("export TOCK_REDIS_URL=".count))
+        let url = try #require(
+            started.output.split(separator: "\n").first { $0.hasPrefix("export TOCK_REDIS_URL=") }?
+                .dropFirst("export TOCK_REDIS_URL=".count))
 
         let redis = try RedisClient(url: String(url))
         _ = try await redis.send(RawRedisCommand("CONFIG", "SET", "requirepass", "s3cret"), as: String.self)

@@ -32,8 +32,10 @@ struct StoreFaultTests {
         return sent
     }
 
-    static func expectDeliveredOnce(_ out: OutputCollector, _ s: WorkerScenario, expected: Set<String>, within: Duration,
-                                    sourceLocation: SourceLocation = #_sourceLocation) async -> DeliverySummary {
+    static func expectDeliveredOnce(
+        _ out: OutputCollector, _ s: WorkerScenario, expected: Set<String>, within: Duration,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async -> DeliverySummary {
         await out.waitDistinct(expected.count, on: s.outputTopic, within: within) { $0.header("tock-id") }
         await out.settle(on: s.outputTopic)
         let summary = DeliverySummary(out.on(s.outputTopic), expected: expected) { $0.header("tock-id") }
@@ -53,9 +55,10 @@ struct StoreFaultTests {
 
         // Due within the lookahead, so the store puts them straight into the worker's claimed set.
         let ids = (0..<200).map { "lost-\($0)" }
-        try await s.send(ids.enumerated().map { i, id in
-            s.request(id: id, at: WorkerScenario.now + 2_000, value: Array(id.utf8), partition: Int32(i % 4))
-        })
+        try await s.send(
+            ids.enumerated().map { i, id in
+                s.request(id: id, at: WorkerScenario.now + 2_000, value: Array(id.utf8), partition: Int32(i % 4))
+            })
         let summary = await Self.expectDeliveredOnce(out, s, expected: Set(ids), within: .seconds(20))
         let scrape = try await MetricsScrape.get(port: port)
         let reread = scrape.value(#"tock_requests_total{result="reread"}"#) ?? 0
@@ -86,8 +89,9 @@ struct StoreFaultTests {
         try await stall.value
         let summary = await Self.expectDeliveredOnce(out, s, expected: sent, within: .seconds(40))
         let scrape = try await MetricsScrape.get(port: port)
-        print("[redis-stop] \(sent.count) sent; \(summary); reread \(Int(scrape.value(#"tock_requests_total{result="reread"}"#) ?? 0)), "
-              + "back in the wheel \(Int(scrape.value("tock_reconciled_total") ?? 0))")
+        print(
+            "[redis-stop] \(sent.count) sent; \(summary); reread \(Int(scrape.value(#"tock_requests_total{result="reread"}"#) ?? 0)), "
+                + "back in the wheel \(Int(scrape.value("tock_reconciled_total") ?? 0))")
         #expect(worker.isRunning)
         await out.stop()
     }
@@ -103,7 +107,8 @@ struct StoreFaultTests {
         let full = Task {
             try await Task.sleep(for: .seconds(2))
             let info = try await admin.send(RawRedisCommand(["INFO", "memory"]), idempotent: true).string ?? ""
-            let used = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") }
+            let used =
+                info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("used_memory:") }
                 .flatMap { Int($0.dropFirst("used_memory:".count)) } ?? 0
             // Just above what it holds: deliveries free some room and new requests take it again,
             // so some shards' store calls succeed while others are refused.
@@ -115,9 +120,10 @@ struct StoreFaultTests {
         try await full.value
         let summary = await Self.expectDeliveredOnce(out, s, expected: sent, within: .seconds(40))
         let scrape = try await MetricsScrape.get(port: port)
-        print("[redis-full] \(sent.count) sent; \(summary); redis errors \(Int(scrape.value("tock_redis_errors_total") ?? 0)), "
-              + "reread \(Int(scrape.value(#"tock_requests_total{result="reread"}"#) ?? 0)), "
-              + "back in the wheel \(Int(scrape.value("tock_reconciled_total") ?? 0))")
+        print(
+            "[redis-full] \(sent.count) sent; \(summary); redis errors \(Int(scrape.value("tock_redis_errors_total") ?? 0)), "
+                + "reread \(Int(scrape.value(#"tock_requests_total{result="reread"}"#) ?? 0)), "
+                + "back in the wheel \(Int(scrape.value("tock_reconciled_total") ?? 0))")
         #expect((scrape.value("tock_redis_errors_total") ?? 0) > 0, "Redis never refused a write: the test did not fill it")
         #expect(worker.isRunning)
         await admin.close()

@@ -16,8 +16,9 @@ struct WorkerEndToEndTests {
         let binary: [UInt8] = Array(0...255) + [0, 0, 13, 10]
         let due = WorkerScenario.now + 2_000
         try await s.send([
-            s.request(id: "bin", at: due, key: "key-1", value: binary,
-                      headers: [KafkaHeader(key: "a", string: "1"), KafkaHeader(key: "nul", value: nil), KafkaHeader(key: "a", string: "2")]),
+            s.request(
+                id: "bin", at: due, key: "key-1", value: binary,
+                headers: [KafkaHeader(key: "a", string: "1"), KafkaHeader(key: "nul", value: nil), KafkaHeader(key: "a", string: "2")]),
             s.request(id: "keyed", at: due, headers: [KafkaHeader(key: "tock-key", string: "override")]),
         ])
         let arrivals = await out.wait(for: 2, on: s.outputTopic, within: .seconds(20))
@@ -68,7 +69,7 @@ struct WorkerEndToEndTests {
         let out = try await s.collect([s.outputTopic])
         let now = WorkerScenario.now
         try await s.send([
-            s.request(id: "old-delay", delay: "3s", timestamp: now - 2_000),   // due now + 1 s
+            s.request(id: "old-delay", delay: "3s", timestamp: now - 2_000),  // due now + 1 s
             s.request(id: "past", at: now - 60_000),
         ])
         let arrivals = await out.wait(for: 2, on: s.outputTopic, within: .seconds(20))
@@ -85,12 +86,17 @@ struct WorkerEndToEndTests {
     @Test("every rejection code lands in tock.rejected with its reason, and the partition keeps flowing")
     func rejections() async throws {
         let s = try await WorkerScenario("reject")
-        let worker = try await s.startWorker(env: ["TOCK_OUTPUT_ALLOWED_TOPICS": "out-*", "TOCK_LIMITS_MAX_PAYLOAD_BYTES": "100", "TOCK_LIMITS_MAX_HORIZON": "1d"])
+        let worker = try await s.startWorker(env: [
+            "TOCK_OUTPUT_ALLOWED_TOPICS": "out-*", "TOCK_LIMITS_MAX_PAYLOAD_BYTES": "100", "TOCK_LIMITS_MAX_HORIZON": "1d",
+        ])
         defer { Task { await worker.kill9() } }
         let out = try await s.collect([s.outputTopic, s.rejectedTopic])
         let now = WorkerScenario.now
         let bad: [(String, KafkaProducerRecord)] = [
-            ("missing-topic", KafkaProducerRecord(topic: s.inputTopic, partition: 0, value: [1], headers: [KafkaHeader(key: "tock-at", string: "\(now)")])),
+            (
+                "missing-topic",
+                KafkaProducerRecord(topic: s.inputTopic, partition: 0, value: [1], headers: [KafkaHeader(key: "tock-at", string: "\(now)")])
+            ),
             ("missing-time", s.request(partition: 0)),
             ("both-times", s.request(at: now, delay: "1s", partition: 0)),
             ("bad-time", s.request(delay: "soon", partition: 0)),
@@ -157,10 +163,12 @@ struct WorkerEndToEndTests {
         try await admin.createTopics([(internalTopic, 1, 1)])
         await admin.close()
         let store = try await s.store()
-        let message = ScheduledMessage(id: "\(s.name)-old", idWasGiven: true, dueMillis: WorkerScenario.now, topic: internalTopic,
-                                       key: nil, value: [1], headers: [])
-        let entry = StoreEntry(operation: .schedule, topicPartition: "\(s.inputTopic)/0", offset: 0, id: message.id,
-                               tombstone: Tombstone(id: message.id), dueMillis: message.dueMillis, blob: MessageCodec.encode(message))
+        let message = ScheduledMessage(
+            id: "\(s.name)-old", idWasGiven: true, dueMillis: WorkerScenario.now, topic: internalTopic,
+            key: nil, value: [1], headers: [])
+        let entry = StoreEntry(
+            operation: .schedule, topicPartition: "\(s.inputTopic)/0", offset: 0, id: message.id,
+            tombstone: Tombstone(id: message.id), dueMillis: message.dueMillis, blob: MessageCodec.encode(message))
         _ = try await store.store([store.shardMap.shard(of: message.id): [entry]], nowMillis: WorkerScenario.now)
         let out = try await s.collect([s.deadTopic, internalTopic])
         let worker = try await s.startWorker()
@@ -202,10 +210,12 @@ struct WorkerEndToEndTests {
         let s = try await WorkerScenario("null-value")
         // A message that can only be dead-lettered: stored for a topic that is now refused.
         let store = try await s.store()
-        let dead = ScheduledMessage(id: "\(s.name)-dead", idWasGiven: true, dueMillis: WorkerScenario.now, topic: "__\(s.outputTopic)",
-                                    key: nil, value: nil, headers: [])
-        let entry = StoreEntry(operation: .schedule, topicPartition: "\(s.inputTopic)/0", offset: 0, id: dead.id,
-                               tombstone: Tombstone(id: dead.id), dueMillis: dead.dueMillis, blob: MessageCodec.encode(dead))
+        let dead = ScheduledMessage(
+            id: "\(s.name)-dead", idWasGiven: true, dueMillis: WorkerScenario.now, topic: "__\(s.outputTopic)",
+            key: nil, value: nil, headers: [])
+        let entry = StoreEntry(
+            operation: .schedule, topicPartition: "\(s.inputTopic)/0", offset: 0, id: dead.id,
+            tombstone: Tombstone(id: dead.id), dueMillis: dead.dueMillis, blob: MessageCodec.encode(dead))
         _ = try await store.store([store.shardMap.shard(of: dead.id): [entry]], nowMillis: WorkerScenario.now)
         let worker = try await s.startWorker()
         defer { Task { await worker.kill9() } }

@@ -27,9 +27,10 @@ struct WorkerFailureTests {
         // Half carry a tock-id; half the default one (topic/partition/offset), for which only the
         // partition watermarks can tell a re-read (no tombstone is kept for a default id).
         let expected = Set((0..<n).map { "m-\($0)" })
-        try await s.send((0..<n).map { i in
-            s.request(id: i.isMultiple(of: 2) ? "given-\(i)" : nil, at: due, value: Array("m-\(i)".utf8), partition: Int32(i % 4))
-        })
+        try await s.send(
+            (0..<n).map { i in
+                s.request(id: i.isMultiple(of: 2) ? "given-\(i)" : nil, at: due, value: Array("m-\(i)".utf8), partition: Int32(i % 4))
+            })
         await out.waitDistinct(n, on: s.outputTopic, within: .seconds(20)) { $0.payload }
         #expect(await a.signal(SIGTERM) == 0)
 
@@ -45,7 +46,8 @@ struct WorkerFailureTests {
         }
         // One marker per partition, due now, behind the re-read records: once the markers are out,
         // anything the re-reads had stored would be out as well (it would be due in the past).
-        try await s.send((0..<4).map { s.request(id: "marker-\($0)", at: WorkerScenario.now, value: Array("marker-\($0)".utf8), partition: Int32($0)) })
+        try await s.send(
+            (0..<4).map { s.request(id: "marker-\($0)", at: WorkerScenario.now, value: Array("marker-\($0)".utf8), partition: Int32($0)) })
         await out.waitDistinct(n + 4, on: s.outputTopic, within: .seconds(20)) { $0.payload }
         await out.settle(on: s.outputTopic)
 
@@ -73,7 +75,8 @@ struct WorkerFailureTests {
         let store = try await s.store()
         // What an earlier incarnation of the input topic left: every partition stored up to offset 999.
         let old = (0..<4).map {
-            StoreEntry(operation: .noop, topicPartition: "\(s.inputTopic)/\($0)", offset: 999, id: "old-\($0)", tombstone: nil, dueMillis: 0, blob: [])
+            StoreEntry(
+                operation: .noop, topicPartition: "\(s.inputTopic)/\($0)", offset: 999, id: "old-\($0)", tombstone: nil, dueMillis: 0, blob: [])
         }
         _ = try await store.store(Dictionary(grouping: old) { store.shardMap.shard(of: $0.id) }, nowMillis: WorkerScenario.now)
         // Three records per partition, each partition's written in one batch: the new incarnation.
@@ -103,9 +106,10 @@ struct WorkerFailureTests {
         // Default tock-ids (topic/partition/offset), so only the watermarks tell a re-read;
         // messages are told apart by payload.
         let n = 500
-        let reports = await s.producer.send((0..<n).map { i in
-            s.request(at: WorkerScenario.now + 4_000, value: Array("m-\(i)".utf8), partition: Int32(i % 4))
-        })
+        let reports = await s.producer.send(
+            (0..<n).map { i in
+                s.request(at: WorkerScenario.now + 4_000, value: Array("m-\(i)".utf8), partition: Int32(i % 4))
+            })
         var last: [Int32: Int64] = [:]
         for result in reports {
             let report = try result.get()
@@ -169,10 +173,11 @@ struct WorkerFailureTests {
         let storedBeforeKill = DeliverySummary(out.on(s.outputTopic).filter { $0.payload.hasPrefix("m-") }, expected: []) { $0.payload }
         let scrape = try await MetricsScrape.get(port: port)
         let reread = scrape.value(#"tock_requests_total{result="reread"}"#) ?? 0
-        print("[crash] N=\(n) + \(expected.count - n) sent around the kill; next batch stored \(nextStoredAfter) after the N; "
-              + "stored up to \(storedAtKill.sorted { $0.key < $1.key }.map(\.value)) at the kill; "
-              + "restarted worker re-read \(Int(reread)) stored-but-uncommitted requests; \(summary); "
-              + "max lateness of the \(n) stored before the kill \(storedBeforeKill.maxLatenessMillis) ms")
+        print(
+            "[crash] N=\(n) + \(expected.count - n) sent around the kill; next batch stored \(nextStoredAfter) after the N; "
+                + "stored up to \(storedAtKill.sorted { $0.key < $1.key }.map(\.value)) at the kill; "
+                + "restarted worker re-read \(Int(reread)) stored-but-uncommitted requests; \(summary); "
+                + "max lateness of the \(n) stored before the kill \(storedBeforeKill.maxLatenessMillis) ms")
         #expect(summary.duplicates.isEmpty, "\(summary)")
         #expect(summary.missing.isEmpty, "\(summary)")
         #expect(summary.early.isEmpty, "\(summary)")
@@ -238,7 +243,9 @@ struct WorkerFailureTests {
 
     // MARK: - 4. SIGKILL while firing
 
-    @Test("a worker SIGKILLed while firing and restarted loses nothing and publishes nothing twice: what it left locked is read back first (SPEC guarantee 3)")
+    @Test(
+        "a worker SIGKILLed while firing and restarted loses nothing and publishes nothing twice: what it left locked is read back first (SPEC guarantee 3)"
+    )
     func sigkillWhileFiring() async throws {
         let s = try await WorkerScenario("kill")
         let out = try await s.collect([s.outputTopic])
@@ -271,15 +278,18 @@ struct WorkerFailureTests {
         let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
         let duplicated = summary.duplicated
         let extraCopies = summary.extraCopies
-        print("[kill] N=\(n), killed at +\(killedAt) ms with \(beforeKill) seen delivered and \(inFlight.count) in flight \(inFlight.sorted().prefix(10)); "
-              + "\(summary); \(extraCopies) extra copies of \(duplicated.count) ids; max lateness \(summary.maxLatenessMillis) ms")
+        print(
+            "[kill] N=\(n), killed at +\(killedAt) ms with \(beforeKill) seen delivered and \(inFlight.count) in flight \(inFlight.sorted().prefix(10)); "
+                + "\(summary); \(extraCopies) extra copies of \(duplicated.count) ids; max lateness \(summary.maxLatenessMillis) ms")
         summary.expectAllOnceExceptInFlight(inFlight)
         #expect(duplicated.isEmpty, "\(summary)")
         await out.stop()
         #expect(await restarted.signal(SIGTERM) == 0)
     }
 
-    @Test("SIGKILL after the broker acknowledged a slice and before its outcome was recorded: the restarted worker finds those records by read-back and publishes none again")
+    @Test(
+        "SIGKILL after the broker acknowledged a slice and before its outcome was recorded: the restarted worker finds those records by read-back and publishes none again"
+    )
     func sigkillBeforeFinishIsReadBack() async throws {
         let s = try await WorkerScenario("readback")
         let out = try await s.collect([s.outputTopic])
@@ -293,9 +303,10 @@ struct WorkerFailureTests {
         let start = WorkerScenario.now
         let ids = (0..<n).map { "rb-\($0)" }
         // Keyed and keyless records (a keyless one's partition comes from its tock-id), one every 5 ms.
-        try await s.send(ids.indices.map {
-            s.request(id: ids[$0], at: start + 1_500 + Int64($0) * 5, key: $0 % 2 == 0 ? "key-\($0 % 7)" : nil, partition: Int32($0 % 4))
-        })
+        try await s.send(
+            ids.indices.map {
+                s.request(id: ids[$0], at: start + 1_500 + Int64($0) * 5, key: $0 % 2 == 0 ? "key-\($0 % 7)" : nil, partition: Int32($0 % 4))
+            })
         #expect(await worker.waitForExit(within: .seconds(30)) != nil)
         #expect(worker.log.contains("fault point kill-before-finish"), "\(worker.log.suffix(2_000))")
         let inFlight = try await s.leasedIDs(store)
@@ -361,7 +372,8 @@ struct WorkerFailureTests {
         let start = WorkerScenario.now
         let ids = (0..<n).map { "r-\($0)" }
         // Due from 1 s to 13 s ahead: some fall due while the lease is waited for, some after.
-        try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: start + 1_000 + Int64($0) * 200, partition: Int32($0 % 4)) }, store: store)
+        try await s.sendStored(
+            ids.indices.map { s.request(id: ids[$0], at: start + 1_000 + Int64($0) * 200, partition: Int32($0 % 4)) }, store: store)
         #expect(await a.signal(SIGKILL, waitUpTo: .seconds(5)) != nil)
         let inFlight = try await s.leasedIDs(store)
 
@@ -408,8 +420,9 @@ struct WorkerFailureTests {
         let n = 20
         let now = WorkerScenario.now
         // Most due soon (claimed straight into the wheel), two beyond the 30 s lookahead (stored).
-        try await s.send((0..<n).map { s.request(id: "m-\($0)", at: now + 500 + Int64($0) * 20) }
-                         + [s.request(id: "later-1", at: now + 60_000), s.request(id: "later-2", at: now + 60_000)])
+        try await s.send(
+            (0..<n).map { s.request(id: "m-\($0)", at: now + 500 + Int64($0) * 20) }
+                + [s.request(id: "later-1", at: now + 60_000), s.request(id: "later-2", at: now + 60_000)])
         await out.wait(for: n, on: s.outputTopic, within: .seconds(20))
         #expect(out.on(s.outputTopic).count == n)
 
@@ -421,8 +434,9 @@ struct WorkerFailureTests {
         let claimed = scrape.value(#"tock_requests_total{result="claimed"}"#) ?? 0
         let stored = scrape.value(#"tock_requests_total{result="stored"}"#) ?? 0
         let lateness = scrape.lines(startingWith: "tock_fire_lateness_seconds")
-        print("[metrics] claimed \(claimed), stored \(stored), delivered \(scrape.value(#"tock_fired_total{result="delivered"}"#) ?? -1); "
-              + lateness.filter { !$0.contains("_bucket") }.joined(separator: "; "))
+        print(
+            "[metrics] claimed \(claimed), stored \(stored), delivered \(scrape.value(#"tock_fired_total{result="delivered"}"#) ?? -1); "
+                + lateness.filter { !$0.contains("_bucket") }.joined(separator: "; "))
         #expect(claimed == Double(n))
         #expect(stored == 2)
         #expect((scrape.value(#"tock_fired_total{result="delivered"}"#) ?? 0) >= Double(n))

@@ -69,7 +69,9 @@ final class WorkerScenario: Sendable {
     }
 
     /// Starts a worker and waits until its consumer has input partitions (or it exits).
-    func startWorker(id: String = "w1", env overrides: [String: String] = [:], config: String? = nil, waitReady: Bool = true) async throws -> WorkerProcessHandle {
+    func startWorker(id: String = "w1", env overrides: [String: String] = [:], config: String? = nil, waitReady: Bool = true) async throws
+        -> WorkerProcessHandle
+    {
         let handle = try WorkerProcessHandle.launch(
             name: "\(name)-\(id)", environment: environment(workerID: id, overrides), configYAML: config
         )
@@ -92,16 +94,19 @@ final class WorkerScenario: Sendable {
     }
 
     /// A request record on this scenario's input topic.
-    func request(id: String? = nil, at: Int64? = nil, delay: String? = nil, topic: String? = nil, key: String? = "k",
-                 value: [UInt8]? = Array("v".utf8), headers: [KafkaHeader] = [], action: String? = nil, partition: Int32? = nil,
-                 timestamp: Int64? = nil) -> KafkaProducerRecord {
+    func request(
+        id: String? = nil, at: Int64? = nil, delay: String? = nil, topic: String? = nil, key: String? = "k",
+        value: [UInt8]? = Array("v".utf8), headers: [KafkaHeader] = [], action: String? = nil, partition: Int32? = nil,
+        timestamp: Int64? = nil
+    ) -> KafkaProducerRecord {
         var all = headers
         if let topic = topic ?? (action == "cancel" ? nil : outputTopic) { all.append(KafkaHeader(key: "tock-topic", string: topic)) }
         if let at { all.append(KafkaHeader(key: "tock-at", string: String(at))) }
         if let delay { all.append(KafkaHeader(key: "tock-delay", string: delay)) }
         if let id { all.append(KafkaHeader(key: "tock-id", string: id)) }
         if let action { all.append(KafkaHeader(key: "tock-action", string: action)) }
-        return KafkaProducerRecord(topic: inputTopic, partition: partition, key: key.map { Array($0.utf8) }, value: value, headers: all, timestamp: timestamp)
+        return KafkaProducerRecord(
+            topic: inputTopic, partition: partition, key: key.map { Array($0.utf8) }, value: value, headers: all, timestamp: timestamp)
     }
 
     func send(_ records: [KafkaProducerRecord]) async throws {
@@ -142,9 +147,11 @@ final class OutputCollector: Sendable {
     }
 
     static func start(brokers: String, topics: [String], groupId: String) async throws -> OutputCollector {
-        let consumer = try KafkaConsumer(brokers: brokers, groupId: groupId, topics: topics, properties: [
-            "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "20", "auto.offset.reset": "earliest",
-        ])
+        let consumer = try KafkaConsumer(
+            brokers: brokers, groupId: groupId, topics: topics,
+            properties: [
+                "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "fetch.wait.max.ms": "20", "auto.offset.reset": "earliest",
+            ])
         let collector = OutputCollector(consumer: consumer, brokers: brokers)
         let clock = SystemWallClock()
         collector.task.withLock {
@@ -195,9 +202,13 @@ final class OutputCollector: Sendable {
     /// with two workers producing to one partition, 4 records in the log that the tailing
     /// consumer never fetched. Tock had published them; the test must not count them lost.
     func catchUp(on topic: String, quiet: Duration = .milliseconds(1_500), within: Duration = .seconds(10)) async {
-        guard let reader = try? KafkaConsumer(brokers: brokers, groupId: "catch-up-\(UInt32.random(in: 0...UInt32.max))", topics: [topic], properties: [
-            "session.timeout.ms": "6000", "fetch.wait.max.ms": "20", "auto.offset.reset": "earliest", "enable.auto.commit": "false",
-        ]) else { return }
+        guard
+            let reader = try? KafkaConsumer(
+                brokers: brokers, groupId: "catch-up-\(UInt32.random(in: 0...UInt32.max))", topics: [topic],
+                properties: [
+                    "session.timeout.ms": "6000", "fetch.wait.max.ms": "20", "auto.offset.reset": "earliest", "enable.auto.commit": "false",
+                ])
+        else { return }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: within)
         var lastRecord = clock.now
@@ -213,7 +224,9 @@ final class OutputCollector: Sendable {
             let seen = Set(arrivals.filter { $0.message.topic == topic }.map { "\($0.message.partition)/\($0.message.offset)" })
             let missed = read.filter { !seen.contains("\($0.partition)/\($0.offset)") }
             arrivals.append(contentsOf: missed.map { Arrival(message: $0, arrivedMillis: now) })
-            if !missed.isEmpty { print("[collector] \(missed.count) records of \(topic) were in the log but not fetched by the tailing consumer; added") }
+            if !missed.isEmpty {
+                print("[collector] \(missed.count) records of \(topic) were in the log but not fetched by the tailing consumer; added")
+            }
         }
     }
 
@@ -242,7 +255,9 @@ final class WorkerProcessHandle: Sendable {
     }
 
     /// Launches `product` (`tock-worker` or `tock-monitor`), its output in a log file.
-    static func launch(name: String, product: String = "tock-worker", environment: [String: String], configYAML: String?) throws -> WorkerProcessHandle {
+    static func launch(name: String, product: String = "tock-worker", environment: [String: String], configYAML: String?) throws
+        -> WorkerProcessHandle
+    {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tock-worker-\(name)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let logURL = directory.appendingPathComponent("worker-\(UInt32.random(in: 0...UInt32.max)).log")
@@ -269,7 +284,9 @@ final class WorkerProcessHandle: Sendable {
     func waitForLog(_ text: String, within: Duration) async throws {
         let deadline = ContinuousClock.now.advanced(by: within)
         while !log.contains(text) {
-            if !process.isRunning { throw HarnessError("worker \(name) exited (\(process.terminationStatus)) before logging '\(text)':\n\(log.suffix(3_000))") }
+            if !process.isRunning {
+                throw HarnessError("worker \(name) exited (\(process.terminationStatus)) before logging '\(text)':\n\(log.suffix(3_000))")
+            }
             if ContinuousClock.now >= deadline { throw HarnessError("worker \(name) did not log '\(text)' within \(within):\n\(log.suffix(3_000))") }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -327,8 +344,10 @@ struct HarnessError: Error, CustomStringConvertible {
 // MARK: - Helpers of the failure tests
 
 /// Polls `condition` every `every` until it holds; throws when `within` passed first.
-func waitUntil(_ what: String, within: Duration, every: Duration = .milliseconds(50),
-               _ condition: () async throws -> Bool) async throws {
+func waitUntil(
+    _ what: String, within: Duration, every: Duration = .milliseconds(50),
+    _ condition: () async throws -> Bool
+) async throws {
     let deadline = ContinuousClock.now.advanced(by: within)
     while try await !condition() {
         if ContinuousClock.now >= deadline { throw HarnessError("timed out after \(within) waiting until \(what)") }
@@ -392,8 +411,10 @@ extension WorkerScenario {
 extension WorkerScenario {
     /// Waits until every id of `expected` arrived on the output topic and the store is empty,
     /// lets records still on their way arrive (`quiet`), and summarizes the arrivals by tock-id.
-    func deliveredSummary(_ out: OutputCollector, expected: Set<String>, store: ScheduleStore, within: Duration = .seconds(60),
-                          quiet: Duration = .milliseconds(700)) async throws -> (summary: DeliverySummary, arrivals: [OutputCollector.Arrival]) {
+    func deliveredSummary(
+        _ out: OutputCollector, expected: Set<String>, store: ScheduleStore, within: Duration = .seconds(60),
+        quiet: Duration = .milliseconds(700)
+    ) async throws -> (summary: DeliverySummary, arrivals: [OutputCollector.Arrival]) {
         await out.waitDistinct(expected.count, on: outputTopic, within: within) { $0.header("tock-id") }
         try await waitUntil("the store is empty", within: .seconds(30)) { try await storedMessageCount(store) == 0 }
         await out.settle(on: outputTopic, quiet: quiet)
@@ -471,8 +492,9 @@ struct DeliverySummary: CustomStringConvertible {
         #expect(missing.isEmpty, "\(self)", sourceLocation: sourceLocation)
         #expect(unexpected.isEmpty, "\(self)", sourceLocation: sourceLocation)
         #expect(early.isEmpty, "\(self)", sourceLocation: sourceLocation)
-        #expect(duplicated.isSubset(of: inFlight), "duplicates outside the in-flight set: \(duplicated.subtracting(inFlight).sorted())",
-                sourceLocation: sourceLocation)
+        #expect(
+            duplicated.isSubset(of: inFlight), "duplicates outside the in-flight set: \(duplicated.subtracting(inFlight).sorted())",
+            sourceLocation: sourceLocation)
         #expect(extraCopies <= inFlight.count, sourceLocation: sourceLocation)
         #expect(duplicates.values.allSatisfy { $0 == 2 }, sourceLocation: sourceLocation)
     }
@@ -505,7 +527,12 @@ extension OutputCollector {
         while clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
             let count = on(topic).count
-            if count != last { last = count; since = clock.now } else if clock.now - since >= quiet { return }
+            if count != last {
+                last = count
+                since = clock.now
+            } else if clock.now - since >= quiet {
+                return
+            }
         }
     }
 }

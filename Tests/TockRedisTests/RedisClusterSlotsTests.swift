@@ -39,8 +39,9 @@ import TockRedis
     @Test func rejectsMalformedReplies() {
         #expect(throws: RedisError.self) { try RedisClusterSlots(clusterSlotsReply: .integer(1), answeredBy: RedisNodeAddress(host: "h", port: 1)) }
         #expect(throws: RedisError.self) {
-            try RedisClusterSlots(clusterSlotsReply: .array([.array([.integer(5), .integer(99999), Self.node("h", 1, "a")])]),
-                                  answeredBy: RedisNodeAddress(host: "h", port: 1))
+            try RedisClusterSlots(
+                clusterSlotsReply: .array([.array([.integer(5), .integer(99999), Self.node("h", 1, "a")])]),
+                answeredBy: RedisNodeAddress(host: "h", port: 1))
         }
     }
 }
@@ -108,7 +109,8 @@ import TockRedis
     @Test("TRYAGAIN and CLUSTERDOWN retry after a growing, capped backoff; CLUSTERDOWN only a few times")
     func backoff() {
         var router = Self.known()
-        #expect(router.next(after: .success(.error("TRYAGAIN Multiple keys request during rehashing of slot")), slot: 1, attempt: 1)
+        #expect(
+            router.next(after: .success(.error("TRYAGAIN Multiple keys request during rehashing of slot")), slot: 1, attempt: 1)
                 == .retry(after: .milliseconds(25)))
         #expect(router.next(after: .success(.error("CLUSTERDOWN The cluster is down")), slot: 1, attempt: 2) == .retry(after: .milliseconds(50)))
         #expect(router.next(after: .success(.error("TRYAGAIN")), slot: 1, attempt: 11) == .retry(after: .milliseconds(500)))

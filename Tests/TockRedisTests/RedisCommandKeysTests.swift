@@ -10,7 +10,9 @@ import TockRedis
         #expect(RedisCommandKeys.firstKey(of: ["EVAL", "return 1", "0"]) == nil)
         #expect(RedisCommandKeys.firstKey(of: ["BITOP", "AND", "dest", "a"]) == "dest")
         #expect(RedisCommandKeys.firstKey(of: ["XREAD", "COUNT", "2", "STREAMS", "s", "0"]) == "s")
-        for keyless: [RedisArgument] in [["PING"], ["INFO", "memory"], ["CONFIG", "SET", "x", "y"], ["WAIT", "1", "100"], ["SCRIPT", "LOAD", "x"]] {
+        for keyless: [RedisArgument] in [
+            ["PING"], ["INFO", "memory"], ["CONFIG", "SET", "x", "y"], ["WAIT", "1", "100"], ["SCRIPT", "LOAD", "x"],
+        ] {
             #expect(RedisCommandKeys.firstKey(of: keyless) == nil, "\(keyless)")
         }
     }

@@ -8,9 +8,11 @@ import TockRedis
         #expect(RedisHashSlot.crc16([UInt8]()) == 0)
     }
 
-    @Test("slots match CLUSTER KEYSLOT of a real Redis 7.0", arguments: [
-        ("foo", 12182), ("bar", 5061), ("hello", 866), ("somekey", 11058), ("", 0),
-    ])
+    @Test(
+        "slots match CLUSTER KEYSLOT of a real Redis 7.0",
+        arguments: [
+            ("foo", 12182), ("bar", 5061), ("hello", 866), ("somekey", 11058), ("", 0),
+        ])
     func knownSlots(key: String, slot: Int) {
         #expect(RedisHashSlot.slot(of: key) == slot)
     }

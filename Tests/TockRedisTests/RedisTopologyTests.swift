@@ -8,18 +8,23 @@ import TockRedis
 
     @Test func clusterTakesSeedsWithSharedCredentials() throws {
         let topology = try RedisTopology("redis+cluster://tock:s%40cret@10.0.0.1:7000,10.0.0.2,[::1]:7002")
-        #expect(topology == .cluster(seeds: [
-            RedisURL(host: "10.0.0.1", port: 7000, user: "tock", password: "s@cret"),
-            RedisURL(host: "10.0.0.2", port: 6379, user: "tock", password: "s@cret"),
-            RedisURL(host: "::1", port: 7002, user: "tock", password: "s@cret"),
-        ]))
+        #expect(
+            topology
+                == .cluster(seeds: [
+                    RedisURL(host: "10.0.0.1", port: 7000, user: "tock", password: "s@cret"),
+                    RedisURL(host: "10.0.0.2", port: 6379, user: "tock", password: "s@cret"),
+                    RedisURL(host: "::1", port: 7002, user: "tock", password: "s@cret"),
+                ]))
         #expect(topology.description == "redis+cluster://tock:***@10.0.0.1:7000,10.0.0.2:6379,[::1]:7002")
     }
 
     @Test func sentinelTakesSentinelsAndMasterName() throws {
         let topology = try RedisTopology("redis+sentinel://:pw@s1:26379,s2:26380/tock")
-        #expect(topology == .sentinel(sentinels: [RedisURL(host: "s1", port: 26379, password: "pw"), RedisURL(host: "s2", port: 26380, password: "pw")],
-                                      masterName: "tock"))
+        #expect(
+            topology
+                == .sentinel(
+                    sentinels: [RedisURL(host: "s1", port: 26379, password: "pw"), RedisURL(host: "s2", port: 26380, password: "pw")],
+                    masterName: "tock"))
         #expect(topology.description == "redis+sentinel://:***@s1:26379,s2:26380/tock")
     }
 

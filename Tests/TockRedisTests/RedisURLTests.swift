@@ -11,12 +11,14 @@ import TockRedis
     }
 
     @Test func parsesUserPasswordAndDatabase() throws {
-        #expect(try RedisURL("redis://tock:secret@10.0.0.5:6390/3")
-            == RedisURL(host: "10.0.0.5", port: 6390, user: "tock", password: "secret", database: 3))
+        #expect(
+            try RedisURL("redis://tock:secret@10.0.0.5:6390/3")
+                == RedisURL(host: "10.0.0.5", port: 6390, user: "tock", password: "secret", database: 3))
         #expect(try RedisURL("redis://:secret@host") == RedisURL(host: "host", password: "secret"))
         // Percent-decoding of both parts, and a raw "@" in the password (the last "@" ends the credentials).
-        #expect(try RedisURL("redis://us%65r:p%40ss%3Aw%2Frd@host:1/15")
-            == RedisURL(host: "host", port: 1, user: "user", password: "p@ss:w/rd", database: 15))
+        #expect(
+            try RedisURL("redis://us%65r:p%40ss%3Aw%2Frd@host:1/15")
+                == RedisURL(host: "host", port: 1, user: "user", password: "p@ss:w/rd", database: 15))
         #expect(try RedisURL("redis://:a@b@host").password == "a@b")
     }
 

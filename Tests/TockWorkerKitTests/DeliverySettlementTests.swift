@@ -2,6 +2,7 @@ import Testing
 import TockCore
 import TockKafka
 import TockStore
+
 @testable import TockWorkerKit
 
 /// A generator that always draws the same value, so retry times are known.
@@ -15,7 +16,9 @@ struct DeliverySettlementTests {
     let policy = DeliveryPolicy(maxAttempts: 3, backoffInitialMillis: 1_000, backoffMaxMillis: 60_000)
     let now: Int64 = 1_700_000_000_000
 
-    func delivery(_ id: String, lock: String = "t:1", shard: Int = 0, attempt: Int = 1, topic: String = "orders", given: Bool = true) -> LockedDelivery {
+    func delivery(_ id: String, lock: String = "t:1", shard: Int = 0, attempt: Int = 1, topic: String = "orders", given: Bool = true)
+        -> LockedDelivery
+    {
         var message = ScheduledMessage(id: id, idWasGiven: given, dueMillis: now, topic: topic, key: nil, value: [1], headers: [])
         message.storedMillis = now - 1_000
         return LockedDelivery(shard: shard, lock: lock, fireMillis: now, attempt: attempt, message: message)
@@ -39,7 +42,8 @@ struct DeliverySettlementTests {
             return
         }
         #expect(next > now && next <= now + 1_000)
-        #expect(settlement.record(delivery("c"), .rejected(detail: "too large"), nowMillis: now, using: &random)
+        #expect(
+            settlement.record(delivery("c"), .rejected(detail: "too large"), nowMillis: now, using: &random)
                 == .deadLetter(DeadLetter(code: .deliveryRejected, detail: "too large")))
         settlement.settleDeadLetters(published: ["c"])
         let outcomes = settlement.lockOutcomes
@@ -54,19 +58,24 @@ struct DeliverySettlementTests {
     func lastAttempt() {
         var settlement = DeliverySettlement([delivery("a", attempt: 3)], policy: policy)
         var random = SystemRandomNumberGenerator()
-        #expect(settlement.record(delivery("a", attempt: 3), .failed(detail: "down"), nowMillis: now, using: &random)
+        #expect(
+            settlement.record(delivery("a", attempt: 3), .failed(detail: "down"), nowMillis: now, using: &random)
                 == .deadLetter(DeadLetter(code: .deliveryFailed, detail: "down")))
         settlement.settleDeadLetters(published: [])
         #expect(settlement.lockOutcomes.map(\.kept) == [["a"]])
         #expect(settlement.lockOutcomes.map(\.done.count) == [0])
     }
 
-    @Test("an attempt that never happened (withheld, unsent, or not checked against an earlier one) is tried again as the same attempt, even the last")
+    @Test(
+        "an attempt that never happened (withheld, unsent, or not checked against an earlier one) is tried again as the same attempt, even the last")
     func notAttempted() {
         var settlement = DeliverySettlement([delivery("a", attempt: 3), delivery("b", attempt: 2)], policy: policy)
         var random = FixedRandom(value: UInt64.max)
-        guard case .retry(let next) = settlement.record(delivery("a", attempt: 3), .notAttempted(detail: "read-back: timed out"),
-                                                        nowMillis: now, using: &random) else {
+        guard
+            case .retry(let next) = settlement.record(
+                delivery("a", attempt: 3), .notAttempted(detail: "read-back: timed out"),
+                nowMillis: now, using: &random)
+        else {
             Issue.record("expected a retry, not a dead letter")
             return
         }
@@ -106,25 +115,30 @@ struct DeliverySettlementTests {
         #expect(done[0].tombstone == Tombstone(id: "a") && done[0].storedMillis == now - 1_000)
         #expect(done[1].tombstone == nil)
     }
-    func occurrence(_ series: String, due: Int64, fired: Int = 0, attempt: Int = 1, catchup: Recurrence.Catchup, published: Bool = false,
-                    count: Int? = nil) -> LockedDelivery {
+    func occurrence(
+        _ series: String, due: Int64, fired: Int = 0, attempt: Int = 1, catchup: Recurrence.Catchup, published: Bool = false,
+        count: Int? = nil
+    ) -> LockedDelivery {
         let definition = SeriesDefinition(cron: nil, everyMillis: 1_000, startMillis: now - 10_000, count: count, catchup: catchup)
-        var message = ScheduledMessage(id: "\(series)@\(due)", idWasGiven: true, dueMillis: due, topic: "orders", key: nil, value: [1], headers: [],
-                                       series: definition)
+        var message = ScheduledMessage(
+            id: "\(series)@\(due)", idWasGiven: true, dueMillis: due, topic: "orders", key: nil, value: [1], headers: [],
+            series: definition)
         message.storedMillis = now - 20_000
         let state = SeriesState(stored: "\(due):\(fired):0\(published ? ":A" : "")")!
-        return LockedDelivery(shard: 0, lock: "t:1", fireMillis: due, attempt: attempt, message: message, entry: "\(series) \(due)",
-                              series: SeriesProgress(id: series, state: state, definition: definition))
+        return LockedDelivery(
+            shard: 0, lock: "t:1", fireMillis: due, attempt: attempt, message: message, entry: "\(series) \(due)",
+            series: SeriesProgress(id: series, state: state, definition: definition))
     }
 
     @Test("a missed occurrence: all publishes it, latest moves to the newest due, none to the first not missed; a retry is never skipped")
     func catchUp() {
         let late = now - 5_000  // 5 s late, with four later occurrences due by now
-        let settlement = DeliverySettlement([
-            occurrence("all", due: late, catchup: .all), occurrence("latest", due: late, catchup: .latest),
-            occurrence("none", due: late, catchup: .none), occurrence("retried", due: late, attempt: 2, catchup: .none),
-            occurrence("onTime", due: now - 20, catchup: .none),
-        ], policy: policy, nowMillis: now, missedAfterMillis: 1_000)
+        let settlement = DeliverySettlement(
+            [
+                occurrence("all", due: late, catchup: .all), occurrence("latest", due: late, catchup: .latest),
+                occurrence("none", due: late, catchup: .none), occurrence("retried", due: late, attempt: 2, catchup: .none),
+                occurrence("onTime", due: now - 20, catchup: .none),
+            ], policy: policy, nowMillis: now, missedAfterMillis: 1_000)
         #expect(settlement.toPublish.map(\.entry) == ["all \(late)", "retried \(late)", "onTime \(now - 20)"])
         #expect(settlement.skipped.map(\.entry) == ["latest \(late)", "none \(late)"])
         let steps = settlement.lockOutcomes.flatMap(\.steps)
@@ -134,8 +148,9 @@ struct DeliverySettlementTests {
 
     @Test("a published occurrence moves its series on by one, counting it; the last one ends it with its tombstone")
     func publishedOccurrence() {
-        var settlement = DeliverySettlement([occurrence("a", due: now, fired: 1, catchup: .all), occurrence("b", due: now, fired: 2, catchup: .all, count: 3)],
-                                            policy: policy, nowMillis: now)
+        var settlement = DeliverySettlement(
+            [occurrence("a", due: now, fired: 1, catchup: .all), occurrence("b", due: now, fired: 2, catchup: .all, count: 3)],
+            policy: policy, nowMillis: now)
         var random = FixedRandom(value: 0)
         for delivery in settlement.toPublish { _ = settlement.record(delivery, .delivered, nowMillis: now, using: &random) }
         let steps = settlement.lockOutcomes.flatMap(\.steps)
@@ -147,7 +162,8 @@ struct DeliverySettlementTests {
 
     @Test("an occurrence published before a reschedule landed on it only advances, by the definition it now has")
     func publishedBeforeReschedule() {
-        let settlement = DeliverySettlement([occurrence("a", due: now - 3_000, fired: 1, catchup: .all, published: true)], policy: policy, nowMillis: now)
+        let settlement = DeliverySettlement(
+            [occurrence("a", due: now - 3_000, fired: 1, catchup: .all, published: true)], policy: policy, nowMillis: now)
         #expect(settlement.toPublish.isEmpty && settlement.skipped.count == 1)
         #expect(settlement.lockOutcomes.flatMap(\.steps).map(\.nextMillis) == [now - 2_000])
     }
@@ -156,14 +172,17 @@ struct DeliverySettlementTests {
 @Suite("Publish slices")
 struct PublishSlicesTests {
     func delivery(_ id: String, fire: Int64, due: Int64? = nil) -> LockedDelivery {
-        LockedDelivery(shard: 0, lock: "t:1", fireMillis: fire, attempt: 1,
-                       message: ScheduledMessage(id: id, idWasGiven: false, dueMillis: due ?? fire, topic: "t", key: nil, value: nil, headers: []))
+        LockedDelivery(
+            shard: 0, lock: "t:1", fireMillis: fire, attempt: 1,
+            message: ScheduledMessage(id: id, idWasGiven: false, dueMillis: due ?? fire, topic: "t", key: nil, value: nil, headers: []))
     }
 
     @Test("a batch is cut into slices of publish time in order, none spanning more than the span")
     func slices() {
-        let batch = [delivery("c", fire: 130), delivery("a", fire: 100), delivery("b", fire: 124), delivery("d", fire: 125),
-                     delivery("e", fire: 90, due: 160)]
+        let batch = [
+            delivery("c", fire: 130), delivery("a", fire: 100), delivery("b", fire: 124), delivery("d", fire: 125),
+            delivery("e", fire: 90, due: 160),
+        ]
         let slices = PublishSlices.split(batch, spanMillis: 25)
         #expect(slices.map { $0.map(\.message.id) } == [["a", "b"], ["d", "c"], ["e"]])
         #expect(PublishSlices.split([], spanMillis: 25).isEmpty)
@@ -173,8 +192,9 @@ struct PublishSlicesTests {
 @Suite("Held delivery locks")
 struct HeldLocksTests {
     func delivery(_ lock: String, shard: Int) -> LockedDelivery {
-        LockedDelivery(shard: shard, lock: lock, fireMillis: 0, attempt: 1,
-                       message: ScheduledMessage(id: lock, idWasGiven: false, dueMillis: 0, topic: "t", key: nil, value: nil, headers: []))
+        LockedDelivery(
+            shard: shard, lock: lock, fireMillis: 0, attempt: 1,
+            message: ScheduledMessage(id: lock, idWasGiven: false, dueMillis: 0, topic: "t", key: nil, value: nil, headers: []))
     }
 
     let t0 = ContinuousClock.now

@@ -2,6 +2,7 @@ import Testing
 import TockCore
 import TockKafka
 import TockStore
+
 @testable import TockWorkerKit
 
 @Suite("Read-back: which deliveries are looked for in Kafka before they are published again")
@@ -16,23 +17,28 @@ struct ReadBackTests {
 
     @Test("a first attempt is never looked for; a later one is, in its partition, from its due time less the clock skew")
     func onlyLaterAttempts() {
-        let readBack = ReadBack([delivery("a", attempt: 1), delivery("b", attempt: 2), delivery("c", attempt: 3, due: now - 5_000)],
-                                partitions: ["a": 0, "b": 1, "c": 1], skewMillis: 2_000)
+        let readBack = ReadBack(
+            [delivery("a", attempt: 1), delivery("b", attempt: 2), delivery("c", attempt: 3, due: now - 5_000)],
+            partitions: ["a": 0, "b": 1, "c": 1], skewMillis: 2_000)
         #expect(readBack.ids == ["b", "c"])
         #expect(readBack.from == [KafkaTopicPartition(topic: "orders", partition: 1): now - 7_000])
     }
 
     @Test("a message due before it was stored (a past due time fires at once) is looked for from when it was stored")
     func pastDueFromStoreTime() {
-        let readBack = ReadBack([delivery("late", attempt: 2, due: now - 86_400_000, stored: now - 10_000)], partitions: ["late": 3], skewMillis: 2_000)
+        let readBack = ReadBack(
+            [delivery("late", attempt: 2, due: now - 86_400_000, stored: now - 10_000)], partitions: ["late": 3], skewMillis: 2_000)
         #expect(readBack.from == [KafkaTopicPartition(topic: "orders", partition: 3): now - 12_000])
     }
 
     @Test("one search per partition, across topics; a delivery whose partition is not known is not looked for")
     func groupedPerPartition() {
-        let readBack = ReadBack([delivery("a", attempt: 2), delivery("b", attempt: 2, topic: "billing"), delivery("c", attempt: 2, due: now + 1_000),
-                                 delivery("unknown", attempt: 2)],
-                                partitions: ["a": 0, "b": 0, "c": 0], skewMillis: 0)
+        let readBack = ReadBack(
+            [
+                delivery("a", attempt: 2), delivery("b", attempt: 2, topic: "billing"), delivery("c", attempt: 2, due: now + 1_000),
+                delivery("unknown", attempt: 2),
+            ],
+            partitions: ["a": 0, "b": 0, "c": 0], skewMillis: 0)
         #expect(readBack.ids == ["a", "b", "c"])
         #expect(readBack.from == [KafkaTopicPartition(topic: "orders", partition: 0): now, KafkaTopicPartition(topic: "billing", partition: 0): now])
     }
@@ -46,9 +52,13 @@ struct ReadBackTests {
         // Keyless: fixed by the id, the same in every process, and spread over the partitions.
         let spread = Set((0..<200).compactMap { partitioner.partition(key: nil, id: "id-\($0)", count: 24) })
         #expect(spread.count > 20)
-        #expect(partitioner.partition(key: nil, id: "id-1", count: 24) == KafkaKeyPartitioner(partitioner: "murmur2_random").partition(key: nil, id: "id-1", count: 24))
+        #expect(
+            partitioner.partition(key: nil, id: "id-1", count: 24)
+                == KafkaKeyPartitioner(partitioner: "murmur2_random").partition(key: nil, id: "id-1", count: 24))
         #expect(partitioner.partition(key: [], id: "id-1", count: 24) == partitioner.partition(key: nil, id: "id-1", count: 24))
-        #expect(KafkaKeyPartitioner(partitioner: "random").partition(key: key, id: "id-1", count: 24) == partitioner.partition(key: nil, id: "id-1", count: 24))
+        #expect(
+            KafkaKeyPartitioner(partitioner: "random").partition(key: key, id: "id-1", count: 24)
+                == partitioner.partition(key: nil, id: "id-1", count: 24))
         #expect(partitioner.partition(key: nil, id: "id-1", count: 0) == nil)
     }
 }
