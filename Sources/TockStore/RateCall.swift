@@ -40,6 +40,9 @@ public struct RateSlots: Sendable, Equatable {
     /// A second, plus a guard: a record may be stamped a little after its slot (the publishing
     /// thread's jitter), and the next second's first must not fall into its window.
     public static let defaultPeriodMillis: Int64 = 1_020
+    /// How late after its slot a record may still be published: the guard in the period, so that
+    /// N + 1 records published within it of their slots never share a second.
+    public static let guardMillis: Int64 = defaultPeriodMillis - 1_000
 
     public enum Slot: Sendable, Equatable {
         /// Publish at this time, no sooner.

@@ -508,27 +508,38 @@ public final class FireService: Service, Sendable {
                         // worker's by now: its records stay here.
                         // The record may wait in the producer up to its timeout: the lease must outlast that.
                         let sentBy = ContinuousClock.now + self.producerTimeout
-                        let (holds, enqueueBy) = self.heldLocks.withLock { held in
+                        let (locked, enqueueBy) = self.heldLocks.withLock { held in
                             (members.map { held.holds($0.lock, at: sentBy) }, members.compactMap { held.validUntil($0.lock) }.min())
                         }
+                        // A record of a rate-limited topic goes out within the guard after its slot, or not now:
+                        // stamped later, it could share a second with the slots after it.
+                        let now = clock.nowMillis()
+                        let inSlot = members.map { notBefore[$0.entry].map { now <= $0 + RateSlots.guardMillis } ?? true }
+                        let holds = zip(locked, inSlot).map { $0 && $1 }
                         var toEnqueue = holds.allSatisfy { $0 } ? records : zip(records, holds).filter { $0.1 }.map(\.0)
                         if stamp {
                             let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
                             for index in toEnqueue.indices { toEnqueue[index].headers.append(published) }
                         }
                         // A full queue may keep some back; they may be enqueued only while the lease still covers the timeout.
-                        return (holds, enqueueBy.map { $0 - self.producerTimeout }, producer.enqueue(toEnqueue))
+                        return (holds, inSlot, enqueueBy.map { $0 - self.producerTimeout }, producer.enqueue(toEnqueue))
                     }
                 )
             })
         var outcomes: [(LockedDelivery, Result<KafkaDeliveryReport, KafkaError>)] = []
         outcomes.reserveCapacity(toSend.count)
         var withheld = 0
-        for ((_, members), (holds, enqueueBy, pending)) in zip(groups, sends) {
+        for ((_, members), (holds, inSlot, enqueueBy, pending)) in zip(groups, sends) {
             var results = await pending.results(enqueueBy: enqueueBy).makeIterator()
-            for (delivery, held) in zip(members, holds) {
+            for ((delivery, held), onTime) in zip(zip(members, holds), inSlot) {
                 if held, let result = results.next() {
                     outcomes.append((delivery, result))
+                } else if !onTime {
+                    if let glob = configuration.output.rateLimits.limit(for: delivery.message.topic)?.glob {
+                        metrics.rateLimitRequeued[glob]?.increment()
+                    }
+                    outcomes.append(
+                        (delivery, .failure(KafkaError(code: .purgedQueued, message: "it missed its rate-limit slot (the worker was late)"))))
                 } else {
                     withheld += 1
                     outcomes.append(

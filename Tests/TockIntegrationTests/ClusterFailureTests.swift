@@ -92,9 +92,10 @@ struct ClusterFailureTests {
             // tick, the heartbeat that brings the news, and a claim): its messages fire at most
             // heartbeatTimeout + 1 s late, counted from the kill for those it was already late with.
             #expect(movedAfter <= Self.heartbeatTimeoutMillis + 500, "shards moved \(movedAfter) ms after the kill")
-            // What the dead worker held locked waits for its lease (as long as the heartbeat
-            // timeout, from its last renewal), the new owner's claim and a read-back.
-            #expect(handoff.millis <= Self.heartbeatTimeoutMillis + 1_500, "\(handoff)")
+            // What the dead worker held locked waits for its lease (delivery.leaseTimeout, 3 s, from
+            // its last renewal), the new owner's claim and a read-back: measured 4.0–4.1 s alone, 5.1 s
+            // with the whole suite running beside it on 2 cores.
+            #expect(handoff.millis <= Self.heartbeatTimeoutMillis + 2_500, "\(handoff)")
             await out.stop()
             #expect(await c.worker(survivor).signal(SIGTERM) == 0)
             for monitor in monitors { #expect(await monitor.signal(SIGTERM) == 0) }
@@ -329,9 +330,10 @@ struct ClusterFailureTests {
             #expect(summary.unexpected.isEmpty, "\(summary)")
             #expect(summary.early.isEmpty, "\(summary)")
             #expect(duplicated.isSubset(of: inFlight), "duplicates outside the in-flight set: \(duplicated.subtracting(inFlight).sorted())")
-            // What the dead worker held locked waits for its lease (as long as the heartbeat
-            // timeout, from its last renewal), the new owner's claim and a read-back.
-            #expect(handoff.millis <= Self.heartbeatTimeoutMillis + 1_500, "\(handoff)")
+            // What the dead worker held locked waits for its lease (delivery.leaseTimeout, 3 s, from
+            // its last renewal), the new owner's claim and a read-back: measured 4.0–4.1 s alone, 5.1 s
+            // with the whole suite running beside it on 2 cores.
+            #expect(handoff.millis <= Self.heartbeatTimeoutMillis + 2_500, "\(handoff)")
             await out.stop()
             #expect(await c.worker(survivor).signal(SIGTERM) == 0)
             #expect(await standby.signal(SIGTERM) == 0)
