@@ -13,6 +13,10 @@ import TockStore
 struct ClusterFailureTests {
     /// `cluster.heartbeatTimeout` and `delivery.leaseTimeout`: both at their 3 s default here.
     static let heartbeatTimeoutMillis: Int64 = 3_000
+    /// What a shard move may take beyond the heartbeat timeout, as the test sees it: the monitor's
+    /// tick, the heartbeat that brings the news and the test's own polling of /v1/cluster. Measured
+    /// 3.0–3.5 s alone, up to 3.7 s with the whole suite beside it on 2 cores.
+    static let moveSlackMillis: Int64 = 1_000
 
     // MARK: - 1. Worker killed
 
@@ -91,7 +95,7 @@ struct ClusterFailureTests {
             // Guarantee 4: a dead worker's shards move within heartbeatTimeout (plus the monitor's
             // tick, the heartbeat that brings the news, and a claim): its messages fire at most
             // heartbeatTimeout + 1 s late, counted from the kill for those it was already late with.
-            #expect(movedAfter <= Self.heartbeatTimeoutMillis + 500, "shards moved \(movedAfter) ms after the kill")
+            #expect(movedAfter <= Self.heartbeatTimeoutMillis + Self.moveSlackMillis, "shards moved \(movedAfter) ms after the kill")
             // What the dead worker held locked waits for its lease (delivery.leaseTimeout, 3 s, from
             // its last renewal), the new owner's claim and a read-back: measured 4.0–4.1 s alone, 5.1 s
             // with the whole suite running beside it on 2 cores.
@@ -176,7 +180,7 @@ struct ClusterFailureTests {
                     + "\(Int(deliveredAfter - deliveredBefore)) of the \(lateOnZombie) late ones on its shards; \(summary)\n"
                     + "[cluster-zombie] its log after SIGCONT:\n  \(changes.prefix(12).joined(separator: "\n  "))")
             #expect(inFlightAtPause.isEmpty, "the pause landed on deliveries in flight: \(inFlightAtPause.sorted())")
-            #expect(movedAfter <= Self.heartbeatTimeoutMillis + 500)
+            #expect(movedAfter <= Self.heartbeatTimeoutMillis + Self.moveSlackMillis)
             #expect(summary.duplicates.isEmpty, "\(summary)")
             #expect(summary.missing.isEmpty, "\(summary)")
             #expect(summary.unexpected.isEmpty, "\(summary)")
@@ -325,7 +329,7 @@ struct ClusterFailureTests {
             // A takeover alone moves no shard.
             #expect(afterTakeover.shards == balanced.shards)
             #expect(failover.shards.allSatisfy { $0.owner == survivor })
-            #expect(movedAfter <= Self.heartbeatTimeoutMillis + 500)
+            #expect(movedAfter <= Self.heartbeatTimeoutMillis + Self.moveSlackMillis)
             #expect(summary.missing.isEmpty, "\(summary)")
             #expect(summary.unexpected.isEmpty, "\(summary)")
             #expect(summary.early.isEmpty, "\(summary)")
