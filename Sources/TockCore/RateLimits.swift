@@ -7,6 +7,10 @@ public struct RateLimits: Sendable, Equatable {
         public var perSecond: Int
     }
 
+    /// The highest rate a topic may be limited to: the slot arithmetic of `rate.lua` stays exact
+    /// below it.
+    public static let maximumPerSecond = 50_000
+
     public let limits: [Limit]
     private let globs: [TopicGlob]
 

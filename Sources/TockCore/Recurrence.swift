@@ -70,9 +70,15 @@ public struct Recurrence: Sendable {
             if case .every(let interval) = pattern {
                 return .moveTo(next + (limit - next).floorDivided(by: interval) * interval)
             }
-            var latest = next
-            while let later = occurrence(after: latest), later <= limit { latest = later }
-            return .moveTo(latest)
+            // The newest occurrence due by the limit, by bisection over time: a per-second cron after
+            // a week away must not take one step per missed occurrence.
+            var low = next
+            var high = limit
+            while low < high {
+                let middle = low + (high - low + 1) / 2
+                if let first = occurrence(after: middle - 1), first <= limit { low = middle } else { high = middle - 1 }
+            }
+            return .moveTo(occurrence(after: low - 1) ?? next)
         case .none:
             guard nowMillis - due > missedAfterMillis else { return .fire }
             guard let next = following(nowMillis - missedAfterMillis - 1, fired: fired), next > due else { return .end }

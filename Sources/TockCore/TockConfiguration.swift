@@ -186,7 +186,13 @@ public struct TockConfiguration: Sendable, Equatable {
         limits.maxHorizonMillis = try reader.durationMillis("limits.maxHorizon", default: d.limits.maxHorizonMillis, minimum: 1)
 
         output.allowedTopics = try reader.stringList("output.allowedTopics", default: d.output.allowedTopics)
-        output.rateLimits = RateLimits(try reader.positiveIntMap("output.rateLimits"))
+        let rateLimits = try reader.positiveIntMap("output.rateLimits")
+        if let (glob, rate) = rateLimits.first(where: { $0.value > RateLimits.maximumPerSecond }) {
+            throw ConfigurationError(
+                key: "output.rateLimits.\(glob)", source: "configuration",
+                message: "\(rate) is above the highest rate limit, \(RateLimits.maximumPerSecond) records per second")
+        }
+        output.rateLimits = RateLimits(rateLimits)
 
         dedup.retentionMillis = try reader.durationMillis("dedup.retention", default: d.dedup.retentionMillis)
 

@@ -20,6 +20,9 @@ struct DeliverySettlement {
     /// Series occurrences not published: missed ones `tock-catchup` passes over, and ones
     /// published before a reschedule landed on them.
     private(set) var skipped: [LockedDelivery] = []
+    /// Occurrences of series whose definition no longer reads here (a tz database without their
+    /// zone): not published, and tried again in a minute, so the series is neither ended nor lost.
+    private(set) var unreadable: [LockedDelivery] = []
     private var outcomes: [String: LockOutcome] = [:]
     private var lockOrder: [String] = []
 
@@ -27,7 +30,11 @@ struct DeliverySettlement {
     init(_ deliveries: [LockedDelivery], policy: DeliveryPolicy, nowMillis: Int64 = 0, missedAfterMillis: Int64 = 1_000) {
         self.policy = policy
         for delivery in deliveries {
-            if let series = delivery.series, let next = Self.skip(delivery, series, nowMillis: nowMillis, missedAfterMillis: missedAfterMillis) {
+            if let series = delivery.series, (try? series.definition.recurrence()) == nil {
+                unreadable.append(delivery)
+                change(delivery) { $0.markRetry(delivery, atMillis: nowMillis + 60_000, counted: false) }
+            } else if let series = delivery.series, let next = Self.skip(delivery, series, nowMillis: nowMillis, missedAfterMillis: missedAfterMillis)
+            {
                 skipped.append(delivery)
                 change(delivery) { $0.markSkipped(delivery, next: next) }
             } else if let reserved = ReservedTopics.prefix(of: delivery.message.topic) {

@@ -382,7 +382,12 @@ public final class FireService: Service, Sendable {
     /// once it is recorded.
     func deliver(_ deliveries: [LockedDelivery]) async {
         await withTaskGroup(of: Void.self) { group in
-            for slice in PublishSlices.split(deliveries, spanMillis: 50) {
+            // Records of rate-limited topics wait for their slots in slices of their own, so that
+            // neither the slot calls nor the waits hold back the others' publishing or recording.
+            let limits = configuration.output.rateLimits
+            let limited = limits.isEmpty ? [] : deliveries.filter { limits.limit(for: $0.message.topic) != nil }
+            let free = limited.isEmpty ? deliveries : deliveries.filter { limits.limit(for: $0.message.topic) == nil }
+            for slice in PublishSlices.split(free, spanMillis: 50) + PublishSlices.split(limited, spanMillis: 50) {
                 group.addTask {
                     await self.deliverSlice(slice)
                     self.heldLocks.withLock { $0.release(slice) }
@@ -395,6 +400,11 @@ public final class FireService: Service, Sendable {
         var settlement = DeliverySettlement(
             deliveries, policy: DeliveryPolicy(configuration.delivery), nowMillis: clock.nowMillis(),
             missedAfterMillis: configuration.series.missedAfterMillis)
+        if !settlement.unreadable.isEmpty {
+            logger.error(
+                "series definitions that do not read here (is the tz database complete?); their occurrences are tried again in a minute",
+                metadata: ["occurrences": "\(settlement.unreadable.map(\.message.id))"])
+        }
         if !settlement.skipped.isEmpty {
             metrics.occurrencesSkipped.increment(by: settlement.skipped.count)
             logger.info(

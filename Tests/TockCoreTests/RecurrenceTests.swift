@@ -80,6 +80,17 @@ import Testing
         #expect(series(.none, until: Self.start + 3_000).catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .end)
     }
 
+    @Test("latest after a week away on a per-second cron finds the newest occurrence without stepping through each")
+    func latestAfterAWeek() throws {
+        let schedule = CronSchedule(try CronExpression("* * * * * *"), zone: try #require(TimeZone(identifier: "Europe/Berlin")))
+        let series = Recurrence(pattern: .cron(schedule), startMillis: Self.start, catchup: .latest)
+        let now = Self.start + 7 * 86_400_000 + 400
+        let clock = ContinuousClock()
+        let started = clock.now
+        #expect(series.catchUp(Self.start, fired: 0, nowMillis: now, missedAfterMillis: 1_000) == .moveTo(now - 400))
+        #expect(clock.now - started < .seconds(1))
+    }
+
     @Test("a series whose count is reached, or whose next occurrence is past tock-until, has ended")
     func ends() {
         let series = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, untilMillis: Self.start + 1_500, count: 3)

@@ -143,11 +143,11 @@ struct RateLimitsConfigurationTests {
         #expect(try load(nil, environment: [:]).output.rateLimits.isEmpty)
     }
 
-    @Test("a rate that is not a whole number of at least 1, or an entry without =, is an error naming it")
+    @Test("a rate that is not a whole number from 1 to 50,000, or an entry without =, is an error naming it")
     func refused() {
         for (yaml, environment) in [
             ("output:\n  rateLimits:\n    orders: 0\n", [:]), ("", ["TOCK_OUTPUT_RATE_LIMITS": "orders=fast"]),
-            ("", ["TOCK_OUTPUT_RATE_LIMITS": "orders"]),
+            ("", ["TOCK_OUTPUT_RATE_LIMITS": "orders"]), ("", ["TOCK_OUTPUT_RATE_LIMITS": "orders=50001"]),
         ] {
             #expect(throws: ConfigurationError.self) { try load(yaml, environment: environment) }
         }

@@ -137,6 +137,7 @@ final class OutputCollector: Sendable {
     }
 
     private let arrivals = Mutex<[Arrival]>([])
+    private let seen = Mutex<Set<String>>([])
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
     let consumer: KafkaConsumer
     let brokers: String
@@ -159,7 +160,10 @@ final class OutputCollector: Sendable {
                 while !Task.isCancelled {
                     guard let batch = try? await consumer.poll(maxMessages: 1_000, timeout: .milliseconds(50)) else { continue }
                     let now = clock.nowMillis()
-                    collector.arrivals.withLock { $0.append(contentsOf: batch.map { Arrival(message: $0, arrivedMillis: now) }) }
+                    // A rebalance of the collector's own group hands it records again from its last
+                    // commit: the same partition and offset is one record, not a duplicate Tock wrote.
+                    let fresh = collector.seen.withLock { seen in batch.filter { seen.insert("\($0.topic)/\($0.partition)/\($0.offset)").inserted } }
+                    collector.arrivals.withLock { $0.append(contentsOf: fresh.map { Arrival(message: $0, arrivedMillis: now) }) }
                 }
             }
         }
@@ -221,8 +225,9 @@ final class OutputCollector: Sendable {
         await reader.close()
         let now = SystemWallClock().nowMillis()
         arrivals.withLock { arrivals in
-            let seen = Set(arrivals.filter { $0.message.topic == topic }.map { "\($0.message.partition)/\($0.message.offset)" })
-            let missed = read.filter { !seen.contains("\($0.partition)/\($0.offset)") }
+            let had = Set(arrivals.filter { $0.message.topic == topic }.map { "\($0.message.partition)/\($0.message.offset)" })
+            let missed = read.filter { !had.contains("\($0.partition)/\($0.offset)") }
+            seen.withLock { seen in for record in missed { seen.insert("\(record.topic)/\(record.partition)/\(record.offset)") } }
             arrivals.append(contentsOf: missed.map { Arrival(message: $0, arrivedMillis: now) })
             if !missed.isEmpty {
                 print("[collector] \(missed.count) records of \(topic) were in the log but not fetched by the tailing consumer; added")

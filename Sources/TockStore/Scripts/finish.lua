@@ -14,9 +14,9 @@
 -- the series' next one in the same call, so that a crash neither skips nor doubles one: the
 -- caller computed it from the state `begin` returned, and it is placed only if that state is still
 -- the series' (no reschedule or cancel came in between). When a reschedule landed on the very
--- occurrence just published, that occurrence is queued again marked published (A): the next begin
--- only advances it, by the new definition. A retried occurrence is queued again only while it is
--- its series' current one.
+-- occurrence just published (or skipped), that occurrence is queued again, marked published (A)
+-- if it was: the next begin only advances it, or decides it again, by the new definition. A
+-- retried occurrence is queued again only while it is its series' current one.
 --
 -- ARGV     nSections, then per section: worker, epoch, lock, nDone, nRetry, nSeries,
 --          nDone entries (id, attempt, fingerprint or "", tombstone set expiry or ""),
@@ -90,8 +90,13 @@ for _ = 1, num() do
             if step.tombstoneKey then tombstone(step.tombstoneKey, step.fp, step.expireAt) end
             out[#out + 1] = 'ended'
           end
-        elseif state and state.due == due and step.published and not state.published then
-          redis.call('HSET', seriesKey, series, due .. ':' .. (state.fired + 1) .. ':' .. state.generation .. ':A')
+        elseif state and state.due == due and not state.published then
+          -- A reschedule landed on this very occurrence meanwhile: it stays current. Published (now,
+          -- or before, A), it only advances by the new definition; skipped, the new definition's
+          -- catch-up decides it again.
+          if step.published or string.sub(step.expected, -2) == ':A' then
+            redis.call('HSET', seriesKey, series, due .. ':' .. (state.fired + 1) .. ':' .. state.generation .. ':A')
+          end
           local placed = enqueue(step.id, due)
           if placed == 'claimed' then placed = 'claimed-again' end
           out[#out + 1] = placed

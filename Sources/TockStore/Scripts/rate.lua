@@ -12,8 +12,11 @@
 --          backlog is how many slots were taken beyond now, before this call.
 local slotKey = key()
 local perSecond, period, now, horizon, n = num(), num(), num(), num(), num()
-local function slotAt(ms) return math.ceil(ms * perSecond / period) end
-local function timeOf(k) return math.floor(k * period / perSecond) end
+-- Slots count from 2023-11-14 (1.7e12 ms), so that k * period and ms * perSecond stay exact in
+-- Lua's doubles (below 2^53) for rates up to RateLimits.maximumPerSecond for decades.
+local origin = 1700000000000
+local function slotAt(ms) return math.ceil((ms - origin) * perSecond / period) end
+local function timeOf(k) return origin + math.floor(k * period / perSecond) end
 local nextSlot = math.max(tonumber(redis.call('GET', slotKey) or '0'), slotAt(now))
 local out = { nextSlot - slotAt(now) }
 local deferred = 0

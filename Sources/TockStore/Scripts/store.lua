@@ -104,6 +104,10 @@ for _ = 1, num() do
     return true
   end
 
+  -- Every series state written gets a generation of its own (the shard's counter, a field no id
+  -- can be: ids have no space), so a lock's finish never mistakes a later series for its own.
+  local function newGeneration() return redis.call('HINCRBY', seriesKey, ' generation', 1) end
+
   -- Ends a series: its current occurrence leaves the queue; one being delivered is still published.
   local function dropSeries(id)
     local state = seriesState(redis.call('HGET', seriesKey, id))
@@ -133,31 +137,37 @@ for _ = 1, num() do
         if op == 'T' then
           member = id .. ' ' .. due
           states[#states + 1] = id
-          states[#states + 1] = due .. ':0:0'
+          states[#states + 1] = due .. ':0:' .. newGeneration()
         end
         if enqueue(member, due, false) then status = 'claimed' else status = 'stored' end
       end
     elseif op == 'U' then
       flush()
-      local replaced = dropSeries(id)
       local member = id .. ' ' .. due
-      local generation = 0
-      if replaced then generation = replaced.state.generation + 1 end
-      if replaced or redis.call('ZREM', queueKey, id) == 1 then
+      local current = seriesState(redis.call('HGET', seriesKey, id))
+      if current and current.due == due then
+        -- The same occurrence stays current, queued or being delivered, with its attempts, and
+        -- published (A) if it was: only the definition and the generation change.
+        redis.call('HSET', msgKey, id, blobs[i])
+        if current.published then
+          redis.call('HSET', seriesKey, id, due .. ':' .. current.fired .. ':' .. newGeneration() .. ':A')
+        else
+          redis.call('HSET', seriesKey, id, due .. ':0:' .. newGeneration())
+        end
+        if given then tombstone(currentKeys[i], fps[i], expires[i]) end
+        status = 'rescheduled'
+      elseif dropSeries(id) or redis.call('ZREM', queueKey, id) == 1 then
         -- A pending series or message becomes this series.
         redis.call('HDEL', attKey, id)
         redis.call('HSET', msgKey, id, blobs[i])
-        redis.call('HSET', seriesKey, id, due .. ':0:' .. generation)
+        redis.call('HSET', seriesKey, id, due .. ':0:' .. newGeneration())
         if given then tombstone(currentKeys[i], fps[i], expires[i]) end
-        if replaced and not replaced.queued and replaced.member == member then
-          -- Its first occurrence is the one being delivered: that delivery's finish goes on.
-          status = 'rescheduled'
-        elseif enqueue(member, due, true) then status = 'rescheduled-claimed' else status = 'rescheduled' end
+        if enqueue(member, due, true) then status = 'rescheduled-claimed' else status = 'rescheduled' end
       elseif exists(id) then status = 'delivering'
       elseif given and not remember(i) then status = 'tombstoned'
       else
         redis.call('HSET', msgKey, id, blobs[i])
-        redis.call('HSET', seriesKey, id, due .. ':0:0')
+        redis.call('HSET', seriesKey, id, due .. ':0:' .. newGeneration())
         present[id] = true
         if enqueue(member, due, true) then status = 'claimed' else status = 'stored' end
       end
