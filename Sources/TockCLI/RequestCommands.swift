@@ -153,14 +153,8 @@ struct StatusCommand: AsyncParsableCommand {
         let context = ProcessBootstrap.start(processName: "tock", options: options)
         let store = try await openStore(context.configuration)
         let now = SystemWallClock().nowMillis()
-        var status = try await store.status(of: id, nowMillis: now)
-        if status.state == .unknown, let occurrence = OccurrenceKey.parsePublished(id) {
-            let series = try await store.status(of: occurrence.series, nowMillis: now)
-            if series.state != .unknown {
-                print("\(id) is an occurrence of series \(occurrence.series); the series:")
-                status = series
-            }
-        }
+        let (status, occurrenceOf) = try await store.lookUp(id, nowMillis: now)
+        if let occurrenceOf { print("\(id) is an occurrence of series \(occurrenceOf); the series:") }
         print("id:        \(status.id)")
         print("shard:     \(status.shard)")
         print("state:     \(status.state.rawValue)")

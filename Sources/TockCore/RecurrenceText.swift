@@ -1,5 +1,5 @@
 /// The recurring-schedule headers of a request (SPEC "Recurring schedules") read into a
-/// `SeriesDefinition`, or the one reason they are refused: `bad-cron`, `bad-timezone` or
+/// `SeriesDefinition` and its first occurrence, or the one reason they are refused: `bad-cron`, `bad-timezone` or
 /// `bad-recurrence`. Each argument is a header's value, nil when the header is absent.
 public enum RecurrenceText {
     /// Nil when the request names no series (neither `tock-cron` nor `tock-every`, and none of
@@ -11,7 +11,7 @@ public enum RecurrenceText {
         cron: String?, every: String?, tz: String?, until: String?, count: String?, catchup: String?,
         startMillis: Int64, startIsRequestTime: Bool = false,
         zones: (String) -> (any ZoneOffsets)? = { TimeZoneLookup.zone($0) }
-    ) throws(RequestRejection) -> SeriesDefinition? {
+    ) throws(RequestRejection) -> (definition: SeriesDefinition, firstMillis: Int64)? {
         func bad(_ detail: String) -> RequestRejection { RequestRejection(code: .badRecurrence, detail: detail) }
         guard cron != nil || every != nil else {
             if let header = [("tock-tz", tz), ("tock-until", until), ("tock-count", count), ("tock-catchup", catchup)].first(where: { $0.1 != nil }) {
@@ -51,7 +51,7 @@ public enum RecurrenceText {
             definition.cron = cron!.trimmingASCIIWhitespace()
             definition.timeZone = tz?.trimmingASCIIWhitespace() ?? "UTC"
         }
-        guard try definition.recurrence(zones: zones).first != nil else { throw bad("the series has no occurrence left") }
-        return definition
+        guard let first = try definition.recurrence(zones: zones).first else { throw bad("the series has no occurrence left") }
+        return (definition, first)
     }
 }

@@ -128,17 +128,16 @@ public struct RequestParser: Sendable {
         var source: String
         if isSeries {
             let requestTime = record.timestampMillis.flatMap { $0 >= 0 ? $0 : nil } ?? nowMillis
-            let definition = try RecurrenceText.parse(
+            let parsed = try RecurrenceText.parse(
                 cron: try Self.text(cron, "tock-cron", code: .badCron), every: try Self.text(every, "tock-every"),
                 tz: try Self.text(tz, "tock-tz", code: .badTimezone), until: try Self.text(until, "tock-until"),
                 count: try Self.text(count, "tock-count"), catchup: try Self.text(catchup, "tock-catchup"),
                 startMillis: given?.due ?? requestTime, startIsRequestTime: given == nil
             )
-            guard let definition, let first = try definition.recurrence().first else {
-                throw reject(.badRecurrence, "the series has no occurrence left")
-            }
-            series = definition
-            dueMillis = first
+            // Not nil: some series header is given.
+            guard let parsed else { throw reject(.badRecurrence, "the series has no occurrence left") }
+            series = parsed.definition
+            dueMillis = parsed.firstMillis
             source = "the series' first occurrence"
         } else {
             (dueMillis, source) = given!

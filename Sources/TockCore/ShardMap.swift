@@ -12,19 +12,16 @@ public struct ShardMap: Sendable, Hashable {
     /// before the first space counts, and no id has a space.
     @inlinable
     public func shard(of id: String) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in id.utf8 {
-            if byte == 0x20 { break }
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return Int(hash % UInt64(shardCount))
+        Int(Self.fnv1a(bytes: id.utf8.prefix { $0 != 0x20 }) % UInt64(shardCount))
     }
 
     @inlinable
-    public static func fnv1a(_ text: String) -> UInt64 {
+    public static func fnv1a(_ text: String) -> UInt64 { fnv1a(bytes: text.utf8) }
+
+    @inlinable
+    public static func fnv1a(bytes: some Sequence<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
+        for byte in bytes {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
         }

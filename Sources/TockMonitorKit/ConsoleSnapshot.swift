@@ -33,7 +33,10 @@ public struct ConsoleSnapshot: Codable, Sendable, Equatable {
             monitor: monitor, leading: false, leader: nil, takenAtMillis: 0, workers: [], pending: 0, due: [:], perMinute: [],
             oldestOverdueMillis: nil, rejected: [:], deadLetters: [:], dueLoadMillis: 0)
     }
+}
 
+// In an extension, so that the memberwise initializer stays.
+extension ConsoleSnapshot {
     /// Builds the snapshot from the cluster view, the workers' summaries and the due load.
     public init(cluster: ClusterSnapshot, summaries: [String: WorkerSummary], load: DueLoad, dueLoadMillis: Int64, nowMillis: Int64) {
         monitor = cluster.monitor
@@ -55,24 +58,6 @@ public struct ConsoleSnapshot: Codable, Sendable, Equatable {
         }
         self.rejected = rejected
         deadLetters = dead
-        self.dueLoadMillis = dueLoadMillis
-    }
-
-    init(
-        monitor: String, leading: Bool, leader: String?, takenAtMillis: Int64, workers: [Worker], pending: Int, due: [String: Int],
-        perMinute: [Int], oldestOverdueMillis: Int64?, rejected: [String: Int], deadLetters: [String: Int], dueLoadMillis: Int64
-    ) {
-        self.monitor = monitor
-        self.leading = leading
-        self.leader = leader
-        self.takenAtMillis = takenAtMillis
-        self.workers = workers
-        self.pending = pending
-        self.due = due
-        self.perMinute = perMinute
-        self.oldestOverdueMillis = oldestOverdueMillis
-        self.rejected = rejected
-        self.deadLetters = deadLetters
         self.dueLoadMillis = dueLoadMillis
     }
 }

@@ -32,13 +32,9 @@ public struct MessageLookup: Codable, Sendable, Equatable {
         self.note = note
     }
 
-    /// Looks `id` up in the store, falling back to the series of an occurrence id.
+    /// Looks `id` up in the store (`ScheduleStore.lookUp`).
     public static func find(_ id: String, in store: ScheduleStore, nowMillis: Int64) async throws(StoreError) -> MessageLookup {
-        let status = try await store.status(of: id, nowMillis: nowMillis)
-        if status.state == .unknown, let occurrence = OccurrenceKey.parsePublished(id) {
-            let series = try await store.status(of: occurrence.series, nowMillis: nowMillis)
-            if series.state != .unknown { return MessageLookup(series, note: "\(id) is an occurrence of series \(occurrence.series)") }
-        }
-        return MessageLookup(status)
+        let found = try await store.lookUp(id, nowMillis: nowMillis)
+        return MessageLookup(found.status, note: found.occurrenceOf.map { "\(id) is an occurrence of series \($0)" })
     }
 }

@@ -290,6 +290,17 @@ public final class ScheduleStore: Sendable {
                 nowMillis: nowMillis), shard: shard)
     }
 
+    /// What the store knows of `id`: a message or a series; an occurrence's published id
+    /// (`<series>@<due>`) that names no message answers with its series (`occurrenceOf`).
+    public func lookUp(_ id: String, nowMillis: Int64) async throws(StoreError) -> (status: MessageStatus, occurrenceOf: String?) {
+        let status = try await status(of: id, nowMillis: nowMillis)
+        if status.state == .unknown, let occurrence = OccurrenceKey.parsePublished(id) {
+            let series = try await self.status(of: occurrence.series, nowMillis: nowMillis)
+            if series.state != .unknown { return (series, occurrence.series) }
+        }
+        return (status, nil)
+    }
+
     /// Forgets every shard's watermarks of `topic` (or of one of its partitions); returns how
     /// many were removed.
     public func resetWatermarks(topic: String, partition: Int32? = nil) async throws(StoreError) -> Int {

@@ -25,21 +25,24 @@ public struct SeriesState: Sendable, Hashable {
 }
 
 /// The series behind a locked occurrence.
-public struct SeriesProgress: Sendable, Hashable {
+public struct SeriesProgress: Sendable {
     /// The series' `tock-id`.
     public var id: String
     public var state: SeriesState
-    public var definition: SeriesDefinition
+    public let definition: SeriesDefinition
+    /// The definition's rule, read once (a cron expression and a zone look-up); nil when it no
+    /// longer reads here (a tz database without its zone).
+    public let recurrence: Recurrence?
 
     public init(id: String, state: SeriesState, definition: SeriesDefinition) {
         self.id = id
         self.state = state
         self.definition = definition
+        recurrence = try? definition.recurrence()
     }
 
-    /// The occurrence after the current one once it is published; nil when the series ends (or its
-    /// definition no longer reads, which ends it too).
+    /// The occurrence after the current one once it is published; nil when the series ends.
     public var nextAfterPublishing: Int64? {
-        (try? definition.recurrence())?.following(state.dueMillis, fired: state.fired + 1)
+        recurrence?.following(state.dueMillis, fired: state.fired + 1)
     }
 }

@@ -30,7 +30,7 @@ struct DeliverySettlement {
     init(_ deliveries: [LockedDelivery], policy: DeliveryPolicy, nowMillis: Int64 = 0, missedAfterMillis: Int64 = 1_000) {
         self.policy = policy
         for delivery in deliveries {
-            if let series = delivery.series, (try? series.definition.recurrence()) == nil {
+            if let series = delivery.series, series.recurrence == nil {
                 unreadable.append(delivery)
                 change(delivery) { $0.markRetry(delivery, atMillis: nowMillis + 60_000, counted: false) }
             } else if let series = delivery.series, let next = Self.skip(delivery, series, nowMillis: nowMillis, missedAfterMillis: missedAfterMillis)
@@ -58,7 +58,7 @@ struct DeliverySettlement {
     /// nil when it is published. Catch-up applies only to an occurrence fired at its own due time,
     /// for the first time.
     private static func skip(_ delivery: LockedDelivery, _ series: SeriesProgress, nowMillis: Int64, missedAfterMillis: Int64) -> Int64?? {
-        guard let recurrence = try? series.definition.recurrence() else { return nil }
+        guard let recurrence = series.recurrence else { return nil }
         if series.state.published { return .some(recurrence.following(series.state.dueMillis, fired: series.state.fired)) }
         // A retry, or an occurrence queued again for a rate limit's slot, is late for another reason;
         // one whose worker died mid-delivery may be in Kafka already.

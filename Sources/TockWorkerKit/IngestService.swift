@@ -1,7 +1,5 @@
 import Logging
-import Metrics
 import ServiceLifecycle
-import Synchronization
 import TockCore
 import TockKafka
 import TockStore

@@ -12,7 +12,7 @@ import Testing
     ) throws(RequestRejection) -> SeriesDefinition? {
         try RecurrenceText.parse(
             cron: cron, every: every, tz: tz, until: until, count: count, catchup: catchup, startMillis: start,
-            startIsRequestTime: startIsRequestTime)
+            startIsRequestTime: startIsRequestTime)?.definition
     }
 
     static func code(

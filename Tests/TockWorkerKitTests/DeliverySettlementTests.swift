@@ -163,7 +163,9 @@ struct DeliverySettlementTests {
     @Test("an occurrence of a series whose definition no longer reads here is neither published nor ended: it is tried again in a minute")
     func unreadableDefinition() {
         var delivery = occurrence("a", due: now, catchup: .all)
-        delivery.series?.definition = SeriesDefinition(cron: "0 9 * * *", timeZone: "Mars/Olympus", everyMillis: nil, startMillis: now)
+        delivery.series = SeriesProgress(
+            id: "a", state: delivery.series!.state,
+            definition: SeriesDefinition(cron: "0 9 * * *", timeZone: "Mars/Olympus", everyMillis: nil, startMillis: now))
         let settlement = DeliverySettlement([delivery], policy: policy, nowMillis: now)
         #expect(settlement.toPublish.isEmpty && settlement.unreadable.count == 1 && settlement.skipped.isEmpty)
         #expect(settlement.lockOutcomes.flatMap(\.retries).map(\.nextMillis) == [now + 60_000])
