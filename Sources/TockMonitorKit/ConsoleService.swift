@@ -6,9 +6,9 @@ import TockCore
 import TockStore
 
 /// Refreshes what the console shows every `intervalMillis`: the workers' heartbeat summaries and
-/// the queues' due load (`ScheduleStore.dueLoad`). Only the leading monitor records the gauges
-/// `tock_pending_messages` and `tock_due_messages{within}`, so that sums over both monitors stay
-/// true; a standby's console shows the same figures.
+/// the queues' due load (`ScheduleStore.dueLoad`), and records the gauges `tock_pending_messages`
+/// and `tock_due_messages{within}` (SPEC: every monitor reports them, a standby too: they are
+/// read from Redis, not from the leader's view; take their max, not their sum).
 public final class ConsoleService: Service, Sendable {
     let store: ScheduleStore
     let monitor: MonitorService
@@ -55,7 +55,7 @@ public final class ConsoleService: Service, Sendable {
             cluster: cluster, summaries: summaries, load: load,
             dueLoadMillis: took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000, nowMillis: now)
         snapshot.withLock { $0 = console }
-        pendingGauge.record(cluster.leading ? console.pending : 0)
-        for (window, gauge) in dueGauges { gauge.record(cluster.leading ? console.due[window] ?? 0 : 0) }
+        pendingGauge.record(console.pending)
+        for (window, gauge) in dueGauges { gauge.record(console.due[window] ?? 0) }
     }
 }

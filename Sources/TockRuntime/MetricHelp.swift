@@ -39,8 +39,8 @@ public enum MetricHelp {
         "tock_monitor_shards": "Shards assigned to each live worker (the leader's view).",
         "tock_monitor_reassignments_total": "Shards moved from one worker to another.",
         "tock_monitor_oldest_overdue_seconds": "How long the most overdue queued message has been due (0 when none is).",
-        "tock_pending_messages": "Messages (and series) stored in Redis: pending, claimed or being delivered (the leader's view).",
-        "tock_due_messages": "Queued messages due within the window (1m, 10m, 1h, 1d), overdue ones included (the leader's view).",
+        "tock_pending_messages": "Messages (and series) stored in Redis: pending, claimed or being delivered (every monitor: take the max).",
+        "tock_due_messages": "Queued messages due within the window (1m, 10m, 1h, 1d), overdue ones included (every monitor: take the max).",
     ]
 
     /// `exposition` with a `# HELP` line before each `# TYPE` line of a known metric.
