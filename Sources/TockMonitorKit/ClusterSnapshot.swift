@@ -1,3 +1,5 @@
+import TockStore
+
 /// What `/v1/cluster` serves and `tock stats` prints: the monitor's last view of the cluster.
 public struct ClusterSnapshot: Codable, Sendable, Equatable {
     public struct Worker: Codable, Sendable, Equatable {
@@ -29,5 +31,23 @@ public struct ClusterSnapshot: Codable, Sendable, Equatable {
         ClusterSnapshot(
             monitor: monitor, leading: false, leader: nil, takenAtMillis: 0, heartbeatTimeoutMillis: 0,
             workers: [], shards: [], reassignments: 0, oldestOverdueMillis: nil)
+    }
+}
+
+extension ClusterSnapshot {
+    /// The workers whose last heartbeat is within the timeout.
+    static func live(_ heartbeats: [String: Int64], timeoutMillis: Int64, nowMillis: Int64) -> Set<String> {
+        Set(heartbeats.filter { nowMillis - $0.value <= timeoutMillis }.keys)
+    }
+
+    /// Each worker with a heartbeat, its age, whether it is live and the shards it owns.
+    static func workers(heartbeats: [String: Int64], owners: [Int: ShardOwnership], live: Set<String>, nowMillis: Int64) -> [Worker] {
+        var perWorker: [String: [Int]] = [:]
+        for (shard, owner) in owners { perWorker[owner.worker, default: []].append(shard) }
+        return heartbeats.keys.sorted().map { id in
+            Worker(
+                id: id, lastHeartbeatMillis: heartbeats[id]!, heartbeatAgeMillis: nowMillis - heartbeats[id]!, live: live.contains(id),
+                shards: (perWorker[id] ?? []).sorted())
+        }
     }
 }

@@ -50,7 +50,13 @@ public final class ConsoleService: Service, Sendable {
         let load = try await store.dueLoad(nowMillis: now)
         let took = started.duration(to: .now)
         let summaries = try await store.workerSummaries()
-        let cluster = monitor.currentSnapshot
+        var cluster = monitor.currentSnapshot
+        if !cluster.leading {
+            // A standby's view lists no workers: its console reads them from Redis itself.
+            let heartbeats = try await store.workers()
+            let live = ClusterSnapshot.live(heartbeats, timeoutMillis: monitor.heartbeatTimeoutMillis, nowMillis: now)
+            cluster.workers = ClusterSnapshot.workers(heartbeats: heartbeats, owners: try await store.owners(), live: live, nowMillis: now)
+        }
         let console = ConsoleSnapshot(
             cluster: cluster, summaries: summaries, load: load,
             dueLoadMillis: took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000, nowMillis: now)

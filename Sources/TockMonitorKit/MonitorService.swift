@@ -96,7 +96,7 @@ public final class MonitorService: Service, Sendable {
 
     private func lead(token: String, now: Int64, loop: inout LoopState) async throws {
         let heartbeats = try await store.workers()
-        let live = Set(heartbeats.filter { now - $0.value <= heartbeatTimeoutMillis }.keys)
+        let live = ClusterSnapshot.live(heartbeats, timeoutMillis: heartbeatTimeoutMillis, nowMillis: now)
         let dead = heartbeats.keys.filter { !live.contains($0) }.sorted()
         var owners = try await store.owners()
         let desired = ShardAssignment.rebalance(shardCount: store.shardMap.shardCount, current: owners.mapValues(\.worker), live: live)
@@ -139,11 +139,7 @@ public final class MonitorService: Service, Sendable {
             gauge.record(0)
             loop.shardGauges.removeValue(forKey: worker)
         }
-        let workers = heartbeats.keys.sorted().map { id in
-            ClusterSnapshot.Worker(
-                id: id, lastHeartbeatMillis: heartbeats[id]!, heartbeatAgeMillis: now - heartbeats[id]!,
-                live: live.contains(id), shards: (perWorker[id] ?? []).sorted())
-        }
+        let workers = ClusterSnapshot.workers(heartbeats: heartbeats, owners: owners, live: live, nowMillis: now)
         let shards = (0..<store.shardMap.shardCount).map { ClusterSnapshot.Shard(shard: $0, owner: owners[$0]?.worker, epoch: owners[$0]?.epoch) }
         let reassignments = loop.reassignments
         let oldest = loop.oldestOverdue

@@ -70,6 +70,15 @@ import TockMonitorKit
             let series = try JSONDecoder().decode(
                 MessageLookup.self, from: Data(try await TestSocket.get(port: port, path: "/v1/messages/series-1").body.utf8))
             #expect(series.series?.contains("0 9 * * MON-FRI") == true && series.fired == 0)
+            // A standby's console shows the same workers and figures, read from Redis itself.
+            let standby = try await c.startMonitor("m2")
+            try await waitUntil("the standby's console lists both live workers and 41 pending", within: .seconds(15)) {
+                let response = try await TestSocket.get(port: standby.httpPort, path: "/v1/console")
+                let console = try JSONDecoder().decode(ConsoleSnapshot.self, from: Data(response.body.utf8))
+                return !console.leading && console.pending == 41 && console.workers.filter(\.live).map(\.id).sorted() == ["w-a", "w-b"]
+            }
+            let standbyMetrics = try await TestSocket.get(port: standby.httpPort, path: "/metrics").body
+            #expect(standbyMetrics.contains("tock_pending_messages 41"), "\(standbyMetrics)")
             let metrics = try await TestSocket.get(port: port, path: "/metrics").body
             #expect(metrics.contains("# HELP tock_pending_messages ") && metrics.contains("tock_pending_messages 41"), "\(metrics)")
             #expect(metrics.contains("tock_due_messages{within=\"1h\"} 40"), "\(metrics)")
