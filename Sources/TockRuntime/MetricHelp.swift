@@ -20,6 +20,10 @@ public enum MetricHelp {
         "tock_claimed_total": "Messages claimed from Redis into the timing wheel.",
         "tock_reconciled_total": "Expired claims put back into the wheel (a claim whose reply was lost).",
         "tock_stalls_total": "Times the worker process stood still longer than a third of the delivery lease.",
+        "tock_oldest_held_delivery_seconds":
+            "How far past its publish time the oldest delivery this worker holds a lock for is (0 when none is late).",
+        "tock_deliveries_handed_back_total":
+            "Deliveries whose lock was held a lease past their publish time without an outcome, given back to Redis (a bug or a stuck stage: see the log).",
         "tock_producer_replacements_total": "Output producers the broker fenced, replaced.",
         "tock_series_occurrences_skipped_total": "Series occurrences not published: passed over by tock-catchup, or published before a reschedule.",
         "tock_series_ended_total": "Series that ended (count reached, past tock-until, or no occurrence left).",
