@@ -38,7 +38,7 @@ import TockStore
     }
 
     @Test(
-        "issue 25 item 2: every 1s count 10 from T0, at T0 + 5.5 s a reschedule with the same headers and tock-at T0: exactly 10 records; also when the reschedule is read late"
+        "issue 25 item 2: every 1s count 10 from T0, at T0 + 5.5 s a reschedule with the same headers and tock-at T0: exactly 10 records; also when the reschedule is read late or meets an occurrence in flight"
     )
     func rescheduleRepublishesNothing() async throws {
         let s = try await WorkerScenario("series-resched")
@@ -51,6 +51,7 @@ import TockStore
         try await s.send([
             SeriesEndToEndTests.series(s, id: "repro", at: t0, headers, value: Array("old".utf8)),
             SeriesEndToEndTests.series(s, id: "late", at: t0, headers, value: Array("old".utf8)),
+            SeriesEndToEndTests.series(s, id: "inflight", at: t0, headers, value: Array("old".utf8)),
         ])
         try await Task.sleep(for: .milliseconds(t0 + 5_500 - WorkerScenario.now))
         var late = SeriesEndToEndTests.series(s, id: "late", at: t0, headers, value: Array("new".utf8), action: "reschedule")
@@ -58,12 +59,15 @@ import TockStore
         // published T0 … T0 + 5 s by then.
         late.timestamp = t0 + 2_500
         try await s.send([SeriesEndToEndTests.series(s, id: "repro", at: t0, headers, value: Array("new".utf8), action: "reschedule"), late])
+        // Read after T0 + 5.75 s, when T0 + 6 s is locked (delivery.lockAhead) and being published.
+        try await Task.sleep(for: .milliseconds(t0 + 5_850 - WorkerScenario.now))
+        try await s.send([SeriesEndToEndTests.series(s, id: "inflight", at: t0, headers, value: Array("new".utf8), action: "reschedule")])
         try await waitUntil("both series ended", within: .seconds(30)) { try await s.storedMessageCount(store) == 0 }
         await out.settle(on: s.outputTopic, quiet: .milliseconds(1_500))
         await out.catchUp(on: s.outputTopic)
         let arrivals = out.on(s.outputTopic)
         #expect(out.on(s.rejectedTopic).map { $0.header("tock-error-detail") ?? "" } == [])
-        for series in ["repro", "late"] {
+        for series in ["repro", "late", "inflight"] {
             let byId = Self.recordsById(of: series, in: arrivals)
             print(
                 "[series-resched] \(series): \(byId.values.reduce(0) { $0 + $1.count }) records, \(byId.count) distinct ids, "
@@ -75,6 +79,10 @@ import TockStore
         Self.expectOnce("repro", arrivals, expected: expected, oldThrough: t0 + 5_000, newFrom: t0 + 7_000)
         // The late one's new definition starts at T0 + 3 s, already published: it goes on after T0 + 5 s.
         Self.expectOnce("late", arrivals, expected: expected, oldThrough: t0 + 5_000, newFrom: t0 + 7_000)
+        Self.expectOnce("inflight", arrivals, expected: expected, oldThrough: t0 + 5_000, newFrom: t0 + 7_000)
+        // Whether the reschedule met T0 + 6 s in flight: it then came back only to advance.
+        let cameBack = worker.log.split(separator: "\n").contains { $0.contains("not published") && $0.contains("inflight@\(t0 + 6_000)") }
+        print("[series-resched] inflight: the reschedule \(cameBack ? "met" : "did not meet") T0 + 6 s in flight")
         await out.stop()
         await store.client.close()
         #expect(await worker.signal(SIGTERM) == 0)
