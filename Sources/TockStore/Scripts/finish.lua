@@ -31,7 +31,7 @@
 -- Returns  per section {held (1, or 0 when the lock was gone), then per retry "claimed" (the
 --          caller puts it in its wheel), "due" or "stale", then per series entry "claimed" (its
 --          next occurrence goes into the caller's wheel), "claimed-again" (the occurrence itself
---          does, marked published), "due", "ended" or "stale"}.
+--          does, for the new definition to decide), "due", "ended" or "stale"}.
 local replies = {}
 for _ = 1, num() do
   local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey, seriesKey, retiredKey = key(), key(), key(), key(), key(), key(), key(), key(), key()
