@@ -24,7 +24,9 @@
 ///   (`RecurrenceText`), `horizon`.
 /// - **Series.** Any of `tock-cron`, `tock-every`, `tock-tz`, `tock-until`, `tock-count`,
 ///   `tock-catchup` makes the request a series (`ScheduledMessage.series`). `tock-at`/`tock-delay`
-///   are then optional (without them a series starts from the record's timestamp), and the
+///   are then optional (without them a series starts from the record's timestamp); no
+///   occurrence due before the record's timestamp is published (a past `tock-at` sets the phase
+///   of a `tock-every` series only, `RecurrenceText`), and the
 ///   horizon applies to its first occurrence, which is `dueMillis`.
 /// - **`tock-action`** is exactly `schedule` (also the default when absent), `cancel` or
 ///   `reschedule`; any other value, case or spacing is `bad-action`.
@@ -132,7 +134,7 @@ public struct RequestParser: Sendable {
                 cron: try Self.text(cron, "tock-cron", code: .badCron), every: try Self.text(every, "tock-every"),
                 tz: try Self.text(tz, "tock-tz", code: .badTimezone), until: try Self.text(until, "tock-until"),
                 count: try Self.text(count, "tock-count"), catchup: try Self.text(catchup, "tock-catchup"),
-                startMillis: given?.due ?? requestTime, startIsRequestTime: given == nil
+                startMillis: given?.due ?? requestTime, startIsRequestTime: given == nil, notBeforeMillis: requestTime
             )
             // Not nil: some series header is given.
             guard let parsed else { throw reject(.badRecurrence, "the series has no occurrence left") }

@@ -25,7 +25,8 @@ public enum MetricHelp {
         "tock_deliveries_handed_back_total":
             "Deliveries whose lock was held a lease past their publish time without an outcome, given back to Redis (a bug or a stuck stage: see the log).",
         "tock_producer_replacements_total": "Output producers the broker fenced, replaced.",
-        "tock_series_occurrences_skipped_total": "Series occurrences not published: passed over by tock-catchup, or published before a reschedule.",
+        "tock_series_occurrences_skipped_total":
+            "Series occurrences not published: passed over by tock-catchup, or left behind by a reschedule (published already, not of the new definition, or past its count).",
         "tock_series_ended_total": "Series that ended (count reached, past tock-until, or no occurrence left).",
         "tock_rate_limit_delay_seconds": "Delay a rate limit added to a record, by configured topic glob.",
         "tock_rate_limit_waiting": "Records waiting behind a rate limit at this worker's last call, across workers, by configured topic glob.",

@@ -460,7 +460,7 @@ public final class FireService: Service, Sendable {
         if !settlement.skipped.isEmpty {
             metrics.occurrencesSkipped.increment(by: settlement.skipped.count)
             logger.info(
-                "series occurrences not published (tock-catchup, or published before a reschedule)",
+                "series occurrences not published (tock-catchup, or left behind by a reschedule)",
                 metadata: [
                     "occurrences": "\(settlement.skipped.map(\.message.id))"
                 ])
