@@ -504,6 +504,7 @@ public final class FireService: Service, Sendable {
         }
         let slots = await applyRateLimits(&toPublish, settlement: &settlement)
         heldLocks.withLock { $0.enter(.publishing, deliveries) }
+        await faults.hangIfDueBeforePublishing(toPublish.map(\.message.id))
         let generation = producer.generation
         let outcomes = await publish(toPublish, partitions: partitions, notBefore: slots)
         if outcomes.contains(where: { if case .failure(let error) = $0.1 { error.code == .producerFenced } else { false } }) {

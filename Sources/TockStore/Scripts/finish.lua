@@ -8,7 +8,9 @@
 -- gone, and a lock nobody renews runs out and a claim retries what it still covers.
 -- Only the lock's holder finishes it, not the shard's owner: an old owner may still finish what it
 -- had in flight when the shard moved. The lock is gone only when its lease ran out and a claim
--- queued its messages again: then nothing is recorded.
+-- queued its messages again: then nothing is recorded. Likewise only what the lock still covers
+-- is recorded: a delivery its holder gave up (queued again by an earlier finish, and perhaps
+-- locked anew since) is not touched by a late outcome of the attempt it gave up ("stale").
 --
 -- A series occurrence that is done (published, dead-lettered, or skipped) places the series' next
 -- one in the same call, so that a crash neither skips nor doubles one: the caller computed it
@@ -37,12 +39,19 @@ for _ = 1, num() do
   local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey, seriesKey, retiredKey = key(), key(), key(), key(), key(), key(), key(), key(), key()
   local worker, epoch, lock, nDone, nRetry, nSeries = arg(), arg(), arg(), num(), num(), num()
   local record = redis.call('HGET', locksKey, lock)
+  local covered = {}
+  if record then
+    for _, id in ipairs(cmsgpack.unpack(record)) do covered[id] = true end
+  end
   local done, retried, tombstones = {}, {}, {}
   for _ = 1, nDone do
     local id, attempt, fp, expireAt = arg(), num(), arg(), arg()
-    done[#done + 1] = id
-    if attempt > 1 then retried[#retried + 1] = id end
-    if fp ~= '' then tombstones[#tombstones + 1] = { key(), fp, expireAt } end
+    local tombstoneKey = fp ~= '' and key()
+    if covered[id] then
+      done[#done + 1] = id
+      if attempt > 1 then retried[#retried + 1] = id end
+      if tombstoneKey then tombstones[#tombstones + 1] = { tombstoneKey, fp, expireAt } end
+    end
   end
   local retries = {}
   for i = 1, nRetry do retries[i] = { arg(), arg(), arg() } end
@@ -72,7 +81,7 @@ for _ = 1, num() do
       end
       for _, r in ipairs(retries) do
         local id = r[1]
-        if isCurrent(msgKey, seriesKey, id) then
+        if covered[id] and isCurrent(msgKey, seriesKey, id) then
           redis.call('HSET', attKey, id, r[3])
           out[#out + 1] = enqueue(id, r[2])
         else
@@ -81,40 +90,44 @@ for _ = 1, num() do
       end
       for _, step in ipairs(steps) do
         local series, due = occurrenceOf(step.id)
-        if step.attempt > 1 then redis.call('HDEL', attKey, step.id) end
-        local state = seriesState(redis.call('HGET', seriesKey, series))
-        local expected = seriesState(step.expected)
-        local counts = state and { through = state.through, fired = state.fired }
-        local counted = counts and step.published and countPublished(counts, tonumber(due))
-        if state and expected and state.due == due and state.generation == expected.generation then
-          if step.nextDue ~= '' then
-            redis.call('HSET', seriesKey, series, seriesText(step.nextDue, counts.fired, state.generation, counts.through))
-            out[#out + 1] = enqueue(series .. ' ' .. step.nextDue, step.nextDue)
+        if not covered[step.id] then
+          out[#out + 1] = 'stale'
+        else
+          if step.attempt > 1 then redis.call('HDEL', attKey, step.id) end
+          local state = seriesState(redis.call('HGET', seriesKey, series))
+          local expected = seriesState(step.expected)
+          local counts = state and { through = state.through, fired = state.fired }
+          local counted = counts and step.published and countPublished(counts, tonumber(due))
+          if state and expected and state.due == due and state.generation == expected.generation then
+            if step.nextDue ~= '' then
+              redis.call('HSET', seriesKey, series, seriesText(step.nextDue, counts.fired, state.generation, counts.through))
+              out[#out + 1] = enqueue(series .. ' ' .. step.nextDue, step.nextDue)
+            else
+              redis.call('HDEL', msgKey, series)
+              redis.call('HDEL', seriesKey, series)
+              if step.tombstoneKey then tombstone(step.tombstoneKey, step.fp, step.expireAt) end
+              out[#out + 1] = 'ended'
+            end
+          elseif state then
+            -- A reschedule replaced the definition while this occurrence was locked: what it published
+            -- counts all the same.
+            if counted then redis.call('HSET', seriesKey, series, seriesText(state.due, counts.fired, state.generation, counts.through)) end
+            if state.due == due then
+              -- The reschedule kept it current: it comes back, and the new definition decides it.
+              local placed = enqueue(step.id, due)
+              if placed == 'claimed' then placed = 'claimed-again' end
+              out[#out + 1] = placed
+            else
+              out[#out + 1] = 'stale'
+            end
           else
-            redis.call('HDEL', msgKey, series)
-            redis.call('HDEL', seriesKey, series)
-            if step.tombstoneKey then tombstone(step.tombstoneKey, step.fp, step.expireAt) end
-            out[#out + 1] = 'ended'
-          end
-        elseif state then
-          -- A reschedule replaced the definition while this occurrence was locked: what it published
-          -- counts all the same.
-          if counted then redis.call('HSET', seriesKey, series, seriesText(state.due, counts.fired, state.generation, counts.through)) end
-          if state.due == due then
-            -- The reschedule kept it current: it comes back, and the new definition decides it.
-            local placed = enqueue(step.id, due)
-            if placed == 'claimed' then placed = 'claimed-again' end
-            out[#out + 1] = placed
-          else
+            -- Cancelled or ended; or a message replaced the series, which keeps what it published.
+            local retired = step.published and retiredState(redis.call('HGET', retiredKey, series))
+            if retired and countPublished(retired, tonumber(due)) then
+              redis.call('HSET', retiredKey, series, retiredText(retired.through, retired.fired))
+            end
             out[#out + 1] = 'stale'
           end
-        else
-          -- Cancelled or ended; or a message replaced the series, which keeps what it published.
-          local retired = step.published and retiredState(redis.call('HGET', retiredKey, series))
-          if retired and countPublished(retired, tonumber(due)) then
-            redis.call('HSET', retiredKey, series, retiredText(retired.through, retired.fired))
-          end
-          out[#out + 1] = 'stale'
         end
       end
     end
