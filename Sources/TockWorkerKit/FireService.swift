@@ -133,6 +133,7 @@ public final class FireService: Service, Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.claimLoop() }
                 group.addTask { await self.renewLoop() }
+                group.addTask { await self.watchdogLoop() }
                 await self.fireLoop()
                 group.cancelAll()
             }
@@ -250,7 +251,6 @@ public final class FireService: Service, Sendable {
         let interval = Self.renewIntervalMillis(configuration.delivery)
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(interval))
-            await handBackOverdue()
             do {
                 try await renewHeldLocks()
             } catch {
@@ -271,6 +271,16 @@ public final class FireService: Service, Sendable {
         heldLocks.withLock { $0.renewed(complete, validUntil: sent + knownLease) }
         let failed = held.keys.filter { renewed[$0] == nil }
         if !failed.isEmpty { logger.warning("renewing delivery locks failed for some shards", metadata: ["shards": "\(failed.sorted())"]) }
+    }
+
+    /// Runs the watchdog every renewal interval, in a loop of its own: giving deliveries back may
+    /// wait for Redis, and renewals must not wait behind it.
+    func watchdogLoop() async {
+        let interval = Self.renewIntervalMillis(configuration.delivery)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(interval))
+            await handBackOverdue()
+        }
     }
 
     /// The watchdog over held deliveries (see `HeldLocks`): a delivery not handed to the producer
