@@ -4,7 +4,7 @@ import TockCore
 import TockKafka
 
 /// SPEC v3's smaller request rules through a real `tock-worker`, Redis and the broker: `@` is
-/// reserved for occurrence ids.
+/// reserved for occurrence ids, and `tock-tz` takes every name of the tz database.
 @Suite(.serialized) struct RequestRulesEndToEndTests {
     @Test(
         "a one-shot, reschedule or cancel whose tock-id is X@<ms> next to series X is bad-id in tock.rejected; only the series publishes X@ ids; tock status X@<ms> still finds the series"
@@ -48,6 +48,37 @@ import TockKafka
         #expect(status.stdout.contains("\(occurrence) is an occurrence of series X"), "\(status.stdout)\(status.stderr)")
         let cancel = try await CLIRun.run(["cancel", occurrence], environment: cli)
         #expect(cancel.status != 0 && cancel.stderr.contains("reserved for the ids of a series' occurrences"), "\(cancel.stderr)")
+        await out.stop()
+        #expect(await worker.signal(SIGTERM) == 0)
+    }
+
+    @Test("series in tz database names without a \"/\" (Japan, EST5EDT, UTC, Zulu) and Etc/GMT+5 fire; PST is bad-timezone")
+    func zoneNames() async throws {
+        let s = try await WorkerScenario("tz-names")
+        let worker = try await s.startWorker()
+        defer { Task { await worker.kill9() } }
+        let out = try await s.collect([s.outputTopic, s.rejectedTopic])
+        let zones = ["Japan", "EST5EDT", "UTC", "Zulu", "Etc/GMT+5"]
+        let start = WorkerScenario.now + 1_500
+        try await s.send(
+            zones.map { zone in
+                SeriesEndToEndTests.series(s, id: "tz-\(zone)", at: start, ["tock-cron": "* * * * * *", "tock-tz": zone, "tock-count": "2"])
+            } + [SeriesEndToEndTests.series(s, id: "tz-PST", at: start, ["tock-cron": "* * * * * *", "tock-tz": "PST"])])
+        let rejected = await out.wait(for: 1, on: s.rejectedTopic, within: .seconds(20))
+        #expect(rejected.first?.header("tock-id") == "tz-PST" && rejected.first?.header("tock-error") == "bad-timezone")
+        #expect(rejected.first?.header("tock-error-detail")?.contains("\"PST\" is not a name of the tz database") == true)
+        await out.waitUntil(on: s.outputTopic, within: .seconds(20)) { arrivals in
+            zones.allSatisfy { SeriesEndToEndTests.occurrences(of: "tz-\($0)", in: arrivals).count >= 2 }
+        }
+        await out.settle(on: s.outputTopic, quiet: .milliseconds(1_500))
+        let arrivals = out.on(s.outputTopic)
+        for zone in zones {
+            let dues = SeriesEndToEndTests.occurrences(of: "tz-\(zone)", in: arrivals)
+            #expect(dues.count == 2 && dues.allSatisfy { $0 % 1_000 == 0 && $0 >= start }, "\(zone): \(dues)")
+        }
+        print("[tz-names] \(zones.map { "\($0): \(SeriesEndToEndTests.occurrences(of: "tz-\($0)", in: arrivals).count)" }.joined(separator: ", "))")
+        let allRejected = out.on(s.rejectedTopic)
+        #expect(allRejected.count == 1, "\(allRejected.map { ($0.header("tock-id") ?? "", $0.header("tock-error-detail") ?? "") })")
         await out.stop()
         #expect(await worker.signal(SIGTERM) == 0)
     }
