@@ -33,7 +33,9 @@
 /// - **`cancel`** needs only `tock-id`; the payload limit and every other `tock-` header are
 ///   ignored for it. `reschedule` needs `tock-id`, `tock-topic` and a due time, like a
 ///   schedule.
-/// - **`tock-id`** is 1 to 256 bytes in 0x21...0x7E. The default (`topic/partition/offset`,
+/// - **`tock-id`** is 1 to 256 bytes in 0x21...0x7E other than `@`, for every action: `@` is
+///   reserved for occurrence ids (`<series id>@<due ms>`), so a message can never take an
+///   occurrence's id, nor can a cancel or reschedule name one occurrence of a series. The default (`topic/partition/offset`,
 ///   `idWasGiven == false`) applies to `schedule` only and is not held to the 256-byte limit.
 /// - **`tock-topic`** is rejected with `topic-not-allowed` when it starts with `tock.` or `__`
 ///   (`ReservedTopics`, even under `*`), is not a valid Kafka topic name, or matches none of the
@@ -184,7 +186,7 @@ public struct RequestParser: Sendable {
         }
     }
 
-    private static let idRule = "1 to 256 bytes of printable ASCII without spaces"
+    private static let idRule = "1 to 256 bytes of printable ASCII without spaces or \"@\""
 
     private static func id(_ header: Value, action: Action, record: InputRecord) throws(RequestRejection) -> (String, Bool) {
         switch header {
@@ -202,6 +204,12 @@ public struct RequestParser: Sendable {
             }
             if let bad = bytes.firstIndex(where: { !(0x21...0x7E).contains($0) }) {
                 throw reject(.badId, "tock-id \(quoted(bytes)) has byte 0x\(hex(bytes[bad])) at position \(bad); it must be \(idRule).")
+            }
+            if let at = bytes.firstIndex(of: UInt8(ascii: "@")) {
+                throw reject(
+                    .badId,
+                    "tock-id \(quoted(bytes)) has \"@\" at position \(at): \"@\" is reserved for the ids of a series' occurrences (<series id>@<due ms>); it must be \(idRule)."
+                )
             }
             return (String(decoding: bytes, as: UTF8.self), true)
         }

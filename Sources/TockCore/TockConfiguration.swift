@@ -186,7 +186,7 @@ public struct TockConfiguration: Sendable, Equatable {
         limits.maxHorizonMillis = try reader.durationMillis("limits.maxHorizon", default: d.limits.maxHorizonMillis, minimum: 1)
 
         output.allowedTopics = try reader.stringList("output.allowedTopics", default: d.output.allowedTopics)
-        let rateLimits = try reader.positiveIntMap("output.rateLimits")
+        let rateLimits = try reader.positiveIntMap("output.rateLimits", checkName: TopicGlob.problem(ofGlob:))
         if let (glob, rate) = rateLimits.first(where: { $0.value > RateLimits.maximumPerSecond }) {
             throw ConfigurationError(
                 key: "output.rateLimits.\(glob)", source: "configuration",

@@ -118,6 +118,14 @@ enum ConsolePage {
               cell(row, w.id); cell(row, w.live ? "live" : "dead", w.live ? "" : "dead"); cell(row, String(w.shards.length));
               cell(row, ms(w.heartbeatAgeMillis) + " ago"); cell(row, s.firedPerSecond == null ? "–" : s.firedPerSecond.toFixed(s.firedPerSecond < 10 ? 2 : 0));
               cell(row, ms(s.latenessP50Millis)); cell(row, ms(s.latenessP99Millis)); cell(row, s.firedTotal == null ? "–" : String(s.firedTotal));
+              const rw = s.replicaWait;
+              if (rw && w.live) {
+                const note = body.insertRow(); note.className = "replica-wait";
+                const td = note.insertCell(); td.colSpan = 8; td.className = "dead";
+                td.textContent = `${w.id}: shard${rw.shards.length === 1 ? "" : "s"} ${rw.shards.join(", ")} wait for replicas: ` +
+                  `${rw.acked} of the ${rw.wanted} store.replicaAcks asks confirmed their writes, for ${ms(rw.waitingMillis)} ` +
+                  `(replicaAcks ${rw.wanted} needs ${rw.wanted + 1} replicas per master to ride out the loss of one)`;
+              }
             }
             counts($("rejected"), c.rejected); counts($("dead-letters"), c.deadLetters);
           } catch (e) { $("updated").textContent = "cannot reach the monitor: " + e; }

@@ -35,6 +35,7 @@ public enum MetricHelp {
         "tock_redis_errors_total": "Redis calls that failed.",
         "tock_kafka_errors_total": "Kafka produce or consume errors.",
         "tock_redis_not_replicated_total": "Writes that fewer than store.replicaAcks replicas confirmed in time (retried).",
+        "tock_replica_wait_shards": "Shards whose writes wait for replicas: fewer than store.replicaAcks confirmed their last write (Redis WAIT).",
         "tock_redis_cluster_redirects_total": "Redis Cluster redirects followed, by kind (moved, ask).",
         "tock_redis_cluster_retries_total": "Redis Cluster requests retried (TRYAGAIN, CLUSTERDOWN, a connection lost).",
         "tock_redis_cluster_map_refreshes_total": "Reads of the Redis Cluster slot map.",

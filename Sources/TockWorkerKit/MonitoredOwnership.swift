@@ -34,7 +34,7 @@ public struct MonitoredOwnership: Service {
             do {
                 let assignment = try await store.heartbeat(
                     worker: state.workerID, nowMillis: started,
-                    summary: state.activity.summary(nowMillis: started))
+                    summary: state.summary(nowMillis: started))
                 try await apply(assignment)
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])

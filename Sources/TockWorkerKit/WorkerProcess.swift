@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 import TockCore
@@ -22,11 +23,15 @@ public enum WorkerProcess {
         let workerID = configuration.resolvedWorkerID()
         var logger = logger
         logger[metadataKey: "worker"] = "\(workerID)"
-        let state = WorkerState(workerID: workerID, token: "\(workerID)/\(UInt64.random(in: 1...UInt64.max))")
+        let waitingShards = Gauge(label: "tock_replica_wait_shards")
+        waitingShards.record(0)
+        let state = WorkerState(
+            workerID: workerID, token: "\(workerID)/\(UInt64.random(in: 1...UInt64.max))",
+            replicaWaits: ReplicaWaits { waitingShards.record($0) })
         let faults = try FaultPoints(environment: ProcessInfo.processInfo.environment)
 
         let redis = try await RedisClient.connect(configuration, poolSize: 4, logger: logger)
-        let store = try ScheduleStore(client: redis, configuration: configuration, logger: logger)
+        let store = try ScheduleStore(client: redis, configuration: configuration, replicaWaits: state.replicaWaits, logger: logger)
         try await store.verifyShardCount()
 
         // Kafka is checked once the worker has built its producer (after the standalone lease).
@@ -111,9 +116,10 @@ public enum WorkerProcess {
             rebalanceHandler: IngestService.rebalanceHandler(state: state, metrics: workerMetrics, logger: logger)
         )
         let lockRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
-        let lockStore = try ScheduleStore(client: lockRedis, configuration: configuration, logger: logger)
+        let lockStore = try ScheduleStore(client: lockRedis, configuration: configuration, replicaWaits: state.replicaWaits, logger: logger)
         let deliveryRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
-        let deliveryStore = try ScheduleStore(client: deliveryRedis, configuration: configuration, logger: logger)
+        let deliveryStore = try ScheduleStore(
+            client: deliveryRedis, configuration: configuration, replicaWaits: state.replicaWaits, logger: logger)
         let finder = try KafkaRecordFinder(brokers: configuration.kafka.brokers, properties: configuration.kafka.properties, logger: logger)
         let fire = FireService(
             configuration: configuration, store: store, lockStore: lockStore, deliveryStore: deliveryStore, producer: producer,

@@ -1,4 +1,5 @@
 import Synchronization
+import TockCore
 import TockKafka
 import TockStore
 
@@ -22,10 +23,23 @@ public final class WorkerState: Sendable {
     public let token: String
     /// Recent firing, rejections and dead letters: the heartbeat's summary for the console.
     public let activity = WorkerActivity()
+    /// Shards whose writes wait for replicas (`store.replicaAcks`); the worker's stores share it.
+    public let replicaWaits: ReplicaWaits
 
-    public init(workerID: String, token: String) {
+    public init(workerID: String, token: String, replicaWaits: ReplicaWaits = ReplicaWaits()) {
         self.workerID = workerID
         self.token = token
+        self.replicaWaits = replicaWaits
+    }
+
+    /// Owned shards whose writes wait for replicas, or nil.
+    public var replicaWait: ReplicaWait? { replicaWaits.current(among: Set(ownerships.keys)) }
+
+    /// The heartbeat's summary: the activity, and the shards that wait for replicas.
+    public func summary(nowMillis: Int64) -> WorkerSummary {
+        var summary = activity.summary(nowMillis: nowMillis)
+        summary.replicaWait = replicaWait
+        return summary
     }
 
     public var ownerships: [Int: ShardOwnership] { fields.withLock { $0.ownerships } }
@@ -90,6 +104,6 @@ public final class WorkerState: Sendable {
             if !f.consumerAssigned { reasons.append("no input partitions assigned yet") }
             if let error = f.lastRedisError { reasons.append("redis: \(error)") }
             return reasons
-        }
+        } + (replicaWait.map { ["redis: \($0)"] } ?? [])
     }
 }
