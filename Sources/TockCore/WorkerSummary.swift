@@ -10,6 +10,8 @@ public struct WorkerSummary: Codable, Sendable, Equatable {
     /// Rejections by `tock-error` code, and dead letters by code, since the worker started.
     public var rejected: [String: Int]
     public var deadLetters: [String: Int]
+    /// How the worker's clock stands against the reference (SPEC guarantee 5).
+    public var clock: ClockStatus?
 
     public init(
         firedPerSecond: Double = 0, latenessP50Millis: Int64? = nil, latenessP99Millis: Int64? = nil, firedTotal: Int = 0,

@@ -522,22 +522,19 @@ public final class FireService: Service, Sendable {
                             (members.map { held.holds($0.lock, at: sentBy) }, members.compactMap { held.validUntil($0.lock) }.min())
                         }
                         // A record of a rate-limited topic goes out within the guard after its slot, or not now
-                        // (stamped later, it could share a second with the slots after it), and carries the
-                        // time checked as its CreateTime: a thread preempted between the check and the
-                        // hand-off cannot move it out of its slot.
+                        // (stamped later, it could share a second with the slots after it). Every record
+                        // carries the time checked as its CreateTime: a thread preempted between the check and
+                        // the hand-off cannot move it out of its slot, and it is the reference clock's time
+                        // (SPEC guarantee 5), which librdkafka's stamp, the host's wall clock, need not be.
                         let now = clock.nowMillis()
                         let inSlot = members.map { notBefore[$0.entry].map { now < $0 + RateSlots.guardMillis } ?? true }
                         let holds = zip(locked, inSlot).map { $0 && $1 }
-                        var toEnqueue: [KafkaProducerRecord]
-                        if notBefore.isEmpty && holds.allSatisfy({ $0 }) {
-                            toEnqueue = records
-                        } else {
-                            toEnqueue = []
-                            for (index, record) in records.enumerated() where holds[index] {
-                                var record = record
-                                if notBefore[members[index].entry] != nil { record.timestamp = now }
-                                toEnqueue.append(record)
-                            }
+                        var toEnqueue: [KafkaProducerRecord] = []
+                        toEnqueue.reserveCapacity(records.count)
+                        for (index, record) in records.enumerated() where holds[index] {
+                            var record = record
+                            record.timestamp = now
+                            toEnqueue.append(record)
                         }
                         if stamp {
                             let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
