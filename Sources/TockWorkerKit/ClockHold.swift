@@ -37,8 +37,13 @@ public final class ClockHold: Sendable {
             guard !owned.isEmpty else { return }
             var released = 0
             for (shard, owner) in owned.sorted(by: { $0.key < $1.key }) {
-                do { released += try await store.release(shard: shard, as: owner) } catch .fenced {
-                    state.dropShard(shard)
+                do { released += try await store.release(shard: shard, as: owner) } catch .fenced(_, let detail) {
+                    // Moved to another worker while this one held: it is theirs now.
+                    if state.dropShard(shard) {
+                        logger.notice(
+                            "fenced: lost shard ownership while holding; it went to another worker",
+                            metadata: ["shard": "\(shard)", "detail": "\(detail)"])
+                    }
                 } catch {
                     logger.warning(
                         "could not release a shard on resuming; its next claim takes it", metadata: ["shard": "\(shard)", "error": "\(error)"])

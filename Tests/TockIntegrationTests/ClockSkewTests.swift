@@ -21,6 +21,10 @@ struct ClockSkewTests {
         try #require(
             FileManager.default.fileExists(atPath: faketimeLibrary),
             "libfaketime is missing: install the Debian package faketime (scripts/setup does)")
+        // TOCK_TEST_FAKETIME_PLAIN=1: the outside test's exact reproduction (libfaketime alone), to compare.
+        if ProcessInfo.processInfo.environment["TOCK_TEST_FAKETIME_PLAIN"] == "1" {
+            return ["LD_PRELOAD": faketimeLibrary, "FAKETIME": offset].merging(extra) { _, new in new }
+        }
         let preload = [timerShim, faketimeLibrary].compactMap { $0 }.joined(separator: ":")
         return ["LD_PRELOAD": preload, "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1"].merging(extra) { _, new in new }
     }
@@ -121,14 +125,21 @@ struct ClockSkewTests {
 
     // MARK: - A worker 2 s slow
 
-    @Test("a worker whose clock runs 2 s slow is not taken for dead and alive by turns, and publishes on time")
-    func slowWorker() async throws {
+    /// A heartbeat stamped by a clock 2 s slow looks 2 s old when it is sent: within the 3 s
+    /// heartbeat timeout only a 500 ms heartbeat interval and 500 ms of delay are left, and at
+    /// 2.7 s slow not even the interval.
+    @Test(
+        "a worker whose clock runs 2 s (or 2.7 s) slow is not taken for dead and alive by turns, and publishes on time", arguments: ["-2s", "-2.7s"])
+    func slowWorker(offset: String) async throws {
         try await ClusterFixture.run("clk-slow") { c in
             let s = c.scenario
             let out = try await s.collect([s.outputTopic, s.deadTopic])
             let monitor = try await c.startMonitor("m1")
-            try await c.startWorkers(["w-slow", "w-ok"], env: ["w-slow": try Self.skewed("-2s")])
-            let balanced = try await c.waitBalanced(live: ["w-slow", "w-ok"])
+            try await c.startWorkers(["w-slow", "w-ok"], env: ["w-slow": try Self.skewed(offset)])
+            // Measured on, even when the two never show live and balanced (then it failed already).
+            var balanced: ClusterSnapshot?
+            do { balanced = try await c.waitBalanced(live: ["w-slow", "w-ok"]) } catch { Issue.record(error) }
+            let slowShards = Set(balanced?.shards(of: "w-slow") ?? [])
             let monitorLogStart = monitor.log.count
             let workerLogStart = ["w-slow": c.worker("w-slow").log.count, "w-ok": c.worker("w-ok").log.count]
 
@@ -146,7 +157,7 @@ struct ClockSkewTests {
                 return (views, notLive)
             }
             let timing = try await Self.deliver(
-                1_000, label: "slow", in: c, collector: out, spacingMillis: 10, skewedShards: Set(balanced.shards(of: "w-slow")))
+                1_000, label: "slow", in: c, collector: out, spacingMillis: 10, skewedShards: slowShards)
             watch.cancel()
             let (views, notLive) = await watch.value
             let reassigned = String(monitor.log.dropFirst(monitorLogStart)).components(separatedBy: "reassigned shards").count - 1
@@ -154,7 +165,7 @@ struct ClockSkewTests {
                 (id, String(c.worker(id).log.dropFirst(start)).components(separatedBy: "assignment changed").count - 1)
             }
             print(
-                "[clock-slow] w-slow (−2 s): the monitor reassigned shards \(reassigned)x; w-slow not live in \(notLive) of \(views) views; "
+                "[clock-slow] w-slow (\(offset)): the monitor reassigned shards \(reassigned)x; w-slow not live in \(notLive) of \(views) views; "
                     + "CPU w-slow \(Self.cpuSeconds(c.worker("w-slow"))) s, w-ok \(Self.cpuSeconds(c.worker("w-ok"))) s; "
                     + "'assignment changed' \(changes.sorted { $0.0 < $1.0 }); \(timing)")
             #expect(reassigned == 0, "the monitor moved shards \(reassigned) times")
@@ -227,6 +238,72 @@ struct ClockSkewTests {
         }
     }
 
+    // MARK: - A clock stepped while the worker runs
+
+    @Test(
+        "a worker's wall clock stepped 2 s ahead while it fires, then back (clock.onSkew hold): nothing early meanwhile, it hands its shards over, and takes shards again"
+    )
+    func steppedClock() async throws {
+        try await ClusterFixture.run("clk-step") { c in
+            let s = c.scenario
+            let out = try await s.collect([s.outputTopic, s.deadTopic])
+            let monitor = try await c.startMonitor("m1")
+            let port = try TestSocket.freePort(in: 20_000...32_000)
+            // libfaketime reads the offset from this file, at most a second old.
+            let offsetFile = FileManager.default.temporaryDirectory.appendingPathComponent("faketime-\(s.name)")
+            try "+0s".write(to: offsetFile, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: offsetFile) }
+            var env = try Self.skewed("+0s", ["TOCK_HTTP_PORT": "\(port)", "TOCK_CLOCK_ON_SKEW": "hold"])
+            env.removeValue(forKey: "FAKETIME")
+            env.merge(["FAKETIME_TIMESTAMP_FILE": offsetFile.path, "FAKETIME_CACHE_DURATION": "1"]) { _, new in new }
+            try await c.startWorkers(["w-step", "w-ok"], env: ["w-step": env])
+            let balanced = try await c.waitBalanced(live: ["w-step", "w-ok"])
+            let stepShards = Set(balanced.shards(of: "w-step"))
+
+            // 750 messages due over 15 s from 3 s ahead; the clock steps 2 s ahead 5 s in, and back 6 s later.
+            let start = WorkerScenario.now
+            let ids = (0..<750).map { "step-\($0)" }
+            let dues = ids.indices.map { start + 3_000 + Int64($0) * 20 }
+            try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: dues[$0], partition: Int32($0 % 4)) }, store: c.store)
+            try await Task.sleep(for: .milliseconds(max(0, start + 5_000 - WorkerScenario.now)))
+            try "+2s".write(to: offsetFile, atomically: true, encoding: .utf8)
+            let steppedAt = WorkerScenario.now
+            var handedOver: Int64?
+            do {
+                try await waitUntil("w-step holds and w-ok owns every shard", within: .seconds(10)) {
+                    guard let view = await c.leaderView() else { return false }
+                    return view.liveWorkers.contains("w-step") && view.shards.allSatisfy { $0.owner == "w-ok" }
+                }
+                handedOver = WorkerScenario.now - steppedAt
+            } catch { Issue.record(error) }
+            let readyz = try await TestSocket.get(port: port, path: "/readyz")
+            try await Task.sleep(for: .milliseconds(max(0, steppedAt + 6_000 - WorkerScenario.now)))
+            try "+0s".write(to: offsetFile, atomically: true, encoding: .utf8)
+            let steppedBackAt = WorkerScenario.now
+            var backAfter: Int64?
+            do {
+                let view = try await c.waitBalanced(live: ["w-step", "w-ok"], within: .seconds(15))
+                backAfter = view.takenAtMillis - steppedBackAt
+            } catch { Issue.record(error) }
+
+            await out.waitDistinct(ids.count, on: s.outputTopic, within: .seconds(40)) { $0.header("tock-id") }
+            await out.settle(on: s.outputTopic)
+            let timing = Self.timing(out.on(s.outputTopic), expected: Set(ids), store: c.store, skewedShards: stepShards)
+            let log = c.worker("w-step").log
+            print(
+                "[clock-step] w-step (shards \(stepShards.sorted())) stepped +2 s at +\(steppedAt - start) ms: its shards on w-ok "
+                    + "\(handedOver.map { "\($0) ms" } ?? "never") later, /readyz \(readyz.status) \(readyz.body.debugDescription); stepped back at "
+                    + "+\(steppedBackAt - start) ms: balanced again \(backAfter.map { "\($0) ms" } ?? "never") later; \(timing)")
+            #expect(handedOver != nil && backAfter != nil)
+            #expect(readyz.status == 503 && readyz.body.contains("firing nothing"), "\(readyz.status) \(readyz.body)")
+            #expect(log.contains("firing nothing while the clock cannot be trusted") && log.contains("firing again"), "\(log.suffix(3_000))")
+            timing.expectOnTime()
+            await out.stop()
+            for id in ["w-step", "w-ok"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
+            #expect(await monitor.signal(SIGTERM) == 0)
+        }
+    }
+
     // MARK: - Helpers
 
     /// What reached the output topic and when, by the test's clock.
@@ -277,7 +354,11 @@ struct ClockSkewTests {
         let waitMillis = dues.last! + 30_000 - WorkerScenario.now
         await out.waitDistinct(n, on: s.outputTopic, within: .milliseconds(waitMillis)) { $0.header("tock-id") }
         await out.settle(on: s.outputTopic)
-        let arrivals = out.on(s.outputTopic)
+        return timing(out.on(s.outputTopic), expected: Set(ids), store: c.store, skewedShards: skewedShards)
+    }
+
+    /// What arrived, by the test's clock.
+    static func timing(_ arrivals: [OutputCollector.Arrival], expected ids: Set<String>, store: ScheduleStore, skewedShards: Set<Int>) -> Timing {
         var early: [(String, Int64)] = []
         var lateness: [Int64] = []
         var skewed: [Int64] = []
@@ -285,10 +366,10 @@ struct ClockSkewTests {
             guard let id = arrival.header("tock-id"), let due = arrival.header("tock-at").flatMap({ Int64($0) }) else { continue }
             if arrival.arrivedMillis < due { early.append((id, due - arrival.arrivedMillis)) }
             lateness.append(arrival.arrivedMillis - due)
-            if skewedShards.contains(c.store.shardMap.shard(of: id)) { skewed.append(arrival.arrivedMillis - due) }
+            if skewedShards.contains(store.shardMap.shard(of: id)) { skewed.append(arrival.arrivedMillis - due) }
         }
         return Timing(
-            summary: DeliverySummary(arrivals, expected: Set(ids)) { $0.header("tock-id") }, arrivals: arrivals,
+            summary: DeliverySummary(arrivals, expected: ids) { $0.header("tock-id") }, arrivals: arrivals,
             earlyArrivals: early.sorted { $0.1 > $1.1 }, lateness: lateness.sorted(), skewedLateness: skewed.sorted())
     }
 
