@@ -316,26 +316,30 @@ struct ClockSkewTests {
         var lateness: [Int64]
         var skewedLateness: [Int64]
 
-        static func median(_ sorted: [Int64]) -> Int64 { sorted.isEmpty ? 0 : sorted[sorted.count / 2] }
+        static func percentile(_ sorted: [Int64], _ p: Double) -> Int64 { sorted.isEmpty ? 0 : sorted[Int(Double(sorted.count - 1) * p)] }
 
-        /// All delivered once, none early by the consumer's clock or by CreateTime; the skewed
-        /// worker's messages no later than the others' (a clock 2 s slow, uncorrected, makes them
-        /// 2 s late), and none later than `maxLatenessMillis` (what a loaded 2-core machine adds).
-        func expectOnTime(maxLatenessMillis: Int64 = 2_000, medianMillis: Int64 = 300, sourceLocation: SourceLocation = #_sourceLocation) {
+        /// All delivered once, none early by the consumer's clock or by CreateTime, and the skewed
+        /// worker's messages (all, when it fired none) on time: a clock 2 s slow, uncorrected,
+        /// makes them 2 s late. Judged by the median and the 90th percentile: on a loaded 2-core
+        /// machine any worker's Redis calls can time out, and the retries of those few are late
+        /// whatever the clocks say (the maximum is printed).
+        func expectOnTime(medianMillis: Int64 = 300, p90Millis: Int64 = 1_000, sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(summary.missing.isEmpty, "\(self)", sourceLocation: sourceLocation)
             #expect(summary.duplicates.isEmpty, "\(self)", sourceLocation: sourceLocation)
             #expect(summary.unexpected.isEmpty, "\(self)", sourceLocation: sourceLocation)
             #expect(summary.early.isEmpty, "CreateTime before tock-at: \(self)", sourceLocation: sourceLocation)
             #expect(earlyArrivals.isEmpty, "arrived before tock-at: \(self)", sourceLocation: sourceLocation)
-            #expect(Self.median(skewedLateness) <= medianMillis, "\(self)", sourceLocation: sourceLocation)
-            #expect((lateness.last ?? 0) <= maxLatenessMillis, "\(self)", sourceLocation: sourceLocation)
+            let judged = skewedLateness.isEmpty ? lateness : skewedLateness
+            #expect(Self.percentile(judged, 0.5) <= medianMillis, "\(self)", sourceLocation: sourceLocation)
+            #expect(Self.percentile(judged, 0.9) <= p90Millis, "\(self)", sourceLocation: sourceLocation)
         }
 
         var description: String {
             "\(earlyArrivals.count) arrived early (up to \(earlyArrivals.map(\.1).max() ?? 0) ms), "
                 + "\(summary.early.count) with a CreateTime before tock-at (up to \(summary.early.map(\.1).max() ?? 0) ms); lateness by arrival: "
-                + "median \(Self.median(lateness)) ms, max \(lateness.last ?? 0) ms; of the skewed worker's \(skewedLateness.count): "
-                + "median \(Self.median(skewedLateness)) ms, max \(skewedLateness.last ?? 0) ms; \(summary.missing.count) not delivered within "
+                + "median \(Self.percentile(lateness, 0.5)) ms, p90 \(Self.percentile(lateness, 0.9)) ms, max \(lateness.last ?? 0) ms; "
+                + "of the skewed worker's \(skewedLateness.count): median \(Self.percentile(skewedLateness, 0.5)) ms, "
+                + "p90 \(Self.percentile(skewedLateness, 0.9)) ms, max \(skewedLateness.last ?? 0) ms; \(summary.missing.count) not delivered within "
                 + "30 s of the last due time; \(summary)"
         }
     }
