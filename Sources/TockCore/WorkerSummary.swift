@@ -12,6 +12,8 @@ public struct WorkerSummary: Codable, Sendable, Equatable {
     public var deadLetters: [String: Int]
     /// Shards whose writes wait for replicas (`store.replicaAcks`); nil when none does.
     public var replicaWait: ReplicaWait?
+    /// How the worker's clock stands against the reference (SPEC guarantee 5).
+    public var clock: ClockStatus?
 
     public init(
         firedPerSecond: Double = 0, latenessP50Millis: Int64? = nil, latenessP99Millis: Int64? = nil, firedTotal: Int = 0,

@@ -31,6 +31,12 @@ public enum MetricHelp {
         "tock_rate_limit_delay_seconds": "Delay a rate limit added to a record, by configured topic glob.",
         "tock_rate_limit_waiting": "Records waiting behind a rate limit at this worker's last call, across workers, by configured topic glob.",
         "tock_rate_limit_requeued_total": "Records queued again for lack of a rate-limit slot within a second, by configured topic glob.",
+        // Clock (worker and monitor)
+        "tock_clock_offset_seconds":
+            "This host's wall clock against the cluster's reference (Redis TIME): reference minus local, from the last measurement. Tock runs on the reference.",
+        "tock_clock_round_trip_seconds": "Round trip of the best sample of the last clock measurement: the offset is known to half of it.",
+        "tock_clock_unfit":
+            "1 while the clock cannot be trusted (beyond clock.maxSkew with clock.onSkew hold, or not measured): a worker then fires nothing.",
         // Redis and Kafka
         "tock_redis_errors_total": "Redis calls that failed.",
         "tock_kafka_errors_total": "Kafka produce or consume errors.",

@@ -45,6 +45,9 @@ public struct StoreKeys: Sendable, Hashable {
     public var workers: String { "\(clusterTag):workers" }
     /// Hash worker → its last heartbeat's summary (JSON, `WorkerSummary`), for the console.
     public var workerSummaries: String { "\(clusterTag):summaries" }
+    /// Set of live workers that fire nothing (their clock is wrong or unmeasured: SPEC guarantee 5),
+    /// to which the monitor gives no shard.
+    public var holdingWorkers: String { "\(clusterTag):holding" }
     /// Hash shard → epoch: the workers' view of the assignment, what heartbeats return.
     public func assigned(_ worker: String) -> String { "\(clusterTag):assigned:\(worker)" }
     public var monitorLeader: String { "\(clusterTag):monitor:leader" }

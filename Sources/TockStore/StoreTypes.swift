@@ -79,6 +79,20 @@ public struct ShardOwnership: Sendable, Hashable {
     }
 }
 
+/// What the monitor judges the workers by (`workers.lua`): each one's last heartbeat and the
+/// reference clock's time then, both Redis's, and the workers that fire nothing (their clock).
+public struct WorkerHeartbeats: Sendable, Equatable {
+    public var referenceMillis: Int64
+    public var heartbeats: [String: Int64]
+    public var holding: Set<String>
+
+    public init(referenceMillis: Int64, heartbeats: [String: Int64], holding: Set<String> = []) {
+        self.referenceMillis = referenceMillis
+        self.heartbeats = heartbeats
+        self.holding = holding
+    }
+}
+
 /// Someone else's hold on a lease, as seen when asking for it.
 public struct LeaseHolder: Sendable, Equatable {
     public var holder: String

@@ -581,9 +581,10 @@ public final class FireService: Service, Sendable {
                         // Reports of earlier records are served here, in this wake-up, not in one of their own.
                         defer { producer.serveDeliveryReports() }
                         // A record of a rate-limited topic goes out within the guard after its slot, or not now
-                        // (stamped later, it could share a second with the slots after it), and carries the
-                        // time checked as its CreateTime: a thread preempted between the check and the
-                        // hand-off cannot move it out of its slot.
+                        // (stamped later, it could share a second with the slots after it). Every record
+                        // carries the time checked as its CreateTime: a thread preempted between the check and
+                        // the hand-off cannot move it out of its slot, and it is the reference clock's time
+                        // (SPEC guarantee 5), which librdkafka's stamp, the host's wall clock, need not be.
                         let now = clock.nowMillis()
                         let inSlot = members.map { notBefore[$0.entry].map { now < $0 + RateSlots.guardMillis } ?? true }
                         // A lock whose lease this worker can no longer vouch for (it stalled), or that it gave
@@ -595,16 +596,12 @@ public final class FireService: Service, Sendable {
                             var taken = held.takeForSending(onTime, sentBy: sentBy).makeIterator()
                             return (inSlot.map { $0 && taken.next()! }, members.compactMap { held.validUntil($0.lock) }.min())
                         }
-                        var toEnqueue: [KafkaProducerRecord]
-                        if notBefore.isEmpty && holds.allSatisfy({ $0 }) {
-                            toEnqueue = records
-                        } else {
-                            toEnqueue = []
-                            for (index, record) in records.enumerated() where holds[index] {
-                                var record = record
-                                if notBefore[members[index].entry] != nil { record.timestamp = now }
-                                toEnqueue.append(record)
-                            }
+                        var toEnqueue: [KafkaProducerRecord] = []
+                        toEnqueue.reserveCapacity(records.count)
+                        for (index, record) in records.enumerated() where holds[index] {
+                            var record = record
+                            record.timestamp = now
+                            toEnqueue.append(record)
                         }
                         if stamp {
                             let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))

@@ -14,6 +14,16 @@ public final class WorkerState: Sendable {
         var waitingFor: String?
         /// Input partitions assigned since ingest last looked, to check for a recreated topic.
         var newlyAssigned: Set<KafkaTopicPartition> = []
+        /// How the clock stands (SPEC guarantee 5); the worker fires only while it `canFire`.
+        var clock = ClockStatus(state: .unmeasured, detail: "clock: not measured against the reference (Redis TIME) yet")
+    }
+
+    /// What a change of the clock's status means for the shards.
+    public enum ClockChange: Sendable, Equatable {
+        /// Firing stops: these shards are no longer fired from (their wheel entries can go).
+        case held([Int: ShardOwnership])
+        /// Firing resumes on these shards (what the wheel dropped must be claimed again).
+        case resumed([Int: ShardOwnership])
     }
 
     private let fields = Mutex(Fields())
@@ -39,12 +49,30 @@ public final class WorkerState: Sendable {
     public func summary(nowMillis: Int64) -> WorkerSummary {
         var summary = activity.summary(nowMillis: nowMillis)
         summary.replicaWait = replicaWait
+        summary.clock = clock
         return summary
     }
 
-    public var ownerships: [Int: ShardOwnership] { fields.withLock { $0.ownerships } }
+    /// The shards to fire from: none while the clock holds the worker back (its ownerships stay
+    /// recorded, for when it resumes or the monitor moves them).
+    public var ownerships: [Int: ShardOwnership] { fields.withLock { $0.clock.canFire ? $0.ownerships : [:] } }
 
-    public func ownership(of shard: Int) -> ShardOwnership? { fields.withLock { $0.ownerships[shard] } }
+    public func ownership(of shard: Int) -> ShardOwnership? { fields.withLock { $0.clock.canFire ? $0.ownerships[shard] : nil } }
+
+    public var clock: ClockStatus { fields.withLock { $0.clock } }
+
+    /// Whether the clock holds the worker back from firing.
+    public var firingHeld: Bool { fields.withLock { !$0.clock.canFire } }
+
+    /// Records the clock's status; says when that stops or resumes firing.
+    public func setClock(_ status: ClockStatus) -> ClockChange? {
+        fields.withLock { f in
+            let could = f.clock.canFire
+            f.clock = status
+            if could == status.canFire { return nil }
+            return status.canFire ? .resumed(f.ownerships) : .held(f.ownerships)
+        }
+    }
 
     public func setOwnerships(_ ownerships: [Int: ShardOwnership]) {
         fields.withLock {
@@ -100,6 +128,7 @@ public final class WorkerState: Sendable {
         fields.withLock { f in
             var reasons: [String] = []
             if let waiting = f.waitingFor { reasons.append(waiting) }
+            if !f.clock.canFire { reasons.append(f.clock.detail) }
             if !f.ownershipAcquired { reasons.append("shard ownership not acquired yet") }
             if !f.consumerAssigned { reasons.append("no input partitions assigned yet") }
             if let error = f.lastRedisError { reasons.append("redis: \(error)") }
