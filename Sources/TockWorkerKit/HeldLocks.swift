@@ -11,9 +11,9 @@ import TockStore
 /// publishing.
 ///
 /// A lock is renewed only while it covers deliveries in progress: `handBackOverdue` gives up the
-/// deliveries not handed to the producer within a grace period after their publish time (or after
-/// the lock was taken, for one locked late), and, as a backstop, those handed over whose outcome was
-/// not recorded within a longer one. Whatever holds them up here (a read-back queue, a producer
+/// deliveries neither handed to the producer nor settled otherwise within a grace period after
+/// their publish time (or after the lock was taken, for one locked late), and, as a backstop, those
+/// whose outcome was not recorded within a longer one. Whatever holds them up here (a read-back queue, a producer
 /// that never reports, a bug), they are not handed to the producer any more and the caller gives
 /// them back to Redis; a lock left with nothing is not renewed. A lock nobody publishes under is
 /// never kept alive.
@@ -26,10 +26,16 @@ struct HeldLocks: Sendable {
         case publishing, recording
     }
 
+    /// Where a held delivery is: not handed to the producer yet, handed over (it may be in Kafka),
+    /// or settled without it (its outcome is being recorded: a retry, a dead letter, a skip).
+    enum Progress: Sendable {
+        case pending, sent, settled
+    }
+
     struct Lock: Sendable {
         var shard: Int
-        /// Deliveries not finished yet, by entry, and whether each was handed to the producer.
-        var deliveries: [String: (delivery: LockedDelivery, sent: Bool)]
+        /// Deliveries not finished yet, by entry, and how far each got.
+        var deliveries: [String: (delivery: LockedDelivery, progress: Progress)]
         /// Until when its lease is known to hold.
         var validUntil: ContinuousClock.Instant
         /// When its earliest delivery is to be handed to the producer at the latest (epoch ms).
@@ -62,7 +68,7 @@ struct HeldLocks: Sendable {
             if locks[delivery.lock] == nil {
                 locks[delivery.lock] = Lock(shard: delivery.shard, deliveries: [:], validUntil: validUntil, sendBy: sendBy)
             }
-            locks[delivery.lock]!.deliveries[delivery.entry] = (delivery, false)
+            locks[delivery.lock]!.deliveries[delivery.entry] = (delivery, .pending)
             locks[delivery.lock]!.sendBy = min(locks[delivery.lock]!.sendBy, sendBy)
         }
     }
@@ -75,9 +81,14 @@ struct HeldLocks: Sendable {
         }
     }
 
-    /// Notes what `deliveries`' locks are doing now.
+    /// Notes what `deliveries`' locks are doing now. From `.recording` on, the deliveries not sent
+    /// are settled: their outcome is decided and on its way to Redis.
     mutating func enter(_ stage: Stage, _ deliveries: [LockedDelivery]) {
         for lock in Set(deliveries.map(\.lock)) where locks[lock] != nil { locks[lock]!.stage = stage }
+        guard stage == .recording else { return }
+        for delivery in deliveries where locks[delivery.lock]?.deliveries[delivery.entry]?.progress == .pending {
+            locks[delivery.lock]!.deliveries[delivery.entry]!.progress = .settled
+        }
     }
 
     /// The locks to renew, per shard.
@@ -102,20 +113,21 @@ struct HeldLocks: Sendable {
     mutating func takeForSending(_ deliveries: [LockedDelivery], sentBy: ContinuousClock.Instant) -> [Bool] {
         deliveries.map { delivery in
             guard let lock = locks[delivery.lock], lock.deliveries[delivery.entry] != nil, sentBy < lock.validUntil else { return false }
-            locks[delivery.lock]!.deliveries[delivery.entry]!.sent = true
+            locks[delivery.lock]!.deliveries[delivery.entry]!.progress = .sent
             return true
         }
     }
 
-    /// Gives up, at `nowMillis`, the deliveries not sent more than `unsentGraceMillis` after
-    /// their lock's `sendBy`, and those sent but not finished `sentGraceMillis` after it: they are
-    /// forgotten here, so they are neither published nor renewed for.
+    /// Gives up, at `nowMillis`, the deliveries still pending more than `unsentGraceMillis` after
+    /// their lock's `sendBy`, and those sent or settled but not finished `sentGraceMillis` after it:
+    /// they are forgotten here, so they are neither published nor renewed for.
     mutating func handBackOverdue(nowMillis: Int64, unsentGraceMillis: Int64, sentGraceMillis: Int64) -> [Overdue] {
         var overdue: [Overdue] = []
         for (id, lock) in locks where nowMillis - lock.sendBy > unsentGraceMillis {
             let late = nowMillis - lock.sendBy
-            for sent in [false, true] where !sent || late > sentGraceMillis {
-                let given = lock.deliveries.values.filter { $0.sent == sent }.map(\.delivery).sorted { $0.entry < $1.entry }
+            let due: [(sent: Bool, progress: Set<Progress>)] = late > sentGraceMillis ? [(false, [.pending, .settled]), (true, [.sent])] : [(false, [.pending])]
+            for (sent, progress) in due {
+                let given = lock.deliveries.values.filter { progress.contains($0.progress) }.map(\.delivery).sorted { $0.entry < $1.entry }
                 guard !given.isEmpty else { continue }
                 for delivery in given { locks[id]!.deliveries[delivery.entry] = nil }
                 overdue.append(Overdue(lock: id, shard: lock.shard, deliveries: given, sent: sent, overdueMillis: late, stage: lock.stage))

@@ -112,3 +112,19 @@ struct HeldLocksTests {
         #expect(held.isEmpty)
     }
 }
+
+extension HeldLocksTests {
+    @Test("a delivery settled without being sent (its retry is being recorded) waits for the backstop, not the unsent grace")
+    func settledWaitsForBackstop() {
+        var held = holding([delivery("a", lock: "x:1"), delivery("b", lock: "x:1"), delivery("c", lock: "x:1")])
+        _ = held.takeForSending([delivery("a", lock: "x:1")], sentBy: t0)
+        held.enter(.recording, [delivery("a", lock: "x:1"), delivery("b", lock: "x:1")])
+        // "c" never got that far: only it comes back after the lease.
+        let early = held.handBackOverdue(nowMillis: 3_001, unsentGraceMillis: 3_000, sentGraceMillis: 63_000)
+        #expect(early.flatMap(\.deliveries).map(\.entry) == ["c"])
+        let late = held.handBackOverdue(nowMillis: 63_001, unsentGraceMillis: 3_000, sentGraceMillis: 63_000)
+        #expect(late.map(\.sent) == [false, true])
+        #expect(late.map { $0.deliveries.map(\.entry) } == [["b"], ["a"]])
+        #expect(held.isEmpty)
+    }
+}
