@@ -19,4 +19,17 @@ import TockKafka
         await admin.close()
         await #expect(throws: KafkaError.self) { _ = try await admin.partitionCount(topic: five) }
     }
+
+    @Test func deleteTopicsRemovesTopicsAndIgnoresUnknownOnes() async throws {
+        let admin = try KafkaAdmin(brokers: KafkaTestSupport.brokers, logger: KafkaTestSupport.logger("admin"))
+        let topic = TestStack.unique("kafka-admin-delete")
+        try await admin.createTopic(topic, partitions: 3)
+        #expect(try await admin.partitionCount(topic: topic) == 3)
+        try await admin.deleteTopics([topic, TestStack.unique("kafka-admin-never")])
+        try await waitUntil("\(topic) is gone", within: .seconds(10)) { try await admin.partitionCount(topic: topic) == nil }
+        // Created again, with another partition count: a new topic.
+        try await admin.createTopic(topic, partitions: 2)
+        #expect(try await admin.partitionCount(topic: topic) == 2)
+        await admin.close()
+    }
 }
