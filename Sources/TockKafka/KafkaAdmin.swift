@@ -145,6 +145,19 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
+    /// Whether `topicIDs` can ask: the runtime librdkafka has `rd_kafka_DescribeTopics` (2.3.0).
+    public static var describesTopicIDs: Bool { KafkaTopicDescriber.shared != nil }
+
+    /// Each topic's id (KIP-516, base64), for the topics the broker knows and gives one for;
+    /// empty when the runtime librdkafka cannot ask (`describesTopicIDs`).
+    public func topicIDs(_ topics: [String], timeout: Duration = .seconds(5)) async throws -> [String: String] {
+        guard let describer = KafkaTopicDescriber.shared, !topics.isEmpty else { return [:] }
+        let milliseconds = timeout.kafkaMilliseconds
+        return try await thread.run { [client] in
+            try client.withHandle { rk in try describer.topicIDs(rk, topics: topics, timeoutMilliseconds: milliseconds) }
+        }
+    }
+
     /// The number of partitions of `topic` per cluster metadata, or nil if the topic is unknown.
     public func partitionCount(topic: String, timeout: Duration = .seconds(5)) async throws -> Int? {
         try await client.partitionCount(topic: topic, timeout: timeout, on: thread)

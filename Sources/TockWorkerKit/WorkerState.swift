@@ -11,7 +11,8 @@ public final class WorkerState: Sendable {
         var lastRedisError: String?
         /// What the worker waits for before it can start (the standalone lease).
         var waitingFor: String?
-        /// Input partitions assigned since ingest last looked, to check for a recreated topic.
+        /// Input partitions assigned since ingest last looked: which incarnation each is gets
+        /// checked again (`InputPartitions`).
         var newlyAssigned: Set<KafkaTopicPartition> = []
     }
 
@@ -70,11 +71,6 @@ public final class WorkerState: Sendable {
             defer { f.newlyAssigned.removeAll() }
             return f.newlyAssigned
         }
-    }
-
-    /// Puts partitions back whose check could not be done.
-    public func returnNewlyAssigned(_ partitions: Set<KafkaTopicPartition>) {
-        fields.withLock { $0.newlyAssigned.formUnion(partitions) }
     }
 
     public func setRedisError(_ error: String?) { fields.withLock { $0.lastRedisError = error } }
