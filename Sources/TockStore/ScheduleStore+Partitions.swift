@@ -24,14 +24,15 @@ extension ScheduleStore {
         }
     }
 
-    /// A shard's mark from its two fields; a watermark without an id field is an earlier
-    /// release's: generation 0, no fingerprint.
+    /// A shard's mark from its two fields (`store.lua`, "Watermarks"). A watermark without an id
+    /// field is an earlier release's: generation 0, no fingerprint. A fingerprint of another
+    /// offset than the watermark's (an earlier release's worker moved the watermark since) is none.
     static func mark(offset: String?, id: String?) -> PartitionMark {
         var mark = PartitionMark(offset: offset.flatMap { Int64($0) } ?? -1)
-        guard let parts = id?.split(separator: " ", omittingEmptySubsequences: false), parts.count == 3 else { return mark }
+        guard let parts = id?.split(separator: " ", omittingEmptySubsequences: false), parts.count == 4 else { return mark }
         mark.generation = Int(parts[0]) ?? 0
         mark.topicID = parts[1] == "-" ? nil : String(parts[1])
-        mark.fingerprint = parts[2] == "-" ? nil : String(parts[2])
+        if parts[2] != "-", Int64(parts[3]) == mark.offset { mark.fingerprint = String(parts[2]) }
         return mark
     }
 

@@ -166,18 +166,7 @@ public final class IngestService: Service, Sendable {
     /// Stores a batch; `known` gives each partition's incarnation (`InputPartitions.prepare`).
     func ingest(_ messages: [PolledRequest], known: [KafkaTopicPartition: InputPartitions.Known]) async throws {
         let now = clock.nowMillis()
-        var watermarks: [String: BatchWatermark] = [:]
-        for message in messages {
-            // Messages of a partition come in offset order: the last one wins.
-            let tp = message.message.topicPartition
-            guard let incarnation = known[tp] else { throw KafkaError(code: .failed, message: "\(tp) was not checked", isRetriable: false) }
-            watermarks["\(tp.topic)/\(tp.partition)"] = BatchWatermark(
-                generation: incarnation.generation, topicID: incarnation.topicID, offset: message.record.offset, fingerprint: "")
-        }
-        for message in messages {
-            let key = "\(message.record.topic)/\(message.record.partition)"
-            if watermarks[key]?.offset == message.record.offset { watermarks[key]?.fingerprint = message.record.fingerprint }
-        }
+        let watermarks = try Self.watermarks(messages, known: known)
         var batches: [Int: [StoreEntry]] = [:]
         var rejections: [KafkaProducerRecord] = []
         var rejectionCodes: [String] = []
@@ -255,6 +244,20 @@ public final class IngestService: Service, Sendable {
         try consumer.storeOffsets(next.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
         partitions.stored(next)
         recordLag(next)
+    }
+
+    /// What the batch tells the shards of each partition ("topic/partition"): its incarnation and
+    /// its last record (messages of a partition come in offset order).
+    static func watermarks(_ messages: [PolledRequest], known: [KafkaTopicPartition: InputPartitions.Known]) throws -> [String: BatchWatermark] {
+        var last: [KafkaTopicPartition: InputRecord] = [:]
+        for message in messages { last[message.message.topicPartition] = message.record }
+        var watermarks: [String: BatchWatermark] = [:]
+        for (tp, record) in last {
+            guard let incarnation = known[tp] else { throw KafkaError(code: .failed, message: "\(tp) was not checked", isRetriable: false) }
+            watermarks["\(tp.topic)/\(tp.partition)"] = BatchWatermark(
+                generation: incarnation.generation, topicID: incarnation.topicID, offset: record.offset, fingerprint: record.fingerprint)
+        }
+        return watermarks
     }
 
     /// `tock_input_lag`: what each partition of the batch still has beyond it, by the high

@@ -334,7 +334,11 @@ struct ScheduleStoreTests {
                 entry(.schedule, message("a1", due: now, given: false), offset: 7, tp: "orders/0"),
                 entry(.schedule, message("b1", due: now, given: false), offset: 7, tp: "orders-v2/0"),
             ])
-        #expect(try await s.restartPartitions(topic: "orders") == [0: 1])
+        // Through the command line, as an operator would.
+        let cli = try await CLIRun.run(
+            ["reset-watermarks", "orders"],
+            environment: ["TOCK_REDIS_URL": await sharedRedisURL(), "TOCK_STORE_KEY_PREFIX": s.keyPrefix, "TOCK_STORE_SHARDS": "4"])
+        #expect(cli.status == 0 && cli.stdout.contains("orders/0: generation 1 begins"), "\(cli.stdout)\(cli.stderr)")
         #expect(try await s.highestStoredOffset(topic: "orders", partition: 0) == -1)
         #expect(try await s.highestStoredOffset(topic: "orders-v2", partition: 0) == 7)
         let marks = try await s.partitionMarks(topic: "orders", partition: 0)
@@ -377,6 +381,10 @@ struct ScheduleStoreTests {
         #expect(try await s.partitionMarks(topic: "in", partition: 0)[0].fingerprint == "200:0b")
         let count = try await s.client.send(RawRedisCommand(["HLEN", RedisArgument(s.keys.messages(0))]), idempotent: true)
         #expect(count == .integer(15))
+        // A worker of an earlier release moves the watermark alone: the fingerprint describes
+        // another record then, and counts as none (a check cannot verify; it cannot mistake either).
+        _ = try await s.client.send(RawRedisCommand(["HSET", RedisArgument(s.keys.watermarks(0)), "in/0", "5"]), idempotent: true)
+        #expect(try await s.partitionMarks(topic: "in", partition: 0) == [PartitionMark(offset: 5, generation: 1, topicID: "BBB", fingerprint: nil)])
     }
 
     @Test("the standalone lease admits one holder; the same holder renews it; others see its remaining time")

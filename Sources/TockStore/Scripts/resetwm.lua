@@ -8,5 +8,5 @@
 local wmKey = key()
 local tp, generation = arg(), arg()
 local removed = redis.call('HDEL', wmKey, tp)
-redis.call('HSET', wmKey, tp .. ' id', generation .. ' - -')
+redis.call('HSET', wmKey, tp .. ' id', generation .. ' - - -1')
 return removed

@@ -26,7 +26,9 @@
 -- is never stored before an earlier one: the watermark would skip the earlier one.
 --
 -- Watermarks (SPEC guarantees 2 and 6): field "<topic/partition>" holds the highest offset stored,
--- field "<topic/partition> id" holds "<generation> <topic id or -> <fingerprint or ->" of it. A
+-- field "<topic/partition> id" holds "<generation> <topic id or -> <fingerprint or -> <offset>" of
+-- it (the offset says which record the fingerprint is of: an earlier release's store moves the
+-- watermark alone, and the fingerprint then describes none). A
 -- watermark of an earlier generation (an earlier incarnation of the partition: deleted and
 -- recreated, or offsets reused) counts for nothing: the new generation's records are all stored,
 -- and replace it. Records of an older generation than the shard's (read before the partition was
@@ -47,7 +49,7 @@ for _ = 1, num() do
     local generation, topicID, fingerprint = num(), arg(), arg()
     if topicID == '' then topicID = '-' end
     if fingerprint == '' then fingerprint = '-' end
-    marks[i] = { generation = generation, text = formatMillis(generation) .. ' ' .. topicID .. ' ' .. fingerprint }
+    marks[i] = { generation = generation, text = formatMillis(generation) .. ' ' .. topicID .. ' ' .. fingerprint .. ' ' .. formatMillis(highest[i]) }
     wmFields[#wmFields + 1] = partitions[i]
     wmFields[#wmFields + 1] = partitions[i] .. ' id'
   end
