@@ -53,21 +53,24 @@ final class InputPartitions: Sendable {
     /// caller reads the batch again later): a partition is never taken for the same unchecked.
     func prepare(_ messages: [KafkaConsumerMessage]) async throws -> (known: [KafkaTopicPartition: Known], rewind: Set<KafkaTopicPartition>) {
         let assigned = state.takeNewlyAssigned()
-        var batch: [KafkaTopicPartition: [KafkaConsumerMessage]] = [:]
-        for message in messages { batch[message.topicPartition, default: []].append(message) }
+        // Per partition, its first offset in the batch (a partition's messages come in order).
+        var first: [KafkaTopicPartition: Int64] = [:]
+        for message in messages where first[message.topicPartition] == nil { first[message.topicPartition] = message.offset }
         var result = known.withLock { known in
             for partition in assigned { known[partition] = nil }
-            return known.filter { batch[$0.key] != nil }
+            return known.filter { first[$0.key] != nil }
         }
-        for (partition, records) in batch {
-            guard let next = result[partition]?.next, records[0].offset < next else { continue }
+        for (partition, offset) in first {
+            guard let next = result[partition]?.next, offset < next else { continue }
             logger.info(
                 "input partition read again from an earlier offset; checking which partition it is",
-                metadata: ["partition": "\(partition)", "offset": "\(records[0].offset)", "storedUpTo": "\(next - 1)"])
+                metadata: ["partition": "\(partition)", "offset": "\(offset)", "storedUpTo": "\(next - 1)"])
             result[partition] = nil
         }
-        let unchecked = batch.filter { result[$0.key] == nil }
-        guard !unchecked.isEmpty else { return (result, []) }
+        let uncheckedPartitions = first.keys.filter { result[$0] == nil }
+        guard !uncheckedPartitions.isEmpty else { return (result, []) }
+        let unchecked = Dictionary(
+            uniqueKeysWithValues: uncheckedPartitions.map { partition in (partition, messages.filter { $0.topicPartition == partition }) })
 
         let topicIDs = await lookUpTopicIDs(Set(unchecked.keys.map(\.topic)))
         var decided: [KafkaTopicPartition: (known: Known, recreated: Bool)] = [:]
