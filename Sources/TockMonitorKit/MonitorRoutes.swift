@@ -16,7 +16,7 @@ enum MonitorRoutes {
                 let id = String(request.path.dropFirst("/v1/messages/".count))
                 guard !id.isEmpty else { return json(["error": "give a tock-id: /v1/messages/<tock-id>"], status: .badRequest) }
                 do {
-                    return json(try await MessageLookup.find(id, in: store, nowMillis: SystemWallClock().nowMillis()))
+                    return json(try await MessageLookup.find(id, in: store, nowMillis: monitor.clock.nowMillis()))
                 } catch {
                     return json(["error": "\(error)"], status: .serviceUnavailable)
                 }

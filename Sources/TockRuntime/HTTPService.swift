@@ -10,15 +10,19 @@ public struct ReadinessReport: Sendable, Equatable {
     public var ready: Bool
     /// Why the process is not ready; one line each in the `/readyz` body.
     public var reasons: [String]
+    /// What an operator should know even while it is ready (a clock it corrects for); one line
+    /// each, after the answer.
+    public var notes: [String]
 
-    public init(ready: Bool, reasons: [String] = []) {
+    public init(ready: Bool, reasons: [String] = [], notes: [String] = []) {
         self.ready = ready
         self.reasons = reasons
+        self.notes = notes
     }
 
     /// Ready exactly when there is no reason not to be.
-    public init(reasons: [String]) {
-        self.init(ready: reasons.isEmpty, reasons: reasons)
+    public init(reasons: [String], notes: [String] = []) {
+        self.init(ready: reasons.isEmpty, reasons: reasons, notes: notes)
     }
 }
 
@@ -255,8 +259,8 @@ public struct HTTPService: Service {
             "GET /readyz",
             to: ClosureHTTPHandler { _ in
                 let report = await readiness()
-                if report.ready { return text(.ok, "ready") }
-                return text(.serviceUnavailable, report.reasons.isEmpty ? "not ready" : report.reasons.joined(separator: "\n"))
+                if report.ready { return text(.ok, (["ready"] + report.notes).joined(separator: "\n")) }
+                return text(.serviceUnavailable, ((report.reasons.isEmpty ? ["not ready"] : report.reasons) + report.notes).joined(separator: "\n"))
             })
         for (pattern, route) in extraRoutes.sorted(by: { $0.key < $1.key }) {
             routes.appendRoute(HTTPRoute(pattern), to: ClosureHTTPHandler { request in await route(request) })
