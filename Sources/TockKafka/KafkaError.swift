@@ -171,6 +171,11 @@ extension KafkaError {
         )
     }
 
+    /// Whether the producer that failed with this error can publish no more: the broker fenced
+    /// its epoch, or librdkafka raised a fatal error (a broker that lost the producer's state
+    /// answers UNKNOWN_PRODUCER_ID, fatal to an idempotent producer). Only a new one publishes.
+    public var needsNewProducer: Bool { code == .producerFenced || isFatal }
+
     static func closed(_ what: String) -> KafkaError {
         KafkaError(code: .destroyed, message: "\(what) is closed", isRetriable: false)
     }

@@ -200,6 +200,57 @@ public final class KafkaRecordFinder: Sendable {
         return found
     }
 
+    /// The first record of each partition at or after its offset, or nil for a partition with none
+    /// there (the offset is below its log start, or at its end). Throws when a partition could not
+    /// be read within `timeout`: then nothing can be said. For records known to exist: a partition
+    /// read at its end waits for the timeout.
+    public func records(at positions: [KafkaTopicPartition: Int64], timeout: Duration) async throws -> [KafkaTopicPartition: KafkaConsumerMessage?] {
+        guard !positions.isEmpty else { return [:] }
+        let milliseconds = timeout.kafkaMilliseconds
+        return try await thread.run { [client] in
+            try client.withHandle { rk in try Self.records(rk, at: positions, timeoutMilliseconds: milliseconds) }
+        }
+    }
+
+    private static func records(_ rk: OpaquePointer, at positions: [KafkaTopicPartition: Int64], timeoutMilliseconds: Int32) throws
+        -> [KafkaTopicPartition: KafkaConsumerMessage?]
+    {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutMilliseconds) * 1_000_000
+        let assignment = KafkaTopicPartitionList(capacity: positions.count)
+        for (partition, offset) in positions { assignment.add(topic: partition.topic, partition: partition.partition, offset: offset) }
+        let assigned = assignment.withUnsafeMutablePointer { rd_kafka_assign(rk, $0) }
+        guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(assigned, "assign to look records up") }
+        defer { _ = rd_kafka_assign(rk, nil) }
+
+        var found: [KafkaTopicPartition: KafkaConsumerMessage?] = [:]
+        while found.count < positions.count {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else {
+                let missing = positions.keys.filter { found[$0] == nil }.map { "\($0.topic)/\($0.partition)@\(positions[$0]!)" }.sorted()
+                throw KafkaError(code: .timedOut, message: "no answer for the records at \(missing)")
+            }
+            guard let message = rd_kafka_consumer_poll(rk, Int32(clamping: min(100, (deadline - now) / 1_000_000 + 1))) else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            let m = message.pointee
+            guard let rkt = m.rkt else { continue }
+            let topic = String(cString: rd_kafka_topic_name(rkt))
+            let partition = KafkaTopicPartition(topic: topic, partition: m.partition)
+            guard let wanted = positions[partition], found[partition] == nil else { continue }
+            switch m.err {
+            case RD_KAFKA_RESP_ERR_NO_ERROR where m.offset >= wanted:
+                found[partition] = KafkaConsumerMessage(copying: message, topic: topic)
+            case RD_KAFKA_RESP_ERR__PARTITION_EOF where m.offset <= wanted,
+                RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE, RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
+                found[partition] = .some(nil)
+            case RD_KAFKA_RESP_ERR_NO_ERROR, RD_KAFKA_RESP_ERR__PARTITION_EOF:
+                continue
+            default:
+                throw KafkaError(m.err, "looking up \(topic)/\(m.partition)@\(wanted): \(String(cString: rd_kafka_err2str(m.err)))")
+            }
+        }
+        return found
+    }
+
     private static func headerValue(_ message: UnsafeMutablePointer<rd_kafka_message_t>, _ name: String) -> String? {
         var list: OpaquePointer?
         guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return nil }

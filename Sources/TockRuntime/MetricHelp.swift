@@ -7,7 +7,10 @@ public enum MetricHelp {
         "tock_rejected_total": "Requests rejected to the rejected topic, by tock-error code.",
         "tock_input_lag": "Records of an input partition not read yet: the partition's high watermark less the next offset to read.",
         "tock_commit_failures_total": "Offset commits that failed (harmless: the records are re-read and recognised).",
-        "tock_recreated_partitions_total": "Input partitions whose offsets restarted (topic deleted and recreated); their watermarks were reset.",
+        "tock_recreated_partitions_total":
+            "Input partitions found new (deleted and recreated, or offsets reused after the broker lost records): all their records are stored, under a new generation.",
+        "tock_partition_checks_total":
+            "Checks of which incarnation an input partition is, by result: same, recreated, unverified (taken for the same without proof: look at the log), failed (retried).",
         // Worker: firing
         "tock_fired_total": "Fired messages by result: delivered, retried, dead, skipped (no longer claimed), withheld (lease ran out first).",
         "tock_fire_lateness_seconds": "Record timestamp minus due time of first attempts.",

@@ -69,9 +69,12 @@ public final class ScheduleStore: Sendable {
 
     /// Stores batches of many shards in one call. Entries of one partition must be in offset
     /// order within a shard's batch. Entries of shards `claimAs` owns that are due by the owner's
-    /// claimed-up-to time come back `.claimed`: the caller puts them in its wheel.
+    /// claimed-up-to time come back `.claimed`: the caller puts them in its wheel. `watermarks`
+    /// describes each input partition of the batch ("topic/partition"); one it omits is taken for
+    /// the first incarnation, with no fingerprint.
     public func store(
         _ batches: [Int: [StoreEntry]],
+        watermarks: [String: BatchWatermark] = [:],
         nowMillis: Int64,
         claimAs ownerships: [Int: ShardOwnership] = [:]
     ) async throws(StoreError) -> [Int: [StoreOutcome]] {
@@ -81,7 +84,9 @@ public final class ScheduleStore: Sendable {
         let window = windows.window(atMillis: nowMillis)
         let calls = withKnownExpiries(window: window) { known in
             slotGroups(sections).map { sections in
-                StoreRequestsCall(script: scripts.store, keys: keys, windows: windows, nowMillis: nowMillis, sections: sections, expiresKnown: known)
+                StoreRequestsCall(
+                    script: scripts.store, keys: keys, windows: windows, nowMillis: nowMillis, sections: sections, watermarks: watermarks,
+                    expiresKnown: known)
             }
         }
         var outcomes: [Int: [StoreOutcome]] = [:]
@@ -310,29 +315,6 @@ public final class ScheduleStore: Sendable {
             if series.state != .unknown { return (series, occurrence.series) }
         }
         return (status, nil)
-    }
-
-    /// Forgets every shard's watermarks of `topic` (or of one of its partitions); returns how
-    /// many were removed.
-    public func resetWatermarks(topic: String, partition: Int32? = nil) async throws(StoreError) -> Int {
-        let shards = Array(0..<shardMap.shardCount)
-        let calls = shards.map { ResetWatermarksCall(script: scripts.resetWatermarks, keys: keys, shard: $0, topic: topic, partition: partition) }
-        return try await runEach(calls, shards: shards).reduce(0, +)
-    }
-
-    /// The highest offset of `topic/partition` stored in any shard, or -1.
-    public func highestStoredOffset(topic: String, partition: Int32) async throws(StoreError) -> Int64 {
-        let field = RedisArgument("\(topic)/\(partition)")
-        let commands = (0..<shardMap.shardCount).map { RawRedisCommand(["HGET", RedisArgument(keys.watermarks($0)), field]) as any RedisCommand }
-        let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
-        var highest: Int64 = -1
-        for result in results {
-            // A shard that could not be read (its cluster master is down) may hold the highest.
-            if case .failure(let error) = result { throw .redis(error) }
-            if case .success(let value) = result, let text = value.string, let offset = Int64(text) { highest = max(highest, offset) }
-        }
-        return highest
     }
 
     // MARK: - Plumbing

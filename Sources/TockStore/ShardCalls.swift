@@ -92,16 +92,16 @@ struct StatusCall: StoreScriptCall {
     }
 }
 
-/// `resetwm.lua`: forgets one shard's watermarks of a topic (or of one of its partitions).
+/// `resetwm.lua`: starts a new incarnation of one input partition in one shard.
 struct ResetWatermarksCall: StoreScriptCall {
     let script: RedisScript
     let keys: RESPArguments
     let args: RESPArguments
 
-    init(script: RedisScript, keys storeKeys: StoreKeys, shard: Int, topic: String, partition: Int32?) {
+    init(script: RedisScript, keys storeKeys: StoreKeys, shard: Int, topicPartition: String, generation: Int) {
         self.script = script
         keys = [RedisArgument(storeKeys.watermarks(shard))]
-        args = [RedisArgument(topic), RedisArgument(partition.map { String($0) } ?? "")]
+        args = [RedisArgument(topicPartition), RedisArgument(String(generation))]
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> Int {

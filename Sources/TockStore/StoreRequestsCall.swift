@@ -22,7 +22,7 @@ struct StoreRequestsCall: StoreScriptCall {
     /// `expiresKnown` says whether this process already gave a tombstone set its expiry.
     init(
         script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64, sections: [Section],
-        expiresKnown: (TombstoneSet) -> Bool
+        watermarks: [String: BatchWatermark] = [:], expiresKnown: (TombstoneSet) -> Bool
     ) {
         self.script = script
         self.sections = sections
@@ -49,7 +49,13 @@ struct StoreRequestsCall: StoreScriptCall {
                 }
             }
             args.add(section.owner?.worker ?? "", section.owner?.epoch ?? 0, highest.count, section.entries.count)
-            for (tp, offset) in highest { args.add(tp, offset) }
+            for (tp, offset) in highest {
+                // A partition the caller describes no further: the first incarnation, and no
+                // fingerprint ("", so a later check cannot verify it: only tests and benchmarks).
+                var mark = watermarks[tp] ?? BatchWatermark(generation: 0, topicID: nil, offset: offset, fingerprint: "")
+                if mark.offset < offset { (mark.offset, mark.fingerprint) = (offset, "") }
+                args.add(tp, mark.offset, mark.generation, mark.topicID ?? "", mark.fingerprint)
+            }
             for (entryIndex, entry) in section.entries.enumerated() {
                 args.add(entry.operation.rawValue, partitions[entry.topicPartition]! + 1, entry.offset, entry.id)
                 if let tombstone = entry.tombstone {

@@ -43,6 +43,26 @@ public struct StoreEntry: Sendable, Hashable {
     }
 }
 
+/// What a batch tells every shard it stores records in about one input partition: which
+/// incarnation its records belong to (`InputPartitionCheck`), and its last record in the batch.
+/// Each such shard's watermark moves to that record: every earlier record of the partition for
+/// the shard is in this batch or an earlier one.
+public struct BatchWatermark: Sendable, Hashable {
+    public var generation: Int
+    public var topicID: String?
+    /// The offset of the partition's last record in the batch.
+    public var offset: Int64
+    /// That record's `InputRecord.fingerprint`.
+    public var fingerprint: String
+
+    public init(generation: Int, topicID: String?, offset: Int64, fingerprint: String) {
+        self.generation = generation
+        self.topicID = topicID
+        self.offset = offset
+        self.fingerprint = fingerprint
+    }
+}
+
 /// What the store did with one entry.
 public enum StoreOutcome: String, Sendable, CaseIterable {
     case stored

@@ -517,7 +517,7 @@ public final class FireService: Service, Sendable {
         await faults.hangIfDueBeforePublishing(toPublish.map(\.message.id))
         let generation = producer.generation
         let outcomes = await publish(toPublish, partitions: partitions, notBefore: slots)
-        if outcomes.contains(where: { if case .failure(let error) = $0.1 { error.code == .producerFenced } else { false } }) {
+        if outcomes.contains(where: { if case .failure(let error) = $0.1 { error.needsNewProducer } else { false } }) {
             await replaceFencedProducers(since: generation)
         }
         let now = clock.nowMillis()

@@ -24,6 +24,8 @@ public struct WorkerMetrics: Sendable {
     let kafkaErrors: Counter
     let commitFailures: Counter
     let recreatedPartitions: Counter
+    /// `tock_partition_checks_total{result}`: same, recreated, unverified, failed (`InputPartitions`).
+    let partitionChecks: [String: Counter]
     let readBackChecked: Counter
     let readBackFound: Counter
     let leaseWithheld: Counter
@@ -74,6 +76,10 @@ public struct WorkerMetrics: Sendable {
         kafkaErrors = Counter(label: "tock_kafka_errors_total")
         commitFailures = Counter(label: "tock_commit_failures_total")
         recreatedPartitions = Counter(label: "tock_recreated_partitions_total")
+        partitionChecks = Dictionary(
+            uniqueKeysWithValues: ["same", "recreated", "unverified", "failed"].map {
+                ($0, Counter(label: "tock_partition_checks_total", dimensions: [("result", $0)]))
+            })
         readBackChecked = Counter(label: "tock_readback_total", dimensions: [("result", "checked")])
         readBackFound = Counter(label: "tock_readback_total", dimensions: [("result", "found")])
         leaseWithheld = Counter(label: "tock_fired_total", dimensions: [("result", "withheld")])

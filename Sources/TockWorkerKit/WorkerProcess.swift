@@ -131,9 +131,11 @@ public enum WorkerProcess {
             configuration: configuration, store: store, lockStore: lockStore, deliveryStore: deliveryStore, producer: producer,
             finder: finder, faults: faults, state: state, metrics: workerMetrics, clock: clock, logger: logger)
         hold.attach(fire)
+        // Topic ids tell a recreated input partition (`InputPartitions`); ingest closes it.
+        let admin = try KafkaAdmin(brokers: configuration.kafka.brokers, properties: configuration.kafka.properties, logger: logger)
         let ingest = IngestService(
             configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
-            state: state, metrics: workerMetrics, clock: clock, faults: faults, logger: logger)
+            state: state, metrics: workerMetrics, admin: admin, finder: finder, clock: clock, faults: faults, logger: logger)
         let ownership: any Service =
             standalone
             ?? MonitoredOwnership(

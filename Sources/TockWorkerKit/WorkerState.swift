@@ -12,7 +12,8 @@ public final class WorkerState: Sendable {
         var lastRedisError: String?
         /// What the worker waits for before it can start (the standalone lease).
         var waitingFor: String?
-        /// Input partitions assigned since ingest last looked, to check for a recreated topic.
+        /// Input partitions assigned since ingest last looked: which incarnation each is gets
+        /// checked again (`InputPartitions`).
         var newlyAssigned: Set<KafkaTopicPartition> = []
         /// How the clock stands (SPEC guarantee 5); the worker fires only while it `canFire`.
         var clock = ClockStatus(state: .unmeasured, detail: "clock: not measured against the reference (Redis TIME) yet")
@@ -112,11 +113,6 @@ public final class WorkerState: Sendable {
             defer { f.newlyAssigned.removeAll() }
             return f.newlyAssigned
         }
-    }
-
-    /// Puts partitions back whose check could not be done.
-    public func returnNewlyAssigned(_ partitions: Set<KafkaTopicPartition>) {
-        fields.withLock { $0.newlyAssigned.formUnion(partitions) }
     }
 
     public func setRedisError(_ error: String?) { fields.withLock { $0.lastRedisError = error } }

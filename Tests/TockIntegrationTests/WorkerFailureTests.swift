@@ -69,7 +69,7 @@ struct WorkerFailureTests {
         #expect(await b.signal(SIGTERM) == 0)
     }
 
-    @Test("stored offsets beyond a partition's log end (a deleted and recreated topic) reset its watermarks; its records are delivered")
+    @Test("stored offsets beyond a partition's log end (a deleted and recreated topic) make it a new partition; its records are delivered")
     func recreatedTopicResetsWatermarks() async throws {
         let s = try await WorkerScenario("recreated")
         let store = try await s.store()
@@ -87,7 +87,7 @@ struct WorkerFailureTests {
         defer { Task { await worker.kill9() } }
         await out.waitDistinct(ids.count, on: s.outputTopic, within: .seconds(20)) { $0.header("tock-id") }
         #expect(Set(out.on(s.outputTopic).compactMap { $0.header("tock-id") }) == Set(ids))
-        #expect(worker.log.components(separatedBy: "its watermarks were reset").count - 1 == 4)
+        #expect(worker.log.components(separatedBy: "input partition is new").count - 1 == 4)
         for partition in Int32(0)..<4 { #expect(try await store.highestStoredOffset(topic: s.inputTopic, partition: partition) == 2) }
         await out.stop()
         #expect(await worker.signal(SIGTERM) == 0)

@@ -1,19 +1,12 @@
--- resetwm: forgets the shard's watermarks of one input topic (all its partitions), for a topic
--- that was deleted and created again: its offsets restart at 0 and would look like re-reads.
+-- resetwm: starts a new incarnation of one input partition in one shard (`tock reset-watermarks`):
+-- its watermark is forgotten and its generation set, so the partition's next records are all
+-- stored, under default ids of that generation (store.lua, "Watermarks").
 --
--- ARGV     topic, partition ("" = every partition of the topic)
+-- ARGV     topic/partition, generation (one more than the highest any shard has)
 -- KEYS     wm
--- Returns  how many partition watermarks were removed.
+-- Returns  1 when the shard had a watermark of the partition, else 0.
 local wmKey = key()
-local topic, partition = arg(), arg()
-if partition ~= nil and partition ~= '' then
-  return redis.call('HDEL', wmKey, topic .. '/' .. partition)
-end
-local prefix = topic .. '/'
-local removed = 0
-for _, tp in ipairs(redis.call('HKEYS', wmKey)) do
-  if string.sub(tp, 1, #prefix) == prefix and not string.find(string.sub(tp, #prefix + 1), '/', 1, true) then
-    removed = removed + redis.call('HDEL', wmKey, tp)
-  end
-end
+local tp, generation = arg(), arg()
+local removed = redis.call('HDEL', wmKey, tp)
+redis.call('HSET', wmKey, tp .. ' id', generation .. ' - - -1')
 return removed

@@ -7,7 +7,9 @@
 -- schedules are written with one variadic HSET and ZADD per shard.
 --
 -- ARGV     nSections, then per section: worker ("" = never claim), epoch, nWatermarks, nEntries,
---          nWatermarks pairs (topic/partition, highest offset in this batch), nEntries entries of
+--          nWatermarks groups of 5 (topic/partition, the partition's last offset in this batch, its
+--          generation, topic id ("" = unknown), fingerprint of that last record ("" = unknown)),
+--          nEntries entries of
 --          8: op, index of its topic/partition among the watermarks (1-based), offset, id,
 --          fingerprint ("" = id not given), tombstone set expiry ("" = already set), due, blob
 --            op: S schedule, R reschedule, T schedule a series, U reschedule as a series, C cancel
@@ -22,6 +24,15 @@
 --
 -- Entries of one topic/partition come in offset order, and a later batch of a shard and partition
 -- is never stored before an earlier one: the watermark would skip the earlier one.
+--
+-- Watermarks (SPEC guarantees 2 and 6): field "<topic/partition>" holds the highest offset stored,
+-- field "<topic/partition> id" holds "<generation> <topic id or -> <fingerprint or -> <offset>" of
+-- it (the offset says which record the fingerprint is of: an earlier release's store moves the
+-- watermark alone, and the fingerprint then describes none). A
+-- watermark of an earlier generation (an earlier incarnation of the partition: deleted and
+-- recreated, or offsets reused) counts for nothing: the new generation's records are all stored,
+-- and replace it. Records of an older generation than the shard's (read before the partition was
+-- recreated, stored only now) are stored too, and leave the watermark alone.
 local replies = {}
 for _ = 1, num() do
   local msgKey, queueKey, ownerKey, attKey, wmKey, inboxKey, seriesKey, retiredKey = key(), key(), key(), key(), key(), key(), key(), key()
@@ -30,14 +41,28 @@ for _ = 1, num() do
   local owns = worker ~= '' and fenceFailure(owner, worker, epoch) == nil
   local claimed = claimedUpTo(owner[3])
 
-  local partitions, highest, old = {}, {}, {}
+  local partitions, highest, marks, old, current = {}, {}, {}, {}, {}
+  local wmFields = {}
   for i = 1, nWatermarks do
     partitions[i] = arg()
     highest[i] = num()
+    local generation, topicID, fingerprint = num(), arg(), arg()
+    if topicID == '' then topicID = '-' end
+    if fingerprint == '' then fingerprint = '-' end
+    marks[i] = { generation = generation, text = formatMillis(generation) .. ' ' .. topicID .. ' ' .. fingerprint .. ' ' .. formatMillis(highest[i]) }
+    wmFields[#wmFields + 1] = partitions[i]
+    wmFields[#wmFields + 1] = partitions[i] .. ' id'
   end
   if nWatermarks > 0 then
-    local stored = redis.call('HMGET', wmKey, unpack(partitions))
-    for i = 1, nWatermarks do old[i] = tonumber(stored[i]) or -1 end
+    local stored = redis.call('HMGET', wmKey, unpack(wmFields))
+    for i = 1, nWatermarks do
+      local storedGeneration = 0
+      if stored[2 * i] then storedGeneration = tonumber(string.match(stored[2 * i], '^(%d+) ')) or 0 end
+      -- The shard's watermark counts only for records of its own generation.
+      old[i] = -1
+      if marks[i].generation == storedGeneration then old[i] = tonumber(stored[2 * i - 1]) or -1 end
+      current[i] = marks[i].generation >= storedGeneration
+    end
   end
 
   -- Entries in columns, read straight from ARGV: a table per entry costs more than its work.
@@ -239,12 +264,18 @@ for _ = 1, num() do
   -- Written even when nothing advanced (a re-read batch): WAIT waits only for the writes of the
   -- caller's own connection, so a retried batch whose first WAIT fell short must write again
   -- for its WAIT to cover the first write too.
-  local marks = {}
+  local written = {}
   for i, tp in ipairs(partitions) do
-    marks[#marks + 1] = tp
-    marks[#marks + 1] = formatMillis(math.max(highest[i], old[i]))
+    if current[i] then
+      written[#written + 1] = tp
+      written[#written + 1] = formatMillis(math.max(highest[i], old[i]))
+      if highest[i] > old[i] then
+        written[#written + 1] = tp .. ' id'
+        written[#written + 1] = marks[i].text
+      end
+    end
   end
-  if #marks > 0 then redis.call('HSET', wmKey, unpack(marks)) end
+  if #written > 0 then redis.call('HSET', wmKey, unpack(written)) end
   replies[#replies + 1] = out
 end
 return replies
