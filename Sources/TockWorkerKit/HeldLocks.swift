@@ -125,7 +125,8 @@ struct HeldLocks: Sendable {
         var overdue: [Overdue] = []
         for (id, lock) in locks where nowMillis - lock.sendBy > unsentGraceMillis {
             let late = nowMillis - lock.sendBy
-            let due: [(sent: Bool, progress: Set<Progress>)] = late > sentGraceMillis ? [(false, [.pending, .settled]), (true, [.sent])] : [(false, [.pending])]
+            let due: [(sent: Bool, progress: Set<Progress>)] =
+                late > sentGraceMillis ? [(false, [.pending, .settled]), (true, [.sent])] : [(false, [.pending])]
             for (sent, progress) in due {
                 let given = lock.deliveries.values.filter { progress.contains($0.progress) }.map(\.delivery).sorted { $0.entry < $1.entry }
                 guard !given.isEmpty else { continue }
