@@ -58,25 +58,24 @@ public final class FaultPoints: Sendable {
 
     /// SIGKILLs the process when this is the slice to die before its outcome is recorded.
     func killIfDueBeforeFinishing(_ published: Int) {
-        let due = slicesBeforeKill.withLock { remaining in
-            guard remaining > 0 else { return false }
-            remaining -= 1
-            return remaining == 0
-        }
-        guard due else { return }
+        guard Self.isNth(slicesBeforeKill) else { return }
         FileHandle.standardError.write(Data("fault point kill-before-finish: SIGKILL before recording \(published) published deliveries\n".utf8))
         kill(getpid(), SIGKILL)
     }
 
     /// Waits until the task is cancelled when this is the slice to hang before publishing.
     func hangIfDueBeforePublishing(_ deliveries: [String]) async {
-        let due = slicesBeforeHang.withLock { remaining in
+        guard Self.isNth(slicesBeforeHang) else { return }
+        FileHandle.standardError.write(Data("fault point hang-before-publish: holding \(deliveries) unpublished\n".utf8))
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
+    }
+
+    /// Counts one down; true for the call that reaches 0 (the N-th, for a count of N).
+    private static func isNth(_ remaining: Mutex<Int>) -> Bool {
+        remaining.withLock { remaining in
             guard remaining > 0 else { return false }
             remaining -= 1
             return remaining == 0
         }
-        guard due else { return }
-        FileHandle.standardError.write(Data("fault point hang-before-publish: holding \(deliveries) unpublished\n".utf8))
-        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
     }
 }
