@@ -71,7 +71,7 @@ public final class FaultPoints: Sendable {
     }
 
     /// Counts one down; true for the call that reaches 0 (the N-th, for a count of N).
-    private static func isNth(_ remaining: Mutex<Int>) -> Bool {
+    private static func isNth(_ remaining: borrowing Mutex<Int>) -> Bool {
         remaining.withLock { remaining in
             guard remaining > 0 else { return false }
             remaining -= 1
