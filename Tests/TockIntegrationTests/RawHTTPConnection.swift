@@ -62,9 +62,10 @@ final class RawHTTPConnection: Sendable {
     @discardableResult
     func send(_ text: String) async -> Bool { await send(Array(text.utf8)) }
 
-    /// Reads one response: its head, then a body of its Content-Length (or up to the close).
-    /// Throws when none arrives within `within` or the connection closes first.
-    func readResponse(within: Duration = .seconds(5)) async throws -> TestSocket.Response {
+    /// Reads one response: its head, then a body of its Content-Length (or up to the close; none
+    /// for a response to HEAD, `toHead`). Throws when none arrives within `within` or the
+    /// connection closes first.
+    func readResponse(within: Duration = .seconds(5), toHead: Bool = false) async throws -> TestSocket.Response {
         let fd = fd
         return try await thread.run { () throws -> TestSocket.Response in
             let deadline = ContinuousClock.now.advanced(by: within)
@@ -77,6 +78,7 @@ final class RawHTTPConnection: Sendable {
                 guard let headEnd = received.firstRange(of: Array("\r\n\r\n".utf8))?.upperBound,
                     let head = try? TestSocket.parse(String(decoding: received[..<headEnd], as: UTF8.self))
                 else { return nil }
+                if toHead { return (headEnd..<headEnd, head) }
                 if let length = head.headers["content-length"].flatMap(Int.init) {
                     guard received.count >= headEnd + length else { return nil }
                     return (headEnd..<headEnd + length, head)
@@ -105,14 +107,20 @@ final class RawHTTPConnection: Sendable {
 
     /// Waits until the server closes the connection (end of stream or a reset), discarding what
     /// it sends meanwhile. Returns false if it is still open after `within`.
-    func waitForClose(within: Duration) async -> Bool {
+    func waitForClose(within: Duration) async -> Bool { await drain(within: within).closed }
+
+    /// Reads and drops what arrives until the connection closes or `within` passed: how many
+    /// bytes that was, and whether it closed.
+    func drain(within: Duration) async -> (bytes: Int, closed: Bool) {
         let fd = fd
-        return await thread.run { () -> Bool in
+        return await thread.run { () -> (bytes: Int, closed: Bool) in
             let deadline = ContinuousClock.now.advanced(by: within)
+            var bytes = 0
             while let chunk = Self.receive(fd, until: deadline) {
-                if chunk.isEmpty { return true }
+                if chunk.isEmpty { return (bytes, true) }
+                bytes += chunk.count
             }
-            return false
+            return (bytes, false)
         }
     }
 
