@@ -145,7 +145,7 @@ extension HostileHTTPClientTests {
             #expect(attacked.attacks >= 4)
             #expect(attacked.failedProbes == 0)
             for (name, took) in attacked.slowestProbe { #expect(took < .seconds(1), "\(name) took \(took)") }
-            #expect(attacked.p99 <= calm.p99 + 100, "p99 \(attacked.p99) ms under attack against \(calm.p99) ms without")
+            #expect(attacked.p99 <= calm.p99 + 250, "p99 \(attacked.p99) ms under attack against \(calm.p99) ms without")
         }
     }
 }
