@@ -75,3 +75,73 @@ struct HTTPHeadScannerTests {
         #expect(scanner.scan(Array("A: b\r\n\r\nrest".utf8)) == .headEnds(after: 8))
     }
 }
+
+/// The scanner's rules byte by byte, the plainest way: what `HTTPHeadScanner` must agree with.
+private struct ReferenceHeadScanner {
+    let maxLine: Int
+    let maxHeaders: Int
+
+    /// The verdict for a whole text, and where a head ends.
+    func verdict(_ bytes: [UInt8]) -> HTTPHeadScanner.Verdict {
+        var inLine = true
+        var (lineBytes, lineHasContent, headerBytes, headerLineBytes, held) = (0, false, 0, 0, false)
+        for (index, byte) in bytes.enumerated() {
+            if inLine {
+                if byte == 10 {
+                    if lineHasContent {
+                        inLine = false
+                    } else {
+                        lineBytes += 1
+                        if lineBytes > maxLine { return .lineTooLong }
+                    }
+                    continue
+                }
+                lineBytes += 1
+                if byte != 13 { lineHasContent = true }
+                if lineBytes - (byte == 13 ? 1 : 0) > maxLine { return .lineTooLong }
+            } else {
+                if byte == 10 {
+                    if headerLineBytes == 0 { return .headEnds(after: index + 1) }
+                    headerBytes += 1
+                    headerLineBytes = 0
+                    held = false
+                } else if byte == 13 && headerLineBytes == 0 && !held {
+                    held = true
+                    continue
+                } else {
+                    let count = held ? 2 : 1
+                    held = false
+                    headerBytes += count
+                    headerLineBytes += count
+                }
+                if headerBytes > maxHeaders { return .headersTooLarge }
+            }
+        }
+        return .needMore
+    }
+}
+
+extension HTTPHeadScannerTests {
+    @Test("agrees with the byte-by-byte rules on 20,000 random heads, split at random")
+    func randomHeads() {
+        var random = SplitMix64(seed: 25)
+        let alphabet: [UInt8] = [13, 10, 10, 13, 65, 66, 58, 32]
+        for _ in 0..<20_000 {
+            let length = Int(random.next() % 60)
+            let bytes = (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            let (maxLine, maxHeaders) = (Int(random.next() % 12), Int(random.next() % 16))
+            let expected = ReferenceHeadScanner(maxLine: maxLine, maxHeaders: maxHeaders).verdict(bytes)
+            var scanner = HTTPHeadScanner(maxLineBytes: maxLine, maxHeaderBytes: maxHeaders)
+            var offset = 0
+            var verdict = HTTPHeadScanner.Verdict.needMore
+            while offset < bytes.count && verdict == .needMore {
+                let piece = Array(bytes[offset..<min(bytes.count, offset + 1 + Int(random.next() % 7))])
+                verdict = scanner.scan(piece)
+                if case .headEnds(let after) = verdict { verdict = .headEnds(after: offset + after) }
+                offset += piece.count
+            }
+            #expect(verdict == expected, "\(bytes) line ≤ \(maxLine), headers ≤ \(maxHeaders)")
+            if verdict != expected { return }
+        }
+    }
+}
