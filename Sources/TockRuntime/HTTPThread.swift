@@ -5,8 +5,9 @@ import TockConcurrency
 
 /// The one thread an HTTP server runs on: NIO's event loop for its sockets and parsing, and the
 /// executor of its routes. Nothing of the server runs on Swift's cooperative pool, whose few
-/// threads (two on a two-core host) the worker's fire path needs: a client that keeps the
-/// server busy delays other HTTP clients at most, never a delivery.
+/// threads (two on a two-core host) the worker's fire path needs; and the thread runs at nice
+/// 10, so while clients keep it busy the fire path's threads still get the CPU first. A client
+/// can so delay other HTTP clients, never a delivery.
 final class HTTPThread: TaskExecutor {
     let group: MultiThreadedEventLoopGroup
     let loop: any EventLoop
@@ -14,7 +15,10 @@ final class HTTPThread: TaskExecutor {
     init(name: String = "tock-http") {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         loop = group.next()
-        loop.execute { nameCurrentThread(name) }
+        loop.execute {
+            nameCurrentThread(name)
+            setCurrentThreadNice(10)
+        }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {

@@ -24,6 +24,15 @@ import TockRuntime
         ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The calling thread's nice value: field 19 of its stat line.
+    static func threadNice() -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+            return nil
+        }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 16 ? Int(fields[16]) : nil
+    }
+
     /// Runs an HTTPService with `limits` and these routes, on a free port, for `body`.
     static func serving(
         _ limits: HTTPLimits, routes: [String: HTTPService.Route] = [:], _ body: (UInt16, ServiceGroup) async throws -> Void
@@ -52,17 +61,17 @@ import TockRuntime
         return limits
     }
 
-    @Test("routes run on the server's own thread, not on Swift's cooperative pool; a slow route is not a slow client")
+    @Test("routes run on the server's own thread at nice 10, not on Swift's cooperative pool; a slow route is not a slow client")
     func routesRunOnTheHTTPThread() async throws {
         let routes: [String: HTTPService.Route] = [
-            "GET /thread": { _ in .text(200, Self.threadName()) },
+            "GET /thread": { _ in .text(200, "\(Self.threadName()) nice \(Self.threadNice() ?? -99)") },
             "GET /slow": { _ in
                 try? await Task.sleep(for: .milliseconds(700))
                 return .text(200, Self.threadName())
             },
         ]
         try await Self.serving(Self.short, routes: routes) { port, _ in
-            #expect(try await TestSocket.get(port: port, path: "/thread").body == "tock-http")
+            #expect(try await TestSocket.get(port: port, path: "/thread").body == "tock-http nice 10")
             // Longer than the request timeout: the server's own time is not the client's.
             let slow = try await TestSocket.get(port: port, path: "/slow")
             #expect(slow.status == 200 && slow.body == "tock-http")
