@@ -25,8 +25,12 @@ enum HTTPServerConnection {
         let pipeline = channel.pipeline.syncOperations
         try pipeline.addHandler(HTTPRequestGuard(state: state))
         try pipeline.addHandler(HTTPResponseEncoder())
+        // The parser consumes what it reads but for after an upgrade request (none is served):
+        // the bound keeps such a connection from piling bytes up until its deadline.
         try pipeline.addHandler(
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits(limits))))
+            ByteToMessageHandler(
+                HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits(limits)),
+                maximumBufferSize: 256 * 1_024))
         try pipeline.addHandler(HTTPServerProtocolErrorHandler())
         try pipeline.addHandler(HTTPExchangeTracker(state: state))
         let wrapped = try HTTPConnectionChannel(wrappingChannelSynchronously: channel)
