@@ -11,7 +11,7 @@ import TockCore
 ///
 /// A request's body is passed on unscanned until the decoder reports the request's end. A head
 /// pipelined in the same read as the end of a body therefore passes unscanned too; the
-/// decoder's own limits (`HTTPService.decoderLimits`) still bound it, with a 400.
+/// decoder's own limits (`HTTPServerConnection.decoderLimits`) still bound it, with a 400.
 final class HTTPRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -20,6 +20,7 @@ final class HTTPRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     private let state: HTTPConnectionState
     /// Bytes dropped since the answer to a rejected head; nil until a head is rejected.
     private var dropped: Int?
+    private var isOpen = false
 
     init(state: HTTPConnectionState) {
         self.state = state
@@ -42,8 +43,6 @@ final class HTTPRequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         opened()
         context.fireChannelActive()
     }
-
-    private var isOpen = false
 
     private func opened() {
         guard !isOpen else { return }

@@ -122,16 +122,21 @@ public struct HTTPService: Service {
             thread.loop.scheduleTask(in: .seconds(Self.drainSeconds)) { registry.closeAll() }
         }
         // The accept loop and every connection run on the server's own thread.
-        await withTaskExecutorPreference(thread) {
+        let ended: (any Error)? = await withTaskExecutorPreference(thread) {
             await withTaskCancellationHandler {
                 await withGracefulShutdownHandler {
                     await withDiscardingTaskGroup { group in
-                        try? await server.executeThenClose { connections in
-                            for try await connection in connections {
-                                group.addTask {
-                                    await HTTPServerConnection.serve(connection, router: router, limits: limits) { stopping.isSet }
+                        do {
+                            try await server.executeThenClose { connections in
+                                for try await connection in connections {
+                                    group.addTask {
+                                        await HTTPServerConnection.serve(connection, router: router, limits: limits) { stopping.isSet }
+                                    }
                                 }
                             }
+                            return nil
+                        } catch {
+                            return error
                         }
                     }
                 } onGracefulShutdown: {
@@ -143,6 +148,10 @@ public struct HTTPService: Service {
             }
         }
         await thread.shutdown()
+        if !stopping.isSet && !Task.isCancelled {
+            // The listener closed by itself: the process would go on without its probes.
+            throw HTTPServiceError(kind: .serverFailed, host: host, port: port, reason: ended.map { "\($0)" } ?? "stopped unexpectedly")
+        }
         logger.debug("HTTP stopped")
     }
 
