@@ -106,8 +106,9 @@ import TockMonitorKit
             let connection = try await RawHTTPConnection.open(port: port)
             let opened = clock.now
             await connection.send("GET /healthz HTTP/1.1\r\n")
+            // A header a second; between them, watch for the close (the server sends nothing else).
             for index in 0..<20 {
-                try await Task.sleep(for: .seconds(1))
+                if await connection.waitForClose(within: .seconds(1)) { return opened.duration(to: clock.now) }
                 guard await connection.send("X-Slow-\(index): 1\r\n") else { break }
             }
             return await connection.waitForClose(within: .milliseconds(100)) ? opened.duration(to: clock.now) : nil
