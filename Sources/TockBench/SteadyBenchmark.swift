@@ -18,6 +18,8 @@ struct Steady: AsyncParsableCommand {
     @Option var seconds = 60
     @Option var leadMillis: Int64 = 3_000
     @Option var label = "steady"
+    @Option(help: "A file created when the first request is sent, for scripts that time faults from there.")
+    var startedFile: String?
 
     func run() async throws {
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
@@ -37,6 +39,7 @@ struct Steady: AsyncParsableCommand {
         let probeProducer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "5"])
         let total = rate * seconds
         let failures = SendFailures()
+        if let startedFile { FileManager.default.createFile(atPath: startedFile, contents: nil) }
         let producing = Task {
             let perTick = max(1, rate / 100)
             let started = clock.nowMillis()

@@ -26,6 +26,16 @@ func writeRequest(_ config: TockConfiguration, topic: String?, key: [UInt8]?, va
     return try await producer.send(KafkaProducerRecord(topic: topic ?? config.kafka.inputTopics[0], key: key, value: value, headers: headers))
 }
 
+/// Refuses a tock-id with "@" (SPEC v3 reserves it for occurrence ids, `<series>@<due ms>`): the
+/// worker would reject the request as bad-id.
+func validateID(_ id: String?, option: String) throws {
+    guard let id, let at = id.firstIndex(of: "@") else { return }
+    let series = id[..<at]
+    throw ValidationError(
+        "\(option) \(id) has \"@\", which is reserved for the ids of a series' occurrences (<series>@<due ms>)"
+            + (series.isEmpty ? "" : "; an occurrence cannot be named on its own: use the series' id, \(series)"))
+}
+
 struct ScheduleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedule",
@@ -70,6 +80,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             throw ValidationError("give exactly one of --at and --delay (or --cron / --every for a series)")
         }
         if reschedule && id == nil { throw ValidationError("--reschedule needs --id") }
+        try validateID(id, option: "--id")
         try validateTopics(output: topic, input: inputTopic)
     }
 
@@ -111,7 +122,10 @@ struct CancelCommand: AsyncParsableCommand {
     @Option(help: "Input topic to write to (default: the first of kafka.inputTopics).") var inputTopic: String?
     @Argument(help: "The message's tock-id.") var id: String
 
-    func validate() throws { try validateTopics(output: nil, input: inputTopic) }
+    func validate() throws {
+        try validateID(id, option: "tock-id")
+        try validateTopics(output: nil, input: inputTopic)
+    }
 
     func run() async throws {
         let context = ProcessBootstrap.start(processName: "tock", options: options)

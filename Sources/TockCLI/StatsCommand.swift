@@ -40,7 +40,8 @@ struct StatsCommand: AsyncParsableCommand {
         for worker in snapshot.workers {
             print(
                 worker.id.padding(toLength: 32, withPad: " ", startingAt: 0)
-                    + (worker.live ? "yes   " : "no    ")
+                    // "hold": live, but firing nothing (its clock); it gets no shard.
+                    + (worker.live ? (worker.holding == true ? "hold  " : "yes   ") : "no    ")
                     + "\(worker.heartbeatAgeMillis) ms".padding(toLength: 15, withPad: " ", startingAt: 0)
                     + "\(worker.shards.count): \(worker.shards.map(String.init).joined(separator: ","))")
         }

@@ -32,7 +32,10 @@ public struct ConfigurationReader {
     private mutating func flatten(_ node: Node, path: String) throws {
         switch node {
         case .mapping(let mapping):
-            if !path.isEmpty { mappings.insert(path) }
+            if !path.isEmpty {
+                if leaves[path] != nil { throw ConfigurationError(key: path, source: sourceName, message: "given more than once") }
+                mappings.insert(path)
+            }
             for (keyNode, value) in mapping {
                 guard let key = keyNode.string else {
                     throw ConfigurationError(key: path.isEmpty ? "(document)" : path, source: sourceName, message: "keys must be strings")
@@ -40,6 +43,10 @@ public struct ConfigurationReader {
                 try flatten(value, path: path.isEmpty ? key : "\(path).\(key)")
             }
         default:
+            // `a: {b: 1}` and `a.b: 2` name one key; so do a mapping's repeated keys.
+            if leaves[path] != nil || mappings.contains(path) {
+                throw ConfigurationError(key: path, source: sourceName, message: "given more than once")
+            }
             leaves[path] = node
         }
     }
@@ -163,10 +170,13 @@ public struct ConfigurationReader {
     }
 
     /// A map of names to positive integers: a YAML mapping, or `name=value,…` in the environment.
-    public mutating func positiveIntMap(_ key: String) throws -> [String: Int] {
+    /// A name given twice is an error, not the last value silently. `checkName` returns why a name
+    /// cannot be one, or nil.
+    public mutating func positiveIntMap(_ key: String, checkName: (String) -> String? = { _ in nil }) throws -> [String: Int] {
         let variable = Self.environmentVariable(for: key)
         var entries: [(String, String)] = []
         let source: String
+        let fromEnvironment = environment[variable] != nil
         if let text = environment[variable] {
             consumed.insert(key)
             keysRead.append((key, variable))
@@ -179,13 +189,28 @@ public struct ConfigurationReader {
             }
         } else {
             source = sourceName
-            entries = try stringMap(key).map { ($0.key, $0.value) }
+            // A YAML mapping cannot repeat a name: `flatten` refuses a path given twice.
+            entries = try stringMap(key).map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 }
             keysRead[keysRead.count - 1] = (key, variable)
         }
         var result: [String: Int] = [:]
         for (name, value) in entries {
-            guard !name.isEmpty, let number = Int(value), number >= 1 else {
+            guard !name.isEmpty else {
+                throw ConfigurationError(key: key, source: source, message: "an entry has no name before \"=\" (\"=\(value)\")")
+            }
+            if let problem = checkName(name) {
+                // "x=5;y=6" reads as the name "x=5;y": say how entries are separated.
+                let hint =
+                    fromEnvironment && name.contains(where: { $0 == "=" || $0 == ";" })
+                    ? "; entries are separated by commas: name=value,name=value" : ""
+                throw ConfigurationError(key: key, source: source, message: problem + hint)
+            }
+            guard let number = Int(value), number >= 1 else {
                 throw ConfigurationError(key: "\(key).\(name)", source: source, message: "expected a whole number of at least 1, got \"\(value)\"")
+            }
+            if let earlier = result[name] {
+                throw ConfigurationError(
+                    key: "\(key).\(name)", source: source, message: "given more than once (\(earlier), then \(number)); give each name once")
             }
             result[name] = number
         }

@@ -69,38 +69,55 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
+    /// One field's bit set. A refusal names the field and the item at fault (`minute "-1": …`),
+    /// never a fragment of it: the detail of a `bad-cron` must point at what the user wrote.
     private static func field(_ text: String, name: String, range: ClosedRange<Int>, names: [String] = [], firstName: Int = 0) throws(ParseError)
         -> UInt64
     {
-        func value(_ token: Substring) throws(ParseError) -> Int {
-            if let number = Int(token), range.contains(number) { return number }
-            if let index = names.firstIndex(of: token.uppercased()) { return index + firstName }
-            throw ParseError(
-                description: "\(name) \"\(token)\" is not in \(range.lowerBound)-\(range.upperBound)\(names.isEmpty ? "" : " or a name")")
-        }
         var bits: UInt64 = 0
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard !item.isEmpty else { throw ParseError(description: "empty item in \(name) \"\(text)\"") }
-            var base = item
+            func refuse(_ problem: String) -> ParseError { ParseError(description: "\(name) \"\(item)\": \(problem)") }
+            func value(_ token: Substring) throws(ParseError) -> Int {
+                // Digits only: Int("+5") would take a sign that cron does not have.
+                if token.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let number = Int(token), range.contains(number) { return number }
+                if let index = names.firstIndex(of: token.uppercased()) { return index + firstName }
+                let spelled = names.isEmpty ? "" : " or a name \(names.first!)…\(names.last!)"
+                throw refuse("\"\(token)\" is not a number in \(range.lowerBound)-\(range.upperBound)\(spelled)")
+            }
+            guard !item.isEmpty else {
+                throw ParseError(description: "\(name) \"\(text)\": an empty item in the list (a comma at either end, or two in a row)")
+            }
+            let slashes = item.split(separator: "/", omittingEmptySubsequences: false)
+            guard slashes.count <= 2 else { throw refuse("an item has one \"/\", this has \(slashes.count - 1)") }
+            let base = slashes[0]
             var step = 1
-            if let slash = item.firstIndex(of: "/") {
-                base = item[..<slash]
-                guard let parsed = Int(item[item.index(after: slash)...]), parsed >= 1 else {
-                    throw ParseError(description: "step of \(name) \"\(item)\" must be a positive number")
+            if slashes.count == 2 {
+                let stepText = slashes[1]
+                guard !base.isEmpty else { throw refuse("a step needs \"*\", a value or a range before \"/\"") }
+                guard !stepText.isEmpty else { throw refuse("the step after \"/\" is missing") }
+                guard stepText.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let parsed = Int(stepText), parsed >= 1 else {
+                    throw refuse("the step \"\(stepText)\" is not a whole number of at least 1")
                 }
                 step = parsed
             }
             var low: Int, high: Int
+            let dashes = base.split(separator: "-", omittingEmptySubsequences: false)
             if base == "*" {
                 (low, high) = (range.lowerBound, range.upperBound)
-            } else if let dash = base.firstIndex(of: "-") {
-                low = try value(base[..<dash])
-                high = try value(base[base.index(after: dash)...])
-                guard low <= high else { throw ParseError(description: "\(name) range \"\(base)\" runs backwards") }
+            } else if dashes.count > 2 {
+                throw refuse("a range has one \"-\", this has \(dashes.count - 1)")
+            } else if dashes.count == 2 {
+                guard !dashes[0].isEmpty && !dashes[1].isEmpty else {
+                    let negative = dashes[0].isEmpty && !dashes[1].isEmpty
+                    throw refuse("a range needs a value on each side of \"-\"\(negative ? " (values are never negative)" : "")")
+                }
+                low = try value(dashes[0])
+                high = try value(dashes[1])
+                guard low <= high else { throw refuse("the range runs backwards (\(dashes[0]) is after \(dashes[1]))") }
             } else {
                 low = try value(base)
                 // "5/15": from 5 to the end, as Vixie cron reads it.
-                high = item.contains("/") ? range.upperBound : low
+                high = slashes.count == 2 ? range.upperBound : low
             }
             for bit in stride(from: low, through: high, by: step) { bits |= 1 << bit }
         }

@@ -33,7 +33,8 @@ public struct Recurrence: Sendable {
     public var startMillis: Int64
     /// `tock-until`: no occurrence after this time.
     public var untilMillis: Int64?
-    /// `tock-count`: at most this many occurrences fire (skipped ones do not count).
+    /// `tock-count`: at most this many occurrences are published under the series' id, whichever
+    /// definition (before or after a reschedule) published them; skipped ones do not count.
     public var count: Int?
     public var catchup: Catchup
 
@@ -47,6 +48,44 @@ public struct Recurrence: Sendable {
 
     /// The first occurrence; nil when the series has none.
     public var first: Int64? { following(nil, fired: 0) }
+
+    /// The first occurrence at or after `notBeforeMillis` (a request's timestamp: SPEC v3 never
+    /// publishes an occurrence due before it); nil when none is left. An `every` series keeps
+    /// the phase its start gave it.
+    public func first(notBefore notBeforeMillis: Int64) -> Int64? {
+        guard notBeforeMillis > startMillis else { return first }
+        return following(notBeforeMillis - 1, fired: 0)
+    }
+
+    /// Whether `due` is one of this definition's occurrences (its count aside): an occurrence
+    /// placed by a definition a reschedule replaced may not be.
+    public func contains(_ due: Int64) -> Bool {
+        if due < startMillis { return false }
+        if let untilMillis, due > untilMillis { return false }
+        return occurrence(after: due - 1) == due
+    }
+
+    /// What becomes of occurrence `due`, locked for delivery, once `fired` occurrences were
+    /// published under the series' id and the latest of them was due at `publishedThrough`.
+    /// - Published already (due at or before `publishedThrough`), or not an occurrence of this
+    ///   definition (one a replaced definition placed): not published; the series goes on at this
+    ///   definition's first occurrence after `publishedThrough`. So an occurrence id is never
+    ///   published twice, whatever a reschedule says, and occurrences go out in due order.
+    /// - `tock-count` reached (a reschedule carried the count over): the series ends.
+    /// - Otherwise `catchUp` decides when `firstTry` (its first attempt at its own due time); a
+    ///   retry is published.
+    public func settle(
+        _ due: Int64, fired: Int, publishedThrough: Int64?, firstTry: Bool, nowMillis: Int64, missedAfterMillis: Int64
+    ) -> CatchUp {
+        if let publishedThrough, due <= publishedThrough {
+            return following(publishedThrough, fired: fired).map(CatchUp.moveTo) ?? .end
+        }
+        if !contains(due) {
+            return following(publishedThrough ?? (startMillis - 1), fired: fired).map(CatchUp.moveTo) ?? .end
+        }
+        if let count, fired >= count { return .end }
+        return firstTry ? catchUp(due, fired: fired, nowMillis: nowMillis, missedAfterMillis: missedAfterMillis) : .fire
+    }
 
     /// The occurrence after `due` (nil: the first) once `fired` occurrences have fired; nil when
     /// the series has ended.

@@ -6,10 +6,14 @@ public enum RecurrenceText {
     /// the other series headers). `startMillis`: the first occurrence of an interval series, the
     /// earliest time of a cron series, from `tock-at`/`tock-delay`; `startIsRequestTime` when
     /// neither was given and it is the request's timestamp: an interval series then starts one
-    /// interval later. `zones` looks a `tock-tz` up (Foundation's `TimeZone` by default).
+    /// interval later. `notBeforeMillis` is the request's timestamp: no occurrence due before it
+    /// is ever published (SPEC v3), so the first occurrence is the first at or after it (on the
+    /// phase `startMillis` gives an interval series), and the definition starts there: a
+    /// `tock-at` in the past sets only the phase. `zones` looks a `tock-tz` up (Foundation's
+    /// `TimeZone` by default).
     public static func parse(
         cron: String?, every: String?, tz: String?, until: String?, count: String?, catchup: String?,
-        startMillis: Int64, startIsRequestTime: Bool = false,
+        startMillis: Int64, startIsRequestTime: Bool = false, notBeforeMillis: Int64 = .min,
         zones: (String) -> (any ZoneOffsets)? = { TimeZoneLookup.zone($0) }
     ) throws(RequestRejection) -> (definition: SeriesDefinition, firstMillis: Int64)? {
         func bad(_ detail: String) -> RequestRejection { RequestRejection(code: .badRecurrence, detail: detail) }
@@ -51,7 +55,14 @@ public enum RecurrenceText {
             definition.cron = cron!.trimmingASCIIWhitespace()
             definition.timeZone = tz?.trimmingASCIIWhitespace() ?? "UTC"
         }
-        guard let first = try definition.recurrence(zones: zones).first else { throw bad("the series has no occurrence left") }
+        guard let first = try definition.recurrence(zones: zones).first(notBefore: notBeforeMillis) else {
+            throw bad(
+                notBeforeMillis > definition.startMillis
+                    ? "the series has no occurrence left at or after the request's timestamp (\(notBeforeMillis))"
+                    : "the series has no occurrence left")
+        }
+        // Stored from its first occurrence on: a worker never computes one before it.
+        definition.startMillis = first
         return (definition, first)
     }
 }

@@ -24,14 +24,18 @@
 ///   (`RecurrenceText`), `horizon`.
 /// - **Series.** Any of `tock-cron`, `tock-every`, `tock-tz`, `tock-until`, `tock-count`,
 ///   `tock-catchup` makes the request a series (`ScheduledMessage.series`). `tock-at`/`tock-delay`
-///   are then optional (without them a series starts from the record's timestamp), and the
+///   are then optional (without them a series starts from the record's timestamp); no
+///   occurrence due before the record's timestamp is published (a past `tock-at` sets the phase
+///   of a `tock-every` series only, `RecurrenceText`), and the
 ///   horizon applies to its first occurrence, which is `dueMillis`.
 /// - **`tock-action`** is exactly `schedule` (also the default when absent), `cancel` or
 ///   `reschedule`; any other value, case or spacing is `bad-action`.
 /// - **`cancel`** needs only `tock-id`; the payload limit and every other `tock-` header are
 ///   ignored for it. `reschedule` needs `tock-id`, `tock-topic` and a due time, like a
 ///   schedule.
-/// - **`tock-id`** is 1 to 256 bytes in 0x21...0x7E. The default (`topic/partition/offset`,
+/// - **`tock-id`** is 1 to 256 bytes in 0x21...0x7E other than `@`, for every action: `@` is
+///   reserved for occurrence ids (`<series id>@<due ms>`), so a message can never take an
+///   occurrence's id, nor can a cancel or reschedule name one occurrence of a series. The default (`topic/partition/offset`,
 ///   `idWasGiven == false`) applies to `schedule` only and is not held to the 256-byte limit.
 /// - **`tock-topic`** is rejected with `topic-not-allowed` when it starts with `tock.` or `__`
 ///   (`ReservedTopics`, even under `*`), is not a valid Kafka topic name, or matches none of the
@@ -132,7 +136,7 @@ public struct RequestParser: Sendable {
                 cron: try Self.text(cron, "tock-cron", code: .badCron), every: try Self.text(every, "tock-every"),
                 tz: try Self.text(tz, "tock-tz", code: .badTimezone), until: try Self.text(until, "tock-until"),
                 count: try Self.text(count, "tock-count"), catchup: try Self.text(catchup, "tock-catchup"),
-                startMillis: given?.due ?? requestTime, startIsRequestTime: given == nil
+                startMillis: given?.due ?? requestTime, startIsRequestTime: given == nil, notBeforeMillis: requestTime
             )
             // Not nil: some series header is given.
             guard let parsed else { throw reject(.badRecurrence, "the series has no occurrence left") }
@@ -182,7 +186,7 @@ public struct RequestParser: Sendable {
         }
     }
 
-    private static let idRule = "1 to 256 bytes of printable ASCII without spaces"
+    private static let idRule = "1 to 256 bytes of printable ASCII without spaces or \"@\""
 
     private static func id(_ header: Value, action: Action, record: InputRecord) throws(RequestRejection) -> (String, Bool) {
         switch header {
@@ -200,6 +204,12 @@ public struct RequestParser: Sendable {
             }
             if let bad = bytes.firstIndex(where: { !(0x21...0x7E).contains($0) }) {
                 throw reject(.badId, "tock-id \(quoted(bytes)) has byte 0x\(hex(bytes[bad])) at position \(bad); it must be \(idRule).")
+            }
+            if let at = bytes.firstIndex(of: UInt8(ascii: "@")) {
+                throw reject(
+                    .badId,
+                    "tock-id \(quoted(bytes)) has \"@\" at position \(at): \"@\" is reserved for the ids of a series' occurrences (<series id>@<due ms>); it must be \(idRule)."
+                )
             }
             return (String(decoding: bytes, as: UTF8.self), true)
         }

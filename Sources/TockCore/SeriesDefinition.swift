@@ -36,7 +36,8 @@ public struct SeriesDefinition: Sendable, Hashable {
                 throw RequestRejection(code: .badCron, detail: "tock-cron \"\(cron)\": \(error)")
             }
             guard let zone = zones(timeZone) else {
-                throw RequestRejection(code: .badTimezone, detail: "tock-tz \"\(timeZone)\" is not a time zone of the tz database")
+                throw RequestRejection(
+                    code: .badTimezone, detail: "tock-tz \"\(timeZone)\" is not a name of the tz database, such as Europe/Berlin, Japan or UTC")
             }
             pattern = .cron(CronSchedule(expression, zone: zone))
         } else {

@@ -101,6 +101,22 @@ public struct TockConfiguration: Sendable, Equatable {
         public var heartbeatTimeoutMillis: Int64 = 3_000
     }
 
+    /// SPEC guarantee 5: every process measures its clock against Redis `TIME` and runs on it.
+    public struct Clock: Sendable, Equatable {
+        public enum OnSkew: String, Sendable, Equatable, CaseIterable {
+            /// Run on the reference clock and go on firing.
+            case correct
+            /// Fire nothing, and hand the shards to workers that can, until the offset is back within `maxSkew`.
+            case hold
+        }
+
+        /// An offset from the reference beyond this is reported (and, with `hold`, stops firing).
+        public var maxSkewMillis: Int64 = 100
+        /// How often the offset is measured again (clocks drift, and get stepped).
+        public var checkIntervalMillis: Int64 = 2_000
+        public var onSkew: OnSkew = .correct
+    }
+
     public struct Worker: Sendable, Equatable {
         /// Empty means "host name and pid", resolved at start.
         public var id = ""
@@ -136,6 +152,7 @@ public struct TockConfiguration: Sendable, Equatable {
     public var delivery = Delivery()
     public var series = Series()
     public var cluster = Cluster()
+    public var clock = Clock()
     public var worker = Worker()
     public var http = HTTP()
     public var monitor = Monitor()
@@ -187,7 +204,7 @@ public struct TockConfiguration: Sendable, Equatable {
         limits.maxHorizonMillis = try reader.durationMillis("limits.maxHorizon", default: d.limits.maxHorizonMillis, minimum: 1)
 
         output.allowedTopics = try reader.stringList("output.allowedTopics", default: d.output.allowedTopics)
-        let rateLimits = try reader.positiveIntMap("output.rateLimits")
+        let rateLimits = try reader.positiveIntMap("output.rateLimits", checkName: TopicGlob.problem(ofGlob:))
         if let (glob, rate) = rateLimits.first(where: { $0.value > RateLimits.maximumPerSecond }) {
             throw ConfigurationError(
                 key: "output.rateLimits.\(glob)", source: "configuration",
@@ -216,6 +233,16 @@ public struct TockConfiguration: Sendable, Equatable {
         cluster.heartbeatIntervalMillis = try reader.durationMillis(
             "cluster.heartbeatInterval", default: d.cluster.heartbeatIntervalMillis, minimum: 1)
         cluster.heartbeatTimeoutMillis = try reader.durationMillis("cluster.heartbeatTimeout", default: d.cluster.heartbeatTimeoutMillis, minimum: 1)
+
+        clock.maxSkewMillis = try reader.durationMillis("clock.maxSkew", default: d.clock.maxSkewMillis, minimum: 1)
+        clock.checkIntervalMillis = try reader.durationMillis("clock.checkInterval", default: d.clock.checkIntervalMillis, minimum: 100)
+        let onSkew = try reader.string("clock.onSkew", default: d.clock.onSkew.rawValue)
+        guard let clockOnSkew = Clock.OnSkew(rawValue: onSkew) else {
+            throw ConfigurationError(
+                key: "clock.onSkew", source: "configuration",
+                message: "expected one of \(Clock.OnSkew.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(onSkew)\"")
+        }
+        clock.onSkew = clockOnSkew
 
         worker.id = try reader.string("worker.id", default: d.worker.id)
 

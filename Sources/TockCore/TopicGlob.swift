@@ -69,6 +69,25 @@ public struct TopicGlob: Sendable, Hashable {
         return p == pattern.count
     }
 
+    /// Why `pattern` cannot match a topic as written, or nil: a character no topic name has (a
+    /// typo, or "x=5;y" from a wrong separator) would make a glob that matches nothing, silently.
+    public static func problem(ofGlob pattern: String) -> String? {
+        guard let bad = pattern.first(where: { !($0.isASCII && (isTopicNameByte($0.asciiValue!) || $0 == "*" || $0 == "?")) }) else { return nil }
+        // A control character is shown by its code point, so the message stays one readable line.
+        let scalar = bad.unicodeScalars.first!
+        let shown = scalar.value < 0x20 || scalar.value == 0x7F ? "U+\(String(scalar.value, radix: 16, uppercase: true))" : String(bad)
+        return "\"\(pattern)\" is not a topic glob: \"\(shown)\" cannot be in a topic name (a-z A-Z 0-9 . _ - and the wildcards * ?)"
+    }
+
+    static func isTopicNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            true
+        default: false
+        }
+    }
+
     /// Kafka's own rule: 1 to 249 characters of `a-z A-Z 0-9 . _ -`, and not `.` or `..`.
     public static func isValidKafkaTopicName(_ name: String) -> Bool {
         var name = name
@@ -77,15 +96,7 @@ public struct TopicGlob: Sendable, Hashable {
 
     static func isValidKafkaTopicName(utf8 name: UnsafeBufferPointer<UInt8>) -> Bool {
         guard (1...249).contains(name.count) else { return false }
-        for byte in name {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                continue
-            default:
-                return false
-            }
-        }
+        for byte in name where !isTopicNameByte(byte) { return false }
         let dot = UInt8(ascii: ".")
         return !(name.count <= 2 && name.allSatisfy { $0 == dot })
     }

@@ -10,10 +10,14 @@ public struct WorkerSummary: Codable, Sendable, Equatable {
     /// Rejections by `tock-error` code, and dead letters by code, since the worker started.
     public var rejected: [String: Int]
     public var deadLetters: [String: Int]
+    /// Shards whose writes wait for replicas (`store.replicaAcks`); nil when none does.
+    public var replicaWait: ReplicaWait?
+    /// How the worker's clock stands against the reference (SPEC guarantee 5).
+    public var clock: ClockStatus?
 
     public init(
         firedPerSecond: Double = 0, latenessP50Millis: Int64? = nil, latenessP99Millis: Int64? = nil, firedTotal: Int = 0,
-        rejected: [String: Int] = [:], deadLetters: [String: Int] = [:]
+        rejected: [String: Int] = [:], deadLetters: [String: Int] = [:], replicaWait: ReplicaWait? = nil
     ) {
         self.firedPerSecond = firedPerSecond
         self.latenessP50Millis = latenessP50Millis
@@ -21,6 +25,7 @@ public struct WorkerSummary: Codable, Sendable, Equatable {
         self.firedTotal = firedTotal
         self.rejected = rejected
         self.deadLetters = deadLetters
+        self.replicaWait = replicaWait
     }
 }
 
@@ -77,5 +82,29 @@ public struct FireWindow: Sendable {
             return Self.bounds.last
         }
         return (Double(fired) / Double(Self.seconds), quantile(0.5), quantile(0.99))
+    }
+}
+
+/// Shards of a worker whose durable writes fewer replicas confirmed than `store.replicaAcks`
+/// asks (Redis `WAIT`): they wait for a replica to come back (`ReplicaWaits`).
+public struct ReplicaWait: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var shards: [Int]
+    /// The fewest replicas that confirmed a write of these shards lately, and how many were asked.
+    public var acked: Int
+    public var wanted: Int
+    /// How long the longest waiting of them has waited.
+    public var waitingMillis: Int64
+
+    public init(shards: [Int], acked: Int, wanted: Int, waitingMillis: Int64) {
+        self.shards = shards
+        self.acked = acked
+        self.wanted = wanted
+        self.waitingMillis = waitingMillis
+    }
+
+    public var description: String {
+        "shard\(shards.count == 1 ? "" : "s") \(shards.map(String.init).joined(separator: ", ")) wait\(shards.count == 1 ? "s" : "") for replicas: "
+            + "\(acked) of the \(wanted) store.replicaAcks asks confirmed their writes (Redis WAIT), for \(waitingMillis / 1_000).\(waitingMillis % 1_000 / 100) s; "
+            + "replicaAcks \(wanted) needs \(wanted + 1) replicas per master to ride out the loss of one"
     }
 }

@@ -1,18 +1,54 @@
 import CRdKafka
 import Dispatch
 import Logging
+import Synchronization
 import TockConcurrency
 
 /// Reads partitions back to find records by a header's value: before a delivery whose lease ran
 /// out is published again, its shard's owner looks for its `tock-id` where the earlier attempt
 /// would have written it.
 ///
-/// A consumer that never joins a group: each `find` assigns the partitions from the offsets of a
-/// time (`offsetsForTimes`), reads each to its end as it was when the call began, and unassigns.
-/// Calls run one at a time on a thread of their own.
+/// A consumer that never joins a group: each pass assigns the partitions from the offsets of a
+/// time (`offsetsForTimes`), reads each to its end as it was when the pass began, and unassigns.
+///
+/// Passes run one at a time on a thread of their own, and one pass serves every call waiting when
+/// it begins (`Search.merged`): after a stall or a shard move, hundreds of slices ask at once, and
+/// one read of their partitions answers them all, where a pass each made the last wait for all
+/// the others (seen: 18 s queued behind passes of 100–300 ms, past the deliveries' leases). A
+/// call's timeout counts from the call, its wait for earlier passes included.
 public final class KafkaRecordFinder: Sendable {
+    /// One call's question.
+    struct Search {
+        var header: String
+        var wanted: Set<String>
+        var starts: [KafkaTopicPartition: Int64]
+
+        /// One search for several: every value wanted by any, each partition from the earliest
+        /// time any starts it at. All must look for the same header.
+        static func merged(_ searches: [Search]) -> Search {
+            var merged = Search(header: searches.first?.header ?? "", wanted: [], starts: [:])
+            for search in searches {
+                merged.wanted.formUnion(search.wanted)
+                merged.starts.merge(search.starts, uniquingKeysWith: min)
+            }
+            return merged
+        }
+    }
+
+    private struct Waiting {
+        var search: Search
+        var deadline: ContinuousClock.Instant
+        var continuation: CheckedContinuation<Set<String>, Error>
+    }
+
+    private struct Queue {
+        var waiting: [Waiting] = []
+        var passRunning = false
+    }
+
     private let client: KafkaClientHandle
     private let thread: BlockingThread
+    private let queue = Mutex(Queue())
 
     public init(brokers: String, properties: [String: String] = [:], logger: Logger = Logger(label: "tock.kafka.finder")) throws {
         // The caller's properties (security, timeouts) first; what reading back needs wins.
@@ -53,10 +89,45 @@ public final class KafkaRecordFinder: Sendable {
         timeout: Duration
     ) async throws -> Set<String> {
         guard !wanted.isEmpty, !starts.isEmpty else { return [] }
-        let milliseconds = timeout.kafkaMilliseconds
-        return try await thread.run { [client] in
-            try client.withHandle { rk in
-                try Self.find(rk, header: header, wanted: wanted, starts: starts, timeoutMilliseconds: milliseconds)
+        let deadline = ContinuousClock.now + timeout
+        return try await withCheckedThrowingContinuation { continuation in
+            let startPasses = queue.withLock { queue in
+                queue.waiting.append(
+                    Waiting(search: Search(header: header, wanted: wanted, starts: starts), deadline: deadline, continuation: continuation))
+                defer { queue.passRunning = true }
+                return !queue.passRunning
+            }
+            if startPasses { thread.submit { [self] in runPasses() } }
+        }
+    }
+
+    /// On the finder's thread: one pass per header for everything waiting, until nothing is.
+    private func runPasses() {
+        while true {
+            let waiting = queue.withLock { queue in
+                defer { queue.waiting = [] }
+                if queue.waiting.isEmpty { queue.passRunning = false }
+                return queue.waiting
+            }
+            guard !waiting.isEmpty else { return }
+            for (_, calls) in Dictionary(grouping: waiting, by: \.search.header) {
+                let now = ContinuousClock.now
+                for call in calls where call.deadline <= now {
+                    call.continuation.resume(throwing: KafkaError(code: .timedOut, message: "read-back waited past its timeout for earlier ones"))
+                }
+                let live = calls.filter { $0.deadline > now }
+                guard let deadline = live.map(\.deadline).min() else { continue }
+                let search = Search.merged(live.map(\.search))
+                do {
+                    let found = try client.withHandle { rk in
+                        try Self.find(
+                            rk, header: search.header, wanted: search.wanted, starts: search.starts,
+                            timeoutMilliseconds: (deadline - now).kafkaMilliseconds)
+                    }
+                    for call in live { call.continuation.resume(returning: found.intersection(call.search.wanted)) }
+                } catch {
+                    for call in live { call.continuation.resume(throwing: error) }
+                }
             }
         }
     }

@@ -8,6 +8,8 @@ public struct ClusterSnapshot: Codable, Sendable, Equatable {
         public var heartbeatAgeMillis: Int64
         public var live: Bool
         public var shards: [Int]
+        /// Live, but firing nothing: its clock cannot be trusted (SPEC guarantee 5); it gets no shard.
+        public var holding: Bool?
     }
 
     public struct Shard: Codable, Sendable, Equatable {
@@ -40,14 +42,16 @@ extension ClusterSnapshot {
         Set(heartbeats.filter { nowMillis - $0.value <= timeoutMillis }.keys)
     }
 
-    /// Each worker with a heartbeat, its age, whether it is live and the shards it owns.
-    static func workers(heartbeats: [String: Int64], owners: [Int: ShardOwnership], live: Set<String>, nowMillis: Int64) -> [Worker] {
+    /// Each worker with a heartbeat, its age, whether it is live (and holding) and the shards it owns.
+    static func workers(
+        heartbeats: [String: Int64], owners: [Int: ShardOwnership], live: Set<String>, holding: Set<String>, nowMillis: Int64
+    ) -> [Worker] {
         var perWorker: [String: [Int]] = [:]
         for (shard, owner) in owners { perWorker[owner.worker, default: []].append(shard) }
         return heartbeats.keys.sorted().map { id in
             Worker(
                 id: id, lastHeartbeatMillis: heartbeats[id]!, heartbeatAgeMillis: nowMillis - heartbeats[id]!, live: live.contains(id),
-                shards: (perWorker[id] ?? []).sorted())
+                shards: (perWorker[id] ?? []).sorted(), holding: holding.contains(id))
         }
     }
 }

@@ -25,6 +25,7 @@ enum ConsolePage {
           th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eef0f3; font-variant-numeric: tabular-nums; }
           th { color: #5b6673; font-weight: 600; }
           .dead { color: #b42318; }
+          .warn { color: #b54708; }
           .bar { fill: #3b82f6; }
           .bar.now { fill: #f59e0b; }
           svg text { font-size: 10px; fill: #5b6673; }
@@ -35,7 +36,7 @@ enum ConsolePage {
         </style>
         </head>
         <body>
-        <header><h1>Tock console</h1><span id="monitor"></span><span id="leader"></span><span id="updated"></span></header>
+        <header><h1>Tock console</h1><span id="monitor"></span><span id="leader"></span><span id="clock"></span><span id="updated"></span></header>
         <main>
           <section class="wide">
             <h2>Messages</h2>
@@ -54,7 +55,7 @@ enum ConsolePage {
           </section>
           <section class="wide">
             <h2>Workers</h2>
-            <table><thead><tr><th>worker</th><th>state</th><th>shards</th><th>last heartbeat</th><th>fired/s</th><th>lateness p50</th><th>lateness p99</th><th>fired</th></tr></thead>
+            <table><thead><tr><th>worker</th><th>state</th><th>shards</th><th>last heartbeat</th><th>fired/s</th><th>lateness p50</th><th>lateness p99</th><th>fired</th><th>clock</th></tr></thead>
             <tbody id="workers"></tbody></table>
           </section>
           <section>
@@ -75,6 +76,8 @@ enum ConsolePage {
         "use strict";
         const $ = (id) => document.getElementById(id);
         const ms = (v) => v == null ? "–" : (v >= 60000 ? (v / 1000).toFixed(0) + " s" : v >= 1000 ? (v / 1000).toFixed(1) + " s" : v + " ms");
+        // A clock's offset from the reference (Redis TIME) and what the process does about it.
+        const clock = (k) => k == null ? "–" : (k.offsetMillis == null ? "" : (k.offsetMillis >= 0 ? "+" : "") + k.offsetMillis.toFixed(1) + " ms ") + k.state;
         function cell(row, text, cls) { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; }
         function counts(body, map) {
           body.textContent = "";
@@ -107,6 +110,8 @@ enum ConsolePage {
             const c = await (await fetch("/v1/console", { cache: "no-store" })).json();
             $("monitor").textContent = "monitor " + c.monitor + (c.leading ? " (leading)" : " (standby)");
             $("leader").textContent = "leader: " + (c.leader || "none");
+            $("clock").textContent = "clock: " + clock(c.clock);
+            $("clock").title = c.clock ? c.clock.detail : "";
             $("updated").textContent = "updated " + new Date(c.takenAtMillis).toLocaleTimeString();
             $("pending").textContent = String(c.pending);
             for (const w of ["1m", "10m", "1h", "1d"]) $("due-" + w).textContent = String((c.due || {})[w] ?? "–");
@@ -115,9 +120,19 @@ enum ConsolePage {
             const body = $("workers"); body.textContent = "";
             for (const w of c.workers) {
               const row = body.insertRow(), s = w.summary || {};
-              cell(row, w.id); cell(row, w.live ? "live" : "dead", w.live ? "" : "dead"); cell(row, String(w.shards.length));
+              cell(row, w.id); cell(row, w.live ? (w.holding ? "live, holding" : "live") : "dead", w.live ? (w.holding ? "warn" : "") : "dead");
+              cell(row, String(w.shards.length));
               cell(row, ms(w.heartbeatAgeMillis) + " ago"); cell(row, s.firedPerSecond == null ? "–" : s.firedPerSecond.toFixed(s.firedPerSecond < 10 ? 2 : 0));
               cell(row, ms(s.latenessP50Millis)); cell(row, ms(s.latenessP99Millis)); cell(row, s.firedTotal == null ? "–" : String(s.firedTotal));
+              cell(row, clock(s.clock), s.clock && s.clock.state !== "ok" ? "warn" : ""); if (s.clock) row.cells[8].title = s.clock.detail;
+              const rw = s.replicaWait;
+              if (rw && w.live) {
+                const note = body.insertRow(); note.className = "replica-wait";
+                const td = note.insertCell(); td.colSpan = 9; td.className = "dead";
+                td.textContent = `${w.id}: shard${rw.shards.length === 1 ? "" : "s"} ${rw.shards.join(", ")} wait for replicas: ` +
+                  `${rw.acked} of the ${rw.wanted} store.replicaAcks asks confirmed their writes, for ${ms(rw.waitingMillis)} ` +
+                  `(replicaAcks ${rw.wanted} needs ${rw.wanted + 1} replicas per master to ride out the loss of one)`;
+              }
             }
             counts($("rejected"), c.rejected); counts($("dead-letters"), c.deadLetters);
           } catch (e) { $("updated").textContent = "cannot reach the monitor: " + e; }

@@ -14,6 +14,8 @@ public final class ConsoleService: Service, Sendable {
     let monitor: MonitorService
     let intervalMillis: Int64
     let clock: any WallClock
+    /// How this monitor's own clock stands (SPEC guarantee 5), for the console.
+    let clockStatus: @Sendable () -> ClockStatus?
     let logger: Logger
     let snapshot: Mutex<ConsoleSnapshot>
     let pendingGauge = Gauge(label: "tock_pending_messages")
@@ -23,12 +25,14 @@ public final class ConsoleService: Service, Sendable {
         })
 
     public init(
-        store: ScheduleStore, monitor: MonitorService, intervalMillis: Int64 = 2_000, clock: any WallClock = SystemWallClock(), logger: Logger
+        store: ScheduleStore, monitor: MonitorService, intervalMillis: Int64 = 2_000, clock: any WallClock = SystemWallClock(),
+        clockStatus: @escaping @Sendable () -> ClockStatus? = { nil }, logger: Logger
     ) {
         self.store = store
         self.monitor = monitor
         self.intervalMillis = intervalMillis
         self.clock = clock
+        self.clockStatus = clockStatus
         self.logger = logger
         snapshot = Mutex(.empty(monitor: monitor.monitorID))
     }
@@ -53,13 +57,15 @@ public final class ConsoleService: Service, Sendable {
         var cluster = monitor.currentSnapshot
         if !cluster.leading {
             // A standby's view lists no workers: its console reads them from Redis itself.
-            let heartbeats = try await store.workers()
-            let live = ClusterSnapshot.live(heartbeats, timeoutMillis: monitor.heartbeatTimeoutMillis, nowMillis: now)
-            cluster.workers = ClusterSnapshot.workers(heartbeats: heartbeats, owners: try await store.owners(), live: live, nowMillis: now)
+            let view = try await store.workerHeartbeats()
+            let live = ClusterSnapshot.live(view.heartbeats, timeoutMillis: monitor.heartbeatTimeoutMillis, nowMillis: view.referenceMillis)
+            cluster.workers = ClusterSnapshot.workers(
+                heartbeats: view.heartbeats, owners: try await store.owners(), live: live, holding: view.holding, nowMillis: view.referenceMillis)
         }
-        let console = ConsoleSnapshot(
+        var console = ConsoleSnapshot(
             cluster: cluster, summaries: summaries, load: load,
             dueLoadMillis: took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000, nowMillis: now)
+        console.clock = clockStatus()
         snapshot.withLock { $0 = console }
         pendingGauge.record(console.pending)
         for (window, gauge) in dueGauges { gauge.record(console.due[window] ?? 0) }

@@ -9,6 +9,8 @@ public struct ConsoleSnapshot: Codable, Sendable, Equatable {
         public var live: Bool
         public var shards: [Int]
         public var heartbeatAgeMillis: Int64
+        /// Live, but firing nothing: its clock cannot be trusted (its summary's `clock` says why).
+        public var holding: Bool?
         public var summary: WorkerSummary?
     }
 
@@ -27,11 +29,13 @@ public struct ConsoleSnapshot: Codable, Sendable, Equatable {
     public var deadLetters: [String: Int]
     /// How long reading the due load from Redis took.
     public var dueLoadMillis: Int64
+    /// How this monitor's clock stands against the reference (each worker's is in its summary).
+    public var clock: ClockStatus?
 
     public static func empty(monitor: String) -> ConsoleSnapshot {
         ConsoleSnapshot(
             monitor: monitor, leading: false, leader: nil, takenAtMillis: 0, workers: [], pending: 0, due: [:], perMinute: [],
-            oldestOverdueMillis: nil, rejected: [:], deadLetters: [:], dueLoadMillis: 0)
+            oldestOverdueMillis: nil, rejected: [:], deadLetters: [:], dueLoadMillis: 0, clock: nil)
     }
 }
 
@@ -44,7 +48,9 @@ extension ConsoleSnapshot {
         leader = cluster.leader
         takenAtMillis = nowMillis
         workers = cluster.workers.map {
-            Worker(id: $0.id, live: $0.live, shards: $0.shards, heartbeatAgeMillis: nowMillis - $0.lastHeartbeatMillis, summary: summaries[$0.id])
+            Worker(
+                id: $0.id, live: $0.live, shards: $0.shards, heartbeatAgeMillis: nowMillis - $0.lastHeartbeatMillis, holding: $0.holding,
+                summary: summaries[$0.id])
         }
         pending = load.pending
         due = ["1m": load.withinMinute, "10m": load.withinTenMinutes, "1h": load.withinHour, "1d": load.withinDay]
@@ -59,5 +65,6 @@ extension ConsoleSnapshot {
         self.rejected = rejected
         deadLetters = dead
         self.dueLoadMillis = dueLoadMillis
+        clock = nil
     }
 }

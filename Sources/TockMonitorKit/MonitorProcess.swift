@@ -18,11 +18,15 @@ public enum MonitorProcess {
         let redis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
         let store = try ScheduleStore(client: redis, configuration: configuration, logger: logger)
         try await store.verifyShardCount()
+        // The monitor judges heartbeats on Redis's clock itself; its own, measured against it, times
+        // the rest (overdue messages, the console) and is reported (SPEC guarantee 5).
+        let clock = ClockService(store: store, configuration: configuration.clock, logger: logger)
+        await clock.checkOnce()
         let monitor = MonitorService(
             store: store, monitorID: monitorID,
             heartbeatIntervalMillis: configuration.cluster.heartbeatIntervalMillis,
-            heartbeatTimeoutMillis: configuration.cluster.heartbeatTimeoutMillis, logger: logger)
-        let console = ConsoleService(store: store, monitor: monitor, logger: logger)
+            heartbeatTimeoutMillis: configuration.cluster.heartbeatTimeoutMillis, clock: clock.clock, logger: logger)
+        let console = ConsoleService(store: store, monitor: monitor, clock: clock.clock, clockStatus: { clock.status }, logger: logger)
         let probe = DependencyProbe(checks: [try DependencyProbe.redisWrite(configuration, holder: monitorID, logger: logger)], logger: logger)
         // Look-ups from /v1/messages get a Redis connection of their own: however many clients
         // ask at once, they queue among themselves, never before the monitor's own calls.
@@ -30,10 +34,10 @@ public enum MonitorProcess {
         let lookups = try ScheduleStore(client: lookupRedis, configuration: configuration, logger: logger)
         let http = HTTPService(
             host: configuration.http.host, port: configuration.http.port, metrics: metrics,
-            readiness: { ReadinessReport(reasons: probe.notReadyReasons) },
+            readiness: { ReadinessReport(reasons: probe.notReadyReasons, notes: clock.status.state == .ok ? [] : [clock.status.detail]) },
             extraRoutes: MonitorRoutes.make(monitor: monitor, console: console, store: lookups), logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: http), .init(service: probe), .init(service: monitor), .init(service: console)],
+            services: [.init(service: http), .init(service: probe), .init(service: clock), .init(service: monitor), .init(service: console)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

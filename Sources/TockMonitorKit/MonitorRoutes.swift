@@ -16,7 +16,7 @@ enum MonitorRoutes {
             "GET /v1/messages/*": { request in
                 let id = String(request.path.dropFirst("/v1/messages/".count))
                 do {
-                    return .json(try await MessageLookup.find(id, in: store, nowMillis: SystemWallClock().nowMillis()))
+                    return .json(try await MessageLookup.find(id, in: store, nowMillis: monitor.clock.nowMillis()))
                 } catch {
                     return .error(503, "\(error)")
                 }

@@ -26,7 +26,7 @@ public final class MonitorService: Service, Sendable {
 
     private struct LoopState {
         var token: String?
-        var published: (owners: [Int: ShardOwnership], live: Set<String>)?
+        var published: (owners: [Int: ShardOwnership], live: Set<String>, holding: Set<String>)?
         var publishedAt: Int64 = 0
         var overdueCheckedAt: Int64 = 0
         var oldestOverdue: Int64?
@@ -95,11 +95,16 @@ public final class MonitorService: Service, Sendable {
     }
 
     private func lead(token: String, now: Int64, loop: inout LoopState) async throws {
-        let heartbeats = try await store.workers()
-        let live = ClusterSnapshot.live(heartbeats, timeoutMillis: heartbeatTimeoutMillis, nowMillis: now)
+        // Heartbeats are Redis's time, and judged by it (SPEC guarantee 5): neither a worker's clock
+        // nor this monitor's can make a live worker look dead, or a dead one live.
+        let view = try await store.workerHeartbeats()
+        let heartbeats = view.heartbeats
+        let live = ClusterSnapshot.live(heartbeats, timeoutMillis: heartbeatTimeoutMillis, nowMillis: view.referenceMillis)
         let dead = heartbeats.keys.filter { !live.contains($0) }.sorted()
+        // A live worker that holds (its clock cannot be trusted) gets no shard: they go to workers that can fire.
+        let firing = live.subtracting(view.holding)
         var owners = try await store.owners()
-        let desired = ShardAssignment.rebalance(shardCount: store.shardMap.shardCount, current: owners.mapValues(\.worker), live: live)
+        let desired = ShardAssignment.rebalance(shardCount: store.shardMap.shardCount, current: owners.mapValues(\.worker), live: firing)
         let changes = desired.filter { owners[$0.key]?.worker != $0.value }
         if !changes.isEmpty {
             let assigned = try await store.assign(changes)
@@ -111,15 +116,16 @@ public final class MonitorService: Service, Sendable {
                 "reassigned shards",
                 metadata: [
                     "moves": "\(changes.count)", "live": "\(live.sorted())", "dead": "\(dead)",
+                    "holding": "\(view.holding.intersection(live).sorted())",
                     "to": "\(moved.mapValues { $0.count }.sorted(by: { $0.key < $1.key }))",
                 ])
         }
         // Publish on change, and every second anyway: that also repairs a view a deposed leader
         // might have written.
-        let changed = loop.published.map { $0.owners != owners || $0.live != live } ?? true
+        let changed = loop.published.map { $0.owners != owners || $0.live != live || $0.holding != view.holding } ?? true
         if changed || !dead.isEmpty || now - loop.publishedAt >= 1_000 {
             try await store.publish(token: token, owners: owners, workers: live, forget: dead)
-            loop.published = (owners, live)
+            loop.published = (owners, live, view.holding)
             loop.publishedAt = now
         }
         if now - loop.overdueCheckedAt >= 1_000 {
@@ -139,7 +145,8 @@ public final class MonitorService: Service, Sendable {
             gauge.record(0)
             loop.shardGauges.removeValue(forKey: worker)
         }
-        let workers = ClusterSnapshot.workers(heartbeats: heartbeats, owners: owners, live: live, nowMillis: now)
+        let workers = ClusterSnapshot.workers(
+            heartbeats: heartbeats, owners: owners, live: live, holding: view.holding, nowMillis: view.referenceMillis)
         let shards = (0..<store.shardMap.shardCount).map { ClusterSnapshot.Shard(shard: $0, owner: owners[$0]?.worker, epoch: owners[$0]?.epoch) }
         let reassignments = loop.reassignments
         let oldest = loop.oldestOverdue

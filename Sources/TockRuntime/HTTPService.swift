@@ -183,8 +183,8 @@ public struct HTTPService: Service {
         router.add("GET /healthz") { _ in .text(200, "ok\n") }
         router.add("GET /readyz") { _ in
             let report = await readiness()
-            if report.ready { return .text(200, "ready\n") }
-            return .text(503, (report.reasons.isEmpty ? "not ready" : report.reasons.joined(separator: "\n")) + "\n")
+            if report.ready { return .text(200, (["ready"] + report.notes).joined(separator: "\n") + "\n") }
+            return .text(503, ((report.reasons.isEmpty ? ["not ready"] : report.reasons) + report.notes).joined(separator: "\n") + "\n")
         }
         for (pattern, route) in extraRoutes.sorted(by: { $0.key < $1.key }) { router.add(pattern, route) }
         return router

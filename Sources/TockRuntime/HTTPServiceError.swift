@@ -5,15 +5,19 @@ public struct ReadinessReport: Sendable, Equatable {
     public var ready: Bool
     /// Why the process is not ready; one line each in the `/readyz` body.
     public var reasons: [String]
+    /// What an operator should know even while it is ready (a clock it corrects for); one line
+    /// each, after the answer.
+    public var notes: [String]
 
-    public init(ready: Bool, reasons: [String] = []) {
+    public init(ready: Bool, reasons: [String] = [], notes: [String] = []) {
         self.ready = ready
         self.reasons = reasons
+        self.notes = notes
     }
 
     /// Ready exactly when there is no reason not to be.
-    public init(reasons: [String]) {
-        self.init(ready: reasons.isEmpty, reasons: reasons)
+    public init(reasons: [String], notes: [String] = []) {
+        self.init(ready: reasons.isEmpty, reasons: reasons, notes: notes)
     }
 }
 

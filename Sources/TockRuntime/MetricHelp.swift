@@ -20,16 +20,28 @@ public enum MetricHelp {
         "tock_claimed_total": "Messages claimed from Redis into the timing wheel.",
         "tock_reconciled_total": "Expired claims put back into the wheel (a claim whose reply was lost).",
         "tock_stalls_total": "Times the worker process stood still longer than a third of the delivery lease.",
+        "tock_oldest_held_delivery_seconds":
+            "How far past its publish time the oldest delivery this worker holds a lock for is (0 when none is late).",
+        "tock_deliveries_handed_back_total":
+            "Deliveries whose lock was held a lease past their publish time without an outcome, given back to Redis (a bug or a stuck stage: see the log).",
         "tock_producer_replacements_total": "Output producers the broker fenced, replaced.",
-        "tock_series_occurrences_skipped_total": "Series occurrences not published: passed over by tock-catchup, or published before a reschedule.",
+        "tock_series_occurrences_skipped_total":
+            "Series occurrences not published: passed over by tock-catchup, or left behind by a reschedule (published already, not of the new definition, or past its count).",
         "tock_series_ended_total": "Series that ended (count reached, past tock-until, or no occurrence left).",
         "tock_rate_limit_delay_seconds": "Delay a rate limit added to a record, by configured topic glob.",
         "tock_rate_limit_waiting": "Records waiting behind a rate limit at this worker's last call, across workers, by configured topic glob.",
         "tock_rate_limit_requeued_total": "Records queued again for lack of a rate-limit slot within a second, by configured topic glob.",
+        // Clock (worker and monitor)
+        "tock_clock_offset_seconds":
+            "This host's wall clock against the cluster's reference (Redis TIME): reference minus local, from the last measurement. Tock runs on the reference.",
+        "tock_clock_round_trip_seconds": "Round trip of the best sample of the last clock measurement: the offset is known to half of it.",
+        "tock_clock_unfit":
+            "1 while the clock cannot be trusted (beyond clock.maxSkew with clock.onSkew hold, or not measured): a worker then fires nothing.",
         // Redis and Kafka
         "tock_redis_errors_total": "Redis calls that failed.",
         "tock_kafka_errors_total": "Kafka produce or consume errors.",
         "tock_redis_not_replicated_total": "Writes that fewer than store.replicaAcks replicas confirmed in time (retried).",
+        "tock_replica_wait_shards": "Shards whose writes wait for replicas: fewer than store.replicaAcks confirmed their last write (Redis WAIT).",
         "tock_redis_cluster_redirects_total": "Redis Cluster redirects followed, by kind (moved, ask).",
         "tock_redis_cluster_retries_total": "Redis Cluster requests retried (TRYAGAIN, CLUSTERDOWN, a connection lost).",
         "tock_redis_cluster_map_refreshes_total": "Reads of the Redis Cluster slot map.",

@@ -6,10 +6,13 @@ struct HeartbeatCall: StoreScriptCall {
     let keys: RESPArguments
     let args: RESPArguments
 
-    init(script: RedisScript, keys storeKeys: StoreKeys, worker: String, nowMillis: Int64, leaving: Bool, summary: String) {
+    init(script: RedisScript, keys storeKeys: StoreKeys, worker: String, leaving: Bool, summary: String, holding: Bool) {
         self.script = script
-        keys = [RedisArgument(storeKeys.workers), RedisArgument(storeKeys.assigned(worker)), RedisArgument(storeKeys.workerSummaries)]
-        args = [RedisArgument(worker), RedisArgument(nowMillis), RedisArgument(leaving ? "1" : "0"), RedisArgument(summary)]
+        keys = [
+            RedisArgument(storeKeys.workers), RedisArgument(storeKeys.assigned(worker)), RedisArgument(storeKeys.workerSummaries),
+            RedisArgument(storeKeys.holdingWorkers),
+        ]
+        args = [RedisArgument(worker), RedisArgument(leaving ? "1" : "0"), RedisArgument(summary), RedisArgument(holding ? "1" : "0")]
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> [Int: Int64] {
@@ -52,7 +55,10 @@ struct PublishCall: StoreScriptCall {
     init(script: RedisScript, keys storeKeys: StoreKeys, token: String, assignment: [(worker: String, shards: [(Int, Int64)])], forget dead: [String])
     {
         self.script = script
-        var keys: RESPArguments = [RedisArgument(storeKeys.monitorToken), RedisArgument(storeKeys.workers), RedisArgument(storeKeys.workerSummaries)]
+        var keys: RESPArguments = [
+            RedisArgument(storeKeys.monitorToken), RedisArgument(storeKeys.workers), RedisArgument(storeKeys.workerSummaries),
+            RedisArgument(storeKeys.holdingWorkers),
+        ]
         var args: RESPArguments = [RedisArgument(token), RedisArgument(assignment.count)]
         for (worker, shards) in assignment {
             keys.append(RedisArgument(storeKeys.assigned(worker)))
@@ -107,4 +113,50 @@ struct UnleaseCall: StoreScriptCall {
     }
 
     func decode(_ value: RedisValue) throws(StoreError) {}
+}
+
+/// `time.lua`: the reference clock, Redis `TIME` of the server holding the cluster's keys.
+struct TimeCall: StoreScriptCall {
+    let script: RedisScript
+    let keys: RESPArguments
+    let args: RESPArguments = []
+
+    init(script: RedisScript, keys storeKeys: StoreKeys) {
+        self.script = script
+        keys = [RedisArgument(storeKeys.workers)]
+    }
+
+    func decode(_ value: RedisValue) throws(StoreError) -> Int64 { try Self.micros(value) }
+
+    /// Epoch microseconds from a `TIME` reply.
+    static func micros(_ value: RedisValue) throws(StoreError) -> Int64 {
+        guard case .array(let parts) = value, parts.count == 2, let seconds = parts[0].string.flatMap({ Int64($0) }),
+            let micros = parts[1].string.flatMap({ Int64($0) })
+        else { throw .corrupt("TIME reply \(value)") }
+        return seconds * 1_000_000 + micros
+    }
+}
+
+/// `workers.lua`: the heartbeats and the holding workers, with the reference clock's time.
+struct WorkersCall: StoreScriptCall {
+    let script: RedisScript
+    let keys: RESPArguments
+    let args: RESPArguments = []
+
+    init(script: RedisScript, keys storeKeys: StoreKeys) {
+        self.script = script
+        keys = [RedisArgument(storeKeys.workers), RedisArgument(storeKeys.holdingWorkers)]
+    }
+
+    func decode(_ value: RedisValue) throws(StoreError) -> WorkerHeartbeats {
+        guard case .array(let parts) = value, parts.count == 3, case .array(let scores) = parts[1], case .array(let holding) = parts[2] else {
+            throw .corrupt("workers reply \(value)")
+        }
+        var heartbeats: [String: Int64] = [:]
+        for index in stride(from: 0, to: scores.count - 1, by: 2) {
+            if let worker = scores[index].string, let score = scores[index + 1].string.flatMap({ Double($0) }) { heartbeats[worker] = Int64(score) }
+        }
+        return WorkerHeartbeats(
+            referenceMillis: try TimeCall.micros(parts[0]) / 1_000, heartbeats: heartbeats, holding: Set(holding.compactMap(\.string)))
+    }
 }

@@ -28,7 +28,8 @@ struct FinishCall: StoreScriptCall {
             let shard = lock.shard
             keys.add(
                 storeKeys.owner(shard), storeKeys.queue(shard), storeKeys.messages(shard), storeKeys.attempts(shard),
-                storeKeys.locks(shard), storeKeys.leases(shard), storeKeys.inbox(shard), storeKeys.series(shard))
+                storeKeys.locks(shard), storeKeys.leases(shard), storeKeys.inbox(shard), storeKeys.series(shard),
+                storeKeys.retiredSeries(shard))
             let owner = ownerships[shard]
             args.add(owner?.worker ?? "", owner?.epoch ?? -1, lock.lock, lock.done.count, lock.retries.count, lock.steps.count)
             // A tombstone written when the message was stored lasts long enough if it fired in
@@ -56,7 +57,7 @@ struct FinishCall: StoreScriptCall {
                 args.add(step.entry, step.attempt)
                 // Only a series that ends needs its tombstone.
                 addTombstone(step.nextMillis == nil ? step.tombstone : nil, storedMillis: step.storedMillis)
-                args.add(step.expected, step.nextMillis.map { String($0) } ?? "", step.fired, step.published ? 1 : 0)
+                args.add(step.expected, step.nextMillis.map { String($0) } ?? "", step.published ? 1 : 0)
             }
         }
         self.keys = keys

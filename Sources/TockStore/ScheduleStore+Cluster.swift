@@ -5,15 +5,35 @@ import TockRedis
 /// The cluster's calls, on the keys under the hash tag `{<prefix>}` (see `StoreKeys`). The owner
 /// of record of each shard stays in the shard's own `owner` hash.
 extension ScheduleStore {
-    /// Records a heartbeat (with the worker's summary for the console) and returns the worker's
-    /// assignment (shard → epoch); `leaving` deregisters instead, so the monitor reassigns the
-    /// worker's shards at once.
-    public func heartbeat(worker: String, nowMillis: Int64, leaving: Bool = false, summary: WorkerSummary? = nil) async throws(StoreError) -> [Int:
+    /// Records a heartbeat, at Redis's time (with the worker's summary for the console), and returns
+    /// the worker's assignment (shard → epoch); `leaving` deregisters instead, so the monitor
+    /// reassigns the worker's shards at once. A `holding` worker is alive but fires nothing (its
+    /// clock): the monitor gives it no shard.
+    public func heartbeat(worker: String, leaving: Bool = false, holding: Bool = false, summary: WorkerSummary? = nil) async throws(StoreError)
+        -> [Int:
         Int64]
     {
         let text = summary.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
         return try await run(
-            HeartbeatCall(script: scripts.heartbeat, keys: keys, worker: worker, nowMillis: nowMillis, leaving: leaving, summary: text))
+            HeartbeatCall(script: scripts.heartbeat, keys: keys, worker: worker, leaving: leaving, summary: text, holding: holding))
+    }
+
+    /// One reading of the cluster's reference clock (Redis `TIME` of the server holding the
+    /// cluster's keys), with this process's wall and monotonic clocks around it.
+    public func sampleReferenceClock() async throws(StoreError) -> ClockSample {
+        let wall = SystemWallClock()
+        let sentWall = wall.nowMicros()
+        let sent = MonotonicClock.nowMicros()
+        let reference = try await run(TimeCall(script: scripts.time, keys: keys))
+        let received = MonotonicClock.nowMicros()
+        return ClockSample(
+            sentWallMicros: sentWall, receivedWallMicros: wall.nowMicros(), sentMonotonicMicros: sent, receivedMonotonicMicros: received,
+            referenceMicros: reference)
+    }
+
+    /// The heartbeats and the holding workers, with Redis's time to judge them by.
+    public func workerHeartbeats() async throws(StoreError) -> WorkerHeartbeats {
+        try await run(WorkersCall(script: scripts.workers, keys: keys))
     }
 
     /// Each worker's last heartbeat summary (workers that never sent one, or sent a bad one, are left out).

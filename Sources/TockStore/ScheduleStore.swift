@@ -24,9 +24,13 @@ public final class ScheduleStore: Sendable {
     private let lockSequence = Atomic<Int>(0)
     /// Tombstone sets this process already gave their expiry (of the current window only).
     private let knownExpiries: Mutex<KnownExpiries>
+    /// Shards whose durable writes fewer replicas confirmed than asked; a worker's stores share one.
+    public let replicaWaits: ReplicaWaits
 
-    public init(client: RedisClient, keyPrefix: String, shardCount: Int, retentionMillis: Int64, logger: Logger = Logger(label: "tock.store")) throws
-    {
+    public init(
+        client: RedisClient, keyPrefix: String, shardCount: Int, retentionMillis: Int64, replicaWaits: ReplicaWaits = ReplicaWaits(),
+        logger: Logger = Logger(label: "tock.store")
+    ) throws {
         self.client = client
         self.keys = StoreKeys(prefix: keyPrefix)
         self.shardMap = ShardMap(shardCount: shardCount)
@@ -34,14 +38,18 @@ public final class ScheduleStore: Sendable {
         self.windows = TombstoneWindows(retentionMillis: retentionMillis)
         self.knownExpiries = Mutex(KnownExpiries(shardCount: shardCount))
         self.scripts = try StoreScripts.load()
+        self.replicaWaits = replicaWaits
         self.logger = logger
     }
 
     /// The store as `configuration` describes it (`store.keyPrefix`, `store.shards`, `dedup.retention`).
-    public convenience init(client: RedisClient, configuration: TockConfiguration, logger: Logger = Logger(label: "tock.store")) throws {
+    public convenience init(
+        client: RedisClient, configuration: TockConfiguration, replicaWaits: ReplicaWaits = ReplicaWaits(),
+        logger: Logger = Logger(label: "tock.store")
+    ) throws {
         try self.init(
             client: client, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
-            retentionMillis: configuration.dedup.retentionMillis, logger: logger)
+            retentionMillis: configuration.dedup.retentionMillis, replicaWaits: replicaWaits, logger: logger)
     }
 
     public var keyPrefix: String { keys.prefix }
@@ -77,7 +85,7 @@ public final class ScheduleStore: Sendable {
             }
         }
         var outcomes: [Int: [StoreOutcome]] = [:]
-        for (call, reply) in zip(calls, try await runEach(calls, durable: true)) {
+        for (call, reply) in zip(calls, try await runEach(calls, durable: true, touched: calls.map { $0.sections.map(\.shard) })) {
             outcomes.merge(reply) { $1 }
             noteExpiring(call.expiring(reply), window: window)
         }
@@ -202,7 +210,8 @@ public final class ScheduleStore: Sendable {
                     expiresKnown: known)
             }
         }
-        let replies = try await replies(calls, shards: calls.map { $0.locks.first?.shard ?? -1 }, durable: true)
+        let replies = try await replies(
+            calls, shards: calls.map { $0.locks.first?.shard ?? -1 }, durable: true, touched: calls.map { $0.locks.map(\.shard) })
         var finished: [Result<FinishedLock, StoreError>] = []
         for (call, reply) in zip(calls, replies) {
             switch reply {
@@ -231,8 +240,10 @@ public final class ScheduleStore: Sendable {
         // Durable: a renewal only a deposed primary saw would let the worker publish under a lock
         // the new primary already gave up.
         do { results = try await client.pipeline(arguments: commands.map(\.arguments), idempotent: true, durable: true) } catch {
+            noteReplication(.failure(error), shards: shards)
             throw .redis(error)
         }
+        for (shard, result) in zip(shards, results) { noteReplication(result, shards: [shard]) }
         var renewed: [Int: Int] = [:]
         var failure: StoreError?
         for (shard, result) in zip(shards, results) {
@@ -333,11 +344,12 @@ public final class ScheduleStore: Sendable {
 
     /// Runs calls in one pipeline (one per server on a cluster); `shards` names the shard of each
     /// call, for FENCED errors. `durable`: see `RedisClient.pipelineEvalSHA`.
-    func runEach<Call: StoreScriptCall>(_ calls: [Call], shards: [Int]? = nil, idempotent: Bool = true, durable: Bool = false)
-        async throws(StoreError) -> [Call.Reply]
-    {
-        try await replies(calls, shards: shards ?? Array(repeating: -1, count: calls.count), idempotent: idempotent, durable: durable)
-            .map { reply throws(StoreError) in try reply.get() }
+    func runEach<Call: StoreScriptCall>(
+        _ calls: [Call], shards: [Int]? = nil, idempotent: Bool = true, durable: Bool = false, touched: [[Int]]? = nil
+    ) async throws(StoreError) -> [Call.Reply] {
+        try await replies(
+            calls, shards: shards ?? Array(repeating: -1, count: calls.count), idempotent: idempotent, durable: durable, touched: touched
+        ).map { reply throws(StoreError) in try reply.get() }
     }
 
     /// Runs calls of per-shard results in one pipeline and merges their replies; a call that
@@ -346,7 +358,8 @@ public final class ScheduleStore: Sendable {
         _ calls: [Call], shards: (Call) -> [Int], idempotent: Bool = true, durable: Bool = false
     ) async throws(StoreError) -> [Int: Result<Value, StoreError>] where Call.Reply == [Int: Result<Value, StoreError>] {
         var merged: [Int: Result<Value, StoreError>] = [:]
-        let replies = try await replies(calls, shards: calls.map { shards($0).first ?? -1 }, idempotent: idempotent, durable: durable)
+        let replies = try await replies(
+            calls, shards: calls.map { shards($0).first ?? -1 }, idempotent: idempotent, durable: durable, touched: calls.map(shards))
         for (call, reply) in zip(calls, replies) {
             switch reply {
             case .success(let reply): merged.merge(reply) { $1 }
@@ -357,17 +370,33 @@ public final class ScheduleStore: Sendable {
     }
 
     /// Each call's decoded reply or error, from one pipeline; throws only when the pipeline as a
-    /// whole failed (one server's connection). `shards`: the shard each call's FENCED is about.
+    /// whole failed (one server's connection). `shards`: the shard each call's FENCED is about;
+    /// `touched`: the shards each durable call writes, for `replicaWaits`.
     private func replies<Call: StoreScriptCall>(
-        _ calls: [Call], shards: [Int], idempotent: Bool = true, durable: Bool = false
+        _ calls: [Call], shards: [Int], idempotent: Bool = true, durable: Bool = false, touched: [[Int]]? = nil
     ) async throws(StoreError) -> [Result<Call.Reply, StoreError>] {
         guard !calls.isEmpty else { return [] }
         let results: [Result<RedisValue, RedisError>]
         do { results = try await client.pipelineEvalSHA(calls.map(\.redisCall), idempotent: idempotent, durable: durable) } catch {
+            if durable { noteReplication(.failure(error), shards: (touched ?? shards.map { [$0] }).flatMap { $0 }) }
             throw .redis(error)
+        }
+        if durable {
+            for (index, result) in results.enumerated() { noteReplication(result, shards: touched?[index] ?? [shards[index]]) }
         }
         return zip(calls, zip(shards, results)).map { call, item in
             Result { () throws(StoreError) in try call.decode(try unwrap(item.1, shard: item.0)) }
+        }
+    }
+
+    /// A durable write's outcome for the shards it wrote: fewer replicas than asked, or confirmed.
+    private func noteReplication(_ result: Result<RedisValue, RedisError>, shards: [Int]) {
+        guard client.configuration.replicaAcks > 0 else { return }
+        switch result {
+        case .failure(.notReplicated(let acked, let wanted)): replicaWaits.noteShortfall(shards: shards, acked: acked, wanted: wanted)
+        case .success(.error): break
+        case .success: replicaWaits.noteConfirmed(shards: shards)
+        case .failure: break
         }
     }
 

@@ -1,16 +1,22 @@
 import TockCore
 
-/// A series' state as the store keeps it (`finish.lua`'s header): the due time of its current
-/// occurrence, the occurrences fired so far, the generation a reschedule bumps, and whether the
-/// current occurrence was published already (it then only advances).
+/// A series' state as the store keeps it (`prelude.lua`'s `seriesState`): the due time of its
+/// current occurrence, the occurrences published under its id so far, the generation a
+/// reschedule bumps, and the due time of the latest occurrence published under its id. The last
+/// two outlive reschedules: an occurrence at or before that mark is never published again.
 public struct SeriesState: Sendable, Hashable {
     public var dueMillis: Int64
+    /// Occurrences published (or dead-lettered) under the series' id, across reschedules.
     public var fired: Int
     public var generation: Int
-    public var published: Bool
-    /// As stored: `finish` places the next occurrence only while the series still has exactly this.
+    /// The due time of the latest occurrence published (or dead-lettered) under the series' id,
+    /// across reschedules; nil when none was.
+    public var publishedThrough: Int64?
+    /// As stored.
     public var stored: String
 
+    /// Reads `due:fired:generation[:mark]`, where the mark is the published-through time, or `A`
+    /// (written before the mark existed: the current occurrence was published).
     public init?(stored: String) {
         let parts = stored.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3 || parts.count == 4, let due = Int64(parts[0]), let fired = Int(parts[1]),
@@ -19,9 +25,20 @@ public struct SeriesState: Sendable, Hashable {
         dueMillis = due
         self.fired = fired
         self.generation = generation
-        published = parts.count == 4 && parts[3] == "A"
+        if parts.count == 4 {
+            if parts[3] == "A" {
+                publishedThrough = due
+            } else if let mark = Int64(parts[3]) {
+                publishedThrough = mark
+            } else {
+                return nil
+            }
+        }
         self.stored = stored
     }
+
+    /// Whether the current occurrence was published already: it then only advances.
+    public var published: Bool { publishedThrough.map { $0 >= dueMillis } ?? false }
 }
 
 /// The series behind a locked occurrence.

@@ -27,6 +27,9 @@ public struct StoreKeys: Sendable, Hashable {
     public func inbox(_ shard: Int) -> String { "\(tag(shard)):inbox" }
     /// Hash series id → its state (`SeriesState`); the series itself is in `messages`.
     public func series(_ shard: Int) -> String { "\(tag(shard)):series" }
+    /// Hash id → `<published-through>:<fired>` of a series that a one-shot message of the same id
+    /// replaced, while that message is pending: a reschedule back into a series carries them on.
+    public func retiredSeries(_ shard: Int) -> String { "\(tag(shard)):retired" }
     /// Hash input topic/partition → highest offset stored.
     public func watermarks(_ shard: Int) -> String { "\(tag(shard)):wm" }
     /// Set of tombstone fingerprints of one window and bucket.
@@ -42,6 +45,9 @@ public struct StoreKeys: Sendable, Hashable {
     public var workers: String { "\(clusterTag):workers" }
     /// Hash worker → its last heartbeat's summary (JSON, `WorkerSummary`), for the console.
     public var workerSummaries: String { "\(clusterTag):summaries" }
+    /// Set of live workers that fire nothing (their clock is wrong or unmeasured: SPEC guarantee 5),
+    /// to which the monitor gives no shard.
+    public var holdingWorkers: String { "\(clusterTag):holding" }
     /// Hash shard → epoch: the workers' view of the assignment, what heartbeats return.
     public func assigned(_ worker: String) -> String { "\(clusterTag):assigned:\(worker)" }
     public var monitorLeader: String { "\(clusterTag):monitor:leader" }

@@ -37,7 +37,7 @@ struct StoreRequestsCall: StoreScriptCall {
             let shard = section.shard
             keys.add(
                 storeKeys.messages(shard), storeKeys.queue(shard), storeKeys.owner(shard), storeKeys.attempts(shard),
-                storeKeys.watermarks(shard), storeKeys.inbox(shard), storeKeys.series(shard))
+                storeKeys.watermarks(shard), storeKeys.inbox(shard), storeKeys.series(shard), storeKeys.retiredSeries(shard))
             var partitions: [String: Int] = [:]
             var highest: [(tp: String, offset: Int64)] = []
             for entry in section.entries {

@@ -20,6 +20,8 @@ public struct StoreScripts: Sendable {
     public let publish: RedisScript
     public let rate: RedisScript
     public let meta: RedisScript
+    public let time: RedisScript
+    public let workers: RedisScript
 
     public struct MissingScript: Error, CustomStringConvertible {
         public var name: String
@@ -41,7 +43,7 @@ public struct StoreScripts: Sendable {
             own: try script("own"), lease: try script("lease"), unlease: try script("unlease"),
             status: try script("status"), resetWatermarks: try script("resetwm"),
             heartbeat: try script("heartbeat"), lead: try script("lead"), publish: try script("publish"),
-            rate: try script("rate"), meta: try script("meta")
+            rate: try script("rate"), meta: try script("meta"), time: try script("time"), workers: try script("workers")
         )
     }
 }

@@ -79,6 +79,20 @@ public struct ShardOwnership: Sendable, Hashable {
     }
 }
 
+/// What the monitor judges the workers by (`workers.lua`): each one's last heartbeat and the
+/// reference clock's time then, both Redis's, and the workers that fire nothing (their clock).
+public struct WorkerHeartbeats: Sendable, Equatable {
+    public var referenceMillis: Int64
+    public var heartbeats: [String: Int64]
+    public var holding: Set<String>
+
+    public init(referenceMillis: Int64, heartbeats: [String: Int64], holding: Set<String> = []) {
+        self.referenceMillis = referenceMillis
+        self.heartbeats = heartbeats
+        self.holding = holding
+    }
+}
+
 /// Someone else's hold on a lease, as seen when asking for it.
 public struct LeaseHolder: Sendable, Equatable {
     public var holder: String
@@ -143,8 +157,8 @@ public struct LockOutcome: Sendable {
         public var expected: String
         /// Nil: the series ends.
         public var nextMillis: Int64?
-        public var fired: Int
-        /// False when the occurrence was skipped, not published.
+        /// False when the occurrence was skipped, not published: `finish` counts a published one
+        /// and raises the series' published-through mark to it.
         public var published: Bool
     }
 
@@ -174,7 +188,7 @@ public struct LockOutcome: Sendable {
     /// Published or dead-lettered; a series occurrence moves its series on.
     public mutating func markDone(_ delivery: LockedDelivery) {
         if let series = delivery.series {
-            step(delivery, series, to: series.nextAfterPublishing, fired: series.state.fired + 1, published: true)
+            step(delivery, series, to: series.nextAfterPublishing, published: true)
             return
         }
         done.append(
@@ -188,16 +202,16 @@ public struct LockOutcome: Sendable {
     /// the series goes on at `next` (nil: it ends).
     public mutating func markSkipped(_ delivery: LockedDelivery, next: Int64?) {
         guard let series = delivery.series else { return }
-        step(delivery, series, to: next, fired: series.state.fired, published: false)
+        step(delivery, series, to: next, published: false)
     }
 
-    private mutating func step(_ delivery: LockedDelivery, _ series: SeriesProgress, to next: Int64?, fired: Int, published: Bool) {
+    private mutating func step(_ delivery: LockedDelivery, _ series: SeriesProgress, to next: Int64?, published: Bool) {
         steps.append(
             SeriesStep(
                 entry: delivery.entry, attempt: delivery.attempt,
                 tombstone: delivery.message.idWasGiven ? Tombstone(id: series.id) : nil,
                 storedMillis: delivery.message.storedMillis, expected: series.state.stored, nextMillis: next,
-                fired: fired, published: published))
+                published: published))
     }
 
     /// `counted`: false when the attempt never happened, so the next one carries its number again.

@@ -106,8 +106,10 @@ public final class DueGate: @unchecked Sendable {
                 continue
             }
             // 20 µs past the millisecond: a timed wait converted through a Double can end a hair
-            // before it, and the loop would then sleep once more for nothing.
-            _ = condition.wait(until: Date(timeIntervalSince1970: (Double(first.atMillis) + 0.02) / 1000))
+            // before it, and the loop would then sleep once more for nothing. Counted from now on
+            // the gate's clock, which need not be the wall clock the wait is timed by (a reference
+            // clock: SPEC guarantee 5).
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(first.atMillis * 1_000 - clock.nowMicros() + 20) / 1e6))
         }
         condition.unlock()
     }

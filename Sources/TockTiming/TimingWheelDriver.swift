@@ -136,7 +136,8 @@ public final class TimingWheelDriver<ID: Hashable & Sendable>: @unchecked Sendab
             sleeping = true
             sleepingUntil = next
             if let wakeAt = next {
-                _ = condition.wait(until: Date(timeIntervalSince1970: Double(wakeAt) / 1000))
+                // Counted on the driver's clock, which need not be the wall clock the wait is timed by.
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(wakeAt * 1_000 - clock.nowMicros()) / 1e6))
             } else {
                 condition.wait()
             }

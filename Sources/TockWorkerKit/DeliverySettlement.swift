@@ -17,8 +17,9 @@ struct DeliverySettlement {
     private(set) var toPublish: [LockedDelivery] = []
     /// Deliveries for the dead-letter topic, with the reason.
     private(set) var deadLetters: [(delivery: LockedDelivery, letter: DeadLetter)] = []
-    /// Series occurrences not published: missed ones `tock-catchup` passes over, and ones
-    /// published before a reschedule landed on them.
+    /// Series occurrences not published: missed ones `tock-catchup` passes over, ones published
+    /// already under the series' id (a reschedule came in between), ones a replaced definition
+    /// placed, and ones past a `tock-count` a reschedule carried over.
     private(set) var skipped: [LockedDelivery] = []
     /// Occurrences of series whose definition no longer reads here (a tz database without their
     /// zone): not published, and tried again in a minute, so the series is neither ended nor lost.
@@ -55,15 +56,19 @@ struct DeliverySettlement {
     }
 
     /// Where the series goes on when this occurrence is not to be published (`.some(nil)`: it ends);
-    /// nil when it is published. Catch-up applies only to an occurrence fired at its own due time,
-    /// for the first time.
+    /// nil when it is published (`Recurrence.settle`): one published already under the series' id,
+    /// or not an occurrence of the current definition, only advances; a used-up count ends the
+    /// series. Catch-up applies only to an occurrence fired at its own due time, for the first time:
+    /// a retry, or an occurrence queued again for a rate limit's slot, is late for another reason,
+    /// and one whose worker died mid-delivery may be in Kafka already.
     private static func skip(_ delivery: LockedDelivery, _ series: SeriesProgress, nowMillis: Int64, missedAfterMillis: Int64) -> Int64?? {
         guard let recurrence = series.recurrence else { return nil }
-        if series.state.published { return .some(recurrence.following(series.state.dueMillis, fired: series.state.fired)) }
-        // A retry, or an occurrence queued again for a rate limit's slot, is late for another reason;
-        // one whose worker died mid-delivery may be in Kafka already.
-        guard delivery.attempt == 1, delivery.fireMillis == series.state.dueMillis else { return nil }
-        switch recurrence.catchUp(series.state.dueMillis, fired: series.state.fired, nowMillis: nowMillis, missedAfterMillis: missedAfterMillis) {
+        let state = series.state
+        let firstTry = delivery.attempt == 1 && delivery.fireMillis == state.dueMillis
+        switch recurrence.settle(
+            state.dueMillis, fired: state.fired, publishedThrough: state.publishedThrough, firstTry: firstTry, nowMillis: nowMillis,
+            missedAfterMillis: missedAfterMillis)
+        {
         case .fire: return nil
         case .moveTo(let next): return .some(next)
         case .end: return .some(nil)

@@ -133,6 +133,7 @@ public final class FireService: Service, Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.claimLoop() }
                 group.addTask { await self.renewLoop() }
+                group.addTask { await self.watchdogLoop() }
                 await self.fireLoop()
                 group.cancelAll()
             }
@@ -272,6 +273,57 @@ public final class FireService: Service, Sendable {
         if !failed.isEmpty { logger.warning("renewing delivery locks failed for some shards", metadata: ["shards": "\(failed.sorted())"]) }
     }
 
+    /// Runs the watchdog every renewal interval, in a loop of its own: giving deliveries back may
+    /// wait for Redis, and renewals must not wait behind it.
+    func watchdogLoop() async {
+        let interval = Self.renewIntervalMillis(configuration.delivery)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(interval))
+            await handBackOverdue()
+        }
+    }
+
+    /// The watchdog over held deliveries (see `HeldLocks`): a delivery not handed to the producer
+    /// within a lease after its publish time (or after it was locked, if that was later) is given
+    /// up, loudly, and goes back to the queue at once, its attempt not counted; one handed over
+    /// whose outcome is not recorded within `recordingGraceMillis` more goes back as a new attempt,
+    /// read back first. A lease is never renewed for a delivery nobody is publishing.
+    func handBackOverdue() async {
+        let now = clock.nowMillis()
+        let lease = configuration.delivery.leaseTimeoutMillis
+        let (overdue, oldest) = heldLocks.withLock { held in
+            (
+                held.handBackOverdue(nowMillis: now, unsentGraceMillis: lease, sentGraceMillis: lease + Self.recordingGraceMillis),
+                held.oldestOverdueMillis(nowMillis: now)
+            )
+        }
+        metrics.oldestHeldDelivery.record(Double(oldest) / 1_000)
+        guard !overdue.isEmpty else { return }
+        let policy = DeliveryPolicy(configuration.delivery)
+        var outcomes: [String: LockOutcome] = [:]
+        for given in overdue {
+            metrics.handedBack.increment(by: given.deliveries.count)
+            logger.error(
+                "deliveries held past their time without an outcome go back to the queue",
+                metadata: [
+                    "lock": "\(given.lock)", "shard": "\(given.shard)", "stage": "\(given.stage.rawValue)", "overdueMs": "\(given.overdueMillis)",
+                    "sent": "\(given.sent)", "deliveries": "\(given.deliveries.count)", "ids": "\(given.deliveries.prefix(10).map(\.message.id))",
+                ])
+            var outcome = outcomes[given.lock] ?? LockOutcome(shard: given.shard, lock: given.lock)
+            for delivery in given.deliveries {
+                // Spread out as any retry is, so that what held them up is not met again all at once.
+                let next = now + Int64.random(in: 0...policy.backoffCeilingMillis(attempt: delivery.attempt))
+                outcome.markRetry(delivery, atMillis: next, counted: given.sent)
+            }
+            outcomes[given.lock] = outcome
+        }
+        await finish(outcomes.keys.sorted().map { outcomes[$0]! })
+    }
+
+    /// How long after the unsent grace a delivery handed to the producer may wait for its outcome
+    /// to be recorded (`recordPersistently` gives up after about 30 s) before it is given up too.
+    static let recordingGraceMillis: Int64 = 60_000
+
     /// How long after sending a `begin` or a renewal this worker counts on the lease: the lease
     /// less a margin for the clocks of the workers that may reap it.
     var knownLease: Duration { .milliseconds(Self.knownLeaseMillis(configuration.delivery)) }
@@ -315,7 +367,10 @@ public final class FireService: Service, Sendable {
                         self.lockPending.withLock { pending in for entry in retry { pending.remove(entry.id) } }
                     }
                     guard !deliveries.isEmpty else { return }
-                    self.heldLocks.withLock { $0.hold(deliveries, validUntil: sent + self.knownLease) }
+                    let lockedMillis = self.clock.nowMillis()
+                    self.heldLocks.withLock {
+                        $0.hold(deliveries, validUntil: sent + self.knownLease, lockedMillis: lockedMillis, publishMillis: self.latestPublishMillis)
+                    }
                     await self.deliver(deliveries)
                 }
                 inFlight += 1
@@ -396,6 +451,13 @@ public final class FireService: Service, Sendable {
         }
     }
 
+    /// When a delivery is published at the latest in the normal course: at its publish time, or
+    /// within `rateHorizonMillis` after it for a rate-limited topic.
+    func latestPublishMillis(_ delivery: LockedDelivery) -> Int64 {
+        let at = PublishSlices.publishMillis(delivery)
+        return configuration.output.rateLimits.limit(for: delivery.message.topic) == nil ? at : at + Self.rateHorizonMillis
+    }
+
     func deliverSlice(_ deliveries: [LockedDelivery]) async {
         var settlement = DeliverySettlement(
             deliveries, policy: DeliveryPolicy(configuration.delivery), nowMillis: clock.nowMillis(),
@@ -408,7 +470,7 @@ public final class FireService: Service, Sendable {
         if !settlement.skipped.isEmpty {
             metrics.occurrencesSkipped.increment(by: settlement.skipped.count)
             logger.info(
-                "series occurrences not published (tock-catchup, or published before a reschedule)",
+                "series occurrences not published (tock-catchup, or left behind by a reschedule)",
                 metadata: [
                     "occurrences": "\(settlement.skipped.map(\.message.id))"
                 ])
@@ -418,6 +480,7 @@ public final class FireService: Service, Sendable {
         var toPublish = settlement.toPublish
         let readBack = ReadBack(toPublish, partitions: partitions, skewMillis: Self.readBackSkewMillis)
         if !readBack.ids.isEmpty, let finder {
+            heldLocks.withLock { $0.enter(.readBack, deliveries) }
             metrics.readBackChecked.increment(by: readBack.ids.count)
             let readBackFailure: DeliveryOutcome?
             var found: Set<String> = []
@@ -450,6 +513,8 @@ public final class FireService: Service, Sendable {
             }
         }
         let slots = await applyRateLimits(&toPublish, settlement: &settlement)
+        heldLocks.withLock { $0.enter(.publishing, deliveries) }
+        await faults.hangIfDueBeforePublishing(toPublish.map(\.message.id))
         let generation = producer.generation
         let outcomes = await publish(toPublish, partitions: partitions, notBefore: slots)
         if outcomes.contains(where: { if case .failure(let error) = $0.1 { error.code == .producerFenced } else { false } }) {
@@ -487,6 +552,7 @@ public final class FireService: Service, Sendable {
                 break
             }
         }
+        heldLocks.withLock { $0.enter(.recording, deliveries) }
         settlement.settleDeadLetters(published: await deadLetter(settlement.deadLetters.map { ($0.delivery, $0.letter) }))
         if !outcomes.isEmpty { faults.killIfDueBeforeFinishing(outcomes.count) }
         await finish(settlement.lockOutcomes)
@@ -514,30 +580,28 @@ public final class FireService: Service, Sendable {
                     { [producer, clock, self] in
                         // Reports of earlier records are served here, in this wake-up, not in one of their own.
                         defer { producer.serveDeliveryReports() }
-                        // A lock whose lease this worker can no longer vouch for (it stalled) may be another
-                        // worker's by now: its records stay here.
-                        // The record may wait in the producer up to its timeout: the lease must outlast that.
-                        let sentBy = ContinuousClock.now + self.producerTimeout
-                        let (locked, enqueueBy) = self.heldLocks.withLock { held in
-                            (members.map { held.holds($0.lock, at: sentBy) }, members.compactMap { held.validUntil($0.lock) }.min())
-                        }
                         // A record of a rate-limited topic goes out within the guard after its slot, or not now
-                        // (stamped later, it could share a second with the slots after it), and carries the
-                        // time checked as its CreateTime: a thread preempted between the check and the
-                        // hand-off cannot move it out of its slot.
+                        // (stamped later, it could share a second with the slots after it). Every record
+                        // carries the time checked as its CreateTime: a thread preempted between the check and
+                        // the hand-off cannot move it out of its slot, and it is the reference clock's time
+                        // (SPEC guarantee 5), which librdkafka's stamp, the host's wall clock, need not be.
                         let now = clock.nowMillis()
                         let inSlot = members.map { notBefore[$0.entry].map { now < $0 + RateSlots.guardMillis } ?? true }
-                        let holds = zip(locked, inSlot).map { $0 && $1 }
-                        var toEnqueue: [KafkaProducerRecord]
-                        if notBefore.isEmpty && holds.allSatisfy({ $0 }) {
-                            toEnqueue = records
-                        } else {
-                            toEnqueue = []
-                            for (index, record) in records.enumerated() where holds[index] {
-                                var record = record
-                                if notBefore[members[index].entry] != nil { record.timestamp = now }
-                                toEnqueue.append(record)
-                            }
+                        // A lock whose lease this worker can no longer vouch for (it stalled), or that it gave
+                        // up, may be another worker's by now: its records stay here. A record may wait in the
+                        // producer up to its timeout: the lease must outlast that.
+                        let sentBy = ContinuousClock.now + self.producerTimeout
+                        let (holds, enqueueBy) = self.heldLocks.withLock { held in
+                            let onTime = zip(members, inSlot).filter(\.1).map(\.0)
+                            var taken = held.takeForSending(onTime, sentBy: sentBy).makeIterator()
+                            return (inSlot.map { $0 && taken.next()! }, members.compactMap { held.validUntil($0.lock) }.min())
+                        }
+                        var toEnqueue: [KafkaProducerRecord] = []
+                        toEnqueue.reserveCapacity(records.count)
+                        for (index, record) in records.enumerated() where holds[index] {
+                            var record = record
+                            record.timestamp = now
+                            toEnqueue.append(record)
                         }
                         if stamp {
                             let published = KafkaHeader(key: "tock-published-us", string: String(clock.nowMicros()))
@@ -600,6 +664,7 @@ public final class FireService: Service, Sendable {
             byTopic[delivery.message.topic, default: (limit, [])].1.append(delivery)
         }
         guard !byTopic.isEmpty else { return [:] }
+        heldLocks.withLock { $0.enter(.rateSlots, deliveries) }
         var slots: [String: Int64] = [:]
         var requeued: Set<String> = []
         var random = SystemRandomNumberGenerator()

@@ -32,10 +32,12 @@ public struct MonitoredOwnership: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let started = clock.nowMillis()
             do {
-                let assignment = try await store.heartbeat(
-                    worker: state.workerID, nowMillis: started,
-                    summary: state.activity.summary(nowMillis: started))
-                try await apply(assignment)
+                let summary = state.summary(nowMillis: started)
+                // A worker whose clock holds it back says so: the monitor gives it no shard, and it
+                // takes none meanwhile (`ClockHold` gave up what it had).
+                let holding = state.firingHeld
+                let assignment = try await store.heartbeat(worker: state.workerID, holding: holding, summary: summary)
+                if holding { state.markOwnershipAcquired() } else { try await apply(assignment) }
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }
@@ -43,7 +45,7 @@ public struct MonitoredOwnership: Service {
             try? await Task.sleep(for: .milliseconds(max(10, intervalMillis - elapsed)))
         }
         do {
-            _ = try await store.heartbeat(worker: state.workerID, nowMillis: clock.nowMillis(), leaving: true)
+            _ = try await store.heartbeat(worker: state.workerID, leaving: true)
             logger.info("deregistered from the cluster")
         } catch {
             logger.warning("could not deregister; the monitor reassigns the shards after the heartbeat timeout", metadata: ["error": "\(error)"])

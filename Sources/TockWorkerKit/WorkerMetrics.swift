@@ -28,6 +28,9 @@ public struct WorkerMetrics: Sendable {
     let readBackFound: Counter
     let leaseWithheld: Counter
     let stalls: Counter
+    /// The delivery-lock watchdog (`HeldLocks.handBackOverdue`).
+    let handedBack: Counter
+    let oldestHeldDelivery: Gauge
     let producersReplaced: Counter
     let occurrencesSkipped: Counter
     let seriesEnded: Counter
@@ -75,6 +78,8 @@ public struct WorkerMetrics: Sendable {
         readBackFound = Counter(label: "tock_readback_total", dimensions: [("result", "found")])
         leaseWithheld = Counter(label: "tock_fired_total", dimensions: [("result", "withheld")])
         stalls = Counter(label: "tock_stalls_total")
+        handedBack = Counter(label: "tock_deliveries_handed_back_total")
+        oldestHeldDelivery = Gauge(label: "tock_oldest_held_delivery_seconds")
         producersReplaced = Counter(label: "tock_producer_replacements_total")
         occurrencesSkipped = Counter(label: "tock_series_occurrences_skipped_total")
         seriesEnded = Counter(label: "tock_series_ended_total")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 import TockCore
@@ -22,12 +23,21 @@ public enum WorkerProcess {
         let workerID = configuration.resolvedWorkerID()
         var logger = logger
         logger[metadataKey: "worker"] = "\(workerID)"
-        let state = WorkerState(workerID: workerID, token: "\(workerID)/\(UInt64.random(in: 1...UInt64.max))")
+        let waitingShards = Gauge(label: "tock_replica_wait_shards")
+        waitingShards.record(0)
+        let state = WorkerState(
+            workerID: workerID, token: "\(workerID)/\(UInt64.random(in: 1...UInt64.max))",
+            replicaWaits: ReplicaWaits { waitingShards.record($0) })
         let faults = try FaultPoints(environment: ProcessInfo.processInfo.environment)
 
         let redis = try await RedisClient.connect(configuration, poolSize: 4, logger: logger)
-        let store = try ScheduleStore(client: redis, configuration: configuration, logger: logger)
+        let store = try ScheduleStore(client: redis, configuration: configuration, replicaWaits: state.replicaWaits, logger: logger)
         try await store.verifyShardCount()
+        // The clock is measured before anything fires (SPEC guarantee 5); until it is, and while
+        // it cannot be trusted, `ClockHold` keeps the worker from firing.
+        let hold = ClockHold(state: state, store: store, logger: logger)
+        let clock = ClockService(store: store, configuration: configuration.clock, logger: logger) { await hold.apply($0) }
+        await clock.checkOnce()
 
         // Kafka is checked once the worker has built its producer (after the standalone lease).
         let outputProducer = Mutex<KafkaProducerPool?>(nil)
@@ -38,9 +48,9 @@ public enum WorkerProcess {
             ], logger: logger)
         let http = HTTPService(
             host: configuration.http.host, port: configuration.http.port, metrics: metrics,
-            readiness: { ReadinessReport(reasons: state.notReadyReasons + probe.notReadyReasons) }, logger: logger)
+            readiness: { ReadinessReport(reasons: state.notReadyReasons + probe.notReadyReasons, notes: clock.readinessNotes) }, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: http), .init(service: probe)],
+            services: [.init(service: http), .init(service: probe), .init(service: clock)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -51,7 +61,8 @@ public enum WorkerProcess {
         let group = ServiceGroup(configuration: groupConfiguration)
         let resources = Mutex<Resources?>(nil)
         let startup = WorkerStartup(group: group) { [logger] in
-            let started = try await start(configuration: configuration, store: store, state: state, faults: faults, logger: logger)
+            let started = try await start(
+                configuration: configuration, store: store, state: state, clock: clock.clock, hold: hold, faults: faults, logger: logger)
             if let started {
                 resources.withLock { $0 = started.resources }
                 outputProducer.withLock { $0 = started.resources.producer }
@@ -81,8 +92,8 @@ public enum WorkerProcess {
     /// Returns the services in start order (ownership, fire, ingest; they shut down in reverse),
     /// or nil when graceful shutdown came first.
     static func start(
-        configuration: TockConfiguration, store: ScheduleStore, state: WorkerState, faults: FaultPoints,
-        logger: Logger
+        configuration: TockConfiguration, store: ScheduleStore, state: WorkerState, clock: ReferenceClock, hold: ClockHold,
+        faults: FaultPoints, logger: Logger
     ) async throws -> (services: [any Service], resources: Resources)? {
         var standalone: StandaloneOwnership?
         if configuration.cluster.mode == .standalone {
@@ -111,20 +122,22 @@ public enum WorkerProcess {
             rebalanceHandler: IngestService.rebalanceHandler(state: state, metrics: workerMetrics, logger: logger)
         )
         let lockRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
-        let lockStore = try ScheduleStore(client: lockRedis, configuration: configuration, logger: logger)
+        let lockStore = try ScheduleStore(client: lockRedis, configuration: configuration, replicaWaits: state.replicaWaits, logger: logger)
         let deliveryRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
-        let deliveryStore = try ScheduleStore(client: deliveryRedis, configuration: configuration, logger: logger)
+        let deliveryStore = try ScheduleStore(
+            client: deliveryRedis, configuration: configuration, replicaWaits: state.replicaWaits, logger: logger)
         let finder = try KafkaRecordFinder(brokers: configuration.kafka.brokers, properties: configuration.kafka.properties, logger: logger)
         let fire = FireService(
             configuration: configuration, store: store, lockStore: lockStore, deliveryStore: deliveryStore, producer: producer,
-            finder: finder, faults: faults, state: state, metrics: workerMetrics, logger: logger)
+            finder: finder, faults: faults, state: state, metrics: workerMetrics, clock: clock, logger: logger)
+        hold.attach(fire)
         let ingest = IngestService(
             configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
-            state: state, metrics: workerMetrics, faults: faults, logger: logger)
+            state: state, metrics: workerMetrics, clock: clock, faults: faults, logger: logger)
         let ownership: any Service =
             standalone
             ?? MonitoredOwnership(
-                store: store, state: state, fire: fire, intervalMillis: configuration.cluster.heartbeatIntervalMillis, logger: logger)
+                store: store, state: state, fire: fire, intervalMillis: configuration.cluster.heartbeatIntervalMillis, clock: clock, logger: logger)
         logger.info("worker started", metadata: ["config": "\(configuration.summary)"])
         return ([ownership, fire, ingest], Resources(producer: producer, lockRedis: lockRedis, deliveryRedis: deliveryRedis))
     }

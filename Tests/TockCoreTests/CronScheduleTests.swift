@@ -92,6 +92,47 @@ import Testing
         #expect(throws: CronExpression.ParseError.self) { _ = try CronExpression(expression) }
     }
 
+    @Test(
+        "each refusal names the field and the item at fault and says what is wrong with it (never an empty token)",
+        arguments: [
+            ("-1 * * * *", #"minute "-1": a range needs a value on each side of "-" (values are never negative)"#),
+            ("1- * * * *", #"minute "1-": a range needs a value on each side of "-""#),
+            ("0 -5 * * *", #"hour "-5": a range needs a value on each side of "-" (values are never negative)"#),
+            ("1-2-3 * * * *", #"minute "1-2-3": a range has one "-", this has 2"#),
+            (",5 * * * *", #"minute ",5": an empty item in the list (a comma at either end, or two in a row)"#),
+            ("5, * * * *", #"minute "5,": an empty item in the list (a comma at either end, or two in a row)"#),
+            ("1,,2 * * * *", #"minute "1,,2": an empty item in the list (a comma at either end, or two in a row)"#),
+            ("*/0 * * * *", #"minute "*/0": the step "0" is not a whole number of at least 1"#),
+            ("*/-2 * * * *", #"minute "*/-2": the step "-2" is not a whole number of at least 1"#),
+            ("*/ * * * *", #"minute "*/": the step after "/" is missing"#),
+            ("/5 * * * *", #"minute "/5": a step needs "*", a value or a range before "/""#),
+            ("1/2/3 * * * *", #"minute "1/2/3": an item has one "/", this has 2"#),
+            ("5-1 * * * *", #"minute "5-1": the range runs backwards (5 is after 1)"#),
+            ("60 * * * *", #"minute "60": "60" is not a number in 0-59"#),
+            ("+5 * * * *", #"minute "+5": "+5" is not a number in 0-59"#),
+            ("0 0 * FOO *", #"month "FOO": "FOO" is not a number in 1-12 or a name JAN…DEC"#),
+            ("0 0 * * MON-FOO", #"day of week "MON-FOO": "FOO" is not a number in 0-7 or a name SUN…SAT"#),
+            ("0 0 0 * *", #"day of month "0": "0" is not a number in 1-31"#),
+            ("* * * *", "expected 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), got 4"),
+            ("@reboot", #"unknown macro "@reboot""#),
+            ("0 0 30 2 *", #""0 0 30 2 *" can never match: no month has such a day"#),
+        ])
+    func refusalDetail(expression: String, detail: String) {
+        #expect(throws: CronExpression.ParseError(description: detail)) { _ = try CronExpression(expression) }
+    }
+
+    @Test("the bad-cron detail of a request quotes the expression and then the item at fault")
+    func badCronDetail() {
+        let definition = SeriesDefinition(cron: "-1 * * * *", everyMillis: nil, startMillis: 0)
+        #expect(
+            throws: RequestRejection(
+                code: .badCron, detail: #"tock-cron "-1 * * * *": minute "-1": a range needs a value on each side of "-" (values are never negative)"#
+            )
+        ) {
+            _ = try definition.recurrence()
+        }
+    }
+
     // MARK: Daylight saving
 
     @Test("Europe/Berlin: a skipped 02:30 fires at the jump (03:00 CEST); a repeated one fires once, at its first instance")

@@ -99,4 +99,56 @@ import Testing
         let past = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, untilMillis: Self.start - 1, catchup: .latest)
         #expect(past.first == nil)
     }
+
+    @Test("issue 25 item 6b: the first occurrence at or after a request's timestamp; a past start keeps an interval series' phase")
+    func firstNotBefore() throws {
+        let request = Self.start + 300_000
+        let every = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start + 337)
+        #expect(every.first(notBefore: request) == request + 337)
+        #expect(every.first(notBefore: request + 337) == request + 337)
+        #expect(every.first(notBefore: Self.start) == Self.start + 337)
+        let schedule = CronSchedule(try CronExpression("*/2 * * * * *"), zone: try #require(TimeZone(identifier: "UTC")))
+        let cron = Recurrence(pattern: .cron(schedule), startMillis: Self.start)
+        #expect(cron.first(notBefore: request + 1) == request + 2_000)
+        // Nothing left at or after the request: until came first.
+        let ended = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, untilMillis: request - 1)
+        #expect(ended.first(notBefore: request) == nil && ended.first == Self.start)
+    }
+
+    @Test("contains: an occurrence of the definition, on its phase, from its start, by its until")
+    func contains() throws {
+        let every = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, untilMillis: Self.start + 5_000)
+        #expect(every.contains(Self.start) && every.contains(Self.start + 5_000))
+        #expect(!every.contains(Self.start - 1_000) && !every.contains(Self.start + 500) && !every.contains(Self.start + 6_000))
+        let schedule = CronSchedule(try CronExpression("*/2 * * * * *"), zone: try #require(TimeZone(identifier: "UTC")))
+        let cron = Recurrence(pattern: .cron(schedule), startMillis: Self.start)
+        #expect(cron.contains(Self.start + 2_000) && !cron.contains(Self.start + 1_000))
+    }
+
+    @Test(
+        "issue 25 item 2, settle: at or before the published-through mark only advances past it; another definition's occurrence gives way; a used-up count ends; otherwise catch-up on a first try"
+    )
+    func settle() {
+        let every = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, count: 10)
+        func settle(_ due: Int64, fired: Int = 0, through: Int64? = nil, firstTry: Bool = true, now: Int64? = nil) -> Recurrence.CatchUp {
+            every.settle(due, fired: fired, publishedThrough: through, firstTry: firstTry, nowMillis: now ?? due, missedAfterMillis: 1_000)
+        }
+        #expect(settle(Self.start + 3_000, fired: 6, through: Self.start + 5_000) == .moveTo(Self.start + 6_000))
+        #expect(settle(Self.start + 5_000, fired: 6, through: Self.start + 5_000, firstTry: false) == .moveTo(Self.start + 6_000))
+        #expect(settle(Self.start + 5_000, fired: 10, through: Self.start + 5_000) == .end)
+        #expect(settle(Self.start + 6_000, fired: 6, through: Self.start + 5_000) == .fire)
+        // Placed by a definition on another phase: the series goes on at this one's first after the mark.
+        #expect(settle(Self.start + 6_500, fired: 6, through: Self.start + 5_000) == .moveTo(Self.start + 6_000))
+        #expect(settle(Self.start - 500, fired: 0) == .moveTo(Self.start))
+        #expect(settle(Self.start + 6_000, fired: 10, through: Self.start + 5_000) == .end)
+        // A retry is published even when late; a first try follows tock-catchup (all here).
+        #expect(settle(Self.start + 6_000, fired: 6, through: Self.start + 5_000, firstTry: false, now: Self.start + 60_000) == .fire)
+        let none = Recurrence(pattern: .every(intervalMillis: 1_000), startMillis: Self.start, catchup: .none)
+        #expect(
+            none.settle(Self.start, fired: 0, publishedThrough: nil, firstTry: true, nowMillis: Self.start + 5_500, missedAfterMillis: 1_000)
+                == .moveTo(Self.start + 5_000))
+        #expect(
+            none.settle(Self.start, fired: 0, publishedThrough: nil, firstTry: false, nowMillis: Self.start + 5_500, missedAfterMillis: 1_000)
+                == .fire)
+    }
 }

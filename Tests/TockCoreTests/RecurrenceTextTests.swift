@@ -66,8 +66,34 @@ import Testing
             case "cron": Self.code(cron: "61 * * * *")
             case "never matches": Self.code(cron: "0 0 30 2 *")
             case "unknown zone": Self.code(cron: "* * * * *", tz: "Mars/Olympus_Mons")
-            default: Self.code(cron: "* * * * *", tz: "EST")
+            // Not "EST": the tz database has it (a fixed UTC-5). PST, IST, BST are ICU's, not the tz database's.
+            default: Self.code(cron: "* * * * *", tz: "PST")
             }
         #expect(code == expected, "\(form)")
+    }
+
+    @Test(
+        "issue 25 item 6b: a past start sets the phase only; the definition starts at its first occurrence at or after the request; tock-count counts from there"
+    )
+    func pastStart() throws {
+        let request = Self.start + 300_000 + 40
+        let parsed = try #require(
+            try RecurrenceText.parse(
+                cron: nil, every: "1s", tz: nil, until: nil, count: "3", catchup: nil, startMillis: Self.start + 337, notBeforeMillis: request))
+        #expect(parsed.firstMillis == Self.start + 300_337 && parsed.definition.startMillis == Self.start + 300_337)
+        #expect(parsed.definition.count == 3)
+        let cron = try #require(
+            try RecurrenceText.parse(
+                cron: "* * * * * *", every: nil, tz: nil, until: nil, count: nil, catchup: nil, startMillis: Self.start, notBeforeMillis: request))
+        #expect(cron.firstMillis == Self.start + 301_000)
+        // A tock-until before the request leaves nothing: bad-recurrence, naming the request's timestamp.
+        do throws(RequestRejection) {
+            _ = try RecurrenceText.parse(
+                cron: nil, every: "1s", tz: nil, until: String(request - 1), count: nil, catchup: nil, startMillis: Self.start,
+                notBeforeMillis: request)
+            Issue.record("expected bad-recurrence")
+        } catch {
+            #expect(error.code == .badRecurrence && error.detail.contains("request's timestamp"), "\(error.detail)")
+        }
     }
 }

@@ -24,6 +24,18 @@ struct RequestParserSeriesTests {
         #expect(at.dueMillis == T.now + 5 && at.series?.startMillis == T.now + 5 && at.series?.catchup == Recurrence.Catchup.none)
     }
 
+    @Test("issue 25 item 6b: a tock-at 5 minutes before the record's timestamp keeps its phase; nothing before the timestamp is due")
+    func pastStart() throws {
+        let past = T.stamp - 300_000 + 337
+        let every = try #require(base.scheduled([("tock-topic", "out"), ("tock-every", "1s"), ("tock-at", String(past))]))
+        #expect(every.dueMillis >= T.stamp && every.dueMillis < T.stamp + 1_000 && (every.dueMillis - past) % 1_000 == 0)
+        #expect(every.series?.startMillis == every.dueMillis)
+        let cron = try #require(base.scheduled([("tock-topic", "out"), ("tock-cron", "* * * * * *"), ("tock-at", String(past))]))
+        #expect(cron.dueMillis == (T.stamp + 999) / 1_000 * 1_000)
+        #expect(
+            code([("tock-topic", "out"), ("tock-every", "1s"), ("tock-at", String(past)), ("tock-until", String(T.stamp - 1))]) == "bad-recurrence")
+    }
+
     @Test("a cron series' due time is its first occurrence in its zone, at or after tock-at")
     func cronFirst() throws {
         // 2026-11-21 is a Saturday: the next weekday 09:00 in New York is Monday 2026-11-23 14:00Z.

@@ -213,6 +213,25 @@ struct RequestParserTests {
         #expect(rejected?.detail.contains("tock-id") == true)
     }
 
+    @Test(
+        "a tock-id with \"@\" is bad-id for every action (SPEC v3: \"@\" is reserved for occurrence ids), series requests too",
+        arguments: ["schedule", "reschedule", "cancel"])
+    func idWithAt(action: String) {
+        for id in ["X@1795262400000", "@", "a@b", "series@"] {
+            let series: [(String, String?)] = action == "cancel" ? [] : [("tock-every", "1m")]
+            for extra in [[], series] {
+                let rejected = rejection(Self.base + [("tock-action", action), ("tock-id", id)] + extra)
+                #expect(rejected?.code == .badId, "\(action) \(id) \(extra)")
+                let at = id.firstIndex(of: "@").map { id.distance(from: id.startIndex, to: $0) } ?? -1
+                #expect(
+                    rejected?.detail
+                        == "tock-id \"\(id)\" has \"@\" at position \(at): \"@\" is reserved for the ids of a series' occurrences (<series id>@<due ms>); it must be 1 to 256 bytes of printable ASCII without spaces or \"@\".",
+                    "\(rejected?.detail ?? "accepted")")
+            }
+        }
+        // The default id (topic/partition/offset) never has one: a topic name cannot.
+        #expect(scheduled(Self.base)?.id.contains("@") == false)
+    }
     // MARK: tock-action
 
     @Test("tock-action absent or schedule is a schedule")

@@ -158,4 +158,61 @@ struct RateLimitsConfigurationTests {
             #expect(throws: ConfigurationError.self) { try load(yaml, environment: environment) }
         }
     }
+    func error(_ yaml: String?, _ environment: [String: String]) -> ConfigurationError? {
+        do {
+            _ = try load(yaml, environment: environment)
+            return nil
+        } catch let error as ConfigurationError {
+            return error
+        } catch {
+            Issue.record("unexpected \(error)")
+            return nil
+        }
+    }
+
+    @Test(
+        "a glob given twice is an error, not the last value silently: environment and YAML",
+        arguments: [
+            (nil, "x=1,x=2", "output.rateLimits.x", "environment TOCK_OUTPUT_RATE_LIMITS", "given more than once (1, then 2)"),
+            (
+                nil, " orders.* = 5, billing=1 ,orders.*=6", "output.rateLimits.orders.*", "environment TOCK_OUTPUT_RATE_LIMITS",
+                "more than once (5, then 6)"
+            ),
+            // The YAML parser refuses a mapping's repeated key itself (it did before v3 too)…
+            ("output:\n  rateLimits:\n    x: 1\n    x: 2\n", nil, "(document)", "test.yaml", "duplicated key(s): 'x'"),
+            // …but not one name spelled as a dotted key and as a nested one.
+            (
+                "output:\n  rateLimits:\n    \"orders.*\": 1\n    orders:\n      \"*\": 2\n", nil, "output.rateLimits.orders.*", "test.yaml",
+                "given more than once"
+            ),
+        ] as [(String?, String?, String, String, String)])
+    func repeatedGlob(yaml: String?, environment: String?, key: String, source: String, message: String) {
+        let error = error(yaml, environment.map { ["TOCK_OUTPUT_RATE_LIMITS": $0] } ?? [:])
+        #expect(error?.key == key && error?.source == source, "\(String(describing: error))")
+        #expect(error?.message.contains(message) == true, "\(String(describing: error))")
+    }
+
+    @Test("a glob with a character no topic name has is an error naming it; a \";\" hints at the comma")
+    func badGlobCharacters() {
+        let semicolon = error(nil, ["TOCK_OUTPUT_RATE_LIMITS": "x=5;y=6"])
+        #expect(
+            semicolon
+                == ConfigurationError(
+                    key: "output.rateLimits", source: "environment TOCK_OUTPUT_RATE_LIMITS",
+                    message:
+                        "\"x=5;y\" is not a topic glob: \"=\" cannot be in a topic name (a-z A-Z 0-9 . _ - and the wildcards * ?); entries are separated by commas: name=value,name=value"
+                ), "\(String(describing: semicolon))")
+        for (yaml, environment, character) in [
+            (nil, "orders eu=5", " "), (nil, "orders/eu=5", "/"), (nil, "orders:eu=5", ":"), (nil, "=5", nil),
+            ("output:\n  rateLimits:\n    \"orders#\": 5\n", nil, "#"), ("output:\n  rateLimits:\n    \"café\": 5\n", nil, "é"),
+        ] as [(String?, String?, String?)] {
+            let error = error(yaml, environment.map { ["TOCK_OUTPUT_RATE_LIMITS": $0] } ?? [:])
+            #expect(error?.key.hasPrefix("output.rateLimits") == true, "\(String(describing: error))")
+            if let character {
+                #expect(error?.message.contains("\"\(character)\" cannot be in a topic name") == true, "\(String(describing: error))")
+            }
+        }
+        let fine = try? load(nil, environment: ["TOCK_OUTPUT_RATE_LIMITS": "*=9,orders.?u=5,A-Z_0.9=1,__x=2"])
+        #expect(fine?.output.rateLimits.limits.count == 4)
+    }
 }

@@ -26,9 +26,12 @@ import TockMonitorKit
             try await c.startWorkers(["w-a", "w-b"])
             _ = try await c.waitBalanced(live: ["w-a", "w-b"])
             let now = WorkerScenario.now
-            // 40 messages due over the next half hour, one series, one fired now, one rejected.
+            // 40 messages due over the next half hour, one series, one fired now, one rejected. The
+            // series starts two days from now: whatever the time of day or the day of the week, it is
+            // never due within the hour (nor does it fire during the test).
             var requests = (0..<40).map { s.request(id: "c-\($0)", at: now + 120_000 + Int64($0) * 45_000) }
-            requests.append(s.request(id: "series-1", headers: [KafkaHeader(key: "tock-cron", string: "0 9 * * MON-FRI")]))
+            requests.append(
+                s.request(id: "series-1", at: now + 2 * 86_400_000, headers: [KafkaHeader(key: "tock-cron", string: "0 9 * * MON-FRI")]))
             requests.append(s.request(id: "now", at: now))
             requests.append(s.request(id: "bad", at: now, topic: "tock.internal"))
             try await s.send(requests)

@@ -1,8 +1,8 @@
 import Testing
 import TockCore
-import TockKafka
 import TockStore
 
+@testable import TockKafka
 @testable import TockWorkerKit
 
 @Suite("Read-back: which deliveries are looked for in Kafka before they are published again")
@@ -60,5 +60,21 @@ struct ReadBackTests {
             KafkaKeyPartitioner(partitioner: "random").partition(key: key, id: "id-1", count: 24)
                 == partitioner.partition(key: nil, id: "id-1", count: 24))
         #expect(partitioner.partition(key: nil, id: "id-1", count: 0) == nil)
+    }
+}
+
+@Suite("Read-backs merged into one pass")
+struct RecordSearchMergeTests {
+    @Test("one pass looks for every value any waiting call wants, each partition from the earliest start")
+    func merged() {
+        let p0 = KafkaTopicPartition(topic: "out", partition: 0)
+        let p1 = KafkaTopicPartition(topic: "out", partition: 1)
+        let merged = KafkaRecordFinder.Search.merged([
+            .init(header: "tock-id", wanted: ["a", "b"], starts: [p0: 500, p1: 900]),
+            .init(header: "tock-id", wanted: ["c"], starts: [p0: 200]),
+        ])
+        #expect(merged.header == "tock-id")
+        #expect(merged.wanted == ["a", "b", "c"])
+        #expect(merged.starts == [p0: 200, p1: 900])
     }
 }

@@ -8,44 +8,56 @@
 -- gone, and a lock nobody renews runs out and a claim retries what it still covers.
 -- Only the lock's holder finishes it, not the shard's owner: an old owner may still finish what it
 -- had in flight when the shard moved. The lock is gone only when its lease ran out and a claim
--- queued its messages again: then nothing is recorded.
+-- queued its messages again: then nothing is recorded. Likewise only what the lock still covers
+-- is recorded: a delivery its holder gave up (queued again by an earlier finish, and perhaps
+-- locked anew since) is not touched by a late outcome of the attempt it gave up ("stale").
 --
--- A series occurrence that is done (published, dead-lettered, or skipped by its catch-up) places
--- the series' next one in the same call, so that a crash neither skips nor doubles one: the
--- caller computed it from the state `begin` returned, and it is placed only if that state is still
--- the series' (no reschedule or cancel came in between). When a reschedule landed on the very
--- occurrence just published (or skipped), that occurrence is queued again, marked published (A)
--- if it was: the next begin only advances it, or decides it again, by the new definition. A
--- retried occurrence is queued again only while it is its series' current one.
+-- A series occurrence that is done (published, dead-lettered, or skipped) places the series' next
+-- one in the same call, so that a crash neither skips nor doubles one: the caller computed it
+-- from the state `begin` returned, and it is placed only if the series is still at that
+-- occurrence and generation (no reschedule or cancel came in between). A published one is counted
+-- and raises the series' published-through mark, whatever came in between: into the state a
+-- reschedule wrote meanwhile, or into the retired entry of a series a message replaced. When a
+-- reschedule kept this very occurrence current, it is queued again: the next begin decides it by
+-- the new definition (published, it only advances). A retried occurrence is queued again only
+-- while it is its series' current one. A done message's retired entry (the series it replaced)
+-- goes with it.
 --
 -- ARGV     nSections, then per section: worker, epoch, lock, nDone, nRetry, nSeries,
 --          nDone entries (id, attempt, fingerprint or "", tombstone set expiry or ""),
 --          nRetry entries (id, next fire time, attempt),
 --          nSeries entries (occurrence, attempt, fingerprint or "", tombstone set expiry or "",
---          expected state, next due or "" (the series ended), occurrences fired, published 1/0)
--- KEYS     per section: owner, queue, msg, att, locks, leases, inbox, series, then per done entry
---          with a fingerprint its tombstone set, then the same per series entry
+--          expected state, next due or "" (the series ended), published 1/0)
+-- KEYS     per section: owner, queue, msg, att, locks, leases, inbox, series, retired, then per
+--          done entry with a fingerprint its tombstone set, then the same per series entry
 -- Returns  per section {held (1, or 0 when the lock was gone), then per retry "claimed" (the
 --          caller puts it in its wheel), "due" or "stale", then per series entry "claimed" (its
 --          next occurrence goes into the caller's wheel), "claimed-again" (the occurrence itself
---          does, marked published), "due", "ended" or "stale"}.
+--          does, for the new definition to decide), "due", "ended" or "stale"}.
 local replies = {}
 for _ = 1, num() do
-  local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey, seriesKey = key(), key(), key(), key(), key(), key(), key(), key()
+  local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey, seriesKey, retiredKey = key(), key(), key(), key(), key(), key(), key(), key(), key()
   local worker, epoch, lock, nDone, nRetry, nSeries = arg(), arg(), arg(), num(), num(), num()
   local record = redis.call('HGET', locksKey, lock)
+  local covered = {}
+  if record then
+    for _, id in ipairs(cmsgpack.unpack(record)) do covered[id] = true end
+  end
   local done, retried, tombstones = {}, {}, {}
   for _ = 1, nDone do
     local id, attempt, fp, expireAt = arg(), num(), arg(), arg()
-    done[#done + 1] = id
-    if attempt > 1 then retried[#retried + 1] = id end
-    if fp ~= '' then tombstones[#tombstones + 1] = { key(), fp, expireAt } end
+    local tombstoneKey = fp ~= '' and key()
+    if covered[id] then
+      done[#done + 1] = id
+      if attempt > 1 then retried[#retried + 1] = id end
+      if tombstoneKey then tombstones[#tombstones + 1] = { tombstoneKey, fp, expireAt } end
+    end
   end
   local retries = {}
   for i = 1, nRetry do retries[i] = { arg(), arg(), arg() } end
   local steps = {}
   for i = 1, nSeries do
-    local step = { id = arg(), attempt = num(), fp = arg(), expireAt = arg(), expected = arg(), nextDue = arg(), fired = arg(), published = arg() == '1' }
+    local step = { id = arg(), attempt = num(), fp = arg(), expireAt = arg(), expected = arg(), nextDue = arg(), published = arg() == '1' }
     if step.fp ~= '' then step.tombstoneKey = key() end
     steps[i] = step
   end
@@ -55,6 +67,7 @@ for _ = 1, num() do
     out[1] = 1
     variadic('HDEL', msgKey, done)
     variadic('HDEL', attKey, retried)
+    if #done > 0 and redis.call('EXISTS', retiredKey) == 1 then variadic('HDEL', retiredKey, done) end
     for _, t in ipairs(tombstones) do tombstone(t[1], t[2], t[3]) end
     if nRetry > 0 or nSeries > 0 then
       local owner = redis.call('HMGET', ownerKey, 'worker', 'epoch', 'claimed')
@@ -68,7 +81,7 @@ for _ = 1, num() do
       end
       for _, r in ipairs(retries) do
         local id = r[1]
-        if isCurrent(msgKey, seriesKey, id) then
+        if covered[id] and isCurrent(msgKey, seriesKey, id) then
           redis.call('HSET', attKey, id, r[3])
           out[#out + 1] = enqueue(id, r[2])
         else
@@ -77,31 +90,44 @@ for _ = 1, num() do
       end
       for _, step in ipairs(steps) do
         local series, due = occurrenceOf(step.id)
-        if step.attempt > 1 then redis.call('HDEL', attKey, step.id) end
-        local value = redis.call('HGET', seriesKey, series)
-        local state = seriesState(value)
-        if value and value == step.expected then
-          if step.nextDue ~= '' then
-            redis.call('HSET', seriesKey, series, step.nextDue .. ':' .. step.fired .. ':' .. state.generation)
-            out[#out + 1] = enqueue(series .. ' ' .. step.nextDue, step.nextDue)
-          else
-            redis.call('HDEL', msgKey, series)
-            redis.call('HDEL', seriesKey, series)
-            if step.tombstoneKey then tombstone(step.tombstoneKey, step.fp, step.expireAt) end
-            out[#out + 1] = 'ended'
-          end
-        elseif state and state.due == due and not state.published then
-          -- A reschedule landed on this very occurrence meanwhile: it stays current. Published (now,
-          -- or before, A), it only advances by the new definition; skipped, the new definition's
-          -- catch-up decides it again.
-          if step.published or string.sub(step.expected, -2) == ':A' then
-            redis.call('HSET', seriesKey, series, due .. ':' .. (state.fired + 1) .. ':' .. state.generation .. ':A')
-          end
-          local placed = enqueue(step.id, due)
-          if placed == 'claimed' then placed = 'claimed-again' end
-          out[#out + 1] = placed
-        else
+        if not covered[step.id] then
           out[#out + 1] = 'stale'
+        else
+          if step.attempt > 1 then redis.call('HDEL', attKey, step.id) end
+          local state = seriesState(redis.call('HGET', seriesKey, series))
+          local expected = seriesState(step.expected)
+          local counts = state and { through = state.through, fired = state.fired }
+          local counted = counts and step.published and countPublished(counts, tonumber(due))
+          if state and expected and state.due == due and state.generation == expected.generation then
+            if step.nextDue ~= '' then
+              redis.call('HSET', seriesKey, series, seriesText(step.nextDue, counts.fired, state.generation, counts.through))
+              out[#out + 1] = enqueue(series .. ' ' .. step.nextDue, step.nextDue)
+            else
+              redis.call('HDEL', msgKey, series)
+              redis.call('HDEL', seriesKey, series)
+              if step.tombstoneKey then tombstone(step.tombstoneKey, step.fp, step.expireAt) end
+              out[#out + 1] = 'ended'
+            end
+          elseif state then
+            -- A reschedule replaced the definition while this occurrence was locked: what it published
+            -- counts all the same.
+            if counted then redis.call('HSET', seriesKey, series, seriesText(state.due, counts.fired, state.generation, counts.through)) end
+            if state.due == due then
+              -- The reschedule kept it current: it comes back, and the new definition decides it.
+              local placed = enqueue(step.id, due)
+              if placed == 'claimed' then placed = 'claimed-again' end
+              out[#out + 1] = placed
+            else
+              out[#out + 1] = 'stale'
+            end
+          else
+            -- Cancelled or ended; or a message replaced the series, which keeps what it published.
+            local retired = step.published and retiredState(redis.call('HGET', retiredKey, series))
+            if retired and countPublished(retired, tonumber(due)) then
+              redis.call('HSET', retiredKey, series, retiredText(retired.through, retired.fired))
+            end
+            out[#out + 1] = 'stale'
+          end
         end
       end
     end

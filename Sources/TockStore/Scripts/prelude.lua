@@ -45,15 +45,50 @@ end
 local function formatMillis(ms) return string.format('%.0f', ms) end
 
 -- Series (SPEC "Recurring schedules"): the series hash holds, per series id, its state
--- "due:fired:generation[:A]": the due time of its current occurrence, how many occurrences fired,
--- a generation that each reschedule bumps, and A when the current occurrence was published already
--- (a reschedule landed on it while it was delivered): it then only advances. The occurrence is
--- queued, locked and claimed as "<series id> <due>"; no message id has a space.
+-- "due:fired:generation[:through]": the due time of its current occurrence, how many occurrences
+-- were published under its id, a generation of the shard's counter (each state a store call
+-- writes takes a new one), and the due time of the latest occurrence published under its id
+-- (nil: none; "A" in states written before it existed: the current occurrence). fired and
+-- through outlive reschedules: an occurrence at or before `through` is never published again (a
+-- worker that locks one only advances the series past it). The occurrence is queued, locked and
+-- claimed as "<series id> <due>"; no message id has a space.
 local function seriesState(value)
   if not value then return nil end
-  local due, fired, generation, flag = string.match(value, '^(%-?%d+):(%d+):(%d+):?(%a*)$')
+  local due, fired, generation, mark = string.match(value, '^(%-?%d+):(%d+):(%d+):?([%w%-]*)$')
   if not due then return nil end
-  return { due = due, fired = tonumber(fired), generation = tonumber(generation), published = flag == 'A' }
+  local through = nil
+  if mark == 'A' then through = tonumber(due) elseif mark ~= '' then through = tonumber(mark) end
+  return { due = due, fired = tonumber(fired), generation = tonumber(generation), through = through }
+end
+
+local function seriesText(due, fired, generation, through)
+  local text = due .. ':' .. string.format('%d', fired) .. ':' .. string.format('%d', generation)
+  if through then text = text .. ':' .. formatMillis(through) end
+  return text
+end
+
+-- What a series that a one-shot message of its id replaced had published, "through:fired", kept
+-- while that message is pending, for a reschedule back into a series.
+local function retiredState(value)
+  if not value then return nil end
+  local through, fired = string.match(value, '^(%-?%d*):(%d+)$')
+  if not fired then return nil end
+  return { through = tonumber(through), fired = tonumber(fired) }
+end
+
+local function retiredText(through, fired)
+  local text = ''
+  if through then text = formatMillis(through) end
+  return text .. ':' .. string.format('%d', fired)
+end
+
+-- Counts occurrence `due` as published into `counts` ({through, fired}) unless it was already:
+-- occurrences of a series are published in due order, so one at or before `through` was counted.
+local function countPublished(counts, due)
+  if counts.through and due <= counts.through then return false end
+  counts.through = due
+  counts.fired = counts.fired + 1
+  return true
 end
 
 local function occurrenceOf(member)

@@ -3,9 +3,10 @@
 --
 -- ARGV     token, nWorkers, then per worker: name, nShards, then nShards pairs (shard, epoch);
 --          then the dead workers to forget, each as a name
--- KEYS     monitor:token, workers, summaries, then assigned:<worker> of each worker, then of each dead one
+-- KEYS     monitor:token, workers, summaries, holding, then assigned:<worker> of each worker, then
+--          of each dead one
 -- Returns  1, or error "FENCED" when the token is not the current leadership token.
-local tokenKey, workersKey, summariesKey = key(), key(), key()
+local tokenKey, workersKey, summariesKey, holdingKey = key(), key(), key(), key()
 if redis.call('GET', tokenKey) ~= arg() then
   return redis.error_reply('FENCED monitor token ' .. ARGV[1] .. ' is not current')
 end
@@ -24,5 +25,6 @@ while argAt < #ARGV do
   redis.call('DEL', key())
   redis.call('ZREM', workersKey, dead)
   redis.call('HDEL', summariesKey, dead)
+  redis.call('SREM', holdingKey, dead)
 end
 return 1

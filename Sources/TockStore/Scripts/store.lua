@@ -13,8 +13,8 @@
 --            op: S schedule, R reschedule, T schedule a series, U reschedule as a series, C cancel
 --            (a message or a series), N no-op (a rejected record: watermark only); a series' due
 --            is its first occurrence's
--- KEYS     per section: msg, queue, owner, att, wm, inbox, series, then per entry with a fingerprint the
---          tombstone sets of the previous and the current window
+-- KEYS     per section: msg, queue, owner, att, wm, inbox, series, retired, then per entry with a
+--          fingerprint the tombstone sets of the previous and the current window
 -- Returns  per section, one status per entry: stored, claimed (the caller owns the shard and the
 --          message is due by its claimed-up-to time: it goes into the caller's wheel), duplicate,
 --          tombstoned, reread, noop, rescheduled, rescheduled-claimed, cancelled, cancel-unknown
@@ -24,7 +24,7 @@
 -- is never stored before an earlier one: the watermark would skip the earlier one.
 local replies = {}
 for _ = 1, num() do
-  local msgKey, queueKey, ownerKey, attKey, wmKey, inboxKey, seriesKey = key(), key(), key(), key(), key(), key(), key()
+  local msgKey, queueKey, ownerKey, attKey, wmKey, inboxKey, seriesKey, retiredKey = key(), key(), key(), key(), key(), key(), key(), key()
   local worker, epoch, nWatermarks, nEntries = arg(), arg(), num(), num()
   local owner = redis.call('HMGET', ownerKey, 'worker', 'epoch', 'claimed')
   local owns = worker ~= '' and fenceFailure(owner, worker, epoch) == nil
@@ -109,14 +109,16 @@ for _ = 1, num() do
   local function newGeneration() return redis.call('HINCRBY', seriesKey, ' generation', 1) end
 
   -- Ends a series: its current occurrence leaves the queue; one being delivered is still published.
+  -- `unsure`: the occurrence is being delivered, or queued for a retry after an attempt that may
+  -- have been written.
   local function dropSeries(id)
     local state = seriesState(redis.call('HGET', seriesKey, id))
     if not state then return nil end
     local member = id .. ' ' .. state.due
     local queued = redis.call('ZREM', queueKey, member) == 1
-    if queued then redis.call('HDEL', attKey, member) end
+    local retried = queued and redis.call('HDEL', attKey, member) == 1
     redis.call('HDEL', seriesKey, id)
-    return { state = state, member = member, queued = queued }
+    return { state = state, unsure = not queued or retried }
   end
 
   for i = 1, nEntries do
@@ -137,7 +139,7 @@ for _ = 1, num() do
         if op == 'T' then
           member = id .. ' ' .. due
           states[#states + 1] = id
-          states[#states + 1] = due .. ':0:' .. newGeneration()
+          states[#states + 1] = seriesText(due, 0, newGeneration())
         end
         if enqueue(member, due, false) then status = 'claimed' else status = 'stored' end
       end
@@ -145,36 +147,55 @@ for _ = 1, num() do
       flush()
       local member = id .. ' ' .. due
       local current = seriesState(redis.call('HGET', seriesKey, id))
-      if current and current.due == due then
-        -- The same occurrence stays current, queued or being delivered, with its attempts, and
-        -- published (A) if it was: only the definition and the generation change.
+      -- A series, or a message that replaced one, keeps what was published under its id: the new
+      -- definition never publishes an occurrence at or before `through`, and its tock-count
+      -- counts what any definition published.
+      local carried = current or retiredState(redis.call('HGET', retiredKey, id))
+      local currentMember = current and id .. ' ' .. current.due
+      if current and (current.due == due or not redis.call('ZSCORE', queueKey, currentMember)
+          or redis.call('HEXISTS', attKey, currentMember) == 1) then
+        -- The current occurrence stays current, with its attempts: when the new definition's first
+        -- is that very one, when it is being delivered (its finish queues it again), or when it
+        -- waits for a retry (an earlier attempt may have been written: the next one reads the
+        -- output back). Only the definition and the generation change; the new definition then
+        -- decides it: one published meanwhile, or not its own, gives way to its next occurrence
+        -- after `through`. So a series never has two occurrences queued or being delivered at
+        -- once, nor drops one that may be in Kafka.
         redis.call('HSET', msgKey, id, blobs[i])
-        if current.published then
-          redis.call('HSET', seriesKey, id, due .. ':' .. current.fired .. ':' .. newGeneration() .. ':A')
-        else
-          redis.call('HSET', seriesKey, id, due .. ':0:' .. newGeneration())
-        end
+        redis.call('HSET', seriesKey, id, seriesText(current.due, current.fired, newGeneration(), current.through))
         if given then tombstone(currentKeys[i], fps[i], expires[i]) end
         status = 'rescheduled'
-      elseif dropSeries(id) or redis.call('ZREM', queueKey, id) == 1 then
+      elseif current or redis.call('ZREM', queueKey, id) == 1 then
         -- A pending series or message becomes this series.
-        redis.call('HDEL', attKey, id)
+        if current then
+          redis.call('ZREM', queueKey, currentMember)
+          redis.call('HDEL', attKey, currentMember)
+        else
+          redis.call('HDEL', attKey, id)
+          redis.call('HDEL', retiredKey, id)
+        end
         redis.call('HSET', msgKey, id, blobs[i])
-        redis.call('HSET', seriesKey, id, due .. ':0:' .. newGeneration())
+        carried = carried or { fired = 0 }
+        redis.call('HSET', seriesKey, id, seriesText(due, carried.fired, newGeneration(), carried.through))
         if given then tombstone(currentKeys[i], fps[i], expires[i]) end
         if enqueue(member, due, true) then status = 'rescheduled-claimed' else status = 'rescheduled' end
       elseif exists(id) then status = 'delivering'
       elseif given and not remember(i) then status = 'tombstoned'
       else
         redis.call('HSET', msgKey, id, blobs[i])
-        redis.call('HSET', seriesKey, id, due .. ':0:' .. newGeneration())
+        redis.call('HSET', seriesKey, id, seriesText(due, 0, newGeneration()))
         present[id] = true
         if enqueue(member, due, true) then status = 'claimed' else status = 'stored' end
       end
     else
       flush()
-      if op == 'R' and dropSeries(id) then
-        -- A series becomes this message.
+      local dropped = op == 'R' and dropSeries(id)
+      if dropped then
+        -- A series becomes this message. What it published is kept for a reschedule back into a
+        -- series; an occurrence being delivered or retried counts as published (it may be).
+        local counts = { through = dropped.state.through, fired = dropped.state.fired }
+        if dropped.unsure then countPublished(counts, tonumber(dropped.state.due)) end
+        redis.call('HSET', retiredKey, id, retiredText(counts.through, counts.fired))
         redis.call('HSET', msgKey, id, blobs[i])
         if given then tombstone(currentKeys[i], fps[i], expires[i]) end
         if enqueue(id, due, true) then status = 'rescheduled-claimed' else status = 'rescheduled' end
@@ -200,6 +221,7 @@ for _ = 1, num() do
         if redis.call('ZREM', queueKey, id) == 1 then
           redis.call('HDEL', msgKey, id)
           redis.call('HDEL', attKey, id)
+          redis.call('HDEL', retiredKey, id)
           present[id] = false
           if given then tombstone(currentKeys[i], fps[i], expires[i]) end
           status = 'cancelled'
