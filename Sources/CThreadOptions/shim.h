@@ -3,6 +3,9 @@
 
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 /* prctl is variadic, which Swift cannot call. */
@@ -24,6 +27,17 @@ static inline int tock_set_thread_name(const char *name) {
     return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
 #else
     (void)name;
+    return 0;
+#endif
+}
+
+/* Sets the calling thread's nice value (Linux keeps one per thread): a thread at 10 yields the
+   CPU to the process's other threads whenever they want it. */
+static inline int tock_set_thread_nice(int nice) {
+#ifdef __linux__
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
+#else
+    (void)nice;
     return 0;
 #endif
 }

@@ -123,7 +123,8 @@ public struct TockConfiguration: Sendable, Equatable {
     }
 
     public struct HTTP: Sendable, Equatable {
-        public var host = "0.0.0.0"
+        /// SPEC v3: loopback unless configured; the compose stack sets 0.0.0.0.
+        public var host = "127.0.0.1"
         /// 0 turns the HTTP server off.
         public var port = 9464
     }

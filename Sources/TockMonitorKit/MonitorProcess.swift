@@ -1,4 +1,3 @@
-import FlyingFox
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -29,10 +28,14 @@ public enum MonitorProcess {
             heartbeatTimeoutMillis: configuration.cluster.heartbeatTimeoutMillis, clock: clock.clock, logger: logger)
         let console = ConsoleService(store: store, monitor: monitor, clock: clock.clock, clockStatus: { clock.status }, logger: logger)
         let probe = DependencyProbe(checks: [try DependencyProbe.redisWrite(configuration, holder: monitorID, logger: logger)], logger: logger)
+        // Look-ups from /v1/messages get a Redis connection of their own: however many clients
+        // ask at once, they queue among themselves, never before the monitor's own calls.
+        let lookupRedis = try await RedisClient.connect(configuration, poolSize: 1, logger: logger)
+        let lookups = try ScheduleStore(client: lookupRedis, configuration: configuration, logger: logger)
         let http = HTTPService(
             host: configuration.http.host, port: configuration.http.port, metrics: metrics,
             readiness: { ReadinessReport(reasons: probe.notReadyReasons, notes: clock.status.state == .ok ? [] : [clock.status.detail]) },
-            extraRoutes: MonitorRoutes.make(monitor: monitor, console: console, store: store), logger: logger)
+            extraRoutes: MonitorRoutes.make(monitor: monitor, console: console, store: lookups), logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [.init(service: http), .init(service: probe), .init(service: clock), .init(service: monitor), .init(service: console)],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -41,6 +44,7 @@ public enum MonitorProcess {
         groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(configuration.shutdown.timeoutMillis)
         logger.info("monitor started", metadata: ["config": "\(configuration.summary)"])
         try await ServiceGroup(configuration: groupConfiguration).run()
+        await lookupRedis.close()
         await redis.close()
         logger.info("monitor stopped")
     }

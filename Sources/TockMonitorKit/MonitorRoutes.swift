@@ -1,4 +1,3 @@
-import FlyingFox
 import Foundation
 import TockCore
 import TockRuntime
@@ -9,24 +8,19 @@ import TockStore
 enum MonitorRoutes {
     static func make(monitor: MonitorService, console: ConsoleService, store: ScheduleStore) -> [String: HTTPService.Route] {
         [
-            "GET /v1/cluster": { _ in json(monitor.currentSnapshot) },
-            "GET /": { _ in HTTPResponse(statusCode: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: Data(ConsolePage.html.utf8)) },
-            "GET /v1/console": { _ in json(console.current) },
+            "GET /v1/cluster": { _ in .json(monitor.currentSnapshot) },
+            "GET /": { _ in .html(ConsolePage.html) },
+            "GET /v1/console": { _ in .json(console.current) },
+            "GET /v1/messages/": { _ in .error(400, "give a tock-id: /v1/messages/<tock-id>") },
+            // The id is the rest of the path, percent-decoded (the console encodes it whole).
             "GET /v1/messages/*": { request in
                 let id = String(request.path.dropFirst("/v1/messages/".count))
-                guard !id.isEmpty else { return json(["error": "give a tock-id: /v1/messages/<tock-id>"], status: .badRequest) }
                 do {
-                    return json(try await MessageLookup.find(id, in: store, nowMillis: monitor.clock.nowMillis()))
+                    return .json(try await MessageLookup.find(id, in: store, nowMillis: monitor.clock.nowMillis()))
                 } catch {
-                    return json(["error": "\(error)"], status: .serviceUnavailable)
+                    return .error(503, "\(error)")
                 }
             },
         ]
-    }
-
-    static func json(_ value: some Encodable, status: HTTPStatusCode = .ok) -> HTTPResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return HTTPResponse(statusCode: status, headers: [.contentType: "application/json"], body: (try? encoder.encode(value)) ?? Data("{}".utf8))
     }
 }

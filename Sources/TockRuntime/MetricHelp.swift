@@ -48,6 +48,9 @@ public enum MetricHelp {
         "tock_redis_cluster_redirects_total": "Redis Cluster redirects followed, by kind (moved, ask).",
         "tock_redis_cluster_retries_total": "Redis Cluster requests retried (TRYAGAIN, CLUSTERDOWN, a connection lost).",
         "tock_redis_cluster_map_refreshes_total": "Reads of the Redis Cluster slot map.",
+        // HTTP (worker and monitor)
+        "tock_http_refused_total":
+            "HTTP requests or connections refused for a limit, by reason: request-line (414), headers (431), body (413), timeout (closed: no whole request in time, idle, or a response not taken), connections (over the cap).",
         // Monitor
         "tock_monitor_leader": "1 while this monitor leads the cluster, else 0.",
         "tock_monitor_live_workers": "Workers with a heartbeat within cluster.heartbeatTimeout (the leader's view; 0 on a standby).",

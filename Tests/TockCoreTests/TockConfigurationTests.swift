@@ -57,6 +57,12 @@ struct TockConfigurationTests {
         #expect(c.http.port == 0)
     }
 
+    @Test("http.host (SPEC v3): 127.0.0.1 by default, TOCK_HTTP_HOST overrides it")
+    func httpHost() throws {
+        #expect(try load("").http.host == "127.0.0.1")
+        #expect(try load("", env: ["TOCK_HTTP_HOST": "0.0.0.0"]).http.host == "0.0.0.0")
+    }
+
     @Test("every key has an environment override; the environment beats the file")
     func environmentBeatsFile() throws {
         let c = try load(

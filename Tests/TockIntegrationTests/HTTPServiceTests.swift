@@ -1,4 +1,3 @@
-import FlyingFox
 import Foundation
 import Logging
 import Metrics
@@ -31,7 +30,7 @@ import TockRuntime
             readiness: { readiness.withLock { $0 } },
             extraRoutes: [
                 "GET /v1/echo": { request in
-                    HTTPResponse(statusCode: .ok, body: Data("echo \(request.path)".utf8))
+                    .text(200, "echo \(request.path)")
                 }
             ],
             logger: logger

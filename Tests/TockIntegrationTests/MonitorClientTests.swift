@@ -1,4 +1,3 @@
-import FlyingFox
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -40,7 +39,7 @@ struct MonitorClientTests {
     }
 
     static func json(_ text: String) -> HTTPService.Route {
-        { _ in HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json"], body: Data(text.utf8)) }
+        { _ in HTTPResponse(contentType: "application/json", body: Array(text.utf8)) }
     }
 
     @Test("a worker's HTTP server (404 at /v1/cluster) is reported with its URL and status, not as a decoding error")
