@@ -315,6 +315,8 @@ struct ClockSkewTests {
         /// Arrival time − tock-at, sorted: of every record, and of those of the skewed worker's shards.
         var lateness: [Int64]
         var skewedLateness: [Int64]
+        /// The same, of the other workers' records: what the load alone made of lateness.
+        var otherLateness: [Int64]
 
         static func percentile(_ sorted: [Int64], _ p: Double) -> Int64 { sorted.isEmpty ? 0 : sorted[Int(Double(sorted.count - 1) * p)] }
 
@@ -322,7 +324,9 @@ struct ClockSkewTests {
         /// worker's messages (all, when it fired none) on time: a clock 2 s slow, uncorrected,
         /// makes them 2 s late. Judged by the median and the 90th percentile: on a loaded 2-core
         /// machine any worker's Redis calls can time out, and the retries of those few are late
-        /// whatever the clocks say (the maximum is printed).
+        /// whatever the clocks say (the maximum is printed). Where a worker on a true clock fired
+        /// beside it, the skewed one is judged against it: under the whole suite both were seen
+        /// 400 ms late at the median, which is the load, not the clock.
         func expectOnTime(medianMillis: Int64 = 300, p90Millis: Int64 = 1_000, sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(summary.missing.isEmpty, "\(self)", sourceLocation: sourceLocation)
             #expect(summary.duplicates.isEmpty, "\(self)", sourceLocation: sourceLocation)
@@ -330,8 +334,11 @@ struct ClockSkewTests {
             #expect(summary.early.isEmpty, "CreateTime before tock-at: \(self)", sourceLocation: sourceLocation)
             #expect(earlyArrivals.isEmpty, "arrived before tock-at: \(self)", sourceLocation: sourceLocation)
             let judged = skewedLateness.isEmpty ? lateness : skewedLateness
-            #expect(Self.percentile(judged, 0.5) <= medianMillis, "\(self)", sourceLocation: sourceLocation)
-            #expect(Self.percentile(judged, 0.9) <= p90Millis, "\(self)", sourceLocation: sourceLocation)
+            let (medianFloor, p90Floor) =
+                skewedLateness.isEmpty || otherLateness.isEmpty
+                ? (Int64(0), Int64(0)) : (max(0, Self.percentile(otherLateness, 0.5)), max(0, Self.percentile(otherLateness, 0.9)))
+            #expect(Self.percentile(judged, 0.5) <= medianFloor + medianMillis, "\(self)", sourceLocation: sourceLocation)
+            #expect(Self.percentile(judged, 0.9) <= p90Floor + p90Millis, "\(self)", sourceLocation: sourceLocation)
         }
 
         var description: String {
@@ -339,7 +346,8 @@ struct ClockSkewTests {
                 + "\(summary.early.count) with a CreateTime before tock-at (up to \(summary.early.map(\.1).max() ?? 0) ms); lateness by arrival: "
                 + "median \(Self.percentile(lateness, 0.5)) ms, p90 \(Self.percentile(lateness, 0.9)) ms, max \(lateness.last ?? 0) ms; "
                 + "of the skewed worker's \(skewedLateness.count): median \(Self.percentile(skewedLateness, 0.5)) ms, "
-                + "p90 \(Self.percentile(skewedLateness, 0.9)) ms, max \(skewedLateness.last ?? 0) ms; \(summary.missing.count) not delivered within "
+                + "p90 \(Self.percentile(skewedLateness, 0.9)) ms, max \(skewedLateness.last ?? 0) ms; of the others': median "
+                + "\(Self.percentile(otherLateness, 0.5)) ms, p90 \(Self.percentile(otherLateness, 0.9)) ms; \(summary.missing.count) not delivered within "
                 + "30 s of the last due time; \(summary)"
         }
     }
@@ -366,15 +374,21 @@ struct ClockSkewTests {
         var early: [(String, Int64)] = []
         var lateness: [Int64] = []
         var skewed: [Int64] = []
+        var others: [Int64] = []
         for arrival in arrivals {
             guard let id = arrival.header("tock-id"), let due = arrival.header("tock-at").flatMap({ Int64($0) }) else { continue }
             if arrival.arrivedMillis < due { early.append((id, due - arrival.arrivedMillis)) }
             lateness.append(arrival.arrivedMillis - due)
-            if skewedShards.contains(store.shardMap.shard(of: id)) { skewed.append(arrival.arrivedMillis - due) }
+            if skewedShards.contains(store.shardMap.shard(of: id)) {
+                skewed.append(arrival.arrivedMillis - due)
+            } else {
+                others.append(arrival.arrivedMillis - due)
+            }
         }
         return Timing(
             summary: DeliverySummary(arrivals, expected: ids) { $0.header("tock-id") }, arrivals: arrivals,
-            earlyArrivals: early.sorted { $0.1 > $1.1 }, lateness: lateness.sorted(), skewedLateness: skewed.sorted())
+            earlyArrivals: early.sorted { $0.1 > $1.1 }, lateness: lateness.sorted(), skewedLateness: skewed.sorted(),
+            otherLateness: others.sorted())
     }
 
     /// CPU seconds a process has used (from /proc): a skewed worker that spins shows here.
