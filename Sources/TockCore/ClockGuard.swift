@@ -8,8 +8,7 @@ public struct ClockStatus: Sendable, Equatable, Codable {
         case corrected
         /// Beyond `clock.maxSkew`; the worker fires nothing (`clock.onSkew: hold`).
         case held
-        /// Never measured, or not for too long, or only through round trips too slow to tell: the
-        /// worker fires nothing.
+        /// Never measured, or no answer for too long: the worker fires nothing.
         case unmeasured
     }
 
@@ -41,6 +40,12 @@ public struct ClockStatus: Sendable, Equatable, Codable {
 /// measurement's bounds (so the clock does not jitter by a round trip at every check), and moves
 /// it to the lower bound otherwise (a clock that drifted, or a reference that moved: a Redis
 /// failover to a host whose clock differs).
+///
+/// A measurement through a slow round trip (Redis busy) counts too: its lower bound never puts
+/// the clock ahead of the reference, so it can make firing late by up to the round trip, never
+/// early. It keeps the clock measured; only a precise one (within `clock.maxSkew`) says whether
+/// the offset is within `clock.maxSkew`. Refusing slow ones would stop every worker at once
+/// whenever Redis answers slowly for a minute.
 public struct ClockGuard: Sendable {
     public enum Action: Sendable, Equatable {
         /// Run the reference clock on this base (reference − monotonic, µs) from now on;
@@ -59,6 +64,9 @@ public struct ClockGuard: Sendable {
     private var last: ClockOffset?
     private var measuredAtMillis: Int64?
     private var lastFailure = "not measured yet"
+    /// The best round trip of the last check when it was too slow to tell the offset within
+    /// `clock.maxSkew` (µs); nil when it was precise.
+    private var slowest: Int64?
     public private(set) var status = ClockStatus(state: .unmeasured, detail: "clock: not measured against the reference (Redis TIME) yet")
 
     public init(_ clock: TockConfiguration.Clock) {
@@ -74,7 +82,7 @@ public struct ClockGuard: Sendable {
     /// One check's outcome: an estimate, or why there is none. `nowMillis` is the monotonic clock.
     public mutating func measured(_ estimate: ClockOffset?, failure: String? = nil, nowMillis: Int64) -> [Action] {
         var actions: [Action] = []
-        if let estimate, estimate.uncertaintyMicros * 2 <= maxSkewMillis * 1_000 {
+        if let estimate {
             let bounds = estimate.monotonicBase
             if let base = baseMicros {
                 if !bounds.contains(base) {
@@ -85,11 +93,10 @@ public struct ClockGuard: Sendable {
                 baseMicros = bounds.lowerBound
                 actions.append(.rebase(baseMicros: bounds.lowerBound, movedMicros: 0))
             }
-            last = estimate
+            let precise = estimate.uncertaintyMicros * 2 <= maxSkewMillis * 1_000
+            if precise || last == nil { last = estimate }
             measuredAtMillis = nowMillis
-        } else if let estimate {
-            lastFailure =
-                "Redis answered TIME in \(Self.millis(2 * estimate.uncertaintyMicros)) ms at best, too slowly to measure within clock.maxSkew"
+            slowest = precise ? nil : estimate.uncertaintyMicros * 2
         } else {
             lastFailure = failure ?? "no answer"
         }
@@ -111,7 +118,10 @@ public struct ClockGuard: Sendable {
                 state: .unmeasured, offsetMillis: offset, roundTripMillis: roundTrip,
                 detail: "clock: not measured against the reference (Redis TIME) for \(age / 1_000) s (\(lastFailure))")
         }
-        let measured = "offset \(Self.signed(last.offsetMicros)) ms against the reference (Redis TIME, ±\(Self.millis(last.uncertaintyMicros)) ms)"
+        var measured = "offset \(Self.signed(last.offsetMicros)) ms against the reference (Redis TIME, ±\(Self.millis(last.uncertaintyMicros)) ms)"
+        if let slowest {
+            measured += "; Redis answered TIME in \(Self.millis(slowest)) ms at best at the last check: the clock may run that much behind it"
+        }
         if abs(last.offsetMicros) <= maxSkewMillis * 1_000 {
             return ClockStatus(state: .ok, offsetMillis: offset, roundTripMillis: roundTrip, detail: "clock: \(measured)")
         }

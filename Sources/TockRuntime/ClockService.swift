@@ -9,7 +9,8 @@ import TockStore
 /// `TIME`, `samplesPerCheck` round trips, the shortest kept) at start and every
 /// `clock.checkInterval`, runs `clock` on the result (`ClockGuard` decides), and says how it
 /// stands: the log, `tock_clock_offset_seconds`, `status` for `/readyz` and the heartbeat.
-/// `onChange` hears every change of state (a worker stops or resumes firing on it).
+/// `onCheck` hears the status after every check (a worker records it for its heartbeat, and stops
+/// or resumes firing when it changes).
 public final class ClockService: Service, Sendable {
     public static let samplesPerCheck = 5
 
@@ -17,7 +18,7 @@ public final class ClockService: Service, Sendable {
     let store: ScheduleStore
     let interval: Duration
     let logger: Logger
-    let onChange: @Sendable (ClockStatus) async -> Void
+    let onCheck: @Sendable (ClockStatus) async -> Void
     private let decision: Mutex<ClockGuard>
     let offsetGauge = Gauge(label: "tock_clock_offset_seconds")
     let roundTripGauge = Gauge(label: "tock_clock_round_trip_seconds")
@@ -25,13 +26,13 @@ public final class ClockService: Service, Sendable {
 
     public init(
         store: ScheduleStore, configuration: TockConfiguration.Clock, clock: ReferenceClock = ReferenceClock(), logger: Logger,
-        onChange: @escaping @Sendable (ClockStatus) async -> Void = { _ in }
+        onCheck: @escaping @Sendable (ClockStatus) async -> Void = { _ in }
     ) {
         self.store = store
         self.clock = clock
         self.interval = .milliseconds(configuration.checkIntervalMillis)
         self.logger = logger
-        self.onChange = onChange
+        self.onCheck = onCheck
         decision = Mutex(ClockGuard(configuration))
         unfitGauge.record(1)
     }
@@ -85,9 +86,9 @@ public final class ClockService: Service, Sendable {
                 }
             case .changed(let status):
                 log(status)
-                await onChange(status)
             }
         }
+        await onCheck(status)
     }
 
     private func log(_ status: ClockStatus) {

@@ -90,14 +90,26 @@ struct ClockGuardTests {
         #expect(Self.changes(jump) == [.corrected])
     }
 
-    @Test("a round trip longer than maxSkew measures nothing: the offset would not be known to within it")
+    @Test("a round trip longer than maxSkew still measures: its lower bound never puts the clock ahead, and Redis answering slowly stops no worker")
     func slowRoundTrip() {
         var decision = ClockGuard(Self.configuration(maxSkew: 100))
-        #expect(decision.measured(Self.estimate(offsetMillis: 0, roundTripMicros: 150_000), nowMillis: 0).isEmpty)
-        #expect(decision.status.state == .unmeasured && decision.baseMicros == nil)
-        #expect(decision.status.detail.contains("150 ms"), "\(decision.status.detail)")
-        _ = decision.measured(Self.estimate(offsetMillis: 0, roundTripMicros: 100_000), nowMillis: 1)
-        #expect(decision.status.state == .ok, "a round trip of exactly maxSkew measures")
+        let first = decision.measured(Self.estimate(offsetMillis: 0, roundTripMicros: 150_000), nowMillis: 0)
+        // The base is the lower bound: at most the round trip behind the reference, never ahead.
+        #expect(first.first == .rebase(baseMicros: 1_000_000_000 - 75_000, movedMicros: 0))
+        #expect(decision.status.canFire, "\(decision.status)")
+        #expect(decision.status.detail.contains("150 ms at best"), "\(decision.status.detail)")
+        // A precise one decides the offset; slow ones afterwards keep the clock measured, past
+        // staleAfter too, and do not change what the precise one said.
+        _ = decision.measured(Self.estimate(offsetMillis: 300, roundTripMicros: 100_000, baseMicros: 1_000_300_000), nowMillis: 1)
+        #expect(decision.status.state == .corrected, "a round trip of exactly maxSkew is precise")
+        for second in 1...90 {
+            _ = decision.measured(
+                Self.estimate(offsetMillis: 0, roundTripMicros: 2_000_000, baseMicros: 1_000_300_000), nowMillis: Int64(second) * 1_000)
+        }
+        #expect(decision.status.state == .corrected && decision.status.offsetMillis == 300, "\(decision.status)")
+        #expect(decision.status.detail.contains("2000 ms at best"), "\(decision.status.detail)")
+        _ = decision.measured(Self.estimate(offsetMillis: 300, roundTripMicros: 200, baseMicros: 1_000_300_000), nowMillis: 91_000)
+        #expect(!decision.status.detail.contains("at best"), "\(decision.status.detail)")
     }
 
     @Test("failed measurements: the last one vouches for staleAfter, then the worker stops firing, and resumes with the next good one")
