@@ -15,7 +15,8 @@ import TockConcurrency
 /// it begins (`Search.merged`): after a stall or a shard move, hundreds of slices ask at once, and
 /// one read of their partitions answers them all, where a pass each made the last wait for all
 /// the others (seen: 18 s queued behind passes of 100–300 ms, past the deliveries' leases). A
-/// call's timeout counts from the call, its wait for earlier passes included.
+/// call's timeout counts from the call, its wait for earlier passes included; a pass runs until
+/// the latest deadline of the calls it serves.
 public final class KafkaRecordFinder: Sendable {
     /// One call's question.
     struct Search {
@@ -116,7 +117,10 @@ public final class KafkaRecordFinder: Sendable {
                     call.continuation.resume(throwing: KafkaError(code: .timedOut, message: "read-back waited past its timeout for earlier ones"))
                 }
                 let live = calls.filter { $0.deadline > now }
-                guard let deadline = live.map(\.deadline).min() else { continue }
+                // The latest deadline among them: one call about to expire must not fail a pass the
+                // fresher ones have time for. An earlier call is then answered when the pass ends,
+                // which may be past its own timeout.
+                guard let deadline = live.map(\.deadline).max() else { continue }
                 let search = Search.merged(live.map(\.search))
                 do {
                     let found = try client.withHandle { rk in

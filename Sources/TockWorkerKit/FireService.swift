@@ -284,10 +284,12 @@ public final class FireService: Service, Sendable {
     }
 
     /// The watchdog over held deliveries (see `HeldLocks`): a delivery not handed to the producer
-    /// within a lease after its publish time (or after it was locked, if that was later) is given
-    /// up, loudly, and goes back to the queue at once, its attempt not counted; one handed over
-    /// whose outcome is not recorded within `recordingGraceMillis` more goes back as a new attempt,
-    /// read back first. A lease is never renewed for a delivery nobody is publishing.
+    /// within a lease after its latest publish time (`latestPublishMillis`, or after it was locked,
+    /// if that was later) is given up, loudly, and goes back to the queue at once, its attempt not
+    /// counted; one handed over whose outcome is not recorded within `recordingGraceMillis` more
+    /// goes back as a new attempt, read back first; one settled otherwise (a dead letter, a skipped
+    /// occurrence) is only forgotten, so its lease runs out. A lease is never renewed for a
+    /// delivery nobody is publishing.
     func handBackOverdue() async {
         let now = clock.nowMillis()
         let lease = configuration.delivery.leaseTimeoutMillis
@@ -304,16 +306,20 @@ public final class FireService: Service, Sendable {
         for given in overdue {
             metrics.handedBack.increment(by: given.deliveries.count)
             logger.error(
-                "deliveries held past their time without an outcome go back to the queue",
+                given.progress == .settled
+                    ? "deliveries whose outcome was not recorded in time are given up; their lease runs out"
+                    : "deliveries held past their time without an outcome go back to the queue",
                 metadata: [
                     "lock": "\(given.lock)", "shard": "\(given.shard)", "stage": "\(given.stage.rawValue)", "overdueMs": "\(given.overdueMillis)",
-                    "sent": "\(given.sent)", "deliveries": "\(given.deliveries.count)", "ids": "\(given.deliveries.prefix(10).map(\.message.id))",
+                    "progress": "\(given.progress)", "deliveries": "\(given.deliveries.count)",
+                    "ids": "\(given.deliveries.prefix(10).map(\.message.id))",
                 ])
+            guard given.progress != .settled else { continue }
             var outcome = outcomes[given.lock] ?? LockOutcome(shard: given.shard, lock: given.lock)
             for delivery in given.deliveries {
                 // Spread out as any retry is, so that what held them up is not met again all at once.
                 let next = now + Int64.random(in: 0...policy.backoffCeilingMillis(attempt: delivery.attempt))
-                outcome.markRetry(delivery, atMillis: next, counted: given.sent)
+                outcome.markRetry(delivery, atMillis: next, counted: given.progress == .sent)
             }
             outcomes[given.lock] = outcome
         }
@@ -451,11 +457,13 @@ public final class FireService: Service, Sendable {
         }
     }
 
-    /// When a delivery is published at the latest in the normal course: at its publish time, or
-    /// within `rateHorizonMillis` after it for a rate-limited topic.
+    /// When a delivery is published at the latest in the normal course: at its publish time, plus
+    /// the read-back's timeout for a later attempt, plus `rateHorizonMillis` for a rate-limited topic.
     func latestPublishMillis(_ delivery: LockedDelivery) -> Int64 {
-        let at = PublishSlices.publishMillis(delivery)
-        return configuration.output.rateLimits.limit(for: delivery.message.topic) == nil ? at : at + Self.rateHorizonMillis
+        var at = PublishSlices.publishMillis(delivery)
+        if ReadBack.isLookedFor(delivery) { at += Self.readBackTimeoutMillis }
+        if configuration.output.rateLimits.limit(for: delivery.message.topic) != nil { at += Self.rateHorizonMillis }
+        return at
     }
 
     func deliverSlice(_ deliveries: [LockedDelivery]) async {
@@ -708,7 +716,8 @@ public final class FireService: Service, Sendable {
     /// record is looked for from its due time.
     static let readBackSkewMillis: Int64 = 2_000
     /// How long a read-back may take before its deliveries count as failed (and are retried).
-    static let readBackTimeout: Duration = .seconds(10)
+    static let readBackTimeoutMillis: Int64 = 10_000
+    static var readBackTimeout: Duration { .milliseconds(readBackTimeoutMillis) }
 
     /// Each delivery's output partition, fixed before publishing (`KafkaKeyPartitioner`), so that
     /// the next owner knows where to look for it; none for a topic the broker does not know yet.

@@ -30,6 +30,14 @@ struct HeldLocks: Sendable {
     /// or settled without it (its outcome is being recorded: a retry, a dead letter, a skip).
     enum Progress: Sendable {
         case pending, sent, settled
+
+        var order: Int {
+            switch self {
+            case .pending: 0
+            case .sent: 1
+            case .settled: 2
+            }
+        }
     }
 
     struct Lock: Sendable {
@@ -48,8 +56,10 @@ struct HeldLocks: Sendable {
         var lock: String
         var shard: Int
         var deliveries: [LockedDelivery]
-        /// Whether they had been handed to the producer: then they may be in Kafka.
-        var sent: Bool
+        /// How far they got: pending ones go back to the queue as they were, sent ones (they may
+        /// be in Kafka) as a new attempt, read back first; settled ones are only forgotten (their
+        /// outcome, a dead letter or a skip, must not turn into a retry): their lease runs out.
+        var progress: Progress
         var overdueMillis: Int64
         var stage: Stage
     }
@@ -125,17 +135,15 @@ struct HeldLocks: Sendable {
         var overdue: [Overdue] = []
         for (id, lock) in locks where nowMillis - lock.sendBy > unsentGraceMillis {
             let late = nowMillis - lock.sendBy
-            let due: [(sent: Bool, progress: Set<Progress>)] =
-                late > sentGraceMillis ? [(false, [.pending, .settled]), (true, [.sent])] : [(false, [.pending])]
-            for (sent, progress) in due {
-                let given = lock.deliveries.values.filter { progress.contains($0.progress) }.map(\.delivery).sorted { $0.entry < $1.entry }
+            for progress in late > sentGraceMillis ? [Progress.pending, .sent, .settled] : [.pending] {
+                let given = lock.deliveries.values.filter { $0.progress == progress }.map(\.delivery).sorted { $0.entry < $1.entry }
                 guard !given.isEmpty else { continue }
                 for delivery in given { locks[id]!.deliveries[delivery.entry] = nil }
-                overdue.append(Overdue(lock: id, shard: lock.shard, deliveries: given, sent: sent, overdueMillis: late, stage: lock.stage))
+                overdue.append(Overdue(lock: id, shard: lock.shard, deliveries: given, progress: progress, overdueMillis: late, stage: lock.stage))
             }
             if locks[id]!.deliveries.isEmpty { locks[id] = nil }
         }
-        return overdue.sorted { ($0.lock, $0.sent ? 1 : 0) < ($1.lock, $1.sent ? 1 : 0) }
+        return overdue.sorted { ($0.lock, $0.progress.order) < ($1.lock, $1.progress.order) }
     }
 
     /// How long past its `sendBy` the oldest lock still held is, in ms (0 when none is late).

@@ -69,7 +69,7 @@ struct HeldLocksTests {
         let given = held.handBackOverdue(nowMillis: 3_001, unsentGraceMillis: 3_000, sentGraceMillis: 60_000)
         #expect(given.map(\.deliveries.count) == [1])
         #expect(given.first?.deliveries.first?.entry == "b")
-        #expect(given.first?.sent == false)
+        #expect(given.first?.progress == .pending)
         #expect(held.renewal == [0: ["x:1"]])
     }
 
@@ -92,7 +92,7 @@ struct HeldLocksTests {
         held.enter(.readBack, [delivery("a", lock: "x:1")])
         let given = held.handBackOverdue(nowMillis: 3_001, unsentGraceMillis: 3_000, sentGraceMillis: 60_000)
         #expect(given.map(\.stage) == [.readBack])
-        #expect(given.map(\.sent) == [false])
+        #expect(given.map(\.progress) == [.pending])
         #expect(held.isEmpty)
         #expect(held.renewal.isEmpty)
         #expect(held.takeForSending([delivery("a", lock: "x:1")], sentBy: t0) == [false])
@@ -107,14 +107,14 @@ struct HeldLocksTests {
         _ = held.takeForSending([delivery("a", lock: "x:1"), delivery("b", lock: "x:1")], sentBy: t0)
         #expect(held.handBackOverdue(nowMillis: 50_000, unsentGraceMillis: 3_000, sentGraceMillis: 63_000).isEmpty)
         let given = held.handBackOverdue(nowMillis: 63_001, unsentGraceMillis: 3_000, sentGraceMillis: 63_000)
-        #expect(given.map(\.sent) == [true])
+        #expect(given.map(\.progress) == [.sent])
         #expect(given.first?.deliveries.map(\.entry) == ["a", "b"])
         #expect(held.isEmpty)
     }
 }
 
 extension HeldLocksTests {
-    @Test("a delivery settled without being sent (its retry is being recorded) waits for the backstop, not the unsent grace")
+    @Test("a delivery settled without being sent (its retry is being recorded) waits for the backstop, not the unsent grace, and is reported settled")
     func settledWaitsForBackstop() {
         var held = holding([delivery("a", lock: "x:1"), delivery("b", lock: "x:1"), delivery("c", lock: "x:1")])
         _ = held.takeForSending([delivery("a", lock: "x:1")], sentBy: t0)
@@ -123,8 +123,8 @@ extension HeldLocksTests {
         let early = held.handBackOverdue(nowMillis: 3_001, unsentGraceMillis: 3_000, sentGraceMillis: 63_000)
         #expect(early.flatMap(\.deliveries).map(\.entry) == ["c"])
         let late = held.handBackOverdue(nowMillis: 63_001, unsentGraceMillis: 3_000, sentGraceMillis: 63_000)
-        #expect(late.map(\.sent) == [false, true])
-        #expect(late.map { $0.deliveries.map(\.entry) } == [["b"], ["a"]])
+        #expect(late.map(\.progress) == [.sent, .settled])
+        #expect(late.map { $0.deliveries.map(\.entry) } == [["a"], ["b"]])
         #expect(held.isEmpty)
     }
 }
