@@ -86,8 +86,13 @@ public struct InputPartitionCheck: Sendable {
         if w >= seen.logEnd {
             return .recreated(generation: generation + 1, why: "it was stored up to offset \(w), but the partition ends at \(seen.logEnd)")
         }
-        // Nothing read lies at or below the watermark, so nothing can be taken for a re-read.
-        if seen.firstRead > w { return .same(generation: generation, why: "read from offset \(seen.firstRead), past the watermark \(w)") }
+        // Read from past the watermark, nothing read can be taken for a re-read; but a new partition
+        // read from an offset that outlived the old one (a committed offset the group kept) would
+        // never have its earlier records read: the record at the watermark tells, where there is
+        // a fingerprint to tell by.
+        if seen.firstRead > w && watermark.fingerprint == nil {
+            return .same(generation: generation, why: "read from offset \(seen.firstRead), past the watermark \(w)")
+        }
         guard let fingerprint = watermark.fingerprint else {
             return .unverified(generation: generation, why: "the watermark \(w) was stored by an earlier release, without its record's fingerprint")
         }

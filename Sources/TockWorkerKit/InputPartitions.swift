@@ -166,7 +166,7 @@ final class InputPartitions: Sendable {
         var how = "not needed"
         if case .needsRecord(let offset) = verdict {
             how = "in the batch"
-            if let record = records.first(where: { $0.offset >= offset }) {
+            if records[0].offset <= offset, let record = records.first(where: { $0.offset >= offset }) {
                 seen.record = .found(offset: record.offset, fingerprint: InputRecord(record).fingerprint)
             } else {
                 how = "looked up"

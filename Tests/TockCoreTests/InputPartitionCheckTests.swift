@@ -40,7 +40,7 @@ struct InputPartitionCheckTests {
         }
         #expect(generation == 4)
         // An unknown id now (the broker or librdkafka gives none) proves nothing either way.
-        #expect(c.decide(seen(topicID: nil, firstRead: 200)) == .same(generation: 3, why: "read from offset 200, past the watermark 99"))
+        #expect(c.decide(seen(topicID: nil, firstRead: 200)) == .needsRecord(offset: 99))
     }
 
     @Test("a watermark at or past the log end means the offsets restarted")
@@ -51,10 +51,20 @@ struct InputPartitionCheckTests {
         #expect(c.decide(seen(firstRead: 0, logEnd: 100)) == .needsRecord(offset: 99))
     }
 
-    @Test("reading past the watermark needs no proof: nothing read can be taken for a re-read")
+    @Test("reading past the watermark: the record there still tells a partition whose committed offset outlived it")
     func readingPastTheWatermark() {
         let c = check([PartitionMark(offset: 99, topicID: "T1", fingerprint: fp)])
-        #expect(c.decide(seen(firstRead: 100)) == .same(generation: 0, why: "read from offset 100, past the watermark 99"))
+        #expect(c.decide(seen(firstRead: 100)) == .needsRecord(offset: 99))
+        #expect(
+            c.decide(seen(firstRead: 100, record: .found(offset: 99, fingerprint: fp)))
+                == .same(generation: 0, why: "the record at offset 99 is the one stored"))
+        guard case .recreated(1, _) = c.decide(seen(firstRead: 100, record: .found(offset: 99, fingerprint: "other"))) else {
+            Issue.record("a different record at the watermark, read from past it, is a new partition")
+            return
+        }
+        // Without a fingerprint there is nothing to tell by, and nothing read is a re-read.
+        let old = check([PartitionMark(offset: 99, topicID: "T1")])
+        #expect(old.decide(seen(firstRead: 100)) == .same(generation: 0, why: "read from offset 100, past the watermark 99"))
     }
 
     @Test("reading at or below the watermark: the record there decides")
