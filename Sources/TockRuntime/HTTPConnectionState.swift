@@ -28,6 +28,9 @@ final class HTTPConnectionState {
 
     var isIdle: Bool { deadlines.isIdle }
 
+    /// Whether the server is working on a request of it, or sending the answer.
+    var isAnswering: Bool { deadlines.isAnswering }
+
     func note(_ event: HTTPConnectionDeadlines.Event) {
         let now = Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000)
         switch deadlines.on(event, nowMillis: now) {

@@ -18,8 +18,8 @@ enum HTTPServerConnection {
     }
 
     /// Sets up a new connection's pipeline, on its event loop: guard, NIO's HTTP/1.1 codec (a
-    /// parse error gets 400 and a close), the exchange tracker. Over `limits.maxConnections`,
-    /// the connection is closed at once.
+    /// parse error gets 400 and a close), the exchange tracker. At `limits.maxConnections`, the
+    /// oldest connection the server is not answering makes room (`HTTPConnectionRegistry`).
     static func configure(_ channel: any Channel, limits: HTTPLimits, registry: HTTPConnectionRegistry) throws -> HTTPConnectionChannel {
         let state = HTTPConnectionState(channel: channel, limits: limits)
         let pipeline = channel.pipeline.syncOperations
@@ -34,7 +34,7 @@ enum HTTPServerConnection {
         try pipeline.addHandler(HTTPServerProtocolErrorHandler())
         try pipeline.addHandler(HTTPExchangeTracker(state: state))
         let wrapped = try HTTPConnectionChannel(wrappingChannelSynchronously: channel)
-        if !registry.admit(channel) {
+        if !registry.admit(channel, state: state) {
             HTTPService.refused("connections")
             channel.close(promise: nil)
         }
@@ -92,32 +92,60 @@ enum HTTPServerConnection {
 
 /// The open connections of one server: to cap their number, and to quiesce or close them all
 /// when it stops.
+///
+/// At the cap, a new connection is not refused: the oldest one the server is not answering (idle,
+/// or still sending its request) is closed to make room. So a client that holds every connection
+/// it can get cannot keep a health probe out; it only loses its own oldest connections. Only when
+/// the server is answering on every connection is the new one closed.
 final class HTTPConnectionRegistry: Sendable {
-    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+    /// A connection and its state. The state is read only on the server's one event loop, where
+    /// `admit` runs (`HTTPThread`).
+    private struct Entry: @unchecked Sendable {
+        var channel: any Channel
+        var state: HTTPConnectionState
+        var sequence: UInt64
+    }
+
+    private let open = Mutex<(entries: [ObjectIdentifier: Entry], sequence: UInt64)>(([:], 0))
     let maxConnections: Int
 
     init(maxConnections: Int) {
         self.maxConnections = maxConnections
     }
 
-    /// Registers `channel` until it closes; false (and not registered) when the cap is reached.
-    func admit(_ channel: any Channel) -> Bool {
+    /// Registers `channel` until it closes, making room at the cap; false (and not registered)
+    /// when every open connection is being answered.
+    func admit(_ channel: any Channel, state: HTTPConnectionState) -> Bool {
         let key = ObjectIdentifier(channel)
-        let admitted = open.withLock { open in
-            guard open.count < maxConnections else { return false }
-            open[key] = channel
-            return true
+        let (admitted, evicted) = open.withLock { open -> (Bool, (any Channel)?) in
+            var evicted: (any Channel)?
+            if open.entries.count >= maxConnections {
+                guard let oldest = open.entries.filter({ !$0.value.state.isAnswering }).min(by: { $0.value.sequence < $1.value.sequence }) else {
+                    return (false, nil)
+                }
+                open.entries[oldest.key] = nil
+                evicted = oldest.value.channel
+            }
+            open.sequence += 1
+            open.entries[key] = Entry(channel: channel, state: state, sequence: open.sequence)
+            return (true, evicted)
         }
-        if admitted { channel.closeFuture.whenComplete { _ in _ = self.open.withLock { $0.removeValue(forKey: key) } } }
+        if let evicted {
+            HTTPService.refused("connections")
+            evicted.close(promise: nil)
+        }
+        if admitted { channel.closeFuture.whenComplete { _ in _ = self.open.withLock { $0.entries.removeValue(forKey: key) } } }
         return admitted
     }
 
     /// Each connection closes now if no request is under way, else once it is answered.
     func quiesceAll() {
-        for channel in open.withLock({ Array($0.values) }) { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        for channel in channels { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 
     func closeAll() {
-        for channel in open.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+        for channel in channels { channel.close(promise: nil) }
     }
+
+    private var channels: [any Channel] { open.withLock { $0.entries.values.map(\.channel) } }
 }

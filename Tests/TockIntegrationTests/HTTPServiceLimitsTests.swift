@@ -152,30 +152,46 @@ import TockRuntime
         }
     }
 
-    @Test("connections over the cap are closed at once; graceful shutdown closes idle connections at once")
+    @Test(
+        "at the connection cap the oldest connection not being answered makes room, so a client holding connections cannot keep a probe out; a new one is closed only while every open one is being answered; graceful shutdown closes idle connections at once"
+    )
     func capAndShutdown() async throws {
         var limits = HTTPLimits()
         limits.maxConnections = 2
-        try await Self.serving(limits) { port, group in
+        let routes: [String: HTTPService.Route] = [
+            "GET /slow": { _ in
+                try? await Task.sleep(for: .milliseconds(1_500))
+                return .text(200, "slow")
+            }
+        ]
+        try await Self.serving(limits, routes: routes) { port, group in
             let first = try await RawHTTPConnection.open(port: port)
             await first.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try await first.readResponse().status == 200)
             let second = try await RawHTTPConnection.open(port: port)
             await second.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try await second.readResponse().status == 200)
+            // Both idle: a third (a probe) gets in, and the oldest makes room.
             let third = try await RawHTTPConnection.open(port: port)
-            #expect(await third.waitForClose(within: .seconds(2)))
-            second.shutDown()
+            await third.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try await third.readResponse().status == 200)
+            #expect(await first.waitForClose(within: .seconds(2)))
+            await second.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try await second.readResponse().status == 200, "the newer idle connection stays")
+            // Both being answered: a fourth is closed, and the two are answered all the same.
+            await second.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            await third.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
             try await Task.sleep(for: .milliseconds(200))
             let fourth = try await RawHTTPConnection.open(port: port)
-            await fourth.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try await fourth.readResponse().status == 200)
+            #expect(await fourth.waitForClose(within: .seconds(1)))
+            #expect(try await second.readResponse().status == 200)
+            #expect(try await third.readResponse().status == 200)
 
             let clock = ContinuousClock()
             let started = clock.now
             await group.triggerGracefulShutdown()
-            #expect(await first.waitForClose(within: .seconds(1)))
-            #expect(await fourth.waitForClose(within: .seconds(1)))
+            #expect(await second.waitForClose(within: .seconds(1)))
+            #expect(await third.waitForClose(within: .seconds(1)))
             #expect(started.duration(to: clock.now) < .seconds(1))
         }
     }
