@@ -91,22 +91,6 @@ extension ScheduleStore {
         try await run(UnleaseCall(script: scripts.unlease, key: keys.monitorLeader, holder: monitor))
     }
 
-    /// Worker → last heartbeat (ms).
-    public func workers() async throws(StoreError) -> [String: Int64] {
-        let value: RedisValue
-        do {
-            value = try await client.send(RawRedisCommand(["ZRANGE", RedisArgument(keys.workers), "0", "-1", "WITHSCORES"]), idempotent: true)
-        } catch {
-            throw .redis(error)
-        }
-        guard case .array(let items) = value else { throw .corrupt("workers reply") }
-        var result: [String: Int64] = [:]
-        for index in stride(from: 0, to: items.count - 1, by: 2) {
-            if let worker = items[index].string, let score = items[index + 1].string.flatMap({ Double($0) }) { result[worker] = Int64(score) }
-        }
-        return result
-    }
-
     /// Each shard's owner of record.
     public func owners() async throws(StoreError) -> [Int: ShardOwnership] {
         let commands = (0..<shardMap.shardCount).map {

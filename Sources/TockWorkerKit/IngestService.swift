@@ -78,6 +78,23 @@ public final class IngestService: Service, Sendable {
     }
 
     public func run() async throws {
+        // The topic-id watch waits for the broker (up to 2 s when it is slow): beside the poll
+        // loop, not in it, so ingest never waits for it.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.watchLoop() }
+            try await consumeLoop()
+            group.cancelAll()
+        }
+    }
+
+    func watchLoop() async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await partitions.watchTopics()
+            try? await Task.sleep(for: InputPartitions.watchInterval)
+        }
+    }
+
+    func consumeLoop() async throws {
         var lastCommit = clock.nowMillis()
         var pendingCommit = false
         var failures = 0
@@ -90,7 +107,6 @@ public final class IngestService: Service, Sendable {
                 logger.warning("poll failed", metadata: ["error": "\(error)"])
                 continue
             }
-            await partitions.watchTopics()
             if !messages.isEmpty {
                 var kept = messages
                 do {

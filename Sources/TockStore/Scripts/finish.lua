@@ -39,9 +39,10 @@ for _ = 1, num() do
   local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey, seriesKey, retiredKey = key(), key(), key(), key(), key(), key(), key(), key(), key()
   local worker, epoch, lock, nDone, nRetry, nSeries = arg(), arg(), arg(), num(), num(), num()
   local record = redis.call('HGET', locksKey, lock)
-  local covered = {}
+  local held, covered = {}, {}
   if record then
-    for _, id in ipairs(cmsgpack.unpack(record)) do covered[id] = true end
+    held = cmsgpack.unpack(record)
+    for _, id in ipairs(held) do covered[id] = true end
   end
   local done, retried, tombstones = {}, {}, {}
   for _ = 1, nDone do
@@ -136,7 +137,7 @@ for _ = 1, num() do
     for _, r in ipairs(retries) do finished[r[1]] = true end
     for _, step in ipairs(steps) do finished[step.id] = true end
     local remaining = {}
-    for _, id in ipairs(cmsgpack.unpack(record)) do
+    for _, id in ipairs(held) do
       if not finished[id] then remaining[#remaining + 1] = id end
     end
     if #remaining > 0 then
