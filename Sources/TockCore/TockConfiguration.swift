@@ -16,6 +16,9 @@ public struct TockConfiguration: Sendable, Equatable {
         /// cost per request falls with the batch. A request due sooner than this plus
         /// `delivery.lockAhead`, and any cancel, ends the wait.
         public var consumerLingerMillis: Int64 = 100
+        /// How often the worker commits the offsets of stored requests. A crash re-reads at most
+        /// this much; the watermarks make the re-read a no-op.
+        public var commitIntervalMillis: Int64 = 200
         /// Output producers, each with its own broker connection and the partitions `p` with
         /// `p % outputProducers == index` (see `KafkaProducerPool`).
         public var outputProducers = 1
@@ -179,6 +182,7 @@ public struct TockConfiguration: Sendable, Equatable {
         kafka.assignmentStrategy = try reader.string("kafka.assignmentStrategy", default: d.kafka.assignmentStrategy)
         kafka.producerLingerMillis = try reader.durationMillis("kafka.producerLinger", default: d.kafka.producerLingerMillis)
         kafka.consumerLingerMillis = try reader.durationMillis("kafka.consumerLinger", default: d.kafka.consumerLingerMillis)
+        kafka.commitIntervalMillis = try reader.durationMillis("kafka.commitInterval", default: d.kafka.commitIntervalMillis)
         kafka.outputProducers = try reader.int("kafka.outputProducers", default: d.kafka.outputProducers, range: 1...64)
         kafka.createTopics = try reader.bool("kafka.createTopics", default: d.kafka.createTopics)
         kafka.topicPartitions = try reader.int("kafka.topicPartitions", default: d.kafka.topicPartitions, range: 1...10_000)

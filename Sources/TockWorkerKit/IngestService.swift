@@ -29,7 +29,6 @@ public final class IngestService: Service, Sendable {
     /// 156 MB; 20k → 68k/s, 208 MB). What one poll returns is also bounded by librdkafka's
     /// consumer queue (`queued.max.messages.kbytes`).
     let maxBatch = 10_000
-    let commitIntervalMillis: Int64 = 200
 
     public init(
         configuration: TockConfiguration,
@@ -142,7 +141,7 @@ public final class IngestService: Service, Sendable {
                 }
             }
             let now = clock.nowMillis()
-            if pendingCommit && now - lastCommit >= commitIntervalMillis {
+            if pendingCommit && now - lastCommit >= configuration.kafka.commitIntervalMillis {
                 await commit()
                 pendingCommit = false
                 lastCommit = now

@@ -23,7 +23,7 @@ struct OffsetClockTimingTests {
         let ranAt = await gate.run(at: at) { clock.nowMillis() }
         let waited = started.duration(to: .now)
         #expect(ranAt >= at)
-        #expect(waited < .milliseconds(1_000), "waited \(waited) for a job due in 100 ms")
+        #expect(waited < .milliseconds(1_800), "waited \(waited) for a job due in 100 ms")
     }
 
     @Test("a wheel driver on a clock 2 s ahead of the wall clock expires entries at their time by it", arguments: [2_000_000, -2_000_000])
@@ -39,6 +39,6 @@ struct OffsetClockTimingTests {
         let expiredAt = clock.nowMillis()
         #expect(batch?.map(\.id) == [1])
         #expect(expiredAt >= due)
-        #expect(started.duration(to: .now) < .milliseconds(1_000))
+        #expect(started.duration(to: .now) < .milliseconds(1_800))
     }
 }

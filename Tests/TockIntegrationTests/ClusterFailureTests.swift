@@ -97,9 +97,9 @@ struct ClusterFailureTests {
             // heartbeatTimeout + 1 s late, counted from the kill for those it was already late with.
             #expect(movedAfter <= Self.heartbeatTimeoutMillis + Self.moveSlackMillis, "shards moved \(movedAfter) ms after the kill")
             // What the dead worker held locked waits for its lease (delivery.leaseTimeout, 3 s, from
-            // its last renewal), the new owner's claim and a read-back: measured 4.0–4.1 s alone, 5.1 s
+            // its last renewal), the new owner's claim and a read-back: measured 4.0–4.1 s alone, 5.1–6.3 s
             // with the whole suite running beside it on 2 cores.
-            #expect(handoff.millis <= Self.heartbeatTimeoutMillis + 2_500, "\(handoff)")
+            #expect(handoff.millis <= Self.heartbeatTimeoutMillis + 4_000, "\(handoff)")
             await out.stop()
             #expect(await c.worker(survivor).signal(SIGTERM) == 0)
             for monitor in monitors { #expect(await monitor.signal(SIGTERM) == 0) }

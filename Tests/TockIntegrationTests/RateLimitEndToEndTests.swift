@@ -46,7 +46,8 @@ import TockStore
                 "[rate] 2000 at 200/s over 2 workers: spread \(spread) ms, busiest 1000 ms window \(busiest), busiest calendar second \(perSecond); "
                     + "unlimited: latest \(unlimitedSummary.maxLatenessMillis) ms late")
             #expect(busiest <= 200 && perSecond <= 200)
-            #expect(spread >= 9_000 && spread <= 12_500)
+            // About 10 s; later under the whole suite on 2 cores (over 12.5 s seen), never sooner.
+            #expect(spread >= 9_000 && spread <= 16_000)
             #expect(unlimitedSummary.maxLatenessMillis < 1_000)
             let metrics = try await MetricsScrape.get(port: port)
             #expect(

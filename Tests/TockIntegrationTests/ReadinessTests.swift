@@ -75,18 +75,10 @@ struct ReadinessTests {
     @Test("the broker stalled (SIGSTOP): /readyz turns 503 within ~2 s, and 200 again after SIGCONT")
     func brokerStalled() async throws {
         // A stack of its own: stalling the shared broker would stall every other test.
-        let stackName = TestStack.unique("ready-broker")
-        let output = await stackThread.run { TestStack.runStackScript(["start", stackName]) }
-        defer { _ = TestStack.runStackScript(["stop", stackName]) }
-        func exported(_ name: String) -> String? {
-            output.split(separator: "\n").first { $0.hasPrefix("export \(name)=") }.map { String($0.dropFirst("export \(name)=".count)) }
-        }
-        let brokers = try #require(exported("TOCK_KAFKA_BROKERS"))
-        let kafkaPID = try #require(
-            Int32(
-                try String(contentsOf: TestStack.repositoryRoot.appendingPathComponent(".run/\(stackName)/kafka.pid"), encoding: .utf8)
-                    .trimmingCharacters(in: .whitespacesAndNewlines)))
-        let s = try await WorkerScenario("ready-broker", redisURL: exported("TOCK_REDIS_URL"), brokers: brokers)
+        let stack = try await OwnStack.start("ready-broker")
+        defer { stack.stop() }
+        let kafkaPID = try stack.kafkaPID()
+        let s = try await WorkerScenario("ready-broker", redisURL: stack.redisURL, brokers: stack.brokers)
         let port = try TestSocket.freePort(in: 20_000...32_000)
         let worker = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"])
         defer { Task { await worker.kill9() } }

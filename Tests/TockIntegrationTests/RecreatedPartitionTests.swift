@@ -145,16 +145,11 @@ struct RecreatedPartitionTests {
     @Test("the broker restarts without its records (memory storage), so offsets start again at 0: every new request is stored and delivered")
     func brokerLostItsRecords() async throws {
         // A stack of its own: restarting the shared broker would disturb every other test.
-        let stackName = TestStack.unique("lost-broker")
-        let output = await stackThread.run { TestStack.runStackScript(["start", stackName]) }
-        defer { _ = TestStack.runStackScript(["stop", stackName]) }
-        func exported(_ name: String) -> String? {
-            output.split(separator: "\n").first { $0.hasPrefix("export \(name)=") }.map { String($0.dropFirst("export \(name)=".count)) }
-        }
-        let brokers = try #require(exported("TOCK_KAFKA_BROKERS"))
-        let pidFile = TestStack.repositoryRoot.appendingPathComponent(".run/\(stackName)/kafka.pid")
-        let kafkaPID = try #require(Int32(try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-        let s = try await WorkerScenario("lost-broker", redisURL: exported("TOCK_REDIS_URL"), brokers: brokers)
+        let stack = try await OwnStack.start("lost-broker")
+        defer { stack.stop() }
+        let brokers = stack.brokers
+        let kafkaPID = try stack.kafkaPID()
+        let s = try await WorkerScenario("lost-broker", redisURL: stack.redisURL, brokers: brokers)
         let store = try await s.store()
         var out = try await s.collect([s.outputTopic])
         let port = try Self.httpPort()
@@ -170,7 +165,7 @@ struct RecreatedPartitionTests {
         // The broker dies and comes back empty, on the same port; the worker keeps running.
         kill(kafkaPID, SIGKILL)
         try await waitUntil("the broker is gone", within: .seconds(10)) { kill(kafkaPID, 0) != 0 }
-        _ = await stackThread.run { TestStack.runStackScript(["start", stackName]) }
+        await stack.startAgain()
         let admin = try KafkaAdmin(brokers: brokers)
         try await admin.createTopics([s.inputTopic, s.rejectedTopic, s.deadTopic, s.outputTopic].map { ($0, 4, 1) })
         await admin.close()

@@ -97,6 +97,9 @@ import TockStore
         defer { Task { await worker.kill9() } }
         let out = try await s.collect([s.outputTopic, s.rejectedTopic])
         let store = try await s.store()
+        // The test goes by the clock: the worker must read the series before they start. Under the
+        // whole suite its group join took 5 s, and the cancel then came in the series' own batch.
+        try await worker.waitForLog("Kafka partitions assigned", within: .seconds(30))
         let start = WorkerScenario.now + 1_500
         try await s.send([
             Self.series(s, id: "stopped", at: start, ["tock-every": "1s"]),

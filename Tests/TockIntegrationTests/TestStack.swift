@@ -56,3 +56,38 @@ struct TestStack: Sendable {
         ChildProcess.run([repositoryRoot.appendingPathComponent("scripts/stack").path] + arguments, mergingStandardError: mergingStandardError)
     }
 }
+
+/// A Redis and broker of one test's own (`scripts/stack`), for a test that stalls, kills or
+/// restarts them: doing that to the shared stack would disturb every other test.
+struct OwnStack: Sendable {
+    let name: String
+    let redisURL: String
+    let brokers: String
+
+    static func start(_ label: String) async throws -> OwnStack {
+        let name = TestStack.unique(label)
+        let output = await stackThread.run { TestStack.runStackScript(["start", name]) }
+        func exported(_ variable: String) -> String? {
+            output.split(separator: "\n").first { $0.hasPrefix("export \(variable)=") }.map { String($0.dropFirst("export \(variable)=".count)) }
+        }
+        guard let redis = exported("TOCK_REDIS_URL"), let brokers = exported("TOCK_KAFKA_BROKERS") else {
+            _ = TestStack.runStackScriptReturningStatus(["stop", name])
+            throw HarnessError("scripts/stack start \(name) printed no TOCK_* env:\n\(output)")
+        }
+        return OwnStack(name: name, redisURL: redis, brokers: brokers)
+    }
+
+    /// The broker's process id, from the stack's pid file (it changes when the broker restarts).
+    func kafkaPID() throws -> Int32 {
+        let file = TestStack.repositoryRoot.appendingPathComponent(".run/\(name)/kafka.pid")
+        let text = try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let pid = Int32(text) else { throw HarnessError("\(file.path) holds no pid: \(text)") }
+        return pid
+    }
+
+    /// Starts what of the stack is not running (a killed broker comes back on its port).
+    func startAgain() async { _ = await stackThread.run { TestStack.runStackScript(["start", name]) } }
+
+    /// Synchronous, for a `defer`.
+    func stop() { _ = TestStack.runStackScriptReturningStatus(["stop", name]) }
+}

@@ -54,7 +54,10 @@ struct WorkerEndToEndTests {
             let at = try #require(arrival.header("tock-at").flatMap { Int64($0) })
             let published = try #require(arrival.header("tock-published-us").flatMap { Int64($0) })
             #expect(published >= at * 1000, "handed to the producer \(at * 1000 - published) µs early")
-            #expect(published < at * 1000 + 2_000_000)
+            // The time of the hand-off, as the record's CreateTime is (not, say, the store time):
+            // both are taken from one clock in one step. How late that is is the benchmarks' to say.
+            let stamp = try #require(arrival.message.timestamp?.milliseconds)
+            #expect(abs(published / 1_000 - stamp) <= 100, "tock-published-us \(published), CreateTime \(stamp)")
             #expect(arrival.message.headers.map(\.key).suffix(2) == ["tock-attempt", "tock-published-us"])
         }
         await out.stop()
@@ -67,6 +70,8 @@ struct WorkerEndToEndTests {
         let worker = try await s.startWorker()
         defer { Task { await worker.kill9() } }
         let out = try await s.collect([s.outputTopic])
+        // "At once" counts from when the worker reads the request, so it must be reading already.
+        try await worker.waitForLog("Kafka partitions assigned", within: .seconds(30))
         let now = WorkerScenario.now
         try await s.send([
             s.request(id: "old-delay", delay: "3s", timestamp: now - 2_000),  // due now + 1 s

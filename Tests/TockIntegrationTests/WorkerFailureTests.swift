@@ -100,7 +100,10 @@ struct WorkerFailureTests {
         let s = try await WorkerScenario("crash")
         let out = try await s.collect([s.outputTopic])
         let store = try await s.store()
-        let worker = try await s.startWorker(id: "w1")
+        // Commits every 3 s, not 200 ms: a batch stored after the N is then uncommitted for long
+        // enough that the kill lands before its commit even on a slow machine (at 200 ms a CI
+        // run stored the next batch 395 ms after the N, and committed it before the kill).
+        let worker = try await s.startWorker(id: "w1", env: ["TOCK_KAFKA_COMMIT_INTERVAL": "3s"])
         defer { Task { await worker.kill9() } }
 
         // Default tock-ids (topic/partition/offset), so only the watermarks tell a re-read;
@@ -140,9 +143,9 @@ struct WorkerFailureTests {
             let stored = try await storedOffsets()
             return last.allSatisfy { stored[$0.key, default: -1] >= $0.value }
         }
-        // The worker was idle before the N, so storing them committed at once (the commit is due
-        // 200 ms after the previous one) and the next commit comes 200 ms later. Kill it as soon as
-        // the next batch (extras) is stored: stored, not committed.
+        // The worker was idle before the N, so storing them committed at once and the next commit
+        // comes 3 s later. Kill it as soon as the next batch (extras) is stored: stored, not
+        // committed.
         let clock = ContinuousClock()
         let storedN = clock.now
         let afterN = try await storedOffsets()
