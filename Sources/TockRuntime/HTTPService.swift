@@ -95,14 +95,26 @@ public struct HTTPService: Service {
         let thread = HTTPThread()
         let registry = HTTPConnectionRegistry(maxConnections: limits.maxConnections)
         let (limits, router) = (self.limits, self.router)
-        let server: NIOAsyncChannel<HTTPConnectionChannel, Never>
+        let server: NIOAsyncChannel<HTTPConnectionChannel?, Never>
         do {
             server = try await ServerBootstrap(group: thread.group)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(to: address) { channel in
-                    channel.eventLoop.makeCompletedFuture { try HTTPServerConnection.configure(channel, limits: limits, registry: registry) }
+                    // Whatever fails in setting up one connection (a client that reset it as it was
+                    // accepted, an option the socket refuses) closes that connection only: an error out
+                    // of here would end the accept loop, and the server with it.
+                    channel.eventLoop.makeCompletedFuture {
+                        // TCP_NODELAY at its own level: `.socketOption(.tcp_nodelay)` is SOL_SOCKET's
+                        // option 1, SO_DEBUG, which a container without CAP_NET_ADMIN refuses (EACCES).
+                        try? channel.syncOptions?.setOption(.tcpOption(.tcp_nodelay), value: 1)
+                        do {
+                            return try HTTPServerConnection.configure(channel, limits: limits, registry: registry)
+                        } catch {
+                            channel.close(promise: nil)
+                            return nil
+                        }
+                    }
                 }
         } catch {
             await thread.shutdown()
@@ -129,6 +141,7 @@ public struct HTTPService: Service {
                         do {
                             try await server.executeThenClose { connections in
                                 for try await connection in connections {
+                                    guard let connection else { continue }
                                     group.addTask {
                                         await HTTPServerConnection.serve(connection, router: router, limits: limits) { stopping.isSet }
                                     }

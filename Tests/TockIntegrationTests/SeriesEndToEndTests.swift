@@ -98,8 +98,9 @@ import TockStore
         let out = try await s.collect([s.outputTopic, s.rejectedTopic])
         let store = try await s.store()
         // The test goes by the clock: the worker must read the series before they start. Under the
-        // whole suite its group join took 5 s, and the cancel then came in the series' own batch.
-        try await worker.waitForLog("Kafka partitions assigned", within: .seconds(30))
+        // whole suite its first store came 3 s after its partitions were assigned, and the cancel
+        // then came in the series' own batch.
+        try await s.warmUp(store)
         let start = WorkerScenario.now + 1_500
         try await s.send([
             Self.series(s, id: "stopped", at: start, ["tock-every": "1s"]),
@@ -111,6 +112,7 @@ import TockStore
         try await Task.sleep(for: .milliseconds(start + 1_200 - WorkerScenario.now))
         try await s.send([
             s.request(id: "stopped", action: "cancel"),
+            s.request(id: "warm-up", action: "cancel", partition: 0),
             Self.series(s, id: "replaced", at: start + 2_500, ["tock-every": "2s", "tock-count": "4"], value: [9], action: "reschedule"),
         ])
         let cancelSent = WorkerScenario.now

@@ -71,7 +71,7 @@ struct WorkerEndToEndTests {
         defer { Task { await worker.kill9() } }
         let out = try await s.collect([s.outputTopic])
         // "At once" counts from when the worker reads the request, so it must be reading already.
-        try await worker.waitForLog("Kafka partitions assigned", within: .seconds(30))
+        try await s.warmUp(try await s.store())
         let now = WorkerScenario.now
         try await s.send([
             s.request(id: "old-delay", delay: "3s", timestamp: now - 2_000),  // due now + 1 s

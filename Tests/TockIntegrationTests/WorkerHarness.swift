@@ -259,23 +259,31 @@ final class WorkerProcessHandle: Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(product)
     }
 
-    /// Launches `product` (`tock-worker` or `tock-monitor`), its output in a log file.
-    static func launch(name: String, product: String = "tock-worker", environment: [String: String], configYAML: String?) throws
-        -> WorkerProcessHandle
-    {
+    /// Launches `product` (`tock-worker` or `tock-monitor`), its output in a log file; through
+    /// `wrapper` (a command and its arguments, e.g. `setpriv` dropping a capability) when given.
+    static func launch(
+        name: String, product: String = "tock-worker", environment: [String: String], configYAML: String?, wrapper: [String] = []
+    ) throws -> WorkerProcessHandle {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tock-worker-\(name)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let logURL = directory.appendingPathComponent("worker-\(UInt32.random(in: 0...UInt32.max)).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let process = Process()
-        process.executableURL = binary(product)
-        process.environment = environment
-        process.currentDirectoryURL = TestStack.repositoryRoot
+        var arguments: [String] = []
         if let configYAML {
             let configURL = directory.appendingPathComponent("tock.yaml")
             try configYAML.write(to: configURL, atomically: true, encoding: .utf8)
-            process.arguments = ["--config", configURL.path]
+            arguments = ["--config", configURL.path]
         }
+        if let command = wrapper.first {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = Array(wrapper.dropFirst()) + [binary(product).path] + arguments
+        } else {
+            process.executableURL = binary(product)
+            process.arguments = arguments
+        }
+        process.environment = environment
+        process.currentDirectoryURL = TestStack.repositoryRoot
         let log = try FileHandle(forWritingTo: logURL)
         process.standardOutput = log
         process.standardError = log
@@ -414,6 +422,13 @@ extension WorkerScenario {
 }
 
 extension WorkerScenario {
+    /// Sends a request due in an hour (`id`) and waits until the worker stored it: from then on
+    /// the worker is reading its input, which under the whole suite can start seconds after its
+    /// partitions were assigned. Cancel `id` when the test needs an empty store.
+    func warmUp(_ store: ScheduleStore, id: String = "warm-up") async throws {
+        try await sendStored([request(id: id, at: Self.now + 3_600_000, partition: 0)], store: store)
+    }
+
     /// Waits until every id of `expected` arrived on the output topic and the store is empty,
     /// lets records still on their way arrive (`quiet`), and summarizes the arrivals by tock-id.
     func deliveredSummary(
