@@ -52,45 +52,20 @@ public final class KafkaAdmin: Sendable {
             newTopics.append(newTopic)
         }
 
-        guard let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS) else {
-            throw KafkaError(code: .failed, message: "rd_kafka_AdminOptions_new failed", isRetriable: false)
-        }
-        defer { rd_kafka_AdminOptions_destroy(options) }
-        // Makes the broker answer only once the topics exist, so callers can use them at once.
-        _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeoutMilliseconds, &errstr, errstr.count)
-        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMilliseconds, &errstr, errstr.count)
-
-        let queue = KafkaQueue(client: rk)
-        let event: OpaquePointer? = queue.withUnsafePointer { rkqu in
-            newTopics.withUnsafeMutableBufferPointer { buffer in
-                rd_kafka_CreateTopics(rk, buffer.baseAddress, buffer.count, options, rkqu)
-            }
-            // The request timeout bounds the wait; the margin covers librdkafka's own timer.
-            return rd_kafka_queue_poll(rkqu, timeoutMilliseconds + 2000)
-        }
-        guard let event else {
-            throw KafkaError(code: .timedOut, message: "CreateTopics got no result within \(timeoutMilliseconds) ms")
-        }
-        defer { rd_kafka_event_destroy(event) }
-
-        let eventErr = rd_kafka_event_error(event)
-        guard eventErr == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
-            throw KafkaError(eventErr, "CreateTopics: \(text)")
-        }
-        guard let result = rd_kafka_event_CreateTopics_result(event) else {
-            throw KafkaError(code: .failed, message: "CreateTopics: unexpected event type \(rd_kafka_event_type(event))", isRetriable: false)
-        }
-        var count = 0
-        guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
-        for index in 0..<count {
-            guard let topicResult = results[index] else { continue }
-            let err = rd_kafka_topic_result_error(topicResult)
-            if err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS { continue }
-            let name = String(cString: rd_kafka_topic_result_name(topicResult))
-            let text = rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) } ?? String(cString: rd_kafka_err2str(err))
-            throw KafkaError(err, "create topic \(name): \(text)")
-        }
+        // Waits for the operation: the broker answers once the topics exist, so callers can use them at once.
+        try KafkaAdminRequest.run(
+            rk, operation: RD_KAFKA_ADMIN_OP_CREATETOPICS, name: "CreateTopics", timeoutMilliseconds: timeoutMilliseconds, waitsForOperation: true,
+            submit: { options, queue in
+                newTopics.withUnsafeMutableBufferPointer { rd_kafka_CreateTopics(rk, $0.baseAddress, $0.count, options, queue) }
+            },
+            read: { event in
+                guard let result = rd_kafka_event_CreateTopics_result(event) else {
+                    throw KafkaError(code: .failed, message: "CreateTopics: unexpected event type \(rd_kafka_event_type(event))", isRetriable: false)
+                }
+                var count = 0
+                let results = rd_kafka_CreateTopics_result_topics(result, &count)
+                try KafkaAdminRequest.checkTopicResults(results, count: count, tolerated: RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, action: "create")
+            })
     }
 
     /// Deletes `topics`; a topic that does not exist counts as deleted. Throws the first other
@@ -106,43 +81,19 @@ public final class KafkaAdmin: Sendable {
     private static func deleteTopics(_ rk: OpaquePointer, _ topics: [String], timeoutMilliseconds: Int32) throws {
         var deleted: [OpaquePointer?] = topics.map { rd_kafka_DeleteTopic_new($0) }
         defer { for topic in deleted { rd_kafka_DeleteTopic_destroy(topic) } }
-        guard let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS) else {
-            throw KafkaError(code: .failed, message: "rd_kafka_AdminOptions_new failed", isRetriable: false)
-        }
-        defer { rd_kafka_AdminOptions_destroy(options) }
-        var errstr = [CChar](repeating: 0, count: 512)
-        _ = rd_kafka_AdminOptions_set_operation_timeout(options, timeoutMilliseconds, &errstr, errstr.count)
-        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMilliseconds, &errstr, errstr.count)
-
-        let queue = KafkaQueue(client: rk)
-        let event: OpaquePointer? = queue.withUnsafePointer { rkqu in
-            deleted.withUnsafeMutableBufferPointer { buffer in
-                rd_kafka_DeleteTopics(rk, buffer.baseAddress, buffer.count, options, rkqu)
-            }
-            return rd_kafka_queue_poll(rkqu, timeoutMilliseconds + 2000)
-        }
-        guard let event else {
-            throw KafkaError(code: .timedOut, message: "DeleteTopics got no result within \(timeoutMilliseconds) ms")
-        }
-        defer { rd_kafka_event_destroy(event) }
-        let eventErr = rd_kafka_event_error(event)
-        guard eventErr == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
-            throw KafkaError(eventErr, "DeleteTopics: \(text)")
-        }
-        guard let result = rd_kafka_event_DeleteTopics_result(event) else {
-            throw KafkaError(code: .failed, message: "DeleteTopics: unexpected event type \(rd_kafka_event_type(event))", isRetriable: false)
-        }
-        var count = 0
-        guard let results = rd_kafka_DeleteTopics_result_topics(result, &count) else { return }
-        for index in 0..<count {
-            guard let topicResult = results[index] else { continue }
-            let err = rd_kafka_topic_result_error(topicResult)
-            if err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART { continue }
-            let name = String(cString: rd_kafka_topic_result_name(topicResult))
-            let text = rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) } ?? String(cString: rd_kafka_err2str(err))
-            throw KafkaError(err, "delete topic \(name): \(text)")
-        }
+        try KafkaAdminRequest.run(
+            rk, operation: RD_KAFKA_ADMIN_OP_DELETETOPICS, name: "DeleteTopics", timeoutMilliseconds: timeoutMilliseconds, waitsForOperation: true,
+            submit: { options, queue in
+                deleted.withUnsafeMutableBufferPointer { rd_kafka_DeleteTopics(rk, $0.baseAddress, $0.count, options, queue) }
+            },
+            read: { event in
+                guard let result = rd_kafka_event_DeleteTopics_result(event) else {
+                    throw KafkaError(code: .failed, message: "DeleteTopics: unexpected event type \(rd_kafka_event_type(event))", isRetriable: false)
+                }
+                var count = 0
+                let results = rd_kafka_DeleteTopics_result_topics(result, &count)
+                try KafkaAdminRequest.checkTopicResults(results, count: count, tolerated: RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, action: "delete")
+            })
     }
 
     /// Whether `topicIDs` can ask: the runtime librdkafka has `rd_kafka_DescribeTopics` (2.3.0).

@@ -68,30 +68,22 @@ final class KafkaTopicDescriber: @unchecked Sendable {
             throw KafkaError(code: .failed, message: "rd_kafka_TopicCollection_of_topic_names failed", isRetriable: false)
         }
         defer { destroyCollection(collection) }
-        guard let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ANY) else {
-            throw KafkaError(code: .failed, message: "rd_kafka_AdminOptions_new failed", isRetriable: false)
-        }
-        defer { rd_kafka_AdminOptions_destroy(options) }
-        var errstr = [CChar](repeating: 0, count: 512)
-        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMilliseconds, &errstr, errstr.count)
+        return try KafkaAdminRequest.run(
+            rk, operation: RD_KAFKA_ADMIN_OP_ANY, name: "DescribeTopics", timeoutMilliseconds: timeoutMilliseconds, waitsForOperation: false,
+            submit: { options, queue in describeTopics(rk, collection, options, queue) },
+            read: { event in
+                guard let result = eventResult(event) else {
+                    throw KafkaError(
+                        code: .failed, message: "DescribeTopics: unexpected event type \(rd_kafka_event_type(event))", isRetriable: false)
+                }
+                var count = 0
+                guard let descriptions = resultTopics(result, &count) else { return [:] }
+                return ids(descriptions, count: count)
+            })
+    }
 
-        let queue = KafkaQueue(client: rk)
-        let event: OpaquePointer? = queue.withUnsafePointer { rkqu in
-            describeTopics(rk, collection, options, rkqu)
-            return rd_kafka_queue_poll(rkqu, timeoutMilliseconds + 2000)
-        }
-        guard let event else { throw KafkaError(code: .timedOut, message: "DescribeTopics got no result within \(timeoutMilliseconds) ms") }
-        defer { rd_kafka_event_destroy(event) }
-        let eventErr = rd_kafka_event_error(event)
-        guard eventErr == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
-            throw KafkaError(eventErr, "DescribeTopics: \(text)")
-        }
-        guard let result = eventResult(event) else {
-            throw KafkaError(code: .failed, message: "DescribeTopics: unexpected event type \(rd_kafka_event_type(event))", isRetriable: false)
-        }
-        var count = 0
-        guard let descriptions = resultTopics(result, &count) else { return [:] }
+    /// The ids of the described topics that have one.
+    private func ids(_ descriptions: UnsafeMutablePointer<OpaquePointer?>, count: Int) -> [String: String] {
         var ids: [String: String] = [:]
         for index in 0..<count {
             guard let description = descriptions[index], let name = descriptionName(description) else { continue }
