@@ -112,17 +112,8 @@ struct RecreatedPartitionTests {
         let b = try await s.startWorker(
             id: "b", env: ["TOCK_KAFKA_GROUP_ID": "\(s.groupId)-reset", "TOCK_HTTP_PORT": "\(port)"], config: smallBatches)
         defer { Task { await b.kill9() } }
-        var scrape = try await MetricsScrape.get(port: port)
-        try await waitUntil("worker B counted the \(n) records as re-reads", within: .seconds(30)) {
-            scrape = try await MetricsScrape.get(port: port)
-            return scrape.value(#"tock_requests_total{result="reread"}"#) == Double(n)
-        }
-        try await s.send(
-            (0..<4).map { s.request(id: "marker-\($0)", at: WorkerScenario.now, value: Array("marker-\($0)".utf8), partition: Int32($0)) })
-        await out.waitDistinct(n + 4, on: s.outputTopic, within: .seconds(20)) { $0.payload }
-        await out.settle(on: s.outputTopic)
+        let scrape = try await s.rereadThenMarkers(n, port: port, out: out, within: .seconds(30))
         let summary = DeliverySummary(out.on(s.outputTopic), expected: []) { $0.payload }
-        scrape = try await MetricsScrape.get(port: port)
         let recreated = scrape.value("tock_recreated_partitions_total") ?? 0
         print(
             "[reread-verified] N=\(n): \(summary.arrivals) records, \(summary.duplicates.count) duplicated; recreated partitions \(Int(recreated)); "

@@ -39,17 +39,7 @@ struct WorkerFailureTests {
         let port = try Self.httpPort()
         let b = try await s.startWorker(id: "b", env: ["TOCK_KAFKA_GROUP_ID": "\(s.groupId)-reset", "TOCK_HTTP_PORT": "\(port)"])
         defer { Task { await b.kill9() } }
-        var scrape = try await MetricsScrape.get(port: port)
-        try await waitUntil("worker B counted the \(n) records as re-reads", within: .seconds(20)) {
-            scrape = try await MetricsScrape.get(port: port)
-            return scrape.value(#"tock_requests_total{result="reread"}"#) == Double(n)
-        }
-        // One marker per partition, due now, behind the re-read records: once the markers are out,
-        // anything the re-reads had stored would be out as well (it would be due in the past).
-        try await s.send(
-            (0..<4).map { s.request(id: "marker-\($0)", at: WorkerScenario.now, value: Array("marker-\($0)".utf8), partition: Int32($0)) })
-        await out.waitDistinct(n + 4, on: s.outputTopic, within: .seconds(20)) { $0.payload }
-        await out.settle(on: s.outputTopic)
+        var scrape = try await s.rereadThenMarkers(n, port: port, out: out, within: .seconds(20))
 
         let summary = DeliverySummary(out.on(s.outputTopic), expected: expected.union((0..<4).map { "marker-\($0)" })) { $0.payload }
         print("[reread] N=\(n): \(summary); B's outcomes: reread \(scrape.value(#"tock_requests_total{result="reread"}"#) ?? -1)")

@@ -429,6 +429,22 @@ extension WorkerScenario {
         try await sendStored([request(id: id, at: Self.now + 3_600_000, partition: 0)], store: store)
     }
 
+    /// A re-read's end: waits until the worker whose `/metrics` is on `port` counted `n` requests
+    /// as re-reads, then sends one marker per partition, due now, behind them, and waits until
+    /// the `n` records and the 4 markers (by payload) arrived on the output topic: once the markers
+    /// are out, anything the re-reads had stored would be out as well (it would be due in the past).
+    /// Returns the worker's metrics as they were when the markers arrived.
+    func rereadThenMarkers(_ n: Int, port: UInt16, out: OutputCollector, within: Duration) async throws -> MetricsScrape {
+        try await waitUntil("the worker counted the \(n) records as re-reads", within: within) {
+            try await MetricsScrape.get(port: port).value(#"tock_requests_total{result="reread"}"#) == Double(n)
+        }
+        try await send(
+            (0..<4).map { request(id: "marker-\($0)", at: Self.now, value: Array("marker-\($0)".utf8), partition: Int32($0)) })
+        await out.waitDistinct(n + 4, on: outputTopic, within: .seconds(20)) { $0.payload }
+        await out.settle(on: outputTopic)
+        return try await MetricsScrape.get(port: port)
+    }
+
     /// Waits until every id of `expected` arrived on the output topic and the store is empty,
     /// lets records still on their way arrive (`quiet`), and summarizes the arrivals by tock-id.
     func deliveredSummary(
