@@ -55,4 +55,9 @@ public struct RateSlots: Sendable, Equatable {
     public var backlog: Int
     /// In the order of the due times asked for.
     public var slots: [Slot]
+
+    public init(backlog: Int, slots: [Slot]) {
+        self.backlog = backlog
+        self.slots = slots
+    }
 }

@@ -152,7 +152,7 @@ public enum WorkerProcess {
         // A record not sent within this is failed by librdkafka, never sent later: the publish gate
         // hands a record over only while its lock's lease holds this much longer, so a worker that
         // stalls cannot send it after another worker may have published it (docs/never-twice.md).
-        properties["message.timeout.ms"] = String(FireService.producerTimeoutMillis(configuration.delivery))
+        properties["message.timeout.ms"] = String(LeaseTerms(configuration.delivery).producerTimeoutMillis)
         properties.merge(configuration.kafka.producerProperties) { _, new in new }
         return properties
     }

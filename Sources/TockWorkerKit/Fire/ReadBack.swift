@@ -1,3 +1,4 @@
+import TockCore
 import TockKafka
 import TockStore
 
@@ -26,4 +27,26 @@ struct ReadBack: Equatable {
     }
 
     static func isLookedFor(_ delivery: LockedDelivery) -> Bool { delivery.attempt > 1 }
+
+    /// What the read-back decides: a delivery looked for and found is delivered (it is not
+    /// published again); one looked for while the read-back failed takes that failure (it is
+    /// retried); every other one is published.
+    func resolve(
+        _ deliveries: [LockedDelivery], found: Set<String>, failure: DeliveryOutcome?
+    ) -> (publish: [LockedDelivery], settled: [(delivery: LockedDelivery, outcome: DeliveryOutcome)]) {
+        var publish: [LockedDelivery] = []
+        var settled: [(delivery: LockedDelivery, outcome: DeliveryOutcome)] = []
+        for delivery in deliveries {
+            if !ids.contains(delivery.message.id) {
+                publish.append(delivery)
+            } else if found.contains(delivery.message.id) {
+                settled.append((delivery, .delivered))
+            } else if let failure {
+                settled.append((delivery, failure))
+            } else {
+                publish.append(delivery)
+            }
+        }
+        return (publish, settled)
+    }
 }
