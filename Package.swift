@@ -44,7 +44,6 @@ let package = Package(
         .target(
             name: "TockCore",
             dependencies: [
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
@@ -87,15 +86,12 @@ let package = Package(
             ],
             resources: [.copy("Scripts")]
         ),
+        // The HTTP server (/metrics, /healthz, /readyz and extra routes) and the metrics registry.
         .target(
-            name: "TockRuntime",
+            name: "TockHTTP",
             dependencies: [
                 "TockCore",
                 "TockConcurrency",
-                "TockKafka",
-                "TockRedis",
-                "TockStore",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -105,10 +101,26 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // What every process does to start: options, configuration, logging, the clock, readiness
+        // probes, shared resources. No Kafka: tock-monitor does not link librdkafka.
+        .target(
+            name: "TockRuntime",
+            dependencies: [
+                "TockCore",
+                "TockRedis",
+                "TockStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         .target(
             name: "TockWorkerKit",
             dependencies: [
+                "TockConcurrency",
                 "TockCore",
+                "TockHTTP",
                 "TockTiming",
                 "TockKafka",
                 "TockRedis",
@@ -121,12 +133,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "TockWorker",
-            dependencies: ["TockRuntime", "TockWorkerKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TockKafka", "TockRuntime", "TockWorkerKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
             name: "TockMonitorKit",
             dependencies: [
                 "TockCore",
+                "TockHTTP",
                 "TockRedis",
                 "TockStore",
                 "TockRuntime",
@@ -141,17 +154,28 @@ let package = Package(
         ),
         .executableTarget(
             name: "TockCLI",
-            dependencies: ["TockRuntime", "TockMonitorKit", "TockTiming", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "TockCore", "TockKafka", "TockMonitorKit", "TockRedis", "TockRuntime", "TockStore", "TockTiming",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "TockBench",
             dependencies: [
-                "TockCore", "TockKafka", "TockRuntime", "TockStore", "TockTiming", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "TockCore", "TockKafka", "TockRedis", "TockStore", "TockTiming", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "TockCoreTests",
+            dependencies: ["TockCore"]
+        ),
+        .testTarget(
+            name: "TockTimingTests",
             dependencies: ["TockCore", "TockTiming"]
+        ),
+        .testTarget(
+            name: "TockStoreTests",
+            dependencies: ["TockCore", "TockStore"]
         ),
         .testTarget(
             name: "TockRedisTests",
@@ -159,11 +183,15 @@ let package = Package(
         ),
         .testTarget(
             name: "TockWorkerKitTests",
-            dependencies: ["TockCore", "TockKafka", "TockStore", "TockWorkerKit"]
+            dependencies: ["TockCore", "TockKafka", "TockStore", "TockWorkerKit", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "TockIntegrationTests",
-            dependencies: ["TockConcurrency", "TockCore", "TockKafka", "TockRedis", "TockStore", "TockRuntime", "TockWorkerKit", "TockMonitorKit"],
+            dependencies: [
+                "TockConcurrency", "TockCore", "TockHTTP", "TockKafka", "TockRedis", "TockStore", "TockRuntime", "TockWorkerKit", "TockMonitorKit",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             resources: [.copy("Scripts")]
         ),
     ]

@@ -1,4 +1,5 @@
 import TockCore
+import TockTiming
 
 /// Measures the timing wheel alone: inserts/s, expirations/s and cancels/s on one core.
 struct WheelBenchmark {

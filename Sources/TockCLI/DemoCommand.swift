@@ -17,7 +17,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Spread of their due times, in seconds.") var seconds = 15
 
     func run() async throws {
-        let context = ProcessBootstrap.start(processName: "tock", options: options)
+        let context = ProcessBootstrap.start(processName: "tock", options: options, runtimeProblem: LibrdkafkaVersion.runtimeProblem)
         let config = context.configuration
         let clock = SystemWallClock()
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)

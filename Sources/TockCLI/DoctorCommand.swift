@@ -19,7 +19,7 @@ struct DoctorCommand: AsyncParsableCommand {
     @Option(help: "Topic the Kafka round trip uses.") var topic = "tock.doctor"
 
     func run() async throws {
-        let context = ProcessBootstrap.start(processName: "tock", options: options)
+        let context = ProcessBootstrap.start(processName: "tock", options: options, runtimeProblem: LibrdkafkaVersion.runtimeProblem)
         let config = context.configuration
         let runtime = LibrdkafkaVersion.runtime
         print("librdkafka  runtime \(runtime.string) (>= 2.2.0 required): ok")

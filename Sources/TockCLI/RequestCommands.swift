@@ -85,7 +85,7 @@ struct ScheduleCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = ProcessBootstrap.start(processName: "tock", options: options)
+        let context = ProcessBootstrap.start(processName: "tock", options: options, runtimeProblem: LibrdkafkaVersion.runtimeProblem)
         var tockHeaders: [KafkaHeader] = []
         for header in headers {
             guard let equals = header.firstIndex(of: "=") else { throw ValidationError("--header needs name=value, got \(header)") }
@@ -128,7 +128,7 @@ struct CancelCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = ProcessBootstrap.start(processName: "tock", options: options)
+        let context = ProcessBootstrap.start(processName: "tock", options: options, runtimeProblem: LibrdkafkaVersion.runtimeProblem)
         let store = try await openStore(context.configuration)
         let clock = SystemWallClock()
         let before = try await store.status(of: id, nowMillis: clock.nowMillis())
@@ -164,7 +164,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "The message's or series' tock-id.") var id: String
 
     func run() async throws {
-        let context = ProcessBootstrap.start(processName: "tock", options: options)
+        let context = ProcessBootstrap.start(processName: "tock", options: options, runtimeProblem: LibrdkafkaVersion.runtimeProblem)
         let store = try await openStore(context.configuration)
         let now = SystemWallClock().nowMillis()
         let (status, occurrenceOf) = try await store.lookUp(id, nowMillis: now)
@@ -215,7 +215,7 @@ struct ResetWatermarksCommand: AsyncParsableCommand {
     @Argument(help: "The input topic.") var topic: String
 
     func run() async throws {
-        let context = ProcessBootstrap.start(processName: "tock", options: options)
+        let context = ProcessBootstrap.start(processName: "tock", options: options, runtimeProblem: LibrdkafkaVersion.runtimeProblem)
         let store = try await openStore(context.configuration)
         let generations = try await store.restartPartitions(topic: topic, partition: partition)
         if generations.isEmpty { print("no watermark of \(topic)\(partition.map { "/\($0)" } ?? "") is stored") }

@@ -76,12 +76,6 @@ final class KafkaClientHandle: @unchecked Sendable {
         return try body(rk)
     }
 
-    var isDestroyed: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return destroying
-    }
-
     /// Blocks until current borrowers return, then runs `rd_kafka_destroy` (which itself blocks
     /// while librdkafka tears down its threads). Call it on a dedicated thread. Idempotent.
     func destroy() {

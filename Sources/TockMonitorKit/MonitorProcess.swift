@@ -2,20 +2,42 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import TockCore
+import TockHTTP
 import TockRedis
 import TockRuntime
 import TockStore
 
-/// Builds a monitor from its configuration and runs it with its HTTP server (`/metrics`,
-/// `/healthz`, `/readyz`, `/v1/cluster`, the console at `/` with `/v1/console` and
-/// `/v1/messages/<tock-id>`) in a `ServiceGroup`; SIGTERM resigns leadership.
+/// A monitor built from its configuration and not yet running: its `ServiceGroup`, and the
+/// monitor service tests look at. `run()` runs it until graceful shutdown.
+public struct Monitor: Sendable {
+    public let group: ServiceGroup
+    public let monitor: MonitorService
+    let logger: Logger
+
+    public func run() async throws {
+        try await group.run()
+        logger.info("monitor stopped")
+    }
+}
+
+/// Builds a monitor with its HTTP server (`/metrics`, `/healthz`, `/readyz`, `/v1/cluster`, the
+/// console at `/` with `/v1/console` and `/v1/messages/<tock-id>`) in a `ServiceGroup`; SIGTERM
+/// resigns leadership.
 public enum MonitorProcess {
     public static func run(configuration: TockConfiguration, logger: Logger) async throws {
+        try await buildMonitor(configuration: configuration, logger: logger).run()
+    }
+
+    public static func buildMonitor(
+        configuration: TockConfiguration, logger: Logger, handlesSignals: Bool = true
+    ) async throws -> Monitor {
         let metrics = TockMetrics.bootstrap()
         let monitorID = "monitor-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         var logger = logger
         logger[metadataKey: "monitor"] = "\(monitorID)"
+        let resources = SharedResources()
         let redis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
+        resources.add("redis") { await redis.close() }
         let store = try ScheduleStore(client: redis, configuration: configuration, logger: logger)
         try await store.verifyShardCount()
         // The monitor judges heartbeats on Redis's clock itself; its own, measured against it, times
@@ -31,21 +53,22 @@ public enum MonitorProcess {
         // Look-ups from /v1/messages get a Redis connection of their own: however many clients
         // ask at once, they queue among themselves, never before the monitor's own calls.
         let lookupRedis = try await RedisClient.connect(configuration, poolSize: 1, logger: logger)
+        resources.add("look-up redis") { await lookupRedis.close() }
         let lookups = try ScheduleStore(client: lookupRedis, configuration: configuration, logger: logger)
         let http = HTTPService(
             host: configuration.http.host, port: configuration.http.port, metrics: metrics,
             readiness: { ReadinessReport(reasons: probe.notReadyReasons, notes: clock.status.state == .ok ? [] : [clock.status.detail]) },
             extraRoutes: MonitorRoutes.make(monitor: monitor, console: console, store: lookups), logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: http), .init(service: probe), .init(service: clock), .init(service: monitor), .init(service: console)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            services: [
+                .init(service: resources), .init(service: http), .init(service: probe), .init(service: clock), .init(service: monitor),
+                .init(service: console),
+            ],
+            gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [],
             logger: logger
         )
         groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(configuration.shutdown.timeoutMillis)
         logger.info("monitor started", metadata: ["config": "\(configuration.summary)"])
-        try await ServiceGroup(configuration: groupConfiguration).run()
-        await lookupRedis.close()
-        await redis.close()
-        logger.info("monitor stopped")
+        return Monitor(group: ServiceGroup(configuration: groupConfiguration), monitor: monitor, logger: logger)
     }
 }

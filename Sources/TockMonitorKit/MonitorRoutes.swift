@@ -1,5 +1,6 @@
 import Foundation
 import TockCore
+import TockHTTP
 import TockRuntime
 import TockStore
 

@@ -3,7 +3,6 @@ import ServiceLifecycle
 import Synchronization
 import TockConcurrency
 import TockCore
-import TockKafka
 import TockRedis
 
 /// Asks the process's dependencies, every `interval`, whether they can do their part: Redis
@@ -92,16 +91,6 @@ public final class DependencyProbe: Service, Sendable {
             // Not retried on a fresh connection: one timeout is the answer. Durable: with
             // store.replicaAcks, a primary whose replicas do not confirm writes is not ready.
             _ = try await client.pipelineEvalSHA([write], idempotent: false, durable: true)[0].get()
-        }
-    }
-
-    /// A Kafka broker answers a metadata request within `checkTimeout`; passes while `producer`
-    /// gives none yet (the process reports why it is not ready otherwise).
-    public static func kafkaBroker(_ producer: @escaping @Sendable () -> KafkaProducer?) -> Check {
-        let thread = BlockingThread(name: "tock-readiness-kafka")
-        return Check(name: "kafka") {
-            guard let producer = producer() else { return }
-            try await producer.checkBroker(timeout: checkTimeout, on: thread)
         }
     }
 }

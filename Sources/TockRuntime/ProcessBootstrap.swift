@@ -1,12 +1,11 @@
 import Foundation
 import Logging
 import TockCore
-import TockKafka
 
-/// What every Tock executable does before anything else: check the runtime librdkafka, load the
-/// configuration, set up logging. Failures end the process with a message and a documented code.
+/// What every Tock executable does before anything else: check its runtime libraries (the ones
+/// that use Kafka: librdkafka's version), load the configuration, set up logging. Failures end the process with a message and a documented code.
 public enum ProcessBootstrap {
-    /// librdkafka is older than 2.2.0.
+    /// A runtime library is unsupported (librdkafka older than 2.2.0).
     public static let exitUnsupportedLibrdkafka: Int32 = 2
     /// The configuration is invalid (sysexits EX_CONFIG).
     public static let exitBadConfiguration: Int32 = 78
@@ -17,8 +16,10 @@ public enum ProcessBootstrap {
         public var logger: Logger
     }
 
-    public static func start(processName: String, options: ProcessOptions) -> Context {
-        if let problem = LibrdkafkaVersion.runtimeProblem() {
+    /// - Parameter runtimeProblem: what is wrong with the process's runtime libraries, if anything
+    ///   (`LibrdkafkaVersion.runtimeProblem` for the executables that use Kafka).
+    public static func start(processName: String, options: ProcessOptions, runtimeProblem: () -> String? = { nil }) -> Context {
+        if let problem = runtimeProblem() {
             fail("\(processName): \(problem)", code: exitUnsupportedLibrdkafka)
         }
         let configuration: TockConfiguration

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TockKafka
 import TockRuntime
 import TockWorkerKit
 
@@ -13,7 +14,7 @@ struct TockWorkerCommand: AsyncParsableCommand {
     @OptionGroup var options: ProcessOptions
 
     func run() async throws {
-        let context = ProcessBootstrap.start(processName: "tock-worker", options: options)
+        let context = ProcessBootstrap.start(processName: "tock-worker", options: options, runtimeProblem: LibrdkafkaVersion.runtimeProblem)
         do {
             try await WorkerProcess.run(configuration: context.configuration, logger: context.logger)
         } catch {

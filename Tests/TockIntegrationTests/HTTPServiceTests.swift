@@ -5,6 +5,7 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 import TockConcurrency
+import TockHTTP
 import TockRuntime
 
 #if canImport(Glibc)

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Testing
 import TockCore
+import TockHTTP
 import TockMonitorKit
 import TockRuntime
 

@@ -9,83 +9,75 @@ import TockStore
 struct WorkerEndToEndTests {
     @Test("a schedule is published at its due time, never before, byte for byte with the SPEC headers")
     func outputRecord() async throws {
-        let s = try await WorkerScenario("output")
-        let worker = try await s.startWorker()
-        defer { Task { await worker.kill9() } }
-        let out = try await s.collect([s.outputTopic])
-        let binary: [UInt8] = Array(0...255) + [0, 0, 13, 10]
-        let due = WorkerScenario.now + 2_000
-        try await s.send([
-            s.request(
-                id: "bin", at: due, key: "key-1", value: binary,
-                headers: [KafkaHeader(key: "a", string: "1"), KafkaHeader(key: "nul", value: nil), KafkaHeader(key: "a", string: "2")]),
-            s.request(id: "keyed", at: due, headers: [KafkaHeader(key: "tock-key", string: "override")]),
-        ])
-        let arrivals = await out.wait(for: 2, on: s.outputTopic, within: .seconds(20))
-        #expect(arrivals.count == 2)
-        let bin = try #require(arrivals.first { $0.header("tock-id") == "bin" })
-        #expect(bin.message.value == binary)
-        #expect(bin.message.key == Array("key-1".utf8))
-        #expect(bin.message.headers.map(\.key) == ["a", "nul", "a", "tock-id", "tock-at", "tock-attempt"])
-        #expect(bin.message.headers[1].value == nil)
-        #expect(bin.header("tock-at") == String(due))
-        #expect(bin.header("tock-attempt") == "1")
-        for arrival in arrivals {
-            let stamp = try #require(arrival.message.timestamp?.milliseconds)
-            #expect(stamp >= due, "published \(due - stamp) ms early")
+        try await WorkerScenario.withWorker("output") { s, worker, out in
+            let binary: [UInt8] = Array(0...255) + [0, 0, 13, 10]
+            let due = WorkerScenario.now + 2_000
+            try await s.send([
+                s.request(
+                    id: "bin", at: due, key: "key-1", value: binary,
+                    headers: [KafkaHeader(key: "a", string: "1"), KafkaHeader(key: "nul", value: nil), KafkaHeader(key: "a", string: "2")]),
+                s.request(id: "keyed", at: due, headers: [KafkaHeader(key: "tock-key", string: "override")]),
+            ])
+            let arrivals = await out.wait(for: 2, on: s.outputTopic, within: .seconds(20))
+            #expect(arrivals.count == 2)
+            let bin = try #require(arrivals.first { $0.header("tock-id") == "bin" })
+            #expect(bin.message.value == binary)
+            #expect(bin.message.key == Array("key-1".utf8))
+            #expect(bin.message.headers.map(\.key) == ["a", "nul", "a", "tock-id", "tock-at", "tock-attempt"])
+            #expect(bin.message.headers[1].value == nil)
+            #expect(bin.header("tock-at") == String(due))
+            #expect(bin.header("tock-attempt") == "1")
+            for arrival in arrivals {
+                let stamp = try #require(arrival.message.timestamp?.milliseconds)
+                #expect(stamp >= due, "published \(due - stamp) ms early")
+            }
+            #expect(arrivals.first { $0.header("tock-id") == "keyed" }?.message.key == Array("override".utf8))
+            #expect(await worker.signal(SIGTERM) == 0)
         }
-        #expect(arrivals.first { $0.header("tock-id") == "keyed" }?.message.key == Array("override".utf8))
-        await out.stop()
-        #expect(await worker.signal(SIGTERM) == 0)
     }
 
     @Test("with delivery.publishedHeader and two output producers, every record arrives once with tock-published-us at or after its due time")
     func publishedHeaderThroughProducerPool() async throws {
-        let s = try await WorkerScenario("published")
-        let worker = try await s.startWorker(env: ["TOCK_DELIVERY_PUBLISHED_HEADER": "true", "TOCK_KAFKA_OUTPUT_PRODUCERS": "2"])
-        defer { Task { await worker.kill9() } }
-        let out = try await s.collect([s.outputTopic])
-        let due = WorkerScenario.now + 2_000
-        try await s.send((0..<40).map { s.request(id: "p\($0)", at: due + Int64($0 * 10), key: "key-\($0)") })
-        let arrivals = await out.wait(for: 40, on: s.outputTopic, within: .seconds(20))
-        #expect(Set(arrivals.compactMap { $0.header("tock-id") }).count == 40)
-        #expect(arrivals.count == 40)
-        for arrival in arrivals {
-            let at = try #require(arrival.header("tock-at").flatMap { Int64($0) })
-            let published = try #require(arrival.header("tock-published-us").flatMap { Int64($0) })
-            #expect(published >= at * 1000, "handed to the producer \(at * 1000 - published) µs early")
-            // The time of the hand-off, as the record's CreateTime is (not, say, the store time):
-            // both are taken from one clock in one step. How late that is is the benchmarks' to say.
-            let stamp = try #require(arrival.message.timestamp?.milliseconds)
-            #expect(abs(published / 1_000 - stamp) <= 100, "tock-published-us \(published), CreateTime \(stamp)")
-            #expect(arrival.message.headers.map(\.key).suffix(2) == ["tock-attempt", "tock-published-us"])
+        try await WorkerScenario.withWorker("published", env: ["TOCK_DELIVERY_PUBLISHED_HEADER": "true", "TOCK_KAFKA_OUTPUT_PRODUCERS": "2"]) {
+            s, worker, out in
+            let due = WorkerScenario.now + 2_000
+            try await s.send((0..<40).map { s.request(id: "p\($0)", at: due + Int64($0 * 10), key: "key-\($0)") })
+            let arrivals = await out.wait(for: 40, on: s.outputTopic, within: .seconds(20))
+            #expect(Set(arrivals.compactMap { $0.header("tock-id") }).count == 40)
+            #expect(arrivals.count == 40)
+            for arrival in arrivals {
+                let at = try #require(arrival.header("tock-at").flatMap { Int64($0) })
+                let published = try #require(arrival.header("tock-published-us").flatMap { Int64($0) })
+                #expect(published >= at * 1000, "handed to the producer \(at * 1000 - published) µs early")
+                // The time of the hand-off, as the record's CreateTime is (not, say, the store time):
+                // both are taken from one clock in one step. How late that is is the benchmarks' to say.
+                let stamp = try #require(arrival.message.timestamp?.milliseconds)
+                #expect(abs(published / 1_000 - stamp) <= 100, "tock-published-us \(published), CreateTime \(stamp)")
+                #expect(arrival.message.headers.map(\.key).suffix(2) == ["tock-attempt", "tock-published-us"])
+            }
+            #expect(await worker.signal(SIGTERM) == 0)
         }
-        await out.stop()
-        #expect(await worker.signal(SIGTERM) == 0)
     }
 
     @Test("tock-delay counts from the request record's timestamp; a due time in the past fires at once")
     func delayFromRecordTimestamp() async throws {
-        let s = try await WorkerScenario("delay")
-        let worker = try await s.startWorker()
-        defer { Task { await worker.kill9() } }
-        let out = try await s.collect([s.outputTopic])
-        // "At once" counts from when the worker reads the request, so it must be reading already.
-        try await s.warmUp(try await s.store())
-        let now = WorkerScenario.now
-        try await s.send([
-            s.request(id: "old-delay", delay: "3s", timestamp: now - 2_000),  // due now + 1 s
-            s.request(id: "past", at: now - 60_000),
-        ])
-        let arrivals = await out.wait(for: 2, on: s.outputTopic, within: .seconds(20))
-        let delayed = try #require(arrivals.first { $0.header("tock-id") == "old-delay" })
-        #expect(delayed.header("tock-at") == String(now + 1_000))
-        #expect(try #require(delayed.message.timestamp?.milliseconds) >= now + 1_000)
-        // Published at about now + 1 s: counted from the record's timestamp, not from when it was read.
-        #expect(try #require(delayed.message.timestamp?.milliseconds) < now + 2_500)
-        let past = try #require(arrivals.first { $0.header("tock-id") == "past" })
-        #expect(try #require(past.message.timestamp?.milliseconds) - now < 2_000)
-        await out.stop()
+        try await WorkerScenario.withWorker("delay") { s, worker, out in
+            // "At once" counts from when the worker reads the request, so it must be reading already.
+            try await s.warmUp(try await s.store())
+            let now = WorkerScenario.now
+            try await s.send([
+                s.request(id: "old-delay", delay: "3s", timestamp: now - 2_000),  // due now + 1 s
+                s.request(id: "past", at: now - 60_000),
+            ])
+            let arrivals = await out.wait(for: 2, on: s.outputTopic, within: .seconds(20))
+            let delayed = try #require(arrivals.first { $0.header("tock-id") == "old-delay" })
+            #expect(delayed.header("tock-at") == String(now + 1_000))
+            #expect(try #require(delayed.message.timestamp?.milliseconds) >= now + 1_000)
+            // Published at about now + 1 s: counted from the record's timestamp, not from when it was read.
+            #expect(try #require(delayed.message.timestamp?.milliseconds) < now + 2_500)
+            let past = try #require(arrivals.first { $0.header("tock-id") == "past" })
+            #expect(try #require(past.message.timestamp?.milliseconds) - now < 2_000)
+        }
     }
 
     @Test("every rejection code lands in tock.rejected with its reason, and the partition keeps flowing")
@@ -256,31 +248,28 @@ struct WorkerEndToEndTests {
 
     @Test("a tock-id sent twice is delivered once; a cancel before its schedule wins; reschedule moves a message")
     func dedupCancelReschedule() async throws {
-        let s = try await WorkerScenario("dedup")
-        let worker = try await s.startWorker()
-        defer { Task { await worker.kill9() } }
-        let out = try await s.collect([s.outputTopic])
-        let now = WorkerScenario.now
-        try await s.send([
-            s.request(id: "twice", at: now + 1_000, value: [1]),
-            s.request(id: "twice", at: now + 1_500, value: [2]),
-            s.request(id: "cancel-first", action: "cancel"),
-            s.request(id: "cancel-first", at: now + 1_000),
-            s.request(id: "cancel-pending", at: now + 2_500),
-            s.request(id: "cancel-pending", action: "cancel"),
-            s.request(id: "moved", at: now + 30_000, value: [1]),
-            s.request(id: "moved", at: now + 2_000, value: [9], action: "reschedule"),
-            s.request(id: "marker", at: now + 4_000),
-        ])
-        let arrivals = await out.wait(for: 3, on: s.outputTopic, within: .seconds(20))
-        try await Task.sleep(for: .seconds(1))
-        let ids = out.on(s.outputTopic).compactMap { $0.header("tock-id") }.sorted()
-        #expect(ids == ["marker", "moved", "twice"])
-        #expect(arrivals.first { $0.header("tock-id") == "twice" }?.message.value == [1])
-        let moved = try #require(arrivals.first { $0.header("tock-id") == "moved" })
-        #expect(moved.message.value == [9])
-        #expect(moved.header("tock-at") == String(now + 2_000))
-        await out.stop()
+        try await WorkerScenario.withWorker("dedup") { s, worker, out in
+            let now = WorkerScenario.now
+            try await s.send([
+                s.request(id: "twice", at: now + 1_000, value: [1]),
+                s.request(id: "twice", at: now + 1_500, value: [2]),
+                s.request(id: "cancel-first", action: "cancel"),
+                s.request(id: "cancel-first", at: now + 1_000),
+                s.request(id: "cancel-pending", at: now + 2_500),
+                s.request(id: "cancel-pending", action: "cancel"),
+                s.request(id: "moved", at: now + 30_000, value: [1]),
+                s.request(id: "moved", at: now + 2_000, value: [9], action: "reschedule"),
+                s.request(id: "marker", at: now + 4_000),
+            ])
+            let arrivals = await out.wait(for: 3, on: s.outputTopic, within: .seconds(20))
+            try await Task.sleep(for: .seconds(1))
+            let ids = out.on(s.outputTopic).compactMap { $0.header("tock-id") }.sorted()
+            #expect(ids == ["marker", "moved", "twice"])
+            #expect(arrivals.first { $0.header("tock-id") == "twice" }?.message.value == [1])
+            let moved = try #require(arrivals.first { $0.header("tock-id") == "moved" })
+            #expect(moved.message.value == [9])
+            #expect(moved.header("tock-at") == String(now + 2_000))
+        }
     }
 
     @Test("a failed delivery is retried with backoff, then dead-lettered with its error and attempt")

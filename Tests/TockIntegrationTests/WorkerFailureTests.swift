@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import TockCore
+import TockHTTP
 import TockKafka
 import TockRuntime
 import TockStore

@@ -108,8 +108,6 @@ public struct TimingWheel<ID: Hashable> {
     @inlinable public var isEmpty: Bool { indexCount == 0 }
     /// Levels created so far (grows on demand with far-future entries).
     public var levelCount: Int { levelTick.count }
-    /// The wheel's current time: the last time it was advanced to, in whole ticks.
-    public var currentMillis: Int64 { levelCurrentTime[0] }
     /// Entry slots allocated; follows `count` within a constant factor once entries are drained.
     public var capacity: Int { slots.count }
 

@@ -4,21 +4,41 @@ import Metrics
 import ServiceLifecycle
 import Synchronization
 import TockCore
+import TockHTTP
 import TockKafka
 import TockRedis
 import TockRuntime
 import TockStore
 
-/// Builds a worker from its configuration and runs its services in a `ServiceGroup`: HTTP first
-/// (it answers until the end), then ownership, firing, ingest, which `WorkerStartup` adds once
-/// ownership is settled. SIGTERM shuts them down in reverse: stop consuming and commit, let
-/// deliveries finish and hand the wheel back, give up the lease.
+/// A worker built from its configuration and not yet running (hummingbird's `buildApplication`):
+/// its `ServiceGroup` and the state tests look at. `run()` runs it until graceful shutdown.
+public struct Worker: Sendable {
+    public let group: ServiceGroup
+    public let state: WorkerState
+    public let store: ScheduleStore
+    let logger: Logger
+
+    public func run() async throws {
+        try await group.run()
+        logger.info("worker stopped")
+    }
+}
+
+/// Builds a worker: its services run in a `ServiceGroup`, shared resources first (closed last),
+/// then HTTP (it answers until the end), then ownership, firing, ingest, which `WorkerStartup`
+/// adds once ownership is settled. Graceful shutdown goes in reverse: stop consuming and commit,
+/// let deliveries finish and hand the wheel back, give up the lease, close the clients.
 public enum WorkerProcess {
-    public struct Unsupported: Error, CustomStringConvertible {
-        public var description: String
+    public static func run(configuration: TockConfiguration, logger: Logger) async throws {
+        try await buildWorker(configuration: configuration, logger: logger).run()
     }
 
-    public static func run(configuration: TockConfiguration, logger: Logger) async throws {
+    /// - Parameter handlesSignals: false for a worker run in-process (a test), which calls
+    ///   `group.triggerGracefulShutdown()` instead of SIGTERM.
+    public static func buildWorker(
+        configuration: TockConfiguration, logger: Logger, handlesSignals: Bool = true,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> Worker {
         let metrics = TockMetrics.bootstrap()
         let workerID = configuration.resolvedWorkerID()
         var logger = logger
@@ -28,9 +48,11 @@ public enum WorkerProcess {
         let state = WorkerState(
             workerID: workerID, token: "\(workerID)/\(UInt64.random(in: 1...UInt64.max))",
             replicaWaits: ReplicaWaits { waitingShards.record($0) })
-        let faults = try FaultPoints(environment: ProcessInfo.processInfo.environment)
+        let faults = try FaultPoints(environment: environment)
 
+        let resources = SharedResources()
         let redis = try await RedisClient.connect(configuration, poolSize: 4, logger: logger)
+        resources.add("redis") { await redis.close() }
         let store = try ScheduleStore(client: redis, configuration: configuration, replicaWaits: state.replicaWaits, logger: logger)
         try await store.verifyShardCount()
         // The clock is measured before anything fires (SPEC guarantee 5); until it is, and while
@@ -50,8 +72,8 @@ public enum WorkerProcess {
             host: configuration.http.host, port: configuration.http.port, metrics: metrics,
             readiness: { ReadinessReport(reasons: state.notReadyReasons + probe.notReadyReasons, notes: clock.readinessNotes) }, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: http), .init(service: probe), .init(service: clock)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
+            services: [.init(service: resources), .init(service: http), .init(service: probe), .init(service: clock)],
+            gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [],
             logger: logger
         )
         // Past shutdown.timeout the drain is cancelled: what it did not hand back is safe anyway
@@ -59,32 +81,15 @@ public enum WorkerProcess {
         groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(configuration.shutdown.timeoutMillis)
         groupConfiguration.maximumCancellationDuration = .seconds(2)
         let group = ServiceGroup(configuration: groupConfiguration)
-        let resources = Mutex<Resources?>(nil)
         let startup = WorkerStartup(group: group) { [logger] in
-            let started = try await start(
-                configuration: configuration, store: store, state: state, clock: clock.clock, hold: hold, faults: faults, logger: logger)
-            if let started {
-                resources.withLock { $0 = started.resources }
-                outputProducer.withLock { $0 = started.resources.producer }
-            }
-            return started?.services
+            let built = try await start(
+                configuration: configuration, store: store, state: state, clock: clock.clock, hold: hold, faults: faults, resources: resources,
+                logger: logger)
+            if let built { outputProducer.withLock { $0 = built.producer } }
+            return built?.services
         }
         await group.addServiceUnlessShutdown(.init(service: startup, successTerminationBehavior: .ignore))
-        try await group.run()
-        if let resources = resources.withLock({ $0 }) {
-            await resources.producer.shutdown(timeout: .seconds(5))
-            await resources.lockRedis.close()
-            await resources.deliveryRedis.close()
-        }
-        await redis.close()
-        logger.info("worker stopped")
-    }
-
-    /// What the worker closes after its services stopped.
-    struct Resources: Sendable {
-        var producer: KafkaProducerPool
-        var lockRedis: RedisClient
-        var deliveryRedis: RedisClient
+        return Worker(group: group, state: state, store: store, logger: logger)
     }
 
     /// Takes ownership (standalone: waits for the lease while HTTP already answers), then builds
@@ -93,8 +98,8 @@ public enum WorkerProcess {
     /// or nil when graceful shutdown came first.
     static func start(
         configuration: TockConfiguration, store: ScheduleStore, state: WorkerState, clock: ReferenceClock, hold: ClockHold,
-        faults: FaultPoints, logger: Logger
-    ) async throws -> (services: [any Service], resources: Resources)? {
+        faults: FaultPoints, resources: SharedResources, logger: Logger
+    ) async throws -> (services: [any Service], producer: KafkaProducerPool)? {
         var standalone: StandaloneOwnership?
         if configuration.cluster.mode == .standalone {
             let ownership = StandaloneOwnership(
@@ -113,6 +118,7 @@ public enum WorkerProcess {
         let producer = try KafkaProducerPool(
             count: configuration.kafka.outputProducers, brokers: configuration.kafka.brokers, properties: producerProperties(configuration),
             logger: logger)
+        resources.add("output producer") { await producer.shutdown(timeout: .seconds(5)) }
         let consumer = try KafkaConsumer(
             brokers: configuration.kafka.brokers,
             groupId: configuration.kafka.groupId,
@@ -122,8 +128,10 @@ public enum WorkerProcess {
             rebalanceHandler: IngestService.rebalanceHandler(state: state, metrics: workerMetrics, logger: logger)
         )
         let lockRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
+        resources.add("lock redis") { await lockRedis.close() }
         let lockStore = try ScheduleStore(client: lockRedis, configuration: configuration, replicaWaits: state.replicaWaits, logger: logger)
         let deliveryRedis = try await RedisClient.connect(configuration, poolSize: 2, logger: logger)
+        resources.add("delivery redis") { await deliveryRedis.close() }
         let deliveryStore = try ScheduleStore(
             client: deliveryRedis, configuration: configuration, replicaWaits: state.replicaWaits, logger: logger)
         let finder = try KafkaRecordFinder(brokers: configuration.kafka.brokers, properties: configuration.kafka.properties, logger: logger)
@@ -141,7 +149,7 @@ public enum WorkerProcess {
             ?? MonitoredOwnership(
                 store: store, state: state, fire: fire, intervalMillis: configuration.cluster.heartbeatIntervalMillis, clock: clock, logger: logger)
         logger.info("worker started", metadata: ["config": "\(configuration.summary)"])
-        return ([ownership, fire, ingest], Resources(producer: producer, lockRedis: lockRedis, deliveryRedis: deliveryRedis))
+        return ([ownership, fire, ingest], producer)
     }
 
     static func producerProperties(_ configuration: TockConfiguration) -> [String: String] {

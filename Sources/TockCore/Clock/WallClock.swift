@@ -1,5 +1,3 @@
-import Synchronization
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -33,17 +31,4 @@ public struct SystemWallClock: WallClock {
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
     }
-}
-
-/// A clock that moves only when told to; for tests.
-public final class ManualWallClock: WallClock {
-    private let now: Mutex<Int64>
-
-    public init(startMillis: Int64 = 0) { now = Mutex(startMillis) }
-
-    public func nowMillis() -> Int64 { now.withLock { $0 } }
-
-    public func set(_ millis: Int64) { now.withLock { $0 = millis } }
-
-    public func advance(by millis: Int64) { now.withLock { $0 += millis } }
 }

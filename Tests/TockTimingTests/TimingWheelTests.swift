@@ -1,6 +1,7 @@
 import Testing
 
 @testable import TockCore
+@testable import TockTiming
 
 @Suite("TimingWheel under a manual clock")
 struct TimingWheelTests {
