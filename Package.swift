@@ -6,6 +6,16 @@ import PackageDescription
 // `swift run` pick it; LD_LIBRARY_PATH still wins, and every binary checks the version at start.
 let runtimeLibraryPath = Context.packageDirectory + "/.tools/lib"
 
+// The packages' products, by the name the code imports.
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let heap: Target.Dependency = .product(name: "HeapModule", package: "swift-collections")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let nio: [Target.Dependency] = ["NIOCore", "NIOPosix", "NIOHTTP1"].map { .product(name: $0, package: "swift-nio") }
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+
 let package = Package(
     name: "Tock",
     platforms: [.macOS(.v15)],
@@ -41,156 +51,47 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
         .target(name: "TockConcurrency", dependencies: ["CThreadOptions"]),
+        .target(name: "TockCore", dependencies: [yams, heap]),
+        .target(name: "TockTiming", dependencies: ["CThreadOptions", "TockConcurrency", "TockCore", heap]),
         .target(
-            name: "TockCore",
-            dependencies: [
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "HeapModule", package: "swift-collections"),
-            ]
+            name: "TockKafka", dependencies: ["CRdKafka", "TockConcurrency", logging],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", runtimeLibraryPath])]
         ),
-        .target(
-            name: "TockTiming",
-            dependencies: [
-                "CThreadOptions",
-                "TockConcurrency",
-                "TockCore",
-                .product(name: "HeapModule", package: "swift-collections"),
-            ]
-        ),
-        .target(
-            name: "TockKafka",
-            dependencies: [
-                "CRdKafka",
-                "TockConcurrency",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            linkerSettings: [
-                .unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", runtimeLibraryPath])
-            ]
-        ),
-        .target(
-            name: "TockRedis",
-            dependencies: [
-                "CHiredis",
-                "TockConcurrency",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ]
-        ),
-        .target(
-            name: "TockStore",
-            dependencies: [
-                "TockCore",
-                "TockRedis",
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            resources: [.copy("Scripts")]
-        ),
+        .target(name: "TockRedis", dependencies: ["CHiredis", "TockConcurrency", logging, metrics]),
+        .target(name: "TockStore", dependencies: ["TockCore", "TockRedis", logging], resources: [.copy("Scripts")]),
         // The HTTP server (/metrics, /healthz, /readyz and extra routes) and the metrics registry.
-        .target(
-            name: "TockHTTP",
-            dependencies: [
-                "TockCore",
-                "TockConcurrency",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
-        ),
+        .target(name: "TockHTTP", dependencies: ["TockCore", "TockConcurrency", logging, serviceLifecycle, metrics, prometheus] + nio),
         // What every process does to start: options, configuration, logging, the clock, readiness
         // probes, shared resources. No Kafka: tock-monitor does not link librdkafka.
-        .target(
-            name: "TockRuntime",
-            dependencies: [
-                "TockCore",
-                "TockRedis",
-                "TockStore",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ]
-        ),
+        .target(name: "TockRuntime", dependencies: ["TockCore", "TockRedis", "TockStore", argumentParser, logging, serviceLifecycle, metrics]),
         .target(
             name: "TockWorkerKit",
             dependencies: [
-                "TockConcurrency",
-                "TockCore",
-                "TockHTTP",
-                "TockTiming",
-                "TockKafka",
-                "TockRedis",
-                "TockStore",
-                "TockRuntime",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "TockConcurrency", "TockCore", "TockHTTP", "TockTiming", "TockKafka", "TockRedis", "TockStore", "TockRuntime", logging, metrics,
+                serviceLifecycle,
             ]
-        ),
-        .executableTarget(
-            name: "TockWorker",
-            dependencies: ["TockKafka", "TockRuntime", "TockWorkerKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
             name: "TockMonitorKit",
-            dependencies: [
-                "TockCore",
-                "TockHTTP",
-                "TockRedis",
-                "TockStore",
-                "TockRuntime",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["TockCore", "TockHTTP", "TockRedis", "TockStore", "TockRuntime", logging, metrics, serviceLifecycle]
         ),
-        .executableTarget(
-            name: "TockMonitor",
-            dependencies: ["TockRuntime", "TockMonitorKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
+        .executableTarget(name: "TockWorker", dependencies: ["TockKafka", "TockRuntime", "TockWorkerKit", argumentParser]),
+        .executableTarget(name: "TockMonitor", dependencies: ["TockRuntime", "TockMonitorKit", argumentParser]),
         .executableTarget(
             name: "TockCLI",
-            dependencies: [
-                "TockCore", "TockKafka", "TockMonitorKit", "TockRedis", "TockRuntime", "TockStore", "TockTiming",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["TockCore", "TockKafka", "TockMonitorKit", "TockRedis", "TockRuntime", "TockStore", "TockTiming", argumentParser]
         ),
-        .executableTarget(
-            name: "TockBench",
-            dependencies: [
-                "TockCore", "TockKafka", "TockRedis", "TockStore", "TockTiming", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
-        .testTarget(
-            name: "TockCoreTests",
-            dependencies: ["TockCore"]
-        ),
-        .testTarget(
-            name: "TockTimingTests",
-            dependencies: ["TockCore", "TockTiming"]
-        ),
-        .testTarget(
-            name: "TockStoreTests",
-            dependencies: ["TockCore", "TockStore"]
-        ),
-        .testTarget(
-            name: "TockRedisTests",
-            dependencies: ["TockRedis"]
-        ),
-        .testTarget(
-            name: "TockWorkerKitTests",
-            dependencies: ["TockCore", "TockKafka", "TockStore", "TockWorkerKit", .product(name: "Logging", package: "swift-log")]
-        ),
+        .executableTarget(name: "TockBench", dependencies: ["TockCore", "TockKafka", "TockRedis", "TockStore", "TockTiming", argumentParser]),
+        .testTarget(name: "TockCoreTests", dependencies: ["TockCore"]),
+        .testTarget(name: "TockTimingTests", dependencies: ["TockCore", "TockTiming"]),
+        .testTarget(name: "TockStoreTests", dependencies: ["TockCore", "TockStore"]),
+        .testTarget(name: "TockRedisTests", dependencies: ["TockRedis"]),
+        .testTarget(name: "TockWorkerKitTests", dependencies: ["TockCore", "TockKafka", "TockStore", "TockWorkerKit", logging]),
         .testTarget(
             name: "TockIntegrationTests",
             dependencies: [
                 "TockConcurrency", "TockCore", "TockHTTP", "TockKafka", "TockRedis", "TockStore", "TockRuntime", "TockWorkerKit", "TockMonitorKit",
-                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                logging, metrics, serviceLifecycle,
             ],
             resources: [.copy("Scripts")]
         ),

@@ -51,16 +51,17 @@ public final class ConsoleService: Service, Sendable {
     func refresh() async throws {
         let started = ContinuousClock.now
         let now = clock.nowMillis()
-        let load = try await store.dueLoad(nowMillis: now)
+        let load = try await store.cluster.dueLoad(nowMillis: now)
         let took = started.duration(to: .now)
-        let summaries = try await store.workerSummaries()
+        let summaries = try await store.cluster.workerSummaries()
         var cluster = monitor.currentSnapshot
         if !cluster.leading {
             // A standby's view lists no workers: its console reads them from Redis itself.
-            let view = try await store.workerHeartbeats()
+            let view = try await store.cluster.workerHeartbeats()
             let live = ClusterSnapshot.live(view.heartbeats, timeoutMillis: monitor.heartbeatTimeoutMillis, nowMillis: view.referenceMillis)
             cluster.workers = ClusterSnapshot.workers(
-                heartbeats: view.heartbeats, owners: try await store.owners(), live: live, holding: view.holding, nowMillis: view.referenceMillis)
+                heartbeats: view.heartbeats, owners: try await store.cluster.owners(), live: live, holding: view.holding,
+                nowMillis: view.referenceMillis)
         }
         var console = ConsoleSnapshot(
             cluster: cluster, summaries: summaries, load: load,

@@ -59,14 +59,14 @@ public final class MonitorService: Service, Sendable {
             try? await Task.sleep(for: .milliseconds(tickMillis))
         }
         if loop.token != nil {
-            try? await store.resign(monitor: monitorID)
+            try? await store.cluster.resign(monitor: monitorID)
             logger.info("resigned leadership")
         }
     }
 
     private func tick(_ loop: inout LoopState) async throws {
         let now = clock.nowMillis()
-        switch try await store.lead(monitor: monitorID, ttlMillis: heartbeatTimeoutMillis) {
+        switch try await store.cluster.lead(monitor: monitorID, ttlMillis: heartbeatTimeoutMillis) {
         case .following(let leader):
             if loop.token != nil { logger.warning("lost leadership", metadata: ["leader": "\(leader)"]) }
             loop.token = nil
@@ -97,17 +97,17 @@ public final class MonitorService: Service, Sendable {
     private func lead(token: String, now: Int64, loop: inout LoopState) async throws {
         // Heartbeats are Redis's time, and judged by it (SPEC guarantee 5): neither a worker's clock
         // nor this monitor's can make a live worker look dead, or a dead one live.
-        let view = try await store.workerHeartbeats()
+        let view = try await store.cluster.workerHeartbeats()
         let heartbeats = view.heartbeats
         let live = ClusterSnapshot.live(heartbeats, timeoutMillis: heartbeatTimeoutMillis, nowMillis: view.referenceMillis)
         let dead = heartbeats.keys.filter { !live.contains($0) }.sorted()
         // A live worker that holds (its clock cannot be trusted) gets no shard: they go to workers that can fire.
         let firing = live.subtracting(view.holding)
-        var owners = try await store.owners()
+        var owners = try await store.cluster.owners()
         let desired = ShardAssignment.rebalance(shardCount: store.shardMap.shardCount, current: owners.mapValues(\.worker), live: firing)
         let changes = desired.filter { owners[$0.key]?.worker != $0.value }
         if !changes.isEmpty {
-            let assigned = try await store.assign(changes)
+            let assigned = try await store.cluster.assign(changes)
             owners.merge(assigned) { _, new in new }
             loop.reassignments += changes.count
             reassignmentsCounter.increment(by: changes.count)
@@ -124,12 +124,12 @@ public final class MonitorService: Service, Sendable {
         // might have written.
         let changed = loop.published.map { $0.owners != owners || $0.live != live || $0.holding != view.holding } ?? true
         if changed || !dead.isEmpty || now - loop.publishedAt >= 1_000 {
-            try await store.publish(token: token, owners: owners, workers: live, forget: dead)
+            try await store.cluster.publishAssignment(token: token, owners: owners, workers: live, forget: dead)
             loop.published = (owners, live, view.holding)
             loop.publishedAt = now
         }
         if now - loop.overdueCheckedAt >= 1_000 {
-            loop.oldestOverdue = try? await store.oldestOverdue(nowMillis: now)
+            loop.oldestOverdue = try? await store.cluster.oldestOverdue(nowMillis: now)
             loop.overdueCheckedAt = now
             overdueGauge.record(Double(loop.oldestOverdue.map { now - $0 } ?? 0) / 1_000)
         }

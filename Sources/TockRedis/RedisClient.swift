@@ -8,7 +8,7 @@ import Metrics
 /// not, so a caller that needs ordering between two calls should pipeline them or use a pool
 /// of one (the default). On a cluster, a pipeline is split per master: commands of one slot
 /// keep their order, commands of different masters run in parallel.
-public final class RedisClient: Sendable {
+public final class RedisClient: RedisCommandRunner {
     public struct Configuration: Sendable {
         public var topology: RedisTopology
         /// The settings of every connection; its URL is replaced by each node's.
@@ -107,66 +107,12 @@ public final class RedisClient: Sendable {
         }
     }
 
-    /// See `RedisConnection.send`. `idempotent: true` re-sends the command once after a
-    /// reconnect when the connection broke under it (a Redis restart), instead of throwing.
-    public func send<Command: RedisCommand>(_ command: Command, idempotent: Bool = false) async throws(RedisError) -> Command.Response {
-        switch backend {
-        case .node(let pool): return try await pool.connection().send(command, idempotent: idempotent)
-        case .cluster(let cluster):
-            let reply = try await cluster.execute([.command(command.arguments)], idempotent: idempotent, waitFor: nil)[0].get()
-            return try Command.Response(from: reply.throwingServerError())
-        }
-    }
-
-    public func send<Command: RedisCommand, Response: RedisReplyDecodable>(
-        _ command: Command, as type: Response.Type, idempotent: Bool = false
-    ) async throws(RedisError) -> Response {
-        try Response(from: await send(RawRedisCommand(command.arguments), idempotent: idempotent))
-    }
-
-    public func pipeline(_ commands: [any RedisCommand], idempotent: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        try await pipeline(arguments: commands.map(\.arguments), idempotent: idempotent)
-    }
-
-    /// `durable`: see `pipelineEvalSHA`.
-    public func pipeline(arguments: [[RedisArgument]], idempotent: Bool = false, durable: Bool = false) async throws(RedisError) -> [Result<
-        RedisValue, RedisError
-    >] {
-        try await run(arguments.map { .command($0) }, idempotent: idempotent, durable: durable)
-    }
-
-    public func pipeline<each Command: RedisCommand>(
-        _ commands: repeat each Command, idempotent: Bool = false
-    ) async throws(RedisError) -> (repeat Result<(each Command).Response, RedisError>) {
-        try await typedPipeline(repeat each commands) { arguments throws(RedisError) in
-            try await pipeline(arguments: arguments, idempotent: idempotent)
-        }
-    }
-
-    public func evalSHA(
-        _ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = [], idempotent: Bool = false
-    ) async throws(RedisError) -> RedisValue {
-        try await pipelineEvalSHA([RedisScriptCall(script, keys: keys, args: args)], idempotent: idempotent)[0].get().throwingServerError()
-    }
-
-    public func evalSHA<Response: RedisReplyDecodable>(
-        _ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = [], as type: Response.Type, idempotent: Bool = false
-    ) async throws(RedisError) -> Response {
-        try Response(from: await evalSHA(script, keys: keys, args: args, idempotent: idempotent))
-    }
-
-    /// Runs the calls as one pipeline of EVALSHA per server. `durable: true` then waits for
-    /// `configuration.replicaAcks` replicas to confirm them (`WAIT`, on the same connection) and
-    /// throws `.notReplicated` when fewer did in time: the writes ran, but a failover could
-    /// still lose them. On a cluster, a master that cannot be reached or whose replicas do not
-    /// confirm fails only its own calls' results (see `RedisClusterClient.execute`).
-    public func pipelineEvalSHA(_ calls: [RedisScriptCall], idempotent: Bool = false, durable: Bool = false) async throws(RedisError) -> [Result<
-        RedisValue, RedisError
-    >] {
-        try await run(calls.map { .script($0) }, idempotent: idempotent, durable: durable)
-    }
-
-    private func run(_ requests: [RedisRequest], idempotent: Bool, durable: Bool) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+    /// See `RedisCommandRunner.run`. `durable: true` waits for `configuration.replicaAcks`
+    /// replicas to confirm the writes (`WAIT`, on the same connection) and throws `.notReplicated`
+    /// when fewer did in time: the writes ran, but a failover could still lose them. On a cluster,
+    /// a master that cannot be reached or whose replicas do not confirm fails only its own
+    /// requests' results (see `RedisClusterClient.execute`).
+    public func run(_ requests: [RedisRequest], idempotent: Bool, durable: Bool) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
         guard !requests.isEmpty else { return [] }
         let waitFor =
             durable && configuration.replicaAcks > 0
@@ -195,9 +141,4 @@ public final class RedisClient: Sendable {
     /// Durable calls that fewer replicas than `replicaAcks` confirmed in time.
     private static let notReplicated = Counter(label: "tock_redis_not_replicated_total")
 
-    public func pipelineEvalSHA(
-        _ calls: [(script: RedisScript, keys: [RedisArgument], args: [RedisArgument])], idempotent: Bool = false
-    ) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        try await pipelineEvalSHA(calls.map { RedisScriptCall($0.script, keys: $0.keys, args: $0.args) }, idempotent: idempotent)
-    }
 }

@@ -10,7 +10,7 @@ import TockConcurrency
 /// is opened lazily by the first call (or `connect()`); after an I/O error, EOF or timeout the
 /// call throws `RedisError.connection` and the next call reconnects (re-sending AUTH and
 /// SELECT), waiting a growing backoff between failed attempts.
-public final class RedisConnection: Sendable {
+public final class RedisConnection: RedisCommandRunner {
     public struct Configuration: Sendable {
         public var url: RedisURL
         public var connectTimeout: Duration
@@ -78,86 +78,13 @@ public final class RedisConnection: Sendable {
 
     // MARK: Commands
 
-    /// Sends one command and decodes its reply. An error reply is thrown as `RedisError.server`.
-    ///
-    /// With `idempotent: true`, a call that fails on a broken connection is sent once more after
-    /// reconnecting; only do that for commands that are safe to run twice.
-    public func send<Command: RedisCommand>(_ command: Command, idempotent: Bool = false) async throws(RedisError) -> Command.Response {
-        let arguments = command.arguments
-        let reply = try await onThread { session throws(RedisError) in
-            try session.roundTrip([arguments], retryOnce: idempotent)[0]
+    /// See `RedisCommandRunner.run`; a single connection has no replicas to wait for.
+    public func run(_ requests: [RedisRequest], idempotent: Bool, durable: Bool) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        guard !requests.isEmpty else { return [] }
+        switch await execute(requests, asking: [], waitFor: nil, retryOnce: idempotent) {
+        case .success(let execution): return execution.results
+        case .failure(let failure): throw failure.error
         }
-        return try Command.Response(from: reply.throwingServerError())
-    }
-
-    /// `send` decoding the reply as `type` instead of `Command.Response`, e.g. a `RawRedisCommand` as `Int64`.
-    public func send<Command: RedisCommand, Response: RedisReplyDecodable>(
-        _ command: Command, as type: Response.Type, idempotent: Bool = false
-    ) async throws(RedisError) -> Response {
-        try Response(from: await send(RawRedisCommand(command.arguments), idempotent: idempotent))
-    }
-
-    /// Sends all commands in one round trip; one result per command, in order. Error replies are
-    /// `.failure(.server)` entries; a connection failure throws for the whole batch (the server
-    /// may have run any prefix of it).
-    public func pipeline(_ commands: [any RedisCommand], idempotent: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        try await pipeline(arguments: commands.map(\.arguments), idempotent: idempotent)
-    }
-
-    /// `pipeline(_:)` for commands given as argument vectors.
-    public func pipeline(arguments: [[RedisArgument]], idempotent: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        guard !arguments.isEmpty else { return [] }
-        let replies = try await onThread { session throws(RedisError) in
-            try session.roundTrip(arguments, retryOnce: idempotent)
-        }
-        return replies.map(\.result)
-    }
-
-    /// Sends differently typed commands in one round trip, e.g.
-    /// `let (set, get) = try await connection.pipeline(SET("k", "v"), GET("k"))`.
-    public func pipeline<each Command: RedisCommand>(
-        _ commands: repeat each Command, idempotent: Bool = false
-    ) async throws(RedisError) -> (repeat Result<(each Command).Response, RedisError>) {
-        try await typedPipeline(repeat each commands) { arguments throws(RedisError) in
-            try await pipeline(arguments: arguments, idempotent: idempotent)
-        }
-    }
-
-    // MARK: Scripts
-
-    /// Runs `script` with EVALSHA, loading it first if this connection has not yet, and again
-    /// after a NOSCRIPT reply. An error reply (including one raised by the script) is thrown.
-    public func evalSHA(
-        _ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = [], idempotent: Bool = false
-    ) async throws(RedisError) -> RedisValue {
-        let call = RedisScriptCall(script, keys: keys, args: args)
-        return try await onThread { session throws(RedisError) in
-            try session.withRetry(idempotent) { () throws(RedisError) in try session.evalSHA(call) }
-        }.throwingServerError()
-    }
-
-    /// `evalSHA` decoding the reply as `type`.
-    public func evalSHA<Response: RedisReplyDecodable>(
-        _ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = [], as type: Response.Type, idempotent: Bool = false
-    ) async throws(RedisError) -> Response {
-        try Response(from: await evalSHA(script, keys: keys, args: args, idempotent: idempotent))
-    }
-
-    /// Runs all calls as one pipeline of EVALSHA (one round trip when every script is loaded).
-    /// Entries that got NOSCRIPT are re-run, in order, after one `SCRIPT LOAD` per script; they
-    /// then run after the batch's other entries, so calls of one batch must not depend on
-    /// each other's order across scripts.
-    public func pipelineEvalSHA(_ calls: [RedisScriptCall], idempotent: Bool = false) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        guard !calls.isEmpty else { return [] }
-        return try await onThread { session throws(RedisError) in
-            try session.withRetry(idempotent) { () throws(RedisError) in try session.pipelineEvalSHA(calls) }
-        }
-    }
-
-    public func pipelineEvalSHA(
-        _ calls: [(script: RedisScript, keys: [RedisArgument], args: [RedisArgument])], idempotent: Bool = false
-    ) async throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        try await pipelineEvalSHA(calls.map { RedisScriptCall($0.script, keys: $0.keys, args: $0.args) }, idempotent: idempotent)
     }
 
     /// Runs `requests` in one round trip (and one more per NOSCRIPT reload), sending ASKING
@@ -169,17 +96,6 @@ public final class RedisConnection: Sendable {
     > {
         let session = self.session
         return await thread.run { session.execute(requests, asking: asking, waitFor: waitFor, retryOnce: retryOnce) }
-    }
-
-    private func onThread<T: Sendable>(_ body: @escaping @Sendable (Session) throws(RedisError) -> T) async throws(RedisError) -> T {
-        let session = self.session
-        do {
-            return try await thread.run { try body(session) }
-        } catch let error as RedisError {
-            throw error
-        } catch {
-            throw .connection("\(error)")  // not reached: the body throws only RedisError
-        }
     }
 }
 
@@ -332,10 +248,6 @@ private final class Session: @unchecked Sendable {
         }
     }
 
-    func roundTrip(_ commands: [[RedisArgument]], retryOnce: Bool) throws(RedisError) -> [RedisValue] {
-        try withRetry(retryOnce) { () throws(RedisError) in try roundTrip(commands) }
-    }
-
     /// Runs `body` once more when an established connection broke under it and the caller
     /// allows it. A failure to connect is not retried: nothing was sent, and the reconnect
     /// backoff already decides when to try again.
@@ -349,19 +261,7 @@ private final class Session: @unchecked Sendable {
         }
     }
 
-    // MARK: Scripts
-
-    func evalSHA(_ call: RedisScriptCall) throws(RedisError) -> RedisValue {
-        try pipelineEvalSHA([call])[0].get()
-    }
-
-    /// One round trip when the server has every script; else one more to load the missing ones
-    /// (a new or restarted server, SCRIPT FLUSH) and one to run again the calls that found none.
-    /// A script that does not compile fails its calls.
-    func pipelineEvalSHA(_ calls: [RedisScriptCall]) throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        defer { pinned = false }
-        return try run(calls.map { .script($0) }, asking: [])
-    }
+    // MARK: Requests
 
     func execute(_ requests: [RedisRequest], asking: [Bool], waitFor: ReplicaWait?, retryOnce: Bool) -> Result<RedisExecution, RedisExecutionFailure>
     {

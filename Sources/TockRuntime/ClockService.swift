@@ -63,7 +63,7 @@ public final class ClockService: Service, Sendable {
         var samples: [ClockSample] = []
         var failure: String?
         for _ in 0..<Self.samplesPerCheck {
-            do { samples.append(try await store.sampleReferenceClock()) } catch {
+            do { samples.append(try await store.cluster.sampleReferenceClock()) } catch {
                 failure = "\(error)"
                 break
             }

@@ -8,10 +8,9 @@ extension ScheduleStore {
     public func partitionMarks(topic: String, partition: Int32) async throws(StoreError) -> [PartitionMark] {
         let field = "\(topic)/\(partition)"
         let commands = (0..<shardMap.shardCount).map {
-            RawRedisCommand(["HMGET", RedisArgument(keys.watermarks($0)), RedisArgument(field), RedisArgument("\(field) id")]) as any RedisCommand
+            HMGET(RedisArgument(keys.watermarks($0)), fields: [RedisArgument(field), RedisArgument("\(field) id")]) as any RedisCommand
         }
-        let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
+        let results = try await read(commands)
         return try results.map { result throws(StoreError) in
             // A shard that could not be read (its cluster master is down) may hold the highest.
             let value: RedisValue
@@ -49,9 +48,8 @@ extension ScheduleStore {
     public func restartPartitions(topic: String, partition: Int32? = nil) async throws(StoreError) -> [Int32: Int] {
         var partitions: Set<Int32> = partition.map { [$0] } ?? []
         if partition == nil {
-            let commands = (0..<shardMap.shardCount).map { RawRedisCommand(["HKEYS", RedisArgument(keys.watermarks($0))]) as any RedisCommand }
-            let results: [Result<RedisValue, RedisError>]
-            do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
+            let commands = (0..<shardMap.shardCount).map { HKEYS(RedisArgument(keys.watermarks($0))) as any RedisCommand }
+            let results = try await read(commands)
             for result in results {
                 guard case .success(.array(let fields)) = result else {
                     if case .failure(let error) = result { throw .redis(error) }

@@ -54,6 +54,9 @@ public final class ScheduleStore: Sendable {
 
     public var keyPrefix: String { keys.prefix }
 
+    /// The cluster's side of this store (heartbeats, leadership, the assignment).
+    public var cluster: ClusterStore { ClusterStore(store: self) }
+
     /// Records the shard count and format on first start; refuses a different count, or data
     /// written in another format, later.
     public func verifyShardCount() async throws(StoreError) {
@@ -152,13 +155,9 @@ public final class ScheduleStore: Sendable {
         let shards = shards.sorted()
         guard !shards.isEmpty else { return [:] }
         let commands = shards.map { shard in
-            RawRedisCommand([
-                "ZRANGEBYSCORE", RedisArgument(keys.queue(shard)), "-inf", RedisArgument("(\(dueBefore)"),
-                "WITHSCORES", "LIMIT", "0", RedisArgument(limit),
-            ]) as any RedisCommand
+            ZRANGEBYSCOREBelow(RedisArgument(keys.queue(shard)), below: dueBefore, count: limit) as any RedisCommand
         }
-        let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
+        let results = try await read(commands)
         var overdue: [Int: [(id: String, dueMillis: Int64)]] = [:]
         for (shard, result) in zip(shards, results) {
             guard case .array(let items) = try unwrap(result, shard: shard) else { throw .corrupt("queue range") }
@@ -186,7 +185,7 @@ public final class ScheduleStore: Sendable {
     ) async throws(StoreError) -> [Int: Result<[LockedDelivery], StoreError>] {
         let sections = entries.keys.sorted().compactMap { shard -> BeginCall.Section? in
             guard let owner = ownerships[shard], let fired = entries[shard], !fired.isEmpty else { return nil }
-            let lock = "\(token):\(lockSequence.wrappingAdd(1, ordering: .relaxed).newValue)"
+            let lock = LockID.make(token: token, sequence: lockSequence.wrappingAdd(1, ordering: .relaxed).newValue)
             return BeginCall.Section(shard: shard, owner: owner, lock: lock, entries: fired)
         }
         guard !sections.isEmpty else { return [:] }
@@ -237,9 +236,7 @@ public final class ScheduleStore: Sendable {
         let shards = locks.keys.sorted().filter { !(locks[$0]?.isEmpty ?? true) }
         guard !shards.isEmpty else { return [:] }
         let commands = shards.map { shard in
-            var arguments: [RedisArgument] = ["ZADD", RedisArgument(keys.leases(shard)), "XX", "CH"]
-            for lock in locks[shard]! { arguments += [RedisArgument(leaseUntil), RedisArgument(lock)] }
-            return RawRedisCommand(arguments) as any RedisCommand
+            ZADDExisting(RedisArgument(keys.leases(shard)), members: locks[shard]!.map { (leaseUntil, RedisArgument($0)) }) as any RedisCommand
         }
         let results: [Result<RedisValue, RedisError>]
         // Durable: a renewal only a deposed primary saw would let the worker publish under a lock
@@ -318,6 +315,12 @@ public final class ScheduleStore: Sendable {
     }
 
     // MARK: - Plumbing
+
+    /// Sends read commands in one pipeline (one per server on a cluster), retried once after a
+    /// reconnect.
+    func read(_ commands: [any RedisCommand]) async throws(StoreError) -> [Result<RedisValue, RedisError>] {
+        do { return try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
+    }
 
     /// Runs one call; `shard` names the shard a FENCED error is about.
     func run<Call: StoreScriptCall>(_ call: Call, shard: Int = -1, idempotent: Bool = true) async throws(StoreError) -> Call.Reply {

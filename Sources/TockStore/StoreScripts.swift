@@ -17,7 +17,7 @@ public struct StoreScripts: Sendable {
     public let resetWatermarks: RedisScript
     public let heartbeat: RedisScript
     public let lead: RedisScript
-    public let publish: RedisScript
+    public let assign: RedisScript
     public let rate: RedisScript
     public let meta: RedisScript
     public let time: RedisScript
@@ -28,21 +28,26 @@ public struct StoreScripts: Sendable {
         public var description: String { "the store script \(name).lua is missing from the TockStore bundle" }
     }
 
-    public static func load() throws -> StoreScripts {
-        func source(_ name: String) throws -> String {
-            guard let url = Bundle.module.url(forResource: name, withExtension: "lua", subdirectory: "Scripts") else {
-                throw MissingScript(name: name)
-            }
-            return try String(contentsOf: url, encoding: .utf8)
+    static func source(_ name: String) throws -> String {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "lua", subdirectory: "Scripts") else {
+            throw MissingScript(name: name)
         }
-        let prelude = try source("prelude")
-        func script(_ name: String) throws -> RedisScript { RedisScript(name: name, source: prelude + "\n" + (try source(name))) }
+        return try String(contentsOf: url, encoding: .utf8)
+    }
+
+    /// `body` with `prelude.lua` in front, as every store script runs.
+    static func withPrelude(name: String, _ body: String) throws -> RedisScript {
+        RedisScript(name: name, source: try source("prelude") + "\n" + body)
+    }
+
+    public static func load() throws -> StoreScripts {
+        func script(_ name: String) throws -> RedisScript { try withPrelude(name: name, try source(name)) }
         return StoreScripts(
             store: try script("store"), claim: try script("claim"), release: try script("release"),
             begin: try script("begin"), finish: try script("finish"),
             own: try script("own"), lease: try script("lease"), unlease: try script("unlease"),
             status: try script("status"), resetWatermarks: try script("resetwm"),
-            heartbeat: try script("heartbeat"), lead: try script("lead"), publish: try script("publish"),
+            heartbeat: try script("heartbeat"), lead: try script("lead"), assign: try script("assign"),
             rate: try script("rate"), meta: try script("meta"), time: try script("time"), workers: try script("workers")
         )
     }

@@ -36,7 +36,7 @@ public struct MonitoredOwnership: Service {
                 // A worker whose clock holds it back says so: the monitor gives it no shard, and it
                 // takes none meanwhile (`ClockHold` gave up what it had).
                 let holding = state.firingHeld
-                let assignment = try await store.heartbeat(worker: state.workerID, holding: holding, summary: summary)
+                let assignment = try await store.cluster.heartbeat(worker: state.workerID, holding: holding, summary: summary)
                 if holding { state.markOwnershipAcquired() } else { try await apply(assignment) }
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
@@ -45,7 +45,7 @@ public struct MonitoredOwnership: Service {
             try? await Task.sleep(for: .milliseconds(max(10, intervalMillis - elapsed)))
         }
         do {
-            _ = try await store.heartbeat(worker: state.workerID, leaving: true)
+            _ = try await store.cluster.heartbeat(worker: state.workerID, leaving: true)
             logger.info("deregistered from the cluster")
         } catch {
             logger.warning("could not deregister; the monitor reassigns the shards after the heartbeat timeout", metadata: ["error": "\(error)"])

@@ -29,10 +29,3 @@ public struct HSET: RedisCommand {
     }
     public var arguments: [RedisArgument] { [("HSET" as RedisArgument), key] + fields.flatMap { [$0.field, $0.value] } }
 }
-
-public struct HGETALL: RedisCommand {
-    public typealias Response = [String: [UInt8]]
-    public var key: RedisArgument
-    public init(_ key: RedisArgument) { self.key = key }
-    public var arguments: [RedisArgument] { ["HGETALL", key] }
-}

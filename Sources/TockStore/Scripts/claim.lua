@@ -12,7 +12,6 @@
 -- KEYS     per section: owner, queue, msg, att, locks, leases, inbox, series
 -- Returns  per section {"ok", id, due, id, due, ...} or {"fenced", detail}.
 local now, horizon, limit, token, ownGrace = num(), num(), num(), arg(), num()
-local ownPrefix = token .. ':'
 local replies = {}
 for _ = 1, num() do
   local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey, seriesKey = key(), key(), key(), key(), key(), key(), key(), key()
@@ -27,7 +26,7 @@ for _ = 1, num() do
     local expired = redis.call('ZRANGEBYSCORE', leasesKey, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
     for j = 1, #expired, 2 do
       local lock, expiry = expired[j], tonumber(expired[j + 1])
-      if token == '' or string.sub(lock, 1, #ownPrefix) ~= ownPrefix or expiry + ownGrace <= now then
+      if not isLockOf(lock, token) or expiry + ownGrace <= now then
         local packed = redis.call('HGET', locksKey, lock)
         if packed then
           for _, id in ipairs(cmsgpack.unpack(packed)) do

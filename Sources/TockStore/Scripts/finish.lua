@@ -102,7 +102,7 @@ for _ = 1, num() do
           if state and expected and state.due == due and state.generation == expected.generation then
             if step.nextDue ~= '' then
               redis.call('HSET', seriesKey, series, seriesText(step.nextDue, counts.fired, state.generation, counts.through))
-              out[#out + 1] = enqueue(series .. ' ' .. step.nextDue, step.nextDue)
+              out[#out + 1] = enqueue(occurrenceKey(series, step.nextDue), step.nextDue)
             else
               redis.call('HDEL', msgKey, series)
               redis.call('HDEL', seriesKey, series)

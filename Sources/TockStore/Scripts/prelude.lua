@@ -91,8 +91,17 @@ local function countPublished(counts, due)
   return true
 end
 
+-- A series occurrence's key in queues, wheels and locks: "<series id> <due>" (Swift:
+-- `OccurrenceKey`); a message id has no space, so it never collides.
+local function occurrenceKey(series, due) return series .. ' ' .. due end
+
 local function occurrenceOf(member)
   return string.match(member, '^(%S+) (%-?%d+)$')
+end
+
+-- A delivery lock's id is "<token>:<n>" (Swift: `LockID`): whether `lock` is one `token` took.
+local function isLockOf(lock, token)
+  return token ~= '' and string.sub(lock, 1, #token + 1) == token .. ':'
 end
 
 -- Whether `member` is a message or a series' current occurrence (not one a reschedule or cancel

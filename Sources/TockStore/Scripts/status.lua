@@ -13,7 +13,7 @@ local id, fp = arg(), arg()
 local seriesValue = redis.call('HGET', seriesKey, id)
 local member = id
 local state = seriesState(seriesValue)
-if state then member = id .. ' ' .. state.due end
+if state then member = occurrenceKey(id, state.due) end
 local attempts = tonumber(redis.call('HGET', attKey, member) or '0')
 local score = redis.call('ZSCORE', queueKey, member)
 if score then

@@ -139,7 +139,7 @@ for _ = 1, num() do
   local function dropSeries(id)
     local state = seriesState(redis.call('HGET', seriesKey, id))
     if not state then return nil end
-    local member = id .. ' ' .. state.due
+    local member = occurrenceKey(id, state.due)
     local queued = redis.call('ZREM', queueKey, member) == 1
     local retried = queued and redis.call('HDEL', attKey, member) == 1
     redis.call('HDEL', seriesKey, id)
@@ -162,7 +162,7 @@ for _ = 1, num() do
         present[id] = true
         local member = id
         if op == 'T' then
-          member = id .. ' ' .. due
+          member = occurrenceKey(id, due)
           states[#states + 1] = id
           states[#states + 1] = seriesText(due, 0, newGeneration())
         end
@@ -170,13 +170,13 @@ for _ = 1, num() do
       end
     elseif op == 'U' then
       flush()
-      local member = id .. ' ' .. due
+      local member = occurrenceKey(id, due)
       local current = seriesState(redis.call('HGET', seriesKey, id))
       -- A series, or a message that replaced one, keeps what was published under its id: the new
       -- definition never publishes an occurrence at or before `through`, and its tock-count
       -- counts what any definition published.
       local carried = current or retiredState(redis.call('HGET', retiredKey, id))
-      local currentMember = current and id .. ' ' .. current.due
+      local currentMember = current and occurrenceKey(id, current.due)
       if current and (current.due == due or not redis.call('ZSCORE', queueKey, currentMember)
           or redis.call('HEXISTS', attKey, currentMember) == 1) then
         -- The current occurrence stays current, with its attempts: when the new definition's first

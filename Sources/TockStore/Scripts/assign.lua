@@ -1,4 +1,4 @@
--- publish: the leading monitor writes the workers' view of the assignment (what heartbeats
+-- assign: the leading monitor writes the workers' view of the assignment (what heartbeats
 -- return), fenced by its leadership token so that a deposed monitor cannot overwrite it.
 --
 -- ARGV     token, nWorkers, then per worker: name, nShards, then nShards pairs (shard, epoch);

@@ -2,9 +2,27 @@ import Foundation
 import TockCore
 import TockRedis
 
-/// The cluster's calls, on the keys under the hash tag `{<prefix>}` (see `StoreKeys`). The owner
-/// of record of each shard stays in the shard's own `owner` hash.
-extension ScheduleStore {
+/// The cluster's side of the store: heartbeats, the reference clock, monitor leadership, the
+/// shard assignment and the console's cluster-wide reads, on the keys under the hash tag
+/// `{<prefix>}` (see `StoreKeys`); the owner of record of each shard stays in the shard's own
+/// `owner` hash. It shares the schedule store's client, keys and scripts (`ScheduleStore.cluster`).
+public struct ClusterStore: Sendable {
+    let store: ScheduleStore
+    var keys: StoreKeys { store.keys }
+    var scripts: StoreScripts { store.scripts }
+    var client: RedisClient { store.client }
+    var shardMap: ShardMap { store.shardMap }
+
+    func run<Call: StoreScriptCall>(_ call: Call, shard: Int = -1, idempotent: Bool = true) async throws(StoreError) -> Call.Reply {
+        try await store.run(call, shard: shard, idempotent: idempotent)
+    }
+
+    func runEach<Call: StoreScriptCall>(_ calls: [Call], shards: [Int]? = nil, idempotent: Bool = true) async throws(StoreError) -> [Call.Reply] {
+        try await store.runEach(calls, shards: shards, idempotent: idempotent)
+    }
+
+    func unwrap(_ result: Result<RedisValue, RedisError>, shard: Int) throws(StoreError) -> RedisValue { try store.unwrap(result, shard: shard) }
+
     /// Records a heartbeat, at Redis's time (with the worker's summary for the console), and returns
     /// the worker's assignment (shard → epoch); `leaving` deregisters instead, so the monitor
     /// reassigns the worker's shards at once. A `holding` worker is alive but fires nothing (its
@@ -38,21 +56,10 @@ extension ScheduleStore {
 
     /// Each worker's last heartbeat summary (workers that never sent one, or sent a bad one, are left out).
     public func workerSummaries() async throws(StoreError) -> [String: WorkerSummary] {
-        let value: RedisValue
-        do { value = try await client.send(RawRedisCommand(["HGETALL", RedisArgument(keys.workerSummaries)]), idempotent: true) } catch {
-            throw .redis(error)
-        }
-        guard case .array(let items) = value else { throw .corrupt("summaries reply") }
-        var result: [String: WorkerSummary] = [:]
+        let summaries: [String: [UInt8]]
+        do { summaries = try await client.send(HGETALL(RedisArgument(keys.workerSummaries)), idempotent: true) } catch { throw .redis(error) }
         let decoder = JSONDecoder()
-        for index in stride(from: 0, to: items.count - 1, by: 2) {
-            if let worker = items[index].string, case .bulkString(let bytes) = items[index + 1],
-                let summary = try? decoder.decode(WorkerSummary.self, from: Data(bytes))
-            {
-                result[worker] = summary
-            }
-        }
-        return result
+        return summaries.compactMapValues { try? decoder.decode(WorkerSummary.self, from: Data($0)) }
     }
 
     /// What the console shows of the queues: messages stored, and those due by each of the
@@ -62,11 +69,10 @@ extension ScheduleStore {
         let ends = (1...60).map { nowMillis + Int64($0) * 60_000 } + [nowMillis + 86_400_000]
         var commands: [any RedisCommand] = []
         for shard in 0..<shardMap.shardCount {
-            commands.append(RawRedisCommand(["HLEN", RedisArgument(keys.messages(shard))]))
-            for end in ends { commands.append(RawRedisCommand(["ZCOUNT", RedisArgument(keys.queue(shard)), "-inf", RedisArgument(end)])) }
+            commands.append(HLEN(RedisArgument(keys.messages(shard))))
+            for end in ends { commands.append(ZCOUNT(RedisArgument(keys.queue(shard)), atMost: end)) }
         }
-        let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
+        let results = try await store.read(commands)
         var load = DueLoad(pending: 0, dueBy: [Int](repeating: 0, count: ends.count))
         for (index, result) in results.enumerated() {
             guard case .integer(let count) = try unwrap(result, shard: index / (ends.count + 1)) else { throw .corrupt("due load reply") }
@@ -94,10 +100,9 @@ extension ScheduleStore {
     /// Each shard's owner of record.
     public func owners() async throws(StoreError) -> [Int: ShardOwnership] {
         let commands = (0..<shardMap.shardCount).map {
-            RawRedisCommand(["HMGET", RedisArgument(keys.owner($0)), "worker", "epoch"]) as any RedisCommand
+            HMGET(RedisArgument(keys.owner($0)), fields: ["worker", "epoch"]) as any RedisCommand
         }
-        let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
+        let results = try await store.read(commands)
         var owners: [Int: ShardOwnership] = [:]
         for (shard, result) in results.enumerated() {
             guard case .success(.array(let fields)) = result, fields.count == 2 else { throw .corrupt("owner of shard \(shard)") }
@@ -120,22 +125,22 @@ extension ScheduleStore {
     }
 
     /// Writes the workers' view of the assignment and forgets dead workers, fenced by `token`.
-    public func publish(token: String, owners: [Int: ShardOwnership], workers: Set<String>, forget dead: [String]) async throws(StoreError) {
+    public func publishAssignment(token: String, owners: [Int: ShardOwnership], workers: Set<String>, forget dead: [String]) async throws(StoreError)
+    {
         var byWorker: [String: [(Int, Int64)]] = [:]
         for worker in workers { byWorker[worker] = [] }
         for (shard, owner) in owners where byWorker[owner.worker] != nil { byWorker[owner.worker]!.append((shard, owner.epoch)) }
         let assignment = byWorker.sorted(by: { $0.key < $1.key }).map { (worker: $0.key, shards: $0.value.sorted(by: { $0.0 < $1.0 })) }
-        try await run(PublishCall(script: scripts.publish, keys: keys, token: token, assignment: assignment, forget: dead))
+        try await run(AssignCall(script: scripts.assign, keys: keys, token: token, assignment: assignment, forget: dead))
     }
 
     /// The fire time of the most overdue message still queued (not being delivered), or nil when
     /// none is overdue.
     public func oldestOverdue(nowMillis: Int64) async throws(StoreError) -> Int64? {
         let commands = (0..<shardMap.shardCount).map {
-            RawRedisCommand(["ZRANGE", RedisArgument(keys.queue($0)), "0", "0", "WITHSCORES"]) as any RedisCommand
+            ZRANGEWithScores(RedisArgument(keys.queue($0)), start: 0, stop: 0) as any RedisCommand
         }
-        let results: [Result<RedisValue, RedisError>]
-        do { results = try await client.pipeline(commands, idempotent: true) } catch { throw .redis(error) }
+        let results = try await store.read(commands)
         var oldest: Int64?
         for result in results {
             if case .success(.array(let items)) = result, items.count == 2, let score = items[1].string.flatMap({ Double($0) }) {

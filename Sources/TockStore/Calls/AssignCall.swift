@@ -1,0 +1,31 @@
+import TockRedis
+
+/// `assign.lua`: the leading monitor's view of the assignment, fenced by its token.
+struct AssignCall: StoreScriptCall {
+    let script: RedisScript
+    let keys: RESPArguments
+    let args: RESPArguments
+
+    init(script: RedisScript, keys storeKeys: StoreKeys, token: String, assignment: [(worker: String, shards: [(Int, Int64)])], forget dead: [String])
+    {
+        self.script = script
+        var keys: RESPArguments = [
+            RedisArgument(storeKeys.monitorToken), RedisArgument(storeKeys.workers), RedisArgument(storeKeys.workerSummaries),
+            RedisArgument(storeKeys.holdingWorkers),
+        ]
+        var args: RESPArguments = [RedisArgument(token), RedisArgument(assignment.count)]
+        for (worker, shards) in assignment {
+            keys.append(RedisArgument(storeKeys.assigned(worker)))
+            args += [RedisArgument(worker), RedisArgument(shards.count)]
+            for (shard, epoch) in shards { args += [RedisArgument(shard), RedisArgument(epoch)] }
+        }
+        for worker in dead {
+            keys.append(RedisArgument(storeKeys.assigned(worker)))
+            args.append(RedisArgument(worker))
+        }
+        self.keys = keys
+        self.args = args
+    }
+
+    func decode(_ value: RedisValue) throws(StoreError) {}
+}
