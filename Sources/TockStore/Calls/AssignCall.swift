@@ -2,13 +2,10 @@ import TockRedis
 
 /// `assign.lua`: the leading monitor's view of the assignment, fenced by its token.
 struct AssignCall: StoreScriptCall {
-    let script: RedisScript
-    let keys: RESPArguments
-    let args: RESPArguments
+    let redisCall: RedisScriptCall
 
     init(script: RedisScript, keys storeKeys: StoreKeys, token: String, assignment: [(worker: String, shards: [(Int, Int64)])], forget dead: [String])
     {
-        self.script = script
         var keys: RESPArguments = [
             RedisArgument(storeKeys.monitorToken), RedisArgument(storeKeys.workers), RedisArgument(storeKeys.workerSummaries),
             RedisArgument(storeKeys.holdingWorkers),
@@ -23,8 +20,7 @@ struct AssignCall: StoreScriptCall {
             keys.append(RedisArgument(storeKeys.assigned(worker)))
             args.append(RedisArgument(worker))
         }
-        self.keys = keys
-        self.args = args
+        redisCall = RedisScriptCall(script, keys: keys, args: args)
     }
 
     func decode(_ value: RedisValue) throws(StoreError) {}

@@ -10,13 +10,10 @@ struct BeginCall: StoreScriptCall {
         var entries: [(id: String, fireMillis: Int64)]
     }
 
-    let script: RedisScript
+    let redisCall: RedisScriptCall
     let sections: [Section]
-    let keys: RESPArguments
-    let args: RESPArguments
 
     init(script: RedisScript, keys storeKeys: StoreKeys, dueBy: Int64, leaseUntil: Int64, sections: [Section]) {
-        self.script = script
         self.sections = sections
         var keys = RESPArguments()
         var args = RESPArguments()
@@ -29,8 +26,7 @@ struct BeginCall: StoreScriptCall {
             args.add(section.owner.worker, section.owner.epoch, section.lock, section.entries.count)
             for entry in section.entries { args.add(entry.id, entry.fireMillis) }
         }
-        self.keys = keys
-        self.args = args
+        redisCall = RedisScriptCall(script, keys: keys, args: args)
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> [Int: Result<[LockedDelivery], StoreError>] {

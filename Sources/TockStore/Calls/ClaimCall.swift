@@ -2,16 +2,13 @@ import TockRedis
 
 /// `claim.lua`: what each owned shard has due by the horizon that its owner's wheel lacks.
 struct ClaimCall: StoreScriptCall {
-    let script: RedisScript
+    let redisCall: RedisScriptCall
     let shards: [Int]
-    let keys: RESPArguments
-    let args: RESPArguments
 
     init(
         script: RedisScript, keys storeKeys: StoreKeys, ownerships: [Int: ShardOwnership], nowMillis: Int64, horizon: Int64,
         limit: Int, token: String, ownGraceMillis: Int64
     ) {
-        self.script = script
         shards = ownerships.keys.sorted()
         var keys = RESPArguments()
         var args: RESPArguments = [
@@ -26,8 +23,7 @@ struct ClaimCall: StoreScriptCall {
             ]
             args += [RedisArgument(ownerships[shard]!.worker), RedisArgument(ownerships[shard]!.epoch)]
         }
-        self.keys = keys
-        self.args = args
+        redisCall = RedisScriptCall(script, keys: keys, args: args)
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> [Int: Result<[(id: String, dueMillis: Int64)], StoreError>] {

@@ -3,10 +3,8 @@ import TockRedis
 
 /// `finish.lua`: records the outcome of delivery locks, many shards in one call.
 struct FinishCall: StoreScriptCall {
-    let script: RedisScript
+    let redisCall: RedisScriptCall
     let locks: [LockOutcome]
-    let keys: RESPArguments
-    let args: RESPArguments
     /// Tombstone sets this call asks to give their expiry, per lock: they get it only if the
     /// lock was still held (`expiring(_:)`).
     let expiryAsked: [(lock: Int, set: TombstoneSet)]
@@ -16,7 +14,6 @@ struct FinishCall: StoreScriptCall {
         script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64,
         ownerships: [Int: ShardOwnership], locks: [LockOutcome], expiresKnown: (TombstoneSet) -> Bool
     ) {
-        self.script = script
         self.locks = locks
         let window = windows.window(atMillis: nowMillis)
         let expireAt = windows.expiry(of: window)
@@ -60,8 +57,7 @@ struct FinishCall: StoreScriptCall {
                 args.add(step.expected, step.nextMillis.map { String($0) } ?? "", step.published ? 1 : 0)
             }
         }
-        self.keys = keys
-        self.args = args
+        redisCall = RedisScriptCall(script, keys: keys, args: args)
         self.expiryAsked = expiryAsked
     }
 

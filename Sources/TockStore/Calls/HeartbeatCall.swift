@@ -2,17 +2,16 @@ import TockRedis
 
 /// `heartbeat.lua`: records a worker's heartbeat (or its leaving) and returns its assignment.
 struct HeartbeatCall: StoreScriptCall {
-    let script: RedisScript
-    let keys: RESPArguments
-    let args: RESPArguments
+    let redisCall: RedisScriptCall
 
     init(script: RedisScript, keys storeKeys: StoreKeys, worker: String, leaving: Bool, summary: String, holding: Bool) {
-        self.script = script
-        keys = [
+        let keys: RESPArguments = [
             RedisArgument(storeKeys.workers), RedisArgument(storeKeys.assigned(worker)), RedisArgument(storeKeys.workerSummaries),
             RedisArgument(storeKeys.holdingWorkers),
         ]
-        args = [RedisArgument(worker), RedisArgument(leaving ? "1" : "0"), RedisArgument(summary), RedisArgument(holding ? "1" : "0")]
+        redisCall = RedisScriptCall(
+            script, keys: keys,
+            args: [RedisArgument(worker), RedisArgument(leaving ? "1" : "0"), RedisArgument(summary), RedisArgument(holding ? "1" : "0")])
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> [Int: Int64] {

@@ -2,14 +2,12 @@ import TockRedis
 
 /// `lead.lua`: takes or renews monitor leadership.
 struct LeadCall: StoreScriptCall {
-    let script: RedisScript
-    let keys: RESPArguments
-    let args: RESPArguments
+    let redisCall: RedisScriptCall
 
     init(script: RedisScript, keys storeKeys: StoreKeys, monitor: String, ttlMillis: Int64) {
-        self.script = script
-        keys = [RedisArgument(storeKeys.monitorLeader), RedisArgument(storeKeys.monitorToken)]
-        args = [RedisArgument(monitor), RedisArgument(ttlMillis)]
+        redisCall = RedisScriptCall(
+            script, keys: [RedisArgument(storeKeys.monitorLeader), RedisArgument(storeKeys.monitorToken)],
+            args: [RedisArgument(monitor), RedisArgument(ttlMillis)])
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> ClusterStore.Leadership {

@@ -2,14 +2,10 @@ import TockRedis
 
 /// `lease.lua`: takes or renews a named lease.
 struct LeaseCall: StoreScriptCall {
-    let script: RedisScript
-    let keys: RESPArguments
-    let args: RESPArguments
+    let redisCall: RedisScriptCall
 
     init(script: RedisScript, key: String, holder: String, ttlMillis: Int64) {
-        self.script = script
-        keys = [RedisArgument(key)]
-        args = [RedisArgument(holder), RedisArgument(ttlMillis)]
+        redisCall = RedisScriptCall(script, keys: [RedisArgument(key)], args: [RedisArgument(holder), RedisArgument(ttlMillis)])
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> LeaseHolder? {

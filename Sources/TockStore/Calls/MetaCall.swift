@@ -3,14 +3,10 @@ import TockRedis
 
 /// `meta.lua`: the dataset's shard count and store format, recorded on first start.
 struct MetaCall: StoreScriptCall {
-    let script: RedisScript
-    let keys: RESPArguments
-    let args: RESPArguments
+    let redisCall: RedisScriptCall
 
     init(script: RedisScript, keys storeKeys: StoreKeys, shards: Int, format: Int) {
-        self.script = script
-        keys = [RedisArgument(storeKeys.meta)]
-        args = [RedisArgument(shards), RedisArgument(format)]
+        redisCall = RedisScriptCall(script, keys: [RedisArgument(storeKeys.meta)], args: [RedisArgument(shards), RedisArgument(format)])
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> (shards: Int?, format: String?) {

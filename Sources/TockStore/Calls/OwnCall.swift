@@ -3,14 +3,11 @@ import TockRedis
 
 /// `own.lua`: makes a worker the owner of one shard at a new epoch.
 struct OwnCall: StoreScriptCall {
-    let script: RedisScript
-    let keys: RESPArguments
-    let args: RESPArguments
+    let redisCall: RedisScriptCall
 
     init(script: RedisScript, keys storeKeys: StoreKeys, shard: Int, worker: String) {
-        self.script = script
-        keys = [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.inbox(shard))]
-        args = [RedisArgument(worker)]
+        redisCall = RedisScriptCall(
+            script, keys: [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.inbox(shard))], args: [RedisArgument(worker)])
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> Int64 {

@@ -3,22 +3,18 @@ import TockRedis
 
 /// `rate.lua`: publish slots for records of one rate-limited topic.
 struct RateCall: StoreScriptCall {
-    let script: RedisScript
+    let redisCall: RedisScriptCall
     let count: Int
-    let keys: RESPArguments
-    let args: RESPArguments
 
     init(
         script: RedisScript, keys storeKeys: StoreKeys, topic: String, perSecond: Int, periodMillis: Int64, nowMillis: Int64,
         horizonMillis: Int64, dueTimes: [Int64]
     ) {
-        self.script = script
         count = dueTimes.count
-        keys = [RedisArgument(storeKeys.rateSlots(topic))]
         var args = RESPArguments()
         args.add(perSecond, periodMillis, nowMillis, horizonMillis, dueTimes.count)
         for due in dueTimes { args.add(due) }
-        self.args = args
+        redisCall = RedisScriptCall(script, keys: [RedisArgument(storeKeys.rateSlots(topic))], args: args)
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> RateSlots {

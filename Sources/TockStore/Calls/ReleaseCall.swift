@@ -3,14 +3,12 @@ import TockRedis
 
 /// `release.lua`: hands a shard's claims back (its next claim starts from the beginning).
 struct ReleaseCall: StoreScriptCall {
-    let script: RedisScript
-    let keys: RESPArguments
-    let args: RESPArguments
+    let redisCall: RedisScriptCall
 
     init(script: RedisScript, keys storeKeys: StoreKeys, shard: Int, owner: ShardOwnership) {
-        self.script = script
-        keys = [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.inbox(shard))]
-        args = [RedisArgument(owner.worker), RedisArgument(owner.epoch)]
+        redisCall = RedisScriptCall(
+            script, keys: [RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.inbox(shard))],
+            args: [RedisArgument(owner.worker), RedisArgument(owner.epoch)])
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> Int {

@@ -3,14 +3,11 @@ import TockRedis
 
 /// `resetwm.lua`: starts a new incarnation of one input partition in one shard.
 struct ResetWatermarksCall: StoreScriptCall {
-    let script: RedisScript
-    let keys: RESPArguments
-    let args: RESPArguments
+    let redisCall: RedisScriptCall
 
     init(script: RedisScript, keys storeKeys: StoreKeys, shard: Int, topicPartition: String, generation: Int) {
-        self.script = script
-        keys = [RedisArgument(storeKeys.watermarks(shard))]
-        args = [RedisArgument(topicPartition), RedisArgument(String(generation))]
+        redisCall = RedisScriptCall(
+            script, keys: [RedisArgument(storeKeys.watermarks(shard))], args: [RedisArgument(topicPartition), RedisArgument(String(generation))])
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> Int {

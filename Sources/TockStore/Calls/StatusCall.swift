@@ -3,25 +3,22 @@ import TockRedis
 
 /// `status.lua`: what the store knows of one id.
 struct StatusCall: StoreScriptCall {
-    let script: RedisScript
+    let redisCall: RedisScriptCall
     let id: String
     let shard: Int
-    let keys: RESPArguments
-    let args: RESPArguments
 
     init(script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, shard: Int, id: String, idWasGiven: Bool, nowMillis: Int64) {
-        self.script = script
         self.id = id
         self.shard = shard
         let tombstone = Tombstone(id: id)
         let (previous, current) = windows.checked(atMillis: nowMillis)
-        keys = [
+        let keys: RESPArguments = [
             RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.messages(shard)),
             RedisArgument(storeKeys.attempts(shard)), RedisArgument(storeKeys.locks(shard)), RedisArgument(storeKeys.leases(shard)),
             RedisArgument(storeKeys.series(shard)), RedisArgument(storeKeys.tombstones(shard, window: previous, bucket: tombstone.bucket)),
             RedisArgument(storeKeys.tombstones(shard, window: current, bucket: tombstone.bucket)),
         ]
-        args = [RedisArgument(id), RedisArgument(idWasGiven ? String(tombstone.fingerprint) : "")]
+        redisCall = RedisScriptCall(script, keys: keys, args: [RedisArgument(id), RedisArgument(idWasGiven ? String(tombstone.fingerprint) : "")])
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> MessageStatus {

@@ -11,10 +11,8 @@ struct StoreRequestsCall: StoreScriptCall {
         var entries: [StoreEntry]
     }
 
-    let script: RedisScript
+    let redisCall: RedisScriptCall
     let sections: [Section]
-    let keys: RESPArguments
-    let args: RESPArguments
     /// Tombstone sets this call asks to give their expiry, per section and entry: an entry's
     /// set gets it only if the entry wrote its tombstone (`expiring(_:)`).
     let expiryAsked: [(section: Int, entry: Int, set: TombstoneSet)]
@@ -24,7 +22,6 @@ struct StoreRequestsCall: StoreScriptCall {
         script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64, sections: [Section],
         watermarks: [String: BatchWatermark] = [:], expiresKnown: (TombstoneSet) -> Bool
     ) {
-        self.script = script
         self.sections = sections
         let (previous, current) = windows.checked(atMillis: nowMillis)
         let expireAt = windows.expiry(of: current)
@@ -75,8 +72,7 @@ struct StoreRequestsCall: StoreScriptCall {
                 args.add(entry.dueMillis, entry.blob)
             }
         }
-        self.keys = keys
-        self.args = args
+        redisCall = RedisScriptCall(script, keys: keys, args: args)
         self.expiryAsked = expiryAsked
     }
 

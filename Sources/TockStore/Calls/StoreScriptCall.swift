@@ -5,14 +5,9 @@ import TockRedis
 /// and maps errors.
 protocol StoreScriptCall: Sendable {
     associatedtype Reply: Sendable
-    var script: RedisScript { get }
-    var keys: RESPArguments { get }
-    var args: RESPArguments { get }
+    /// The script with the keys it declares and its arguments.
+    var redisCall: RedisScriptCall { get }
     func decode(_ value: RedisValue) throws(StoreError) -> Reply
-}
-
-extension StoreScriptCall {
-    var redisCall: RedisScriptCall { RedisScriptCall(script, keys: keys, args: args) }
 }
 
 /// The reply of a call made of per-shard sections: one entry per section, in order.

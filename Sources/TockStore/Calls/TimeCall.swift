@@ -2,13 +2,10 @@ import TockRedis
 
 /// `time.lua`: the reference clock, Redis `TIME` of the server holding the cluster's keys.
 struct TimeCall: StoreScriptCall {
-    let script: RedisScript
-    let keys: RESPArguments
-    let args: RESPArguments = []
+    let redisCall: RedisScriptCall
 
     init(script: RedisScript, keys storeKeys: StoreKeys) {
-        self.script = script
-        keys = [RedisArgument(storeKeys.workers)]
+        redisCall = RedisScriptCall(script, keys: [RedisArgument(storeKeys.workers)], args: [])
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> Int64 { try Self.micros(value) }

@@ -2,14 +2,10 @@ import TockRedis
 
 /// `unlease.lua`: gives a named lease up if the caller holds it.
 struct UnleaseCall: StoreScriptCall {
-    let script: RedisScript
-    let keys: RESPArguments
-    let args: RESPArguments
+    let redisCall: RedisScriptCall
 
     init(script: RedisScript, key: String, holder: String) {
-        self.script = script
-        keys = [RedisArgument(key)]
-        args = [RedisArgument(holder)]
+        redisCall = RedisScriptCall(script, keys: [RedisArgument(key)], args: [RedisArgument(holder)])
     }
 
     func decode(_ value: RedisValue) throws(StoreError) {}

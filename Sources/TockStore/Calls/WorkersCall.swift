@@ -2,13 +2,10 @@ import TockRedis
 
 /// `workers.lua`: the heartbeats and the holding workers, with the reference clock's time.
 struct WorkersCall: StoreScriptCall {
-    let script: RedisScript
-    let keys: RESPArguments
-    let args: RESPArguments = []
+    let redisCall: RedisScriptCall
 
     init(script: RedisScript, keys storeKeys: StoreKeys) {
-        self.script = script
-        keys = [RedisArgument(storeKeys.workers), RedisArgument(storeKeys.holdingWorkers)]
+        redisCall = RedisScriptCall(script, keys: [RedisArgument(storeKeys.workers), RedisArgument(storeKeys.holdingWorkers)], args: [])
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> WorkerHeartbeats {
