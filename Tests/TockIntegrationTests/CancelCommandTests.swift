@@ -55,40 +55,40 @@ struct CancelCommandTests {
         // A wide lock-ahead window, so that the cancel surely falls inside it: a message due in
         // 6 s is locked for delivery as soon as it is claimed.
         let env = ["TOCK_DELIVERY_LOCK_AHEAD": "10s", "TOCK_HTTP_PORT": "\(port)"]
-        let worker = try await s.startWorker(id: "w1", env: env)
-        defer { Task { await worker.kill9() } }
+        try await s.withWorker(id: "w1", env: env) { worker in
 
-        let due = WorkerScenario.now + 6_000
-        try await s.sendStored([s.request(id: "late", at: due), s.request(id: "early", at: WorkerScenario.now + 60_000)], store: store)
-        try await waitUntil("'late' is being delivered", within: .seconds(5)) {
-            try await store.status(of: "late", nowMillis: WorkerScenario.now).state == .delivering
+            let due = WorkerScenario.now + 6_000
+            try await s.sendStored([s.request(id: "late", at: due), s.request(id: "early", at: WorkerScenario.now + 60_000)], store: store)
+            try await waitUntil("'late' is being delivered", within: .seconds(5)) {
+                try await store.status(of: "late", nowMillis: WorkerScenario.now).state == .delivering
+            }
+
+            let cli = s.environment(workerID: "cli", ["TOCK_DELIVERY_LOCK_AHEAD": "10s"])
+            let late = try await CLIRun.run(["cancel", "late"], environment: cli)
+            print("[cancel-late] exit \(late.status): \(late.stdout)\(late.stderr)")
+            #expect(late.status == 3, "\(late.stdout)\(late.stderr)")
+            #expect(late.stdout.contains("cancel request for late written to \(s.inputTopic)/"), "\(late.stdout)")
+            #expect(late.stdout.contains("too late: late was already being delivered"), "\(late.stdout)")
+
+            let early = try await CLIRun.run(["cancel", "early"], environment: cli)
+            print("[cancel-early] exit \(early.status): \(early.stdout)\(early.stderr)")
+            #expect(early.status == 0, "\(early.stdout)\(early.stderr)")
+            #expect(early.stdout.contains("early is still") || early.stdout.contains("cancelled: early"), "\(early.stdout)")
+
+            // The late cancel was lost: the message arrives at its due time, and the worker counted it.
+            let arrivals = await out.wait(for: 1, on: s.outputTopic, within: .seconds(15))
+            #expect(arrivals.compactMap { $0.header("tock-id") } == ["late"])
+            #expect(arrivals.allSatisfy { ($0.message.timestamp?.milliseconds ?? 0) >= due })
+            try await waitUntil("'early' has ended (cancelled)", within: .seconds(5)) {
+                try await store.status(of: "early", nowMillis: WorkerScenario.now).state == .ended
+            }
+            let scrape = try await MetricsScrape.get(port: port)
+            #expect(scrape.value(#"tock_requests_total{result="delivering"}"#) == 1)
+            #expect(scrape.value(#"tock_requests_total{result="cancelled"}"#) == 1)
+            await out.settle(on: s.outputTopic)
+            #expect(out.on(s.outputTopic).count == 1)
+            await out.stop()
+            #expect(await worker.signal(SIGTERM) == 0)
         }
-
-        let cli = s.environment(workerID: "cli", ["TOCK_DELIVERY_LOCK_AHEAD": "10s"])
-        let late = try await CLIRun.run(["cancel", "late"], environment: cli)
-        print("[cancel-late] exit \(late.status): \(late.stdout)\(late.stderr)")
-        #expect(late.status == 3, "\(late.stdout)\(late.stderr)")
-        #expect(late.stdout.contains("cancel request for late written to \(s.inputTopic)/"), "\(late.stdout)")
-        #expect(late.stdout.contains("too late: late was already being delivered"), "\(late.stdout)")
-
-        let early = try await CLIRun.run(["cancel", "early"], environment: cli)
-        print("[cancel-early] exit \(early.status): \(early.stdout)\(early.stderr)")
-        #expect(early.status == 0, "\(early.stdout)\(early.stderr)")
-        #expect(early.stdout.contains("early is still") || early.stdout.contains("cancelled: early"), "\(early.stdout)")
-
-        // The late cancel was lost: the message arrives at its due time, and the worker counted it.
-        let arrivals = await out.wait(for: 1, on: s.outputTopic, within: .seconds(15))
-        #expect(arrivals.compactMap { $0.header("tock-id") } == ["late"])
-        #expect(arrivals.allSatisfy { ($0.message.timestamp?.milliseconds ?? 0) >= due })
-        try await waitUntil("'early' has ended (cancelled)", within: .seconds(5)) {
-            try await store.status(of: "early", nowMillis: WorkerScenario.now).state == .ended
-        }
-        let scrape = try await MetricsScrape.get(port: port)
-        #expect(scrape.value(#"tock_requests_total{result="delivering"}"#) == 1)
-        #expect(scrape.value(#"tock_requests_total{result="cancelled"}"#) == 1)
-        await out.settle(on: s.outputTopic)
-        #expect(out.on(s.outputTopic).count == 1)
-        await out.stop()
-        #expect(await worker.signal(SIGTERM) == 0)
     }
 }

@@ -86,9 +86,7 @@ struct ClockSkewTests {
 
     @Test("a worker whose clock runs 2 s fast publishes nothing early (by the consumer's clock and by CreateTime); it corrects and says so")
     func fastWorker() async throws {
-        try await ClusterFixture.run("clk-fast") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic, s.deadTopic])
+        try await ClusterFixture.run("clk-fast", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
             let port = try TestSocket.freePort(in: 20_000...32_000)
             try await c.startWorkers(["w-fast", "w-ok"], env: ["w-fast": try Self.skewed("+2s", ["TOCK_HTTP_PORT": "\(port)"])])
@@ -117,7 +115,6 @@ struct ClockSkewTests {
             #expect(console?["state"] as? String == "corrected", "\(console ?? [:])")
             #expect((console?["offsetMillis"] as? Double).map { (-2_100)...(-1_900) ~= $0 } ?? false, "\(console ?? [:])")
             #expect(c.worker("w-fast").log.contains("clock"), "the log says nothing about the clock")
-            await out.stop()
             for id in ["w-fast", "w-ok"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
             #expect(await monitor.signal(SIGTERM) == 0)
         }
@@ -131,9 +128,7 @@ struct ClockSkewTests {
     @Test(
         "a worker whose clock runs 2 s (or 2.7 s) slow is not taken for dead and alive by turns, and publishes on time", arguments: ["-2s", "-2.7s"])
     func slowWorker(offset: String) async throws {
-        try await ClusterFixture.run("clk-slow") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic, s.deadTopic])
+        try await ClusterFixture.run("clk-slow", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
             try await c.startWorkers(["w-slow", "w-ok"], env: ["w-slow": try Self.skewed(offset)])
             // Measured on, even when the two never show live and balanced (then it failed already).
@@ -172,7 +167,6 @@ struct ClockSkewTests {
             #expect(notLive == 0, "w-slow was not live in \(notLive) of \(views) views")
             #expect(changes.allSatisfy { $0.1 == 0 }, "\(changes)")
             timing.expectOnTime()
-            await out.stop()
             for id in ["w-slow", "w-ok"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
             #expect(await monitor.signal(SIGTERM) == 0)
         }
@@ -182,16 +176,13 @@ struct ClockSkewTests {
 
     @Test("a worker 2 s fast that holds every shard delivers everything, none early")
     func fastWorkerAlone() async throws {
-        try await ClusterFixture.run("clk-alone") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic, s.deadTopic])
+        try await ClusterFixture.run("clk-alone", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
             try await c.startWorker("w-fast", env: try Self.skewed("+2s"))
             _ = try await c.waitBalanced(live: ["w-fast"])
             let timing = try await Self.deliver(1_000, label: "alone", in: c, collector: out, skewedShards: Set(0..<8))
             print("[clock-alone] w-fast (+2 s) owns every shard; CPU \(Self.cpuSeconds(c.worker("w-fast"))) s; \(timing)")
             timing.expectOnTime()
-            await out.stop()
             #expect(await c.worker("w-fast").signal(SIGTERM) == 0)
             #expect(await monitor.signal(SIGTERM) == 0)
         }
@@ -201,9 +192,7 @@ struct ClockSkewTests {
 
     @Test("with clock.onSkew hold, a worker 2 s fast fires nothing: its shards go to the other worker, /readyz says why")
     func holdingWorker() async throws {
-        try await ClusterFixture.run("clk-hold") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic, s.deadTopic])
+        try await ClusterFixture.run("clk-hold", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
             let port = try TestSocket.freePort(in: 20_000...32_000)
             try await c.startWorkers(
@@ -232,7 +221,6 @@ struct ClockSkewTests {
             #expect(offset.map { (-2.1)...(-1.9) ~= $0 } ?? false)
             #expect(fired == 0)
             timing.expectOnTime()
-            await out.stop()
             for id in ["w-fast", "w-ok"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
             #expect(await monitor.signal(SIGTERM) == 0)
         }
@@ -244,9 +232,7 @@ struct ClockSkewTests {
         "a worker's wall clock stepped 2 s ahead while it fires, then back (clock.onSkew hold): nothing early meanwhile, it hands its shards over, and takes shards again"
     )
     func steppedClock() async throws {
-        try await ClusterFixture.run("clk-step") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic, s.deadTopic])
+        try await ClusterFixture.run("clk-step", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
             let port = try TestSocket.freePort(in: 20_000...32_000)
             // libfaketime reads the offset from this file, at most a second old.
@@ -298,7 +284,6 @@ struct ClockSkewTests {
             #expect(readyz.status == 503 && readyz.body.contains("firing nothing"), "\(readyz.status) \(readyz.body)")
             #expect(log.contains("firing nothing while the clock cannot be trusted") && log.contains("firing again"), "\(log.suffix(3_000))")
             timing.expectOnTime()
-            await out.stop()
             for id in ["w-step", "w-ok"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
             #expect(await monitor.signal(SIGTERM) == 0)
         }

@@ -24,9 +24,7 @@ struct ClusterFailureTests {
         "a worker SIGKILLed while its messages are due: its shards move within heartbeatTimeout, none lost, early or published twice (what it left locked is read back)"
     )
     func workerKilled() async throws {
-        try await ClusterFixture.run("cl-kill") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic, s.deadTopic])
+        try await ClusterFixture.run("cl-kill", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             let monitors = [try await c.startMonitor("m1"), try await c.startMonitor("m2")]
             try await c.startWorkers(["w-a", "w-b"])
             let balanced = try await c.waitBalanced(live: ["w-a", "w-b"])
@@ -100,7 +98,6 @@ struct ClusterFailureTests {
             // its last renewal), the new owner's claim and a read-back: measured 4.0–4.1 s alone, 5.1–6.3 s
             // with the whole suite running beside it on 2 cores.
             #expect(handoff.millis <= Self.heartbeatTimeoutMillis + 4_000, "\(handoff)")
-            await out.stop()
             #expect(await c.worker(survivor).signal(SIGTERM) == 0)
             for monitor in monitors { #expect(await monitor.signal(SIGTERM) == 0) }
         }
@@ -110,9 +107,7 @@ struct ClusterFailureTests {
 
     @Test("a worker paused past the heartbeat timeout (a zombie) delivers nothing from the shards it lost, notices, and goes on")
     func zombie() async throws {
-        try await ClusterFixture.run("cl-zombie") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic])
+        try await ClusterFixture.run("cl-zombie", collect: { s in [s.outputTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
             let zombiePort = try TestSocket.freePort(in: 20_000...32_000)
             try await c.startWorkers(["w-a", "w-b"], env: ["w-a": ["TOCK_HTTP_PORT": "\(zombiePort)"]])
@@ -192,7 +187,6 @@ struct ClusterFailureTests {
             #expect(zombieNow.allSatisfy { rebalanced.shards[$0].epoch! > balanced.shards[$0].epoch! })
             #expect(zombie.isRunning)
             #expect(deliveredAfter - deliveredBefore == Double(lateOnZombie), "the resumed worker delivered the late ones of its shards")
-            await out.stop()
             for id in ["w-a", "w-b"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
             #expect(await monitor.signal(SIGTERM) == 0)
         }
@@ -202,9 +196,7 @@ struct ClusterFailureTests {
         "a worker paused (SIGSTOP) past its lease while it holds deliveries, then resumed: its shards' messages are each published once, none lost or early"
     )
     func zombieWithDeliveriesInFlight() async throws {
-        try await ClusterFixture.run("cl-stall") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic, s.deadTopic])
+        try await ClusterFixture.run("cl-stall", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
             try await c.startWorkers(["w-a", "w-b"])
             _ = try await c.waitBalanced(live: ["w-a", "w-b"])
@@ -260,7 +252,6 @@ struct ClusterFailureTests {
             #expect(summary.unexpected.isEmpty, "\(summary)")
             #expect(summary.early.isEmpty, "\(summary)")
             #expect(out.on(s.deadTopic).isEmpty)
-            await out.stop()
             for id in ["w-a", "w-b"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
             #expect(await monitor.signal(SIGTERM) == 0)
         }
@@ -270,9 +261,7 @@ struct ClusterFailureTests {
 
     @Test("the leading monitor SIGKILLed: the standby leads within heartbeatTimeout and then fails a killed worker over; none lost or early")
     func leaderMonitorKilled() async throws {
-        try await ClusterFixture.run("cl-leader") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic])
+        try await ClusterFixture.run("cl-leader", collect: { s in [s.outputTopic] }) { c, s, out in
             let monitors = [try await c.startMonitor("m1"), try await c.startMonitor("m2")]
             try await c.startWorkers(["w-a", "w-b"])
             let balanced = try await c.waitBalanced(live: ["w-a", "w-b"])
@@ -338,7 +327,6 @@ struct ClusterFailureTests {
             // its last renewal), the new owner's claim and a read-back: measured 4.0–4.1 s alone, 5.1 s
             // with the whole suite running beside it on 2 cores.
             #expect(handoff.millis <= Self.heartbeatTimeoutMillis + 2_500, "\(handoff)")
-            await out.stop()
             #expect(await c.worker(survivor).signal(SIGTERM) == 0)
             #expect(await standby.signal(SIGTERM) == 0)
         }
@@ -379,9 +367,7 @@ struct ClusterFailureTests {
 
     @Test("scaling 1 → 2 → 3 → 2 workers under load: balanced after each change, a graceful leave moves at once, each message once")
     func scalingUnderLoad() async throws {
-        try await ClusterFixture.run("cl-scale") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic])
+        try await ClusterFixture.run("cl-scale", collect: { s in [s.outputTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
             try await c.startWorkers(["w1"])
             var views = [try await c.waitBalanced(live: ["w1"])]
@@ -433,7 +419,6 @@ struct ClusterFailureTests {
             #expect(summary.missing.isEmpty, "\(summary)")
             #expect(summary.unexpected.isEmpty, "\(summary)")
             #expect(summary.early.isEmpty, "\(summary)")
-            await out.stop()
             for id in ["w1", "w3"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
             #expect(await monitor.signal(SIGTERM) == 0)
         }
@@ -446,9 +431,7 @@ struct ClusterFailureTests {
         // A Redis of this test's own: the shared stack's serves the suites running in parallel.
         let redis = try await RedisTestServer.start()
         defer { redis.stop() }
-        try await ClusterFixture.run("cl-redis", redisURL: redis.url) { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic])
+        try await ClusterFixture.run("cl-redis", redisURL: redis.url, collect: { s in [s.outputTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
             try await c.startWorkers(["w-a", "w-b"])
             let balanced = try await c.waitBalanced(live: ["w-a", "w-b"])
@@ -504,7 +487,6 @@ struct ClusterFailureTests {
             for arrival in arrivals where arrival.header("tock-id").map(duplicated.contains) == true {
                 #expect(["1", "2"].contains(arrival.header("tock-attempt") ?? ""))
             }
-            await out.stop()
             for id in ["w-a", "w-b"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
             #expect(await monitor.signal(SIGTERM) == 0)
         }
@@ -557,6 +539,21 @@ final class ClusterFixture: Sendable {
     private init(scenario: WorkerScenario, store: ScheduleStore) {
         self.scenario = scenario
         self.store = store
+    }
+
+    /// `run`, with a collector of `collect`'s topics, stopped on every path.
+    static func run(
+        _ label: String, redisURL: String? = nil, collect topics: (WorkerScenario) -> [String],
+        _ body: (ClusterFixture, WorkerScenario, OutputCollector) async throws -> Void
+    ) async throws {
+        try await run(label, redisURL: redisURL) { c in
+            let out = try await c.scenario.collect(topics(c.scenario))
+            do { try await body(c, c.scenario, out) } catch {
+                await out.stop()
+                throw error
+            }
+            await out.stop()
+        }
     }
 
     static func run(_ label: String, redisURL: String? = nil, _ body: (ClusterFixture) async throws -> Void) async throws {

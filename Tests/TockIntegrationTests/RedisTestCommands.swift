@@ -1,31 +1,18 @@
 import TockRedis
 
-// Typed commands only the tests use: they check the client's reply decoding.
+/// A command whose reply decodes as `Response`: the typed commands only the tests use, to check
+/// the client's reply decoding and typed pipelines.
+struct TestCommand<Response: RedisReplyDecodable>: RedisCommand {
+    var arguments: [RedisArgument]
+}
+
+/// Answers the new value.
+func INCR(_ key: RedisArgument) -> TestCommand<Int64> { TestCommand(arguments: ["INCR", key]) }
 
 /// Answers how many of the keys exist (a key named twice counts twice).
-public struct EXISTS: RedisCommand {
-    public typealias Response = Int64
-    public var keys: [RedisArgument]
-    public init(_ keys: [RedisArgument]) { self.keys = keys }
-    public init(_ keys: RedisArgument...) { self.keys = keys }
-    public var arguments: [RedisArgument] { ["EXISTS"] + keys }
-}
-
-public struct INCR: RedisCommand {
-    public typealias Response = Int64
-    public var key: RedisArgument
-    public init(_ key: RedisArgument) { self.key = key }
-    public var arguments: [RedisArgument] { ["INCR", key] }
-}
+func EXISTS(_ keys: RedisArgument...) -> TestCommand<Int64> { TestCommand(arguments: ["EXISTS"] + keys) }
 
 /// Answers the number of fields that were added (not updated).
-public struct HSET: RedisCommand {
-    public typealias Response = Int64
-    public var key: RedisArgument
-    public var fields: [(field: RedisArgument, value: RedisArgument)]
-    public init(_ key: RedisArgument, fields: [(field: RedisArgument, value: RedisArgument)]) {
-        self.key = key
-        self.fields = fields
-    }
-    public var arguments: [RedisArgument] { [("HSET" as RedisArgument), key] + fields.flatMap { [$0.field, $0.value] } }
+func HSET(_ key: RedisArgument, fields: [(field: RedisArgument, value: RedisArgument)]) -> TestCommand<Int64> {
+    TestCommand(arguments: ["HSET", key] + fields.flatMap { [$0.field, $0.value] })
 }

@@ -161,25 +161,26 @@ import TockStore
     @Test("a worker SIGTERMed and another started mid-series: no occurrence missed or doubled")
     func workerReplacedMidSeries() async throws {
         let s = try await WorkerScenario("series-restart")
-        let first = try await s.startWorker(id: "w1")
-        defer { Task { await first.kill9() } }
-        let out = try await s.collect([s.outputTopic])
-        let store = try await s.store()
-        let start = WorkerScenario.now + 1_500
-        try await s.send([Self.series(s, id: "steady", at: start, ["tock-every": "1s", "tock-count": "10"])])
-        await out.waitUntil(on: s.outputTopic, within: .seconds(15)) { Self.occurrences(of: "steady", in: $0).count >= 3 }
-        #expect(await first.signal(SIGTERM) == 0)
-        let second = try await s.startWorker(id: "w2")
-        defer { Task { await second.kill9() } }
-        try await waitUntil("the series ended", within: .seconds(30)) { try await s.storedMessageCount(store) == 0 }
-        await out.settle(on: s.outputTopic, quiet: .milliseconds(1_500))
-        let dues = Self.occurrences(of: "steady", in: out.on(s.outputTopic))
-        #expect(dues.sorted() == (0..<10).map { start + Int64($0) * 1_000 })
-        print(
-            "[series] worker replaced: lateness ms \(Self.lateness(of: "steady", in: out.on(s.outputTopic)).sorted { $0.key < $1.key }.map(\.value))")
-        await out.stop()
-        await store.client.close()
-        #expect(await second.signal(SIGTERM) == 0)
+        try await s.withWorker(id: "w1") { first in
+            let out = try await s.collect([s.outputTopic])
+            let store = try await s.store()
+            let start = WorkerScenario.now + 1_500
+            try await s.send([Self.series(s, id: "steady", at: start, ["tock-every": "1s", "tock-count": "10"])])
+            await out.waitUntil(on: s.outputTopic, within: .seconds(15)) { Self.occurrences(of: "steady", in: $0).count >= 3 }
+            #expect(await first.signal(SIGTERM) == 0)
+            let second = try await s.startWorker(id: "w2")
+            defer { Task { await second.kill9() } }
+            try await waitUntil("the series ended", within: .seconds(30)) { try await s.storedMessageCount(store) == 0 }
+            await out.settle(on: s.outputTopic, quiet: .milliseconds(1_500))
+            let dues = Self.occurrences(of: "steady", in: out.on(s.outputTopic))
+            #expect(dues.sorted() == (0..<10).map { start + Int64($0) * 1_000 })
+            print(
+                "[series] worker replaced: lateness ms \(Self.lateness(of: "steady", in: out.on(s.outputTopic)).sorted { $0.key < $1.key }.map(\.value))"
+            )
+            await out.stop()
+            await store.client.close()
+            #expect(await second.signal(SIGTERM) == 0)
+        }
     }
 
     @Test("tock-catchup all, latest and none after the only worker was down for several intervals")
@@ -197,33 +198,33 @@ import TockStore
             let down = WorkerScenario.now
             try await Task.sleep(for: .seconds(5))
             let launched = WorkerScenario.now
-            let restarted = try await s.startWorker(id: "w2")
-            defer { Task { await restarted.kill9() } }
-            let up = WorkerScenario.now
-            try await waitUntil("every series ended", within: .seconds(30)) { try await s.storedMessageCount(store) == 0 }
-            await out.settle(on: s.outputTopic, quiet: .milliseconds(1_500))
-            let arrivals = out.on(s.outputTopic)
-            let every = (0...14).map { start + Int64($0) * 1_000 }
-            // Missed: due while no worker ran, more than series.missedAfter before the second one started.
-            let missed = every.filter { $0 > down && $0 < launched - 1_000 }
-            #expect(missed.count >= 3, "the outage covered \(missed.count) occurrences")
-            for mode in Recurrence.Catchup.allCases {
-                let dues = Self.occurrences(of: mode.rawValue, in: arrivals)
-                #expect(Set(dues).count == dues.count, "\(mode): doubled \(dues)")
-                let fired = Set(dues)
-                let ofMissed = missed.filter(fired.contains)
-                let late = Self.lateness(of: mode.rawValue, in: arrivals).values.filter { $0 > 1_500 }.count
-                print(
-                    "[series] catch-up \(mode.rawValue): \(ofMissed.count) of \(missed.count) missed occurrences fired; lateness ms \(Self.lateness(of: mode.rawValue, in: arrivals).sorted { $0.key < $1.key }.map(\.value))"
-                )
-                switch mode {
-                case .all: #expect(dues.sorted() == every)
-                case .latest: #expect(ofMissed.count <= 1 && late <= 1 && fired.isSuperset(of: every.filter { $0 >= up }))
-                case .none: #expect(ofMissed.isEmpty && late == 0 && fired.isSuperset(of: every.filter { $0 >= up }))
+            try await s.withWorker(id: "w2") { restarted in
+                let up = WorkerScenario.now
+                try await waitUntil("every series ended", within: .seconds(30)) { try await s.storedMessageCount(store) == 0 }
+                await out.settle(on: s.outputTopic, quiet: .milliseconds(1_500))
+                let arrivals = out.on(s.outputTopic)
+                let every = (0...14).map { start + Int64($0) * 1_000 }
+                // Missed: due while no worker ran, more than series.missedAfter before the second one started.
+                let missed = every.filter { $0 > down && $0 < launched - 1_000 }
+                #expect(missed.count >= 3, "the outage covered \(missed.count) occurrences")
+                for mode in Recurrence.Catchup.allCases {
+                    let dues = Self.occurrences(of: mode.rawValue, in: arrivals)
+                    #expect(Set(dues).count == dues.count, "\(mode): doubled \(dues)")
+                    let fired = Set(dues)
+                    let ofMissed = missed.filter(fired.contains)
+                    let late = Self.lateness(of: mode.rawValue, in: arrivals).values.filter { $0 > 1_500 }.count
+                    print(
+                        "[series] catch-up \(mode.rawValue): \(ofMissed.count) of \(missed.count) missed occurrences fired; lateness ms \(Self.lateness(of: mode.rawValue, in: arrivals).sorted { $0.key < $1.key }.map(\.value))"
+                    )
+                    switch mode {
+                    case .all: #expect(dues.sorted() == every)
+                    case .latest: #expect(ofMissed.count <= 1 && late <= 1 && fired.isSuperset(of: every.filter { $0 >= up }))
+                    case .none: #expect(ofMissed.isEmpty && late == 0 && fired.isSuperset(of: every.filter { $0 >= up }))
+                    }
                 }
+                await store.client.close()
+                #expect(await restarted.signal(SIGTERM) == 0)
             }
-            await store.client.close()
-            #expect(await restarted.signal(SIGTERM) == 0)
         }
     }
 
@@ -273,9 +274,7 @@ import TockStore
 
     @Test("a worker SIGKILLed mid-series: its shards move, and no occurrence of 40 series is missed or doubled")
     func workerKilledMidSeries() async throws {
-        try await ClusterFixture.run("series-kill") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic])
+        try await ClusterFixture.run("series-kill", collect: { s in [s.outputTopic] }) { c, s, out in
             _ = try await c.startMonitor("m1")
             try await c.startWorkers(["w-a", "w-b"])
             _ = try await c.waitBalanced(live: ["w-a", "w-b"])
@@ -299,7 +298,6 @@ import TockStore
                 worst = max(worst, Self.lateness(of: id, in: arrivals).values.max() ?? 0)
             }
             print("[series] w-a killed at +\(killedAt - start) ms: \(arrivals.count) occurrences of 40 series, latest \(worst) ms late")
-            await out.stop()
         }
     }
 }

@@ -14,45 +14,43 @@ struct StuckDeliveryTests {
         let store = try await s.store()
         let port = try TestSocket.freePort(in: 20_000...32_000)
         let out = try await s.collect([s.outputTopic, s.deadTopic])
-        let worker = try await s.startWorker(env: ["TOCK_TEST_FAULTS": "hang-before-publish=1", "TOCK_HTTP_PORT": "\(port)"])
-        defer { Task { await worker.kill9() } }
+        try await s.withWorker(env: ["TOCK_TEST_FAULTS": "hang-before-publish=1", "TOCK_HTTP_PORT": "\(port)"]) { worker in
 
-        // One slice (all due at the same millisecond): the first, which hangs before publishing.
-        let due = WorkerScenario.now + 2_500
-        let ids = (0..<10).map { "stuck-\($0)" }
-        try await s.sendStored(ids.map { s.request(id: $0, at: due) }, store: store)
-        try await worker.waitForLog("fault point hang-before-publish", within: .seconds(10))
+            // One slice (all due at the same millisecond): the first, which hangs before publishing.
+            let due = WorkerScenario.now + 2_500
+            let ids = (0..<10).map { "stuck-\($0)" }
+            try await s.sendStored(ids.map { s.request(id: $0, at: due) }, store: store)
+            try await worker.waitForLog("fault point hang-before-publish", within: .seconds(10))
 
-        let (summary, arrivals) = try await s.deliveredSummary(out, expected: Set(ids), store: store, within: .seconds(30))
-        let lease: Int64 = 3_000
-        let stamps = arrivals.compactMap { $0.message.timestamp?.milliseconds }
-        print("[stuck] \(summary); published \(stamps.map { $0 - due }.sorted()) ms after their due time")
-        #expect(summary.missing.isEmpty && summary.duplicates.isEmpty && summary.early.isEmpty && summary.unexpected.isEmpty, "\(summary)")
-        // Given back after the lease (not before), queued again within the first backoff (1 s), and
-        // published within a claim interval and a lock-ahead of that.
-        #expect(stamps.allSatisfy { $0 >= due + lease && $0 <= due + lease + 1_000 + 2_500 }, "\(stamps.map { $0 - due })")
-        // Nothing was sent under the given-up lock: the attempt does not count.
-        #expect(arrivals.allSatisfy { $0.header("tock-attempt") == "1" })
-        #expect(out.on(s.deadTopic).isEmpty)
-        let metrics = try await MetricsScrape.get(port: port)
-        #expect(metrics.value("tock_deliveries_handed_back_total") == 10)
-        #expect(metrics.value("tock_oldest_held_delivery_seconds") == 0)
-        #expect(worker.log.contains("stage=publishing"))
-        #expect(worker.log.contains("deliveries held past their time without an outcome go back to the queue"))
-        // Once given up, the hung lock is not renewed: none is left behind in Redis.
-        #expect(try await s.locks(store, shards: 8).isEmpty)
-        await out.stop()
-        // Not SIGTERM: the drain would wait for the hung slice until shutdown.timeout (30 s).
-        await worker.kill9()
+            let (summary, arrivals) = try await s.deliveredSummary(out, expected: Set(ids), store: store, within: .seconds(30))
+            let lease: Int64 = 3_000
+            let stamps = arrivals.compactMap { $0.message.timestamp?.milliseconds }
+            print("[stuck] \(summary); published \(stamps.map { $0 - due }.sorted()) ms after their due time")
+            #expect(summary.missing.isEmpty && summary.duplicates.isEmpty && summary.early.isEmpty && summary.unexpected.isEmpty, "\(summary)")
+            // Given back after the lease (not before), queued again within the first backoff (1 s), and
+            // published within a claim interval and a lock-ahead of that.
+            #expect(stamps.allSatisfy { $0 >= due + lease && $0 <= due + lease + 1_000 + 2_500 }, "\(stamps.map { $0 - due })")
+            // Nothing was sent under the given-up lock: the attempt does not count.
+            #expect(arrivals.allSatisfy { $0.header("tock-attempt") == "1" })
+            #expect(out.on(s.deadTopic).isEmpty)
+            let metrics = try await MetricsScrape.get(port: port)
+            #expect(metrics.value("tock_deliveries_handed_back_total") == 10)
+            #expect(metrics.value("tock_oldest_held_delivery_seconds") == 0)
+            #expect(worker.log.contains("stage=publishing"))
+            #expect(worker.log.contains("deliveries held past their time without an outcome go back to the queue"))
+            // Once given up, the hung lock is not renewed: none is left behind in Redis.
+            #expect(try await s.locks(store, shards: 8).isEmpty)
+            await out.stop()
+            // Not SIGTERM: the drain would wait for the hung slice until shutdown.timeout (30 s).
+            await worker.kill9()
+        }
     }
 
     @Test(
         "issue 25's sequence: 2 monitors, 3 workers, 1000 requests/s for 30 s due 4 s after sending; one worker stopped at 8 s for 8 s, another killed at 20 s and replaced: each published once, none early"
     )
     func stallThenKillUnderSteadyFlow() async throws {
-        try await ClusterFixture.run("stall-flow") { c in
-            let s = c.scenario
-            let out = try await s.collect([s.outputTopic, s.deadTopic])
+        try await ClusterFixture.run("stall-flow", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             for id in ["m1", "m2"] { _ = try await c.startMonitor(id) }
             try await c.startWorkers(["w-a", "w-b", "w-c"])
             _ = try await c.waitBalanced(live: ["w-a", "w-b", "w-c"])
@@ -82,7 +80,6 @@ struct StuckDeliveryTests {
             #expect(summary.early.isEmpty, "\(summary)")
             #expect(summary.unexpected.isEmpty, "\(summary)")
             #expect(out.on(s.deadTopic).isEmpty)
-            await out.stop()
         }
     }
 

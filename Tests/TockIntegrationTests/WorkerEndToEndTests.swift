@@ -129,27 +129,27 @@ struct WorkerEndToEndTests {
         let admin = try KafkaAdmin(brokers: s.brokers)
         try await admin.createTopics([("__consumer_offsets", 4, 1), (ownInternal, 1, 1)])
         await admin.close()
-        let worker = try await s.startWorker(env: ["TOCK_OUTPUT_ALLOWED_TOPICS": "*"])
-        defer { Task { await worker.kill9() } }
-        let out = try await s.collect([s.outputTopic, s.rejectedTopic, "__consumer_offsets", ownInternal])
-        let now = WorkerScenario.now
-        let internalIDs: Set = ["\(s.name)-offsets", "\(s.name)-moved", "\(s.name)-own"]
-        try await s.send([
-            s.request(id: "\(s.name)-offsets", at: now, topic: "__consumer_offsets", partition: 0),
-            s.request(id: "\(s.name)-moved", at: now, topic: "__consumer_offsets", action: "reschedule", partition: 0),
-            s.request(id: "\(s.name)-own", at: now, topic: ownInternal, partition: 0),
-            s.request(id: "\(s.name)-after", at: now, partition: 0),
-        ])
-        let rejected = await out.wait(for: internalIDs.count, on: s.rejectedTopic, within: .seconds(20))
-        #expect(Set(rejected.compactMap { $0.header("tock-id") }) == internalIDs)
-        #expect(rejected.allSatisfy { $0.header("tock-error") == "topic-not-allowed" })
-        // The request behind them fired, so the worker has handled all of them.
-        #expect(await out.wait(for: 1, on: s.outputTopic, within: .seconds(20)).first?.header("tock-id") == "\(s.name)-after")
-        await out.settle(on: "__consumer_offsets")
-        let written = (out.on("__consumer_offsets") + out.on(ownInternal)).compactMap { $0.header("tock-id") }
-        #expect(Set(written).isDisjoint(with: internalIDs), "the worker wrote \(written) to an internal topic")
-        await out.stop()
-        #expect(await worker.signal(SIGTERM) == 0)
+        try await s.withWorker(env: ["TOCK_OUTPUT_ALLOWED_TOPICS": "*"]) { worker in
+            let out = try await s.collect([s.outputTopic, s.rejectedTopic, "__consumer_offsets", ownInternal])
+            let now = WorkerScenario.now
+            let internalIDs: Set = ["\(s.name)-offsets", "\(s.name)-moved", "\(s.name)-own"]
+            try await s.send([
+                s.request(id: "\(s.name)-offsets", at: now, topic: "__consumer_offsets", partition: 0),
+                s.request(id: "\(s.name)-moved", at: now, topic: "__consumer_offsets", action: "reschedule", partition: 0),
+                s.request(id: "\(s.name)-own", at: now, topic: ownInternal, partition: 0),
+                s.request(id: "\(s.name)-after", at: now, partition: 0),
+            ])
+            let rejected = await out.wait(for: internalIDs.count, on: s.rejectedTopic, within: .seconds(20))
+            #expect(Set(rejected.compactMap { $0.header("tock-id") }) == internalIDs)
+            #expect(rejected.allSatisfy { $0.header("tock-error") == "topic-not-allowed" })
+            // The request behind them fired, so the worker has handled all of them.
+            #expect(await out.wait(for: 1, on: s.outputTopic, within: .seconds(20)).first?.header("tock-id") == "\(s.name)-after")
+            await out.settle(on: "__consumer_offsets")
+            let written = (out.on("__consumer_offsets") + out.on(ownInternal)).compactMap { $0.header("tock-id") }
+            #expect(Set(written).isDisjoint(with: internalIDs), "the worker wrote \(written) to an internal topic")
+            await out.stop()
+            #expect(await worker.signal(SIGTERM) == 0)
+        }
     }
 
     @Test("a message for a __ topic stored before such topics were refused is dead-lettered with topic-not-allowed, never published")
@@ -168,18 +168,18 @@ struct WorkerEndToEndTests {
             tombstone: Tombstone(id: message.id), dueMillis: message.dueMillis, blob: MessageCodec.encode(message))
         _ = try await store.store([store.shardMap.shard(of: message.id): [entry]], nowMillis: WorkerScenario.now)
         let out = try await s.collect([s.deadTopic, internalTopic])
-        let worker = try await s.startWorker()
-        defer { Task { await worker.kill9() } }
-        let dead = try #require(await out.wait(for: 1, on: s.deadTopic, within: .seconds(20)).first)
-        #expect(dead.header("tock-id") == message.id)
-        #expect(dead.header("tock-error") == "topic-not-allowed")
-        #expect(dead.header("tock-topic") == internalTopic)
-        #expect(dead.message.value == [1])
-        await out.settle(on: internalTopic)
-        #expect(out.on(internalTopic).isEmpty)
-        await out.stop()
-        await store.client.close()
-        #expect(await worker.signal(SIGTERM) == 0)
+        try await s.withWorker { worker in
+            let dead = try #require(await out.wait(for: 1, on: s.deadTopic, within: .seconds(20)).first)
+            #expect(dead.header("tock-id") == message.id)
+            #expect(dead.header("tock-error") == "topic-not-allowed")
+            #expect(dead.header("tock-topic") == internalTopic)
+            #expect(dead.message.value == [1])
+            await out.settle(on: internalTopic)
+            #expect(out.on(internalTopic).isEmpty)
+            await out.stop()
+            await store.client.close()
+            #expect(await worker.signal(SIGTERM) == 0)
+        }
     }
 
     @Test("tock schedule refuses a reserved --topic and an internal --input-topic in its argument validation, before connecting")
@@ -214,36 +214,36 @@ struct WorkerEndToEndTests {
             operation: .schedule, topicPartition: "\(s.inputTopic)/0", offset: 0, id: dead.id,
             tombstone: Tombstone(id: dead.id), dueMillis: dead.dueMillis, blob: MessageCodec.encode(dead))
         _ = try await store.store([store.shardMap.shard(of: dead.id): [entry]], nowMillis: WorkerScenario.now)
-        let worker = try await s.startWorker()
-        defer { Task { await worker.kill9() } }
-        let out = try await s.collect([s.outputTopic, s.rejectedTopic, s.deadTopic])
-        let due = WorkerScenario.now + 1_000
-        try await s.send([
-            s.request(id: "null", at: due, value: nil),
-            s.request(id: "empty", at: due, value: []),
-            s.request(id: "moved-null", at: due + 60_000, value: [1]),
-            s.request(id: "moved-null", at: due, value: nil, action: "reschedule"),
-            s.request(id: "moved-empty", at: due + 60_000, value: nil),
-            s.request(id: "moved-empty", at: due, value: [], action: "reschedule"),
-            s.request(id: "rejected-null", value: nil),
-            s.request(id: "rejected-empty", value: []),
-        ])
-        let published = await out.wait(for: 4, on: s.outputTopic, within: .seconds(20))
-        let rejected = await out.wait(for: 2, on: s.rejectedTopic, within: .seconds(20))
-        let deadLettered = await out.wait(for: 1, on: s.deadTopic, within: .seconds(20))
-        func value(_ id: String, in arrivals: [OutputCollector.Arrival]) throws -> [UInt8]? {
-            try #require(arrivals.first { $0.header("tock-id") == id }, "no \(id)").message.value
+        try await s.withWorker { worker in
+            let out = try await s.collect([s.outputTopic, s.rejectedTopic, s.deadTopic])
+            let due = WorkerScenario.now + 1_000
+            try await s.send([
+                s.request(id: "null", at: due, value: nil),
+                s.request(id: "empty", at: due, value: []),
+                s.request(id: "moved-null", at: due + 60_000, value: [1]),
+                s.request(id: "moved-null", at: due, value: nil, action: "reschedule"),
+                s.request(id: "moved-empty", at: due + 60_000, value: nil),
+                s.request(id: "moved-empty", at: due, value: [], action: "reschedule"),
+                s.request(id: "rejected-null", value: nil),
+                s.request(id: "rejected-empty", value: []),
+            ])
+            let published = await out.wait(for: 4, on: s.outputTopic, within: .seconds(20))
+            let rejected = await out.wait(for: 2, on: s.rejectedTopic, within: .seconds(20))
+            let deadLettered = await out.wait(for: 1, on: s.deadTopic, within: .seconds(20))
+            func value(_ id: String, in arrivals: [OutputCollector.Arrival]) throws -> [UInt8]? {
+                try #require(arrivals.first { $0.header("tock-id") == id }, "no \(id)").message.value
+            }
+            #expect(try value("null", in: published) == nil)
+            #expect(try value("empty", in: published) == [])
+            #expect(try value("moved-null", in: published) == nil)
+            #expect(try value("moved-empty", in: published) == [])
+            #expect(try value("rejected-null", in: rejected) == nil)
+            #expect(try value("rejected-empty", in: rejected) == [])
+            #expect(try value(dead.id, in: deadLettered) == nil)
+            await out.stop()
+            await store.client.close()
+            #expect(await worker.signal(SIGTERM) == 0)
         }
-        #expect(try value("null", in: published) == nil)
-        #expect(try value("empty", in: published) == [])
-        #expect(try value("moved-null", in: published) == nil)
-        #expect(try value("moved-empty", in: published) == [])
-        #expect(try value("rejected-null", in: rejected) == nil)
-        #expect(try value("rejected-empty", in: rejected) == [])
-        #expect(try value(dead.id, in: deadLettered) == nil)
-        await out.stop()
-        await store.client.close()
-        #expect(await worker.signal(SIGTERM) == 0)
     }
 
     @Test("a tock-id sent twice is delivered once; a cancel before its schedule wins; reschedule moves a message")
@@ -288,27 +288,27 @@ struct WorkerEndToEndTests {
             """
         let missingTopic = "missing-\(s.name)"
         let port = try TestSocket.freePort(in: 20_000...32_000)
-        let worker = try await s.startWorker(env: ["TOCK_HTTP_PORT": "\(port)"], config: config)
-        defer { Task { await worker.kill9() } }
-        let out = try await s.collect([s.outputTopic, s.deadTopic])
-        try await s.send([
-            s.request(id: "nowhere", at: WorkerScenario.now, topic: missingTopic),
-            s.request(id: "fine", at: WorkerScenario.now),
-        ])
-        let dead = await out.wait(for: 1, on: s.deadTopic, within: .seconds(20))
-        let record = try #require(dead.first)
-        #expect(record.header("tock-id") == "nowhere")
-        #expect(record.header("tock-error") == "delivery-failed")
-        #expect(record.header("tock-attempt") == "3")
-        #expect(record.header("tock-topic") == missingTopic)
-        #expect(record.header("tock-error-detail")?.contains("UNKNOWN_TOPIC") == true, "\(record.header("tock-error-detail") ?? "")")
-        #expect(record.payload == "v")
-        #expect(out.on(s.outputTopic).compactMap { $0.header("tock-id") } == ["fine"])
-        #expect(worker.log.contains("retrying"))
-        let metrics = try await MetricsScrape.get(port: port)
-        #expect(metrics.value(#"tock_dead_letters_total{code="delivery-failed"}"#) == 1)
-        #expect(metrics.value(#"tock_fired_total{result="retried"}"#) == 2)
-        await out.stop()
+        try await s.withWorker(env: ["TOCK_HTTP_PORT": "\(port)"], config: config) { worker in
+            let out = try await s.collect([s.outputTopic, s.deadTopic])
+            try await s.send([
+                s.request(id: "nowhere", at: WorkerScenario.now, topic: missingTopic),
+                s.request(id: "fine", at: WorkerScenario.now),
+            ])
+            let dead = await out.wait(for: 1, on: s.deadTopic, within: .seconds(20))
+            let record = try #require(dead.first)
+            #expect(record.header("tock-id") == "nowhere")
+            #expect(record.header("tock-error") == "delivery-failed")
+            #expect(record.header("tock-attempt") == "3")
+            #expect(record.header("tock-topic") == missingTopic)
+            #expect(record.header("tock-error-detail")?.contains("UNKNOWN_TOPIC") == true, "\(record.header("tock-error-detail") ?? "")")
+            #expect(record.payload == "v")
+            #expect(out.on(s.outputTopic).compactMap { $0.header("tock-id") } == ["fine"])
+            #expect(worker.log.contains("retrying"))
+            let metrics = try await MetricsScrape.get(port: port)
+            #expect(metrics.value(#"tock_dead_letters_total{code="delivery-failed"}"#) == 1)
+            #expect(metrics.value(#"tock_fired_total{result="retried"}"#) == 2)
+            await out.stop()
+        }
     }
 
     @Test("a record the broker can never accept goes to tock.dead on its first attempt, at once, and the one beside it is delivered")
@@ -323,31 +323,31 @@ struct WorkerEndToEndTests {
               producerProperties:
                 message.max.bytes: "2000"
             """
-        let worker = try await s.startWorker(env: ["TOCK_HTTP_PORT": "\(port)"], config: config)
-        defer { Task { await worker.kill9() } }
-        let out = try await s.collect([s.outputTopic, s.deadTopic])
-        let due = WorkerScenario.now
-        try await s.send([
-            s.request(id: "too-big", at: due, value: [UInt8](repeating: 1, count: 5_000)),
-            s.request(id: "fine", at: due),
-        ])
-        let dead = await out.wait(for: 1, on: s.deadTopic, within: .seconds(15))
-        let record = try #require(dead.first, "nothing reached the dead-letter topic")
-        #expect(record.header("tock-id") == "too-big")
-        #expect(record.header("tock-error") == "delivery-rejected")
-        #expect(record.header("tock-attempt") == "1")
-        #expect(record.header("tock-error-detail")?.contains("MSG_SIZE_TOO_LARGE") == true, "\(record.header("tock-error-detail") ?? "")")
-        #expect(record.header("tock-topic") == s.outputTopic)
-        #expect(record.header("tock-payload-dropped") == "5000")
-        // The dead letter's CreateTime is when the worker produced it: right after the one attempt.
-        let deadLetteredAfter = try #require(record.message.timestamp?.milliseconds) - due
-        #expect(deadLetteredAfter < 3_000, "dead-lettered \(deadLetteredAfter) ms after its due time")
-        await out.wait(for: 1, on: s.outputTopic, within: .seconds(10))
-        #expect(out.on(s.outputTopic).compactMap { $0.header("tock-id") } == ["fine"])
-        #expect(!worker.log.contains("retrying"))
-        let metrics = try await MetricsScrape.get(port: port)
-        #expect(metrics.value(#"tock_dead_letters_total{code="delivery-rejected"}"#) == 1)
-        #expect(metrics.value(#"tock_fired_total{result="retried"}"#) ?? 0 == 0)
-        await out.stop()
+        try await s.withWorker(env: ["TOCK_HTTP_PORT": "\(port)"], config: config) { worker in
+            let out = try await s.collect([s.outputTopic, s.deadTopic])
+            let due = WorkerScenario.now
+            try await s.send([
+                s.request(id: "too-big", at: due, value: [UInt8](repeating: 1, count: 5_000)),
+                s.request(id: "fine", at: due),
+            ])
+            let dead = await out.wait(for: 1, on: s.deadTopic, within: .seconds(15))
+            let record = try #require(dead.first, "nothing reached the dead-letter topic")
+            #expect(record.header("tock-id") == "too-big")
+            #expect(record.header("tock-error") == "delivery-rejected")
+            #expect(record.header("tock-attempt") == "1")
+            #expect(record.header("tock-error-detail")?.contains("MSG_SIZE_TOO_LARGE") == true, "\(record.header("tock-error-detail") ?? "")")
+            #expect(record.header("tock-topic") == s.outputTopic)
+            #expect(record.header("tock-payload-dropped") == "5000")
+            // The dead letter's CreateTime is when the worker produced it: right after the one attempt.
+            let deadLetteredAfter = try #require(record.message.timestamp?.milliseconds) - due
+            #expect(deadLetteredAfter < 3_000, "dead-lettered \(deadLetteredAfter) ms after its due time")
+            await out.wait(for: 1, on: s.outputTopic, within: .seconds(10))
+            #expect(out.on(s.outputTopic).compactMap { $0.header("tock-id") } == ["fine"])
+            #expect(!worker.log.contains("retrying"))
+            let metrics = try await MetricsScrape.get(port: port)
+            #expect(metrics.value(#"tock_dead_letters_total{code="delivery-rejected"}"#) == 1)
+            #expect(metrics.value(#"tock_fired_total{result="retried"}"#) ?? 0 == 0)
+            await out.stop()
+        }
     }
 }

@@ -20,44 +20,44 @@ struct WorkerFailureTests {
     func rereadAfterOffsetReset() async throws {
         let s = try await WorkerScenario("reread")
         let out = try await s.collect([s.outputTopic])
-        let a = try await s.startWorker(id: "a")
-        defer { Task { await a.kill9() } }
+        try await s.withWorker(id: "a") { a in
 
-        let n = 200
-        let due = WorkerScenario.now + 2_000
-        // Half carry a tock-id; half the default one (topic/partition/offset), for which only the
-        // partition watermarks can tell a re-read (no tombstone is kept for a default id).
-        let expected = Set((0..<n).map { "m-\($0)" })
-        try await s.send(
-            (0..<n).map { i in
-                s.request(id: i.isMultiple(of: 2) ? "given-\(i)" : nil, at: due, value: Array("m-\(i)".utf8), partition: Int32(i % 4))
-            })
-        await out.waitDistinct(n, on: s.outputTopic, within: .seconds(20)) { $0.payload }
-        #expect(await a.signal(SIGTERM) == 0)
+            let n = 200
+            let due = WorkerScenario.now + 2_000
+            // Half carry a tock-id; half the default one (topic/partition/offset), for which only the
+            // partition watermarks can tell a re-read (no tombstone is kept for a default id).
+            let expected = Set((0..<n).map { "m-\($0)" })
+            try await s.send(
+                (0..<n).map { i in
+                    s.request(id: i.isMultiple(of: 2) ? "given-\(i)" : nil, at: due, value: Array("m-\(i)".utf8), partition: Int32(i % 4))
+                })
+            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(20)) { $0.payload }
+            #expect(await a.signal(SIGTERM) == 0)
 
-        // B: same key prefix, a group that never committed anything, so it reads the input topic
-        // again from the earliest offset.
-        let port = try Self.httpPort()
-        let b = try await s.startWorker(id: "b", env: ["TOCK_KAFKA_GROUP_ID": "\(s.groupId)-reset", "TOCK_HTTP_PORT": "\(port)"])
-        defer { Task { await b.kill9() } }
-        var scrape = try await s.rereadThenMarkers(n, port: port, out: out, within: .seconds(20))
+            // B: same key prefix, a group that never committed anything, so it reads the input topic
+            // again from the earliest offset.
+            let port = try Self.httpPort()
+            let b = try await s.startWorker(id: "b", env: ["TOCK_KAFKA_GROUP_ID": "\(s.groupId)-reset", "TOCK_HTTP_PORT": "\(port)"])
+            defer { Task { await b.kill9() } }
+            var scrape = try await s.rereadThenMarkers(n, port: port, out: out, within: .seconds(20))
 
-        let summary = DeliverySummary(out.on(s.outputTopic), expected: expected.union((0..<4).map { "marker-\($0)" })) { $0.payload }
-        print("[reread] N=\(n): \(summary); B's outcomes: reread \(scrape.value(#"tock_requests_total{result="reread"}"#) ?? -1)")
-        #expect(summary.arrivals == n + 4)
-        #expect(summary.duplicates.isEmpty, "\(summary)")
-        #expect(summary.missing.isEmpty, "\(summary)")
-        // Each output tock-id once too (the default ids are the request's topic/partition/offset).
-        let ids = out.on(s.outputTopic).compactMap { $0.header("tock-id") }
-        #expect(ids.count == n + 4 && Set(ids).count == n + 4)
-        scrape = try await MetricsScrape.get(port: port)
-        // Every re-read was recognised by its watermark, not by the later id checks.
-        for result in ["stored", "duplicate", "tombstoned"] {
-            #expect((scrape.value("tock_requests_total{result=\"\(result)\"}") ?? 0) == 0, "B counted \(result)")
+            let summary = DeliverySummary(out.on(s.outputTopic), expected: expected.union((0..<4).map { "marker-\($0)" })) { $0.payload }
+            print("[reread] N=\(n): \(summary); B's outcomes: reread \(scrape.value(#"tock_requests_total{result="reread"}"#) ?? -1)")
+            #expect(summary.arrivals == n + 4)
+            #expect(summary.duplicates.isEmpty, "\(summary)")
+            #expect(summary.missing.isEmpty, "\(summary)")
+            // Each output tock-id once too (the default ids are the request's topic/partition/offset).
+            let ids = out.on(s.outputTopic).compactMap { $0.header("tock-id") }
+            #expect(ids.count == n + 4 && Set(ids).count == n + 4)
+            scrape = try await MetricsScrape.get(port: port)
+            // Every re-read was recognised by its watermark, not by the later id checks.
+            for result in ["stored", "duplicate", "tombstoned"] {
+                #expect((scrape.value("tock_requests_total{result=\"\(result)\"}") ?? 0) == 0, "B counted \(result)")
+            }
+            #expect(scrape.value(#"tock_requests_total{result="claimed"}"#) == 4)
+            await out.stop()
+            #expect(await b.signal(SIGTERM) == 0)
         }
-        #expect(scrape.value(#"tock_requests_total{result="claimed"}"#) == 4)
-        await out.stop()
-        #expect(await b.signal(SIGTERM) == 0)
     }
 
     @Test("stored offsets beyond a partition's log end (a deleted and recreated topic) make it a new partition; its records are delivered")
@@ -74,14 +74,17 @@ struct WorkerFailureTests {
         let ids = (0..<12).map { "new-\($0)" }
         try await s.send(ids.indices.map { s.request(id: ids[$0], at: WorkerScenario.now, partition: Int32($0 % 4)) })
         let out = try await s.collect([s.outputTopic])
-        let worker = try await s.startWorker()
-        defer { Task { await worker.kill9() } }
-        await out.waitDistinct(ids.count, on: s.outputTopic, within: .seconds(20)) { $0.header("tock-id") }
-        #expect(Set(out.on(s.outputTopic).compactMap { $0.header("tock-id") }) == Set(ids))
-        #expect(worker.log.components(separatedBy: "input partition is new").count - 1 == 4)
-        for partition in Int32(0)..<4 { #expect(try await store.highestStoredOffset(topic: s.inputTopic, partition: partition) == 2) }
-        await out.stop()
-        #expect(await worker.signal(SIGTERM) == 0)
+        try await s.withWorker { worker in
+            await out.waitDistinct(ids.count, on: s.outputTopic, within: .seconds(20)) { $0.header("tock-id") }
+            #expect(Set(out.on(s.outputTopic).compactMap { $0.header("tock-id") }) == Set(ids))
+            #expect(worker.log.components(separatedBy: "input partition is new").count - 1 == 4)
+            for partition in Int32(0)..<4 {
+                let highest = try await store.highestStoredOffset(topic: s.inputTopic, partition: partition)
+                #expect(highest == 2)
+            }
+            await out.stop()
+            #expect(await worker.signal(SIGTERM) == 0)
+        }
     }
 
     // MARK: - 2. Crash before commit
@@ -94,94 +97,94 @@ struct WorkerFailureTests {
         // Commits every 3 s, not 200 ms: a batch stored after the N is then uncommitted for long
         // enough that the kill lands before its commit even on a slow machine (at 200 ms a CI
         // run stored the next batch 395 ms after the N, and committed it before the kill).
-        let worker = try await s.startWorker(id: "w1", env: ["TOCK_KAFKA_COMMIT_INTERVAL": "3s"])
-        defer { Task { await worker.kill9() } }
+        try await s.withWorker(id: "w1", env: ["TOCK_KAFKA_COMMIT_INTERVAL": "3s"]) { worker in
 
-        // Default tock-ids (topic/partition/offset), so only the watermarks tell a re-read;
-        // messages are told apart by payload.
-        let n = 500
-        let reports = await s.producer.send(
-            (0..<n).map { i in
-                s.request(at: WorkerScenario.now + 4_000, value: Array("m-\(i)".utf8), partition: Int32(i % 4))
-            })
-        var last: [Int32: Int64] = [:]
-        for result in reports {
-            let report = try result.get()
-            last[report.partition] = max(last[report.partition] ?? -1, report.offset)
-        }
-
-        // More requests keep coming while the worker dies, so some are stored and not committed
-        // yet (commits go every 200 ms), and some are on the topic unread.
-        let extras = Mutex<[String]>([])
-        let sender = Task {
-            var j = 0
-            while !Task.isCancelled {
-                let batch = (j..<j + 10).map { s.request(at: WorkerScenario.now + 4_000, value: Array("x-\($0)".utf8), partition: Int32($0 % 4)) }
-                for (record, result) in zip(batch, await s.producer.send(batch)) {
-                    if case .success = result { extras.withLock { $0.append(String(decoding: record.value ?? [], as: UTF8.self)) } }
-                }
-                j += 10
-                try? await Task.sleep(for: .milliseconds(20))
+            // Default tock-ids (topic/partition/offset), so only the watermarks tell a re-read;
+            // messages are told apart by payload.
+            let n = 500
+            let reports = await s.producer.send(
+                (0..<n).map { i in
+                    s.request(at: WorkerScenario.now + 4_000, value: Array("m-\(i)".utf8), partition: Int32(i % 4))
+                })
+            var last: [Int32: Int64] = [:]
+            for result in reports {
+                let report = try result.get()
+                last[report.partition] = max(last[report.partition] ?? -1, report.offset)
             }
-        }
-        defer { sender.cancel() }
-        func storedOffsets() async throws -> [Int32: Int64] {
-            var stored: [Int32: Int64] = [:]
-            for partition in Int32(0)..<4 { stored[partition] = try await store.highestStoredOffset(topic: s.inputTopic, partition: partition) }
-            return stored
-        }
-        try await waitUntil("the store has the \(n) requests", within: .seconds(20), every: .milliseconds(5)) {
-            let stored = try await storedOffsets()
-            return last.allSatisfy { stored[$0.key, default: -1] >= $0.value }
-        }
-        // The worker was idle before the N, so storing them committed at once and the next commit
-        // comes 3 s later. Kill it as soon as the next batch (extras) is stored: stored, not
-        // committed.
-        let clock = ContinuousClock()
-        let storedN = clock.now
-        let afterN = try await storedOffsets()
-        try await waitUntil("a batch after the N is stored", within: .seconds(5), every: .milliseconds(2)) {
-            let stored = try await storedOffsets()
-            return stored.contains { $0.value > afterN[$0.key, default: -1] }
-        }
-        let nextStoredAfter = clock.now - storedN
-        let killStatus = await worker.signal(SIGKILL, waitUpTo: .seconds(5))
-        #expect(killStatus != nil)
-        let storedAtKill = try await storedOffsets()
-        try await Task.sleep(for: .milliseconds(300))
-        sender.cancel()
-        _ = await sender.value
 
-        let port = try Self.httpPort()
-        let restarted = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"])
-        defer { Task { await restarted.kill9() } }
-        let expected = Set((0..<n).map { "m-\($0)" }).union(extras.withLock { $0 })
-        await out.waitDistinct(expected.count, on: s.outputTopic, within: .seconds(30)) { $0.payload }
-        try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(store) == 0 }
-        await out.settle(on: s.outputTopic)
+            // More requests keep coming while the worker dies, so some are stored and not committed
+            // yet (commits go every 200 ms), and some are on the topic unread.
+            let extras = Mutex<[String]>([])
+            let sender = Task {
+                var j = 0
+                while !Task.isCancelled {
+                    let batch = (j..<j + 10).map { s.request(at: WorkerScenario.now + 4_000, value: Array("x-\($0)".utf8), partition: Int32($0 % 4)) }
+                    for (record, result) in zip(batch, await s.producer.send(batch)) {
+                        if case .success = result { extras.withLock { $0.append(String(decoding: record.value ?? [], as: UTF8.self)) } }
+                    }
+                    j += 10
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            defer { sender.cancel() }
+            func storedOffsets() async throws -> [Int32: Int64] {
+                var stored: [Int32: Int64] = [:]
+                for partition in Int32(0)..<4 { stored[partition] = try await store.highestStoredOffset(topic: s.inputTopic, partition: partition) }
+                return stored
+            }
+            try await waitUntil("the store has the \(n) requests", within: .seconds(20), every: .milliseconds(5)) {
+                let stored = try await storedOffsets()
+                return last.allSatisfy { stored[$0.key, default: -1] >= $0.value }
+            }
+            // The worker was idle before the N, so storing them committed at once and the next commit
+            // comes 3 s later. Kill it as soon as the next batch (extras) is stored: stored, not
+            // committed.
+            let clock = ContinuousClock()
+            let storedN = clock.now
+            let afterN = try await storedOffsets()
+            try await waitUntil("a batch after the N is stored", within: .seconds(5), every: .milliseconds(2)) {
+                let stored = try await storedOffsets()
+                return stored.contains { $0.value > afterN[$0.key, default: -1] }
+            }
+            let nextStoredAfter = clock.now - storedN
+            let killStatus = await worker.signal(SIGKILL, waitUpTo: .seconds(5))
+            #expect(killStatus != nil)
+            let storedAtKill = try await storedOffsets()
+            try await Task.sleep(for: .milliseconds(300))
+            sender.cancel()
+            _ = await sender.value
 
-        let summary = DeliverySummary(out.on(s.outputTopic), expected: expected) { $0.payload }
-        // The first N were stored before the kill: the restarted worker's wheel fires them on time.
-        // The rest were read after its group join (a few seconds, the dead member's session
-        // included), so they are late by that much.
-        let storedBeforeKill = DeliverySummary(out.on(s.outputTopic).filter { $0.payload.hasPrefix("m-") }, expected: []) { $0.payload }
-        let scrape = try await MetricsScrape.get(port: port)
-        let reread = scrape.value(#"tock_requests_total{result="reread"}"#) ?? 0
-        print(
-            "[crash] N=\(n) + \(expected.count - n) sent around the kill; next batch stored \(nextStoredAfter) after the N; "
-                + "stored up to \(storedAtKill.sorted { $0.key < $1.key }.map(\.value)) at the kill; "
-                + "restarted worker re-read \(Int(reread)) stored-but-uncommitted requests; \(summary); "
-                + "max lateness of the \(n) stored before the kill \(storedBeforeKill.maxLatenessMillis) ms")
-        #expect(summary.duplicates.isEmpty, "\(summary)")
-        #expect(summary.missing.isEmpty, "\(summary)")
-        #expect(summary.early.isEmpty, "\(summary)")
-        #expect(summary.arrivals == expected.count)
-        // The kill did land between a store and its commit: the restarted worker read stored
-        // records again, and the watermarks (not the pending-id check) made them no-ops.
-        #expect(reread > 0, "no stored-but-uncommitted request at the kill: the test did not exercise the window")
-        #expect((scrape.value(#"tock_requests_total{result="duplicate"}"#) ?? 0) == 0)
-        await out.stop()
-        #expect(await restarted.signal(SIGTERM) == 0)
+            let port = try Self.httpPort()
+            let restarted = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"])
+            defer { Task { await restarted.kill9() } }
+            let expected = Set((0..<n).map { "m-\($0)" }).union(extras.withLock { $0 })
+            await out.waitDistinct(expected.count, on: s.outputTopic, within: .seconds(30)) { $0.payload }
+            try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(store) == 0 }
+            await out.settle(on: s.outputTopic)
+
+            let summary = DeliverySummary(out.on(s.outputTopic), expected: expected) { $0.payload }
+            // The first N were stored before the kill: the restarted worker's wheel fires them on time.
+            // The rest were read after its group join (a few seconds, the dead member's session
+            // included), so they are late by that much.
+            let storedBeforeKill = DeliverySummary(out.on(s.outputTopic).filter { $0.payload.hasPrefix("m-") }, expected: []) { $0.payload }
+            let scrape = try await MetricsScrape.get(port: port)
+            let reread = scrape.value(#"tock_requests_total{result="reread"}"#) ?? 0
+            print(
+                "[crash] N=\(n) + \(expected.count - n) sent around the kill; next batch stored \(nextStoredAfter) after the N; "
+                    + "stored up to \(storedAtKill.sorted { $0.key < $1.key }.map(\.value)) at the kill; "
+                    + "restarted worker re-read \(Int(reread)) stored-but-uncommitted requests; \(summary); "
+                    + "max lateness of the \(n) stored before the kill \(storedBeforeKill.maxLatenessMillis) ms")
+            #expect(summary.duplicates.isEmpty, "\(summary)")
+            #expect(summary.missing.isEmpty, "\(summary)")
+            #expect(summary.early.isEmpty, "\(summary)")
+            #expect(summary.arrivals == expected.count)
+            // The kill did land between a store and its commit: the restarted worker read stored
+            // records again, and the watermarks (not the pending-id check) made them no-ops.
+            #expect(reread > 0, "no stored-but-uncommitted request at the kill: the test did not exercise the window")
+            #expect((scrape.value(#"tock_requests_total{result="duplicate"}"#) ?? 0) == 0)
+            await out.stop()
+            #expect(await restarted.signal(SIGTERM) == 0)
+        }
     }
 
     // MARK: - 3. SIGTERM drain
@@ -191,48 +194,48 @@ struct WorkerFailureTests {
         let s = try await WorkerScenario("drain")
         let out = try await s.collect([s.outputTopic])
         let store = try await s.store()
-        let worker = try await s.startWorker(id: "w1", env: ["TOCK_SHUTDOWN_TIMEOUT": "10s"])
-        defer { Task { await worker.kill9() } }
+        try await s.withWorker(id: "w1", env: ["TOCK_SHUTDOWN_TIMEOUT": "10s"]) { worker in
 
-        let n = 300
-        let start = WorkerScenario.now
-        let ids = (0..<n).map { "d-\($0)" }
-        // Due 5–8 s ahead: within the 30 s lookahead, so they sit claimed in the wheel.
-        try await s.send(ids.indices.map { s.request(id: ids[$0], at: start + 5_000 + Int64($0) * 10, partition: Int32($0 % 4)) })
-        var notClaimed = Set(ids)
-        try await waitUntil("all \(n) are claimed", within: .seconds(4)) {
-            for id in notClaimed where try await store.status(of: id, nowMillis: WorkerScenario.now).state == .claimed { notClaimed.remove(id) }
-            return notClaimed.isEmpty
+            let n = 300
+            let start = WorkerScenario.now
+            let ids = (0..<n).map { "d-\($0)" }
+            // Due 5–8 s ahead: within the 30 s lookahead, so they sit claimed in the wheel.
+            try await s.send(ids.indices.map { s.request(id: ids[$0], at: start + 5_000 + Int64($0) * 10, partition: Int32($0 % 4)) })
+            var notClaimed = Set(ids)
+            try await waitUntil("all \(n) are claimed", within: .seconds(4)) {
+                for id in notClaimed where try await store.status(of: id, nowMillis: WorkerScenario.now).state == .claimed { notClaimed.remove(id) }
+                return notClaimed.isEmpty
+            }
+
+            let clock = ContinuousClock()
+            let stopping = clock.now
+            let status = await worker.signal(SIGTERM, waitUpTo: .seconds(20))
+            let took = clock.now - stopping
+            print("[drain] SIGTERM at +\(WorkerScenario.now - start) ms; exit \(status.map(String.init) ?? "none") after \(took)")
+            #expect(status == 0)
+            #expect(took < .seconds(10), "drain took \(took), beyond shutdown.timeout 10s")
+            #expect(worker.log.contains("wheel handed back"))
+            #expect(worker.log.contains("released=\(n)"), "\(worker.log.suffix(2_000))")
+            var states: [MessageStatus.State: Int] = [:]
+            for id in ids { states[try await store.status(of: id, nowMillis: WorkerScenario.now).state, default: 0] += 1 }
+            #expect(states == [.pending: n], "statuses after the drain: \(states)")
+            #expect(out.on(s.outputTopic).isEmpty)
+
+            // A different worker id: the drained worker gave the standalone lease up.
+            let next = try await s.startWorker(id: "w2")
+            defer { Task { await next.kill9() } }
+            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
+            try await waitUntil("the store is empty", within: .seconds(10)) { try await s.storedMessageCount(store) == 0 }
+            await out.settle(on: s.outputTopic)
+            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+            print("[drain] N=\(n) after restart: \(summary)")
+            #expect(summary.arrivals == n)
+            #expect(summary.duplicates.isEmpty, "\(summary)")
+            #expect(summary.missing.isEmpty, "\(summary)")
+            #expect(summary.early.isEmpty, "\(summary)")
+            await out.stop()
+            #expect(await next.signal(SIGTERM) == 0)
         }
-
-        let clock = ContinuousClock()
-        let stopping = clock.now
-        let status = await worker.signal(SIGTERM, waitUpTo: .seconds(20))
-        let took = clock.now - stopping
-        print("[drain] SIGTERM at +\(WorkerScenario.now - start) ms; exit \(status.map(String.init) ?? "none") after \(took)")
-        #expect(status == 0)
-        #expect(took < .seconds(10), "drain took \(took), beyond shutdown.timeout 10s")
-        #expect(worker.log.contains("wheel handed back"))
-        #expect(worker.log.contains("released=\(n)"), "\(worker.log.suffix(2_000))")
-        var states: [MessageStatus.State: Int] = [:]
-        for id in ids { states[try await store.status(of: id, nowMillis: WorkerScenario.now).state, default: 0] += 1 }
-        #expect(states == [.pending: n], "statuses after the drain: \(states)")
-        #expect(out.on(s.outputTopic).isEmpty)
-
-        // A different worker id: the drained worker gave the standalone lease up.
-        let next = try await s.startWorker(id: "w2")
-        defer { Task { await next.kill9() } }
-        await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
-        try await waitUntil("the store is empty", within: .seconds(10)) { try await s.storedMessageCount(store) == 0 }
-        await out.settle(on: s.outputTopic)
-        let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
-        print("[drain] N=\(n) after restart: \(summary)")
-        #expect(summary.arrivals == n)
-        #expect(summary.duplicates.isEmpty, "\(summary)")
-        #expect(summary.missing.isEmpty, "\(summary)")
-        #expect(summary.early.isEmpty, "\(summary)")
-        await out.stop()
-        #expect(await next.signal(SIGTERM) == 0)
     }
 
     // MARK: - 4. SIGKILL while firing
@@ -245,40 +248,40 @@ struct WorkerFailureTests {
         let out = try await s.collect([s.outputTopic])
         let store = try await s.store()
         let env = ["TOCK_DELIVERY_LEASE_TIMEOUT": "3s"]
-        let worker = try await s.startWorker(id: "w1", env: env)
-        defer { Task { await worker.kill9() } }
+        try await s.withWorker(id: "w1", env: env) { worker in
 
-        let n = 1_000
-        let start = WorkerScenario.now
-        let ids = (0..<n).map { "k-\($0)" }
-        // Spread over the next ~6 s: one every 6 ms.
-        try await s.send(ids.indices.map { s.request(id: ids[$0], at: start + 300 + Int64($0) * 6, partition: Int32($0 % 4)) })
+            let n = 1_000
+            let start = WorkerScenario.now
+            let ids = (0..<n).map { "k-\($0)" }
+            // Spread over the next ~6 s: one every 6 ms.
+            try await s.send(ids.indices.map { s.request(id: ids[$0], at: start + 300 + Int64($0) * 6, partition: Int32($0 % 4)) })
 
-        try await Task.sleep(for: .milliseconds(max(0, start + 2_000 - WorkerScenario.now)))
-        let killStatus = await worker.signal(SIGKILL, waitUpTo: .seconds(5))
-        #expect(killStatus != nil)
-        let killedAt = WorkerScenario.now - start
-        // Locked for delivery when it died: published or not, they are sent (again) after the lease.
-        let inFlight = try await s.leasedIDs(store)
-        let beforeKill = Set(out.on(s.outputTopic).compactMap { $0.header("tock-id") }).count
+            try await Task.sleep(for: .milliseconds(max(0, start + 2_000 - WorkerScenario.now)))
+            let killStatus = await worker.signal(SIGKILL, waitUpTo: .seconds(5))
+            #expect(killStatus != nil)
+            let killedAt = WorkerScenario.now - start
+            // Locked for delivery when it died: published or not, they are sent (again) after the lease.
+            let inFlight = try await s.leasedIDs(store)
+            let beforeKill = Set(out.on(s.outputTopic).compactMap { $0.header("tock-id") }).count
 
-        try await Task.sleep(for: .seconds(1))
-        let restarted = try await s.startWorker(id: "w1", env: env)
-        defer { Task { await restarted.kill9() } }
-        await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
-        try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(store) == 0 }
-        await out.settle(on: s.outputTopic)
+            try await Task.sleep(for: .seconds(1))
+            let restarted = try await s.startWorker(id: "w1", env: env)
+            defer { Task { await restarted.kill9() } }
+            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
+            try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(store) == 0 }
+            await out.settle(on: s.outputTopic)
 
-        let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
-        let duplicated = summary.duplicated
-        let extraCopies = summary.extraCopies
-        print(
-            "[kill] N=\(n), killed at +\(killedAt) ms with \(beforeKill) seen delivered and \(inFlight.count) in flight \(inFlight.sorted().prefix(10)); "
-                + "\(summary); \(extraCopies) extra copies of \(duplicated.count) ids; max lateness \(summary.maxLatenessMillis) ms")
-        summary.expectAllOnceExceptInFlight(inFlight)
-        #expect(duplicated.isEmpty, "\(summary)")
-        await out.stop()
-        #expect(await restarted.signal(SIGTERM) == 0)
+            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+            let duplicated = summary.duplicated
+            let extraCopies = summary.extraCopies
+            print(
+                "[kill] N=\(n), killed at +\(killedAt) ms with \(beforeKill) seen delivered and \(inFlight.count) in flight \(inFlight.sorted().prefix(10)); "
+                    + "\(summary); \(extraCopies) extra copies of \(duplicated.count) ids; max lateness \(summary.maxLatenessMillis) ms")
+            summary.expectAllOnceExceptInFlight(inFlight)
+            #expect(duplicated.isEmpty, "\(summary)")
+            await out.stop()
+            #expect(await restarted.signal(SIGTERM) == 0)
+        }
     }
 
     @Test(
@@ -290,38 +293,38 @@ struct WorkerFailureTests {
         let store = try await s.store()
         let env = ["TOCK_DELIVERY_LEASE_TIMEOUT": "3s"]
         // The third slice with acknowledged records dies before `finish`: its records are in Kafka, its lock says nothing.
-        let worker = try await s.startWorker(id: "w1", env: env.merging(["TOCK_TEST_FAULTS": "kill-before-finish=3"]) { $1 })
-        defer { Task { await worker.kill9() } }
+        try await s.withWorker(id: "w1", env: env.merging(["TOCK_TEST_FAULTS": "kill-before-finish=3"]) { $1 }) { worker in
 
-        let n = 400
-        let start = WorkerScenario.now
-        let ids = (0..<n).map { "rb-\($0)" }
-        // Keyed and keyless records (a keyless one's partition comes from its tock-id), one every 5 ms.
-        try await s.send(
-            ids.indices.map {
-                s.request(id: ids[$0], at: start + 1_500 + Int64($0) * 5, key: $0 % 2 == 0 ? "key-\($0 % 7)" : nil, partition: Int32($0 % 4))
-            })
-        #expect(await worker.waitForExit(within: .seconds(30)) != nil)
-        #expect(worker.log.contains("fault point kill-before-finish"), "\(worker.log.suffix(2_000))")
-        let inFlight = try await s.leasedIDs(store)
-        let published = Set(out.on(s.outputTopic).compactMap { $0.header("tock-id") })
-        #expect(!inFlight.isEmpty)
+            let n = 400
+            let start = WorkerScenario.now
+            let ids = (0..<n).map { "rb-\($0)" }
+            // Keyed and keyless records (a keyless one's partition comes from its tock-id), one every 5 ms.
+            try await s.send(
+                ids.indices.map {
+                    s.request(id: ids[$0], at: start + 1_500 + Int64($0) * 5, key: $0 % 2 == 0 ? "key-\($0 % 7)" : nil, partition: Int32($0 % 4))
+                })
+            #expect(await worker.waitForExit(within: .seconds(30)) != nil)
+            #expect(worker.log.contains("fault point kill-before-finish"), "\(worker.log.suffix(2_000))")
+            let inFlight = try await s.leasedIDs(store)
+            let published = Set(out.on(s.outputTopic).compactMap { $0.header("tock-id") })
+            #expect(!inFlight.isEmpty)
 
-        let restarted = try await s.startWorker(id: "w1", env: env)
-        defer { Task { await restarted.kill9() } }
-        await out.waitDistinct(n, on: s.outputTopic, within: .seconds(40)) { $0.header("tock-id") }
-        try await waitUntil("the store is empty", within: .seconds(20)) { try await s.storedMessageCount(store) == 0 }
-        await out.settle(on: s.outputTopic)
+            let restarted = try await s.startWorker(id: "w1", env: env)
+            defer { Task { await restarted.kill9() } }
+            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(40)) { $0.header("tock-id") }
+            try await waitUntil("the store is empty", within: .seconds(20)) { try await s.storedMessageCount(store) == 0 }
+            await out.settle(on: s.outputTopic)
 
-        let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
-        let acknowledgedButUnrecorded = inFlight.intersection(published)
-        print("[readback] \(inFlight.count) locked at the kill, \(acknowledgedButUnrecorded.count) of them already published; \(summary)")
-        #expect(!acknowledgedButUnrecorded.isEmpty, "the fault point left no published record under a lock")
-        #expect(summary.missing.isEmpty && summary.early.isEmpty && summary.unexpected.isEmpty, "\(summary)")
-        #expect(summary.duplicated.isEmpty, "\(summary)")
-        #expect(restarted.log.contains("an earlier attempt is already in its partition"), "\(restarted.log.suffix(2_000))")
-        await out.stop()
-        #expect(await restarted.signal(SIGTERM) == 0)
+            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+            let acknowledgedButUnrecorded = inFlight.intersection(published)
+            print("[readback] \(inFlight.count) locked at the kill, \(acknowledgedButUnrecorded.count) of them already published; \(summary)")
+            #expect(!acknowledgedButUnrecorded.isEmpty, "the fault point left no published record under a lock")
+            #expect(summary.missing.isEmpty && summary.early.isEmpty && summary.unexpected.isEmpty, "\(summary)")
+            #expect(summary.duplicated.isEmpty, "\(summary)")
+            #expect(restarted.log.contains("an earlier attempt is already in its partition"), "\(restarted.log.suffix(2_000))")
+            await out.stop()
+            #expect(await restarted.signal(SIGTERM) == 0)
+        }
     }
 
     // MARK: - 5. Standalone lease
@@ -329,28 +332,28 @@ struct WorkerFailureTests {
     @Test("a second standalone worker refuses to start, naming the holder; the first keeps working")
     func secondStandaloneWorkerRefused() async throws {
         let s = try await WorkerScenario("lease")
-        let a = try await s.startWorker(id: "worker-a")
-        defer { Task { await a.kill9() } }
-        let out = try await s.collect([s.outputTopic])
+        try await s.withWorker(id: "worker-a") { a in
+            let out = try await s.collect([s.outputTopic])
 
-        let clock = ContinuousClock()
-        let started = clock.now
-        let b = try await s.startWorker(id: "worker-b", waitReady: false)
-        defer { Task { await b.kill9() } }
-        let status = await b.waitForExit(within: .seconds(10))
-        print("[lease] second worker exited \(status.map(String.init) ?? "not") after \(clock.now - started)")
-        #expect(status != nil && status != 0)
-        #expect(b.log.contains("another standalone worker (worker-a) holds the lease"), "\(b.log.suffix(2_000))")
-        #expect(!b.log.contains("input partitions assigned"))
+            let clock = ContinuousClock()
+            let started = clock.now
+            let b = try await s.startWorker(id: "worker-b", waitReady: false)
+            defer { Task { await b.kill9() } }
+            let status = await b.waitForExit(within: .seconds(10))
+            print("[lease] second worker exited \(status.map(String.init) ?? "not") after \(clock.now - started)")
+            #expect(status != nil && status != 0)
+            #expect(b.log.contains("another standalone worker (worker-a) holds the lease"), "\(b.log.suffix(2_000))")
+            #expect(!b.log.contains("input partitions assigned"))
 
-        // A still owns every shard (B did not fence it) and delivers.
-        #expect(a.isRunning)
-        try await s.send([s.request(id: "after-b", at: WorkerScenario.now + 200)])
-        let arrivals = await out.wait(for: 1, on: s.outputTopic, within: .seconds(20))
-        #expect(arrivals.compactMap { $0.header("tock-id") } == ["after-b"])
-        #expect(!a.log.contains("lost shard ownership"))
-        await out.stop()
-        #expect(await a.signal(SIGTERM) == 0)
+            // A still owns every shard (B did not fence it) and delivers.
+            #expect(a.isRunning)
+            try await s.send([s.request(id: "after-b", at: WorkerScenario.now + 200)])
+            let arrivals = await out.wait(for: 1, on: s.outputTopic, within: .seconds(20))
+            #expect(arrivals.compactMap { $0.header("tock-id") } == ["after-b"])
+            #expect(!a.log.contains("lost shard ownership"))
+            await out.stop()
+            #expect(await a.signal(SIGTERM) == 0)
+        }
     }
 
     @Test("a standalone worker restarted under a new id after SIGKILL waits for the dead holder's lease, says so on /readyz, takes over and delivers")
@@ -359,46 +362,46 @@ struct WorkerFailureTests {
         let out = try await s.collect([s.outputTopic])
         let store = try await s.store()
         // Ids as the default (host name and pid) would make them: a restart gets a new one.
-        let a = try await s.startWorker(id: "host-1001")
-        defer { Task { await a.kill9() } }
+        try await s.withWorker(id: "host-1001") { a in
 
-        let n = 60
-        let start = WorkerScenario.now
-        let ids = (0..<n).map { "r-\($0)" }
-        // Due from 1 s to 13 s ahead: some fall due while the lease is waited for, some after.
-        try await s.sendStored(
-            ids.indices.map { s.request(id: ids[$0], at: start + 1_000 + Int64($0) * 200, partition: Int32($0 % 4)) }, store: store)
-        #expect(await a.signal(SIGKILL, waitUpTo: .seconds(5)) != nil)
-        let inFlight = try await s.leasedIDs(store)
+            let n = 60
+            let start = WorkerScenario.now
+            let ids = (0..<n).map { "r-\($0)" }
+            // Due from 1 s to 13 s ahead: some fall due while the lease is waited for, some after.
+            try await s.sendStored(
+                ids.indices.map { s.request(id: ids[$0], at: start + 1_000 + Int64($0) * 200, partition: Int32($0 % 4)) }, store: store)
+            #expect(await a.signal(SIGKILL, waitUpTo: .seconds(5)) != nil)
+            let inFlight = try await s.leasedIDs(store)
 
-        let port = try Self.httpPort()
-        let clock = ContinuousClock()
-        let restarted = clock.now
-        let b = try await s.startWorker(id: "host-1002", env: ["TOCK_HTTP_PORT": "\(port)"], waitReady: false)
-        defer { Task { await b.kill9() } }
-        try await b.waitForLog("waiting for it to expire", within: .seconds(10))
-        #expect(b.log.contains("holder=host-1001"), "\(b.log.suffix(2_000))")
-        var ready: TestSocket.Response?
-        try await waitUntil("/readyz answers", within: .seconds(5)) {
-            ready = try? await TestSocket.get(port: port, path: "/readyz")
-            return ready != nil
+            let port = try Self.httpPort()
+            let clock = ContinuousClock()
+            let restarted = clock.now
+            let b = try await s.startWorker(id: "host-1002", env: ["TOCK_HTTP_PORT": "\(port)"], waitReady: false)
+            defer { Task { await b.kill9() } }
+            try await b.waitForLog("waiting for it to expire", within: .seconds(10))
+            #expect(b.log.contains("holder=host-1001"), "\(b.log.suffix(2_000))")
+            var ready: TestSocket.Response?
+            try await waitUntil("/readyz answers", within: .seconds(5)) {
+                ready = try? await TestSocket.get(port: port, path: "/readyz")
+                return ready != nil
+            }
+            #expect(ready?.status == 503)
+            #expect(ready?.body.contains("waiting for the standalone lease: held by host-1001") == true, "\(ready?.body ?? "")")
+
+            try await b.waitForLog("input partitions assigned", within: .seconds(30))
+            let tookOver = clock.now - restarted
+            #expect(b.isRunning)
+            #expect(b.log.contains("took the standalone lease over"), "\(b.log.suffix(2_000))")
+            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
+            try await waitUntil("the store is empty", within: .seconds(10)) { try await s.storedMessageCount(store) == 0 }
+            await out.settle(on: s.outputTopic)
+            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+            print("[relaunch] took over after \(tookOver); \(inFlight.count) in flight at the kill; \(summary)")
+            summary.expectAllOnceExceptInFlight(inFlight)
+            try await waitUntil("/readyz is 200", within: .seconds(5)) { try await TestSocket.get(port: port, path: "/readyz").status == 200 }
+            await out.stop()
+            #expect(await b.signal(SIGTERM) == 0)
         }
-        #expect(ready?.status == 503)
-        #expect(ready?.body.contains("waiting for the standalone lease: held by host-1001") == true, "\(ready?.body ?? "")")
-
-        try await b.waitForLog("input partitions assigned", within: .seconds(30))
-        let tookOver = clock.now - restarted
-        #expect(b.isRunning)
-        #expect(b.log.contains("took the standalone lease over"), "\(b.log.suffix(2_000))")
-        await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
-        try await waitUntil("the store is empty", within: .seconds(10)) { try await s.storedMessageCount(store) == 0 }
-        await out.settle(on: s.outputTopic)
-        let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
-        print("[relaunch] took over after \(tookOver); \(inFlight.count) in flight at the kill; \(summary)")
-        summary.expectAllOnceExceptInFlight(inFlight)
-        try await waitUntil("/readyz is 200", within: .seconds(5)) { try await TestSocket.get(port: port, path: "/readyz").status == 200 }
-        await out.stop()
-        #expect(await b.signal(SIGTERM) == 0)
     }
 
     // MARK: - 6. Metrics and health
@@ -407,46 +410,46 @@ struct WorkerFailureTests {
     func metricsAndHealth() async throws {
         let s = try await WorkerScenario("metrics")
         let port = try Self.httpPort()
-        let worker = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"])
-        defer { Task { await worker.kill9() } }
-        let out = try await s.collect([s.outputTopic])
+        try await s.withWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"]) { worker in
+            let out = try await s.collect([s.outputTopic])
 
-        let n = 20
-        let now = WorkerScenario.now
-        // Most due soon (claimed straight into the wheel), two beyond the 30 s lookahead (stored).
-        try await s.send(
-            (0..<n).map { s.request(id: "m-\($0)", at: now + 500 + Int64($0) * 20) }
-                + [s.request(id: "later-1", at: now + 60_000), s.request(id: "later-2", at: now + 60_000)])
-        await out.wait(for: n, on: s.outputTopic, within: .seconds(20))
-        #expect(out.on(s.outputTopic).count == n)
+            let n = 20
+            let now = WorkerScenario.now
+            // Most due soon (claimed straight into the wheel), two beyond the 30 s lookahead (stored).
+            try await s.send(
+                (0..<n).map { s.request(id: "m-\($0)", at: now + 500 + Int64($0) * 20) }
+                    + [s.request(id: "later-1", at: now + 60_000), s.request(id: "later-2", at: now + 60_000)])
+            await out.wait(for: n, on: s.outputTopic, within: .seconds(20))
+            #expect(out.on(s.outputTopic).count == n)
 
-        var scrape = try await MetricsScrape.get(port: port)
-        try await waitUntil("/metrics shows \(n) deliveries", within: .seconds(5)) {
-            scrape = try await MetricsScrape.get(port: port)
-            return (scrape.value(#"tock_fired_total{result="delivered"}"#) ?? 0) >= Double(n)
+            var scrape = try await MetricsScrape.get(port: port)
+            try await waitUntil("/metrics shows \(n) deliveries", within: .seconds(5)) {
+                scrape = try await MetricsScrape.get(port: port)
+                return (scrape.value(#"tock_fired_total{result="delivered"}"#) ?? 0) >= Double(n)
+            }
+            let claimed = scrape.value(#"tock_requests_total{result="claimed"}"#) ?? 0
+            let stored = scrape.value(#"tock_requests_total{result="stored"}"#) ?? 0
+            let lateness = scrape.lines(startingWith: "tock_fire_lateness_seconds")
+            print(
+                "[metrics] claimed \(claimed), stored \(stored), delivered \(scrape.value(#"tock_fired_total{result="delivered"}"#) ?? -1); "
+                    + lateness.filter { !$0.contains("_bucket") }.joined(separator: "; "))
+            #expect(claimed == Double(n))
+            #expect(stored == 2)
+            #expect((scrape.value(#"tock_fired_total{result="delivered"}"#) ?? 0) >= Double(n))
+            #expect(scrape.value("tock_fire_lateness_seconds_count") == Double(n))
+            #expect(scrape.value(#"tock_fire_lateness_seconds_bucket{le="+Inf"}"#) == Double(n))
+            #expect(lateness.filter { $0.contains("_bucket{") }.count == TockMetrics.latencyBucketsSeconds.count + 1)
+            #expect(scrape.value("tock_fire_lateness_seconds_sum") != nil)
+            // Every gauge is true at each scrape: all 20 fired, and the 2 later ones are not claimed yet.
+            #expect(scrape.value("tock_wheel_entries") == 0, "\(scrape.lines(startingWith: "tock_wheel_entries"))")
+
+            let health = try await TestSocket.get(port: port, path: "/healthz")
+            #expect(health.status == 200)
+            let ready = try await TestSocket.get(port: port, path: "/readyz")
+            #expect(ready.status == 200, "\(ready.body)")
+            #expect(ready.body == "ready\n")
+            await out.stop()
+            #expect(await worker.signal(SIGTERM) == 0)
         }
-        let claimed = scrape.value(#"tock_requests_total{result="claimed"}"#) ?? 0
-        let stored = scrape.value(#"tock_requests_total{result="stored"}"#) ?? 0
-        let lateness = scrape.lines(startingWith: "tock_fire_lateness_seconds")
-        print(
-            "[metrics] claimed \(claimed), stored \(stored), delivered \(scrape.value(#"tock_fired_total{result="delivered"}"#) ?? -1); "
-                + lateness.filter { !$0.contains("_bucket") }.joined(separator: "; "))
-        #expect(claimed == Double(n))
-        #expect(stored == 2)
-        #expect((scrape.value(#"tock_fired_total{result="delivered"}"#) ?? 0) >= Double(n))
-        #expect(scrape.value("tock_fire_lateness_seconds_count") == Double(n))
-        #expect(scrape.value(#"tock_fire_lateness_seconds_bucket{le="+Inf"}"#) == Double(n))
-        #expect(lateness.filter { $0.contains("_bucket{") }.count == TockMetrics.latencyBucketsSeconds.count + 1)
-        #expect(scrape.value("tock_fire_lateness_seconds_sum") != nil)
-        // Every gauge is true at each scrape: all 20 fired, and the 2 later ones are not claimed yet.
-        #expect(scrape.value("tock_wheel_entries") == 0, "\(scrape.lines(startingWith: "tock_wheel_entries"))")
-
-        let health = try await TestSocket.get(port: port, path: "/healthz")
-        #expect(health.status == 200)
-        let ready = try await TestSocket.get(port: port, path: "/readyz")
-        #expect(ready.status == 200, "\(ready.body)")
-        #expect(ready.body == "ready\n")
-        await out.stop()
-        #expect(await worker.signal(SIGTERM) == 0)
     }
 }

@@ -128,6 +128,7 @@ final class WorkerScenario: Sendable {
 
 /// Records read from output topics, with the time each arrived.
 final class OutputCollector: Sendable {
+    private let stopped = Mutex(false)
     struct Arrival: Sendable {
         var message: KafkaConsumerMessage
         var arrivedMillis: Int64
@@ -235,7 +236,14 @@ final class OutputCollector: Sendable {
         }
     }
 
+    /// Stops collecting and closes the consumer; a second call does nothing.
     func stop() async {
+        guard
+            stopped.withLock({ (was: inout Bool) -> Bool in
+                defer { was = true }
+                return !was
+            })
+        else { return }
         task.withLock { $0?.cancel() }
         try? await Task.sleep(for: .milliseconds(100))
         await consumer.close()

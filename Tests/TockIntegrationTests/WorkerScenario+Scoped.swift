@@ -22,3 +22,17 @@ extension WorkerScenario {
         try result.get()
     }
 }
+
+extension WorkerScenario {
+    /// Runs `body` with a worker started in this scenario (`startWorker`), killed afterwards on
+    /// every path if it still runs.
+    func withWorker(
+        id: String = "w1", env: [String: String] = [:], config: String? = nil, _ body: (WorkerProcessHandle) async throws -> Void
+    ) async throws {
+        let worker = try await startWorker(id: id, env: env, config: config)
+        let result: Result<Void, any Error>
+        do { result = .success(try await body(worker)) } catch { result = .failure(error) }
+        await worker.kill9()
+        try result.get()
+    }
+}
