@@ -31,15 +31,7 @@ struct BurstBenchmark {
     func run() async throws -> Result {
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let outputTopic = "bench.out-\(run)"
-        let admin = try KafkaAdmin(brokers: brokers)
-        try await admin.createTopic(outputTopic, partitions: outputPartitions)
-        await admin.close()
-        let consumer = try KafkaConsumer(
-            brokers: brokers, groupId: "bench-\(run)", topics: [outputTopic],
-            properties: [
-                "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
-            ])
-        try await consumer.waitForAssignment()
+        let consumer = try await BenchOutput.create(outputTopic, partitions: outputPartitions, brokers: brokers, group: "bench-\(run)")
 
         let clock = SystemWallClock()
         let producer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "20", "batch.num.messages": "10000"])

@@ -15,11 +15,7 @@ struct OutputTally {
     /// Reads `topic` from the start until `expected` ids arrived (or `deadline`), then 2 s more
     /// for late duplicates.
     static func read(brokers: String, topic: String, expected: Int, deadline: Int64) async throws -> OutputTally {
-        let consumer = try KafkaConsumer(
-            brokers: brokers, groupId: "bench-read-\(UInt32.random(in: 0...UInt32.max))", topics: [topic],
-            properties: [
-                "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
-            ])
+        let consumer = try BenchOutput.reader(of: topic, brokers: brokers, group: "bench-read-\(UInt32.random(in: 0...UInt32.max))")
         let clock = SystemWallClock()
         var tally = OutputTally()
         var settleUntil = Int64.max
@@ -44,27 +40,24 @@ struct SeriesBench: AsyncParsableCommand {
         commandName: "series",
         abstract: "Many tock-every series through a running worker: occurrences lost, doubled, early, and how late."
     )
-    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers =
-        ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
-    @Option(help: "The worker's input topic.") var inputTopic = "tock.requests"
+    @OptionGroup var options: WorkerBenchOptions
     @Option(help: "Series.") var series = 1_000
     @Option(help: "Occurrences of each.") var count = 10
     @Option(help: "Their interval.") var every = "1s"
     @Option(help: "The first occurrences fall over this many ms, from --lead-millis ahead.") var spreadMillis: Int64 = 1_000
-    @Option var leadMillis: Int64 = 5_000
 
     func run() async throws {
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let topic = "bench.series-\(run)"
-        let admin = try KafkaAdmin(brokers: brokers)
+        let admin = try KafkaAdmin(brokers: options.brokers)
         try await admin.createTopic(topic, partitions: 24)
         await admin.close()
         let interval = try DurationText.parseMillis(every)
-        let start = SystemWallClock().nowMillis() + leadMillis
-        let producer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "20"])
+        let start = SystemWallClock().nowMillis() + options.leadMillis
+        let producer = try KafkaProducer(brokers: options.brokers, properties: ["linger.ms": "20"])
         let records = (0..<series).map { i in
             KafkaProducerRecord(
-                topic: inputTopic, key: Array("s\(i)".utf8), value: Array("payload-\(i)".utf8),
+                topic: options.inputTopic, key: Array("s\(i)".utf8), value: Array("payload-\(i)".utf8),
                 headers: [
                     KafkaHeader(key: "tock-topic", string: topic), KafkaHeader(key: "tock-id", string: "\(run)-\(i)"),
                     KafkaHeader(key: "tock-at", string: String(start + Int64(i) * spreadMillis / Int64(series))),
@@ -75,7 +68,7 @@ struct SeriesBench: AsyncParsableCommand {
         await producer.shutdown()
         let expected = series * count
         let tally = try await OutputTally.read(
-            brokers: brokers, topic: topic, expected: expected,
+            brokers: options.brokers, topic: topic, expected: expected,
             deadline: start + spreadMillis + Int64(count) * interval + 30_000)
         let lateness = tally.lateness
         print("series: \(series) series × \(count) occurrences every \(every); \(tally.stamps.count) of \(expected) arrived")
@@ -97,26 +90,23 @@ struct RateLimitBench: AsyncParsableCommand {
         commandName: "rate-limit",
         abstract: "A burst due at one instant on a rate-limited topic, beside one on an unlimited topic, through running workers."
     )
-    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers =
-        ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
-    @Option(help: "The workers' input topic.") var inputTopic = "tock.requests"
+    @OptionGroup var options: WorkerBenchOptions
     @Option(help: "The limited topic: the workers must run with TOCK_OUTPUT_RATE_LIMITS naming it.") var limitedTopic = "bench.limited"
     @Option(help: "Its limit, records/s (as configured).") var rate = 2_000
     @Option(help: "Messages on the limited topic.") var messages = 20_000
     @Option(help: "Messages on an unlimited topic, due at the same instant.") var unlimited = 2_000
-    @Option var leadMillis: Int64 = 5_000
 
     func run() async throws {
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let free = "bench.free-\(run)"
-        let admin = try KafkaAdmin(brokers: brokers)
+        let admin = try KafkaAdmin(brokers: options.brokers)
         try await admin.createTopics([(limitedTopic, 24, 1), (free, 24, 1)])
         await admin.close()
-        let due = SystemWallClock().nowMillis() + leadMillis
-        let producer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "20", "batch.num.messages": "10000"])
+        let due = SystemWallClock().nowMillis() + options.leadMillis
+        let producer = try KafkaProducer(brokers: options.brokers, properties: ["linger.ms": "20", "batch.num.messages": "10000"])
         let records = (0..<(messages + unlimited)).map { i in
             KafkaProducerRecord(
-                topic: inputTopic, key: Array("k\(i)".utf8), value: Array("payload-\(i)".utf8),
+                topic: options.inputTopic, key: Array("k\(i)".utf8), value: Array("payload-\(i)".utf8),
                 headers: [
                     KafkaHeader(key: "tock-topic", string: i < messages ? limitedTopic : free), KafkaHeader(key: "tock-id", string: "\(run)-\(i)"),
                     KafkaHeader(key: "tock-at", string: String(due)),
@@ -126,9 +116,9 @@ struct RateLimitBench: AsyncParsableCommand {
         await producer.shutdown()
         let expectedSeconds = Int64(messages / max(1, rate))
         let limited = try await OutputTally.read(
-            brokers: brokers, topic: limitedTopic, expected: messages,
+            brokers: options.brokers, topic: limitedTopic, expected: messages,
             deadline: due + expectedSeconds * 1_300 + 30_000)
-        let others = try await OutputTally.read(brokers: brokers, topic: free, expected: unlimited, deadline: due + 30_000)
+        let others = try await OutputTally.read(brokers: options.brokers, topic: free, expected: unlimited, deadline: due + 30_000)
         let stamps = limited.stamps.values.compactMap(\.first).sorted()
         var busiest = 0
         var first = 0
@@ -152,4 +142,13 @@ struct RateLimitBench: AsyncParsableCommand {
         print("RESULT rate_limit_early=\(limited.early)")
         print("RESULT rate_limit_unlimited_max_ms=\(freeLateness.last ?? 0)")
     }
+}
+
+/// What every benchmark that drives running workers is told: where the broker is, the workers'
+/// input topic, and how far ahead its first messages are due.
+struct WorkerBenchOptions: ParsableArguments {
+    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers =
+        ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
+    @Option(help: "The workers' input topic.") var inputTopic = "tock.requests"
+    @Option(help: "How far ahead of now the first messages are due, ms.") var leadMillis: Int64 = 5_000
 }

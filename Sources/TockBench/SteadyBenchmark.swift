@@ -24,22 +24,14 @@ struct Steady: AsyncParsableCommand {
     func run() async throws {
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let outputTopic = "bench.steady-\(run)"
-        let admin = try KafkaAdmin(brokers: brokers)
-        try await admin.createTopics([(outputTopic, 24, 1)])
-        await admin.close()
-        let consumer = try KafkaConsumer(
-            brokers: brokers, groupId: "bench-\(run)", topics: [outputTopic],
-            properties: [
-                "session.timeout.ms": "6000", "fetch.wait.max.ms": "5", "auto.offset.reset": "earliest",
-            ])
-        try await consumer.waitForAssignment()
+        let consumer = try await BenchOutput.create(outputTopic, partitions: 24, brokers: brokers, group: "bench-\(run)")
 
         let clock = SystemWallClock()
         let producer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "5", "batch.num.messages": "10000"])
         let probeProducer = try KafkaProducer(brokers: brokers, properties: ["linger.ms": "5"])
         let total = rate * seconds
         let failures = SendFailures()
-        if let startedFile { FileManager.default.createFile(atPath: startedFile, contents: nil) }
+        if let startedFile { _ = FileManager.default.createFile(atPath: startedFile, contents: nil) }
         let producing = Task {
             let perTick = max(1, rate / 100)
             let started = clock.nowMillis()

@@ -36,6 +36,10 @@ struct DemoCommand: AsyncParsableCommand {
         let start = clock.nowMillis()
         var requests: [KafkaProducerRecord] = []
         var expected: [String: Int64] = [:]
+        func input(_ value: String, _ headers: [(String, String)]) -> KafkaProducerRecord {
+            KafkaProducerRecord(
+                topic: config.kafka.inputTopics[0], value: Array(value.utf8), headers: headers.map { KafkaHeader(key: $0.0, string: $0.1) })
+        }
         func request(_ id: String, due: Int64, value: String, extra: [KafkaHeader] = []) -> KafkaProducerRecord {
             KafkaProducerRecord(
                 topic: config.kafka.inputTopics[0], key: Array(id.utf8), value: Array(value.utf8),
@@ -50,31 +54,14 @@ struct DemoCommand: AsyncParsableCommand {
             expected["\(run)-m\(i)"] = due
         }
         // Relative to the request's timestamp, not to when the worker reads it.
-        requests.append(
-            KafkaProducerRecord(
-                topic: config.kafka.inputTopics[0], value: Array("delayed".utf8),
-                headers: [
-                    KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-delay", string: "5s"),
-                    KafkaHeader(key: "tock-id", string: "\(run)-delay"),
-                ]))
+        requests.append(input("delayed", [("tock-topic", outputTopic), ("tock-delay", "5s"), ("tock-id", "\(run)-delay")]))
         expected["\(run)-delay"] = start + 5_000
         requests.append(request("dup", due: start + 6_000, value: "sent twice, delivered once"))
         requests.append(request("dup", due: start + 6_000, value: "sent twice, delivered once"))
         expected["\(run)-dup"] = start + 6_000
         requests.append(request("cancelled", due: start + 7_000, value: "never delivered"))
-        requests.append(
-            KafkaProducerRecord(
-                topic: config.kafka.inputTopics[0], value: [],
-                headers: [
-                    KafkaHeader(key: "tock-action", string: "cancel"), KafkaHeader(key: "tock-id", string: "\(run)-cancelled"),
-                ]))
-        requests.append(
-            KafkaProducerRecord(
-                topic: config.kafka.inputTopics[0], value: Array("no due time".utf8),
-                headers: [
-                    KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-id", string: "\(run)-bad"),
-                    KafkaHeader(key: "demo", string: "yes"),
-                ]))
+        requests.append(input("", [("tock-action", "cancel"), ("tock-id", "\(run)-cancelled")]))
+        requests.append(input("no due time", [("tock-topic", outputTopic), ("tock-id", "\(run)-bad"), ("demo", "yes")]))
         for result in await producer.send(requests) { _ = try result.get() }
         await producer.shutdown()
         print(
