@@ -192,11 +192,14 @@ public struct TimingWheel<ID: Hashable> {
 
     // MARK: - Internals
 
+    /// The span of a level whose tick times `wheelSize` overflows.
+    @usableFromInline static var unboundedInterval: Int64 { Int64.max / 2 }
+
     @usableFromInline
     mutating func addLevel(tick: Int64, startMillis: Int64) {
         levelTick.append(tick)
         let (interval, overflow) = tick.multipliedReportingOverflow(by: Int64(wheelSize))
-        levelInterval.append(overflow ? Int64.max / 2 : interval)
+        levelInterval.append(overflow ? Self.unboundedInterval : interval)
         levelCurrentTime.append(startMillis - startMillis % tick)
         bucketHead.append(contentsOf: repeatElement(Self.none, count: wheelSize))
         bucketExpiration.append(contentsOf: repeatElement(-1, count: wheelSize))
@@ -235,7 +238,9 @@ public struct TimingWheel<ID: Hashable> {
             if level == levelTick.count {
                 addLevel(tick: levelInterval[level - 1], startMillis: levelCurrentTime[level - 1])
             }
-            if due < levelCurrentTime[level] + levelInterval[level] {
+            // A level whose span overflowed covers every later time: without this, a due time at
+            // or past its end would add levels forever.
+            if levelInterval[level] == Self.unboundedInterval || due < levelCurrentTime[level] + levelInterval[level] {
                 let tick = levelTick[level]
                 let virtualID = due / tick
                 let bucket = 1 + level * wheelSize + Int(virtualID % Int64(wheelSize))

@@ -19,6 +19,19 @@ struct TimingWheelTests {
         #expect(wheel.isEmpty)
     }
 
+    @Test("an entry at the end of time is held (no endless levels), and comes back with nothing else")
+    func endOfTime() {
+        for wheelSize in [8, 512] {
+            var wheel = TimingWheel<String>(startMillis: start, wheelSize: wheelSize)
+            wheel.insert("never", dueMillis: Int64.max / 2)
+            wheel.insert("end", dueMillis: Int64.max / 2 + 1_000)
+            wheel.insert("soon", dueMillis: start + 5)
+            #expect(wheel.levelCount < 64 && wheel.count == 3)
+            #expect(ids(wheel.advance(to: start + 5)) == ["soon"])
+            #expect(wheel.count == 2)
+        }
+    }
+
     @Test("bucket boundaries: the last tick of level 0 and the first of level 1")
     func levelBoundaries() {
         var wheel = TimingWheel<String>(startMillis: start, wheelSize: 8)
