@@ -23,8 +23,8 @@ public final class FireService: Service, Sendable {
     let pipeline: SlicePipeline
 
     /// - Parameters:
-    ///   - store: claims and hand-backs.
-    ///   - lockStore: locks, renewals and rate-limit slots; `deliveryStore`: outcomes. The same
+    ///   - store: claims, lease renewals and hand-backs.
+    ///   - lockStore: locks and rate-limit slots; `deliveryStore`: outcomes. The same
     ///     store on connections of their own: each connection runs one round trip at a time, and a
     ///     lock must not wait behind an ingest batch, a claim or a completion.
     ///   - finder: reads output partitions back before a later attempt is published.
@@ -40,7 +40,7 @@ public final class FireService: Service, Sendable {
         wheel = DeliveryWheel(
             lockAheadMillis: configuration.delivery.lockAheadMillis, shardMap: store.shardMap, clock: clock, metrics: metrics, logger: logger)
         let recorder = OutcomeRecorder(context: context, store: deliveryStore, wheel: wheel)
-        leases = LeaseKeeper(context: context, store: lockStore, recorder: recorder)
+        leases = LeaseKeeper(context: context, store: store, recorder: recorder)
         claims = ClaimLoop(context: context, store: store, wheel: wheel, leases: leases)
         locker = DeliveryLocker(context: context, store: lockStore, wheel: wheel)
         pipeline = SlicePipeline(
