@@ -52,20 +52,13 @@ public final class KafkaAdmin: Sendable {
             newTopics.append(newTopic)
         }
 
-        // Waits for the operation: the broker answers once the topics exist, so callers can use them at once.
-        try KafkaAdminRequest.run(
-            rk, operation: RD_KAFKA_ADMIN_OP_CREATETOPICS, name: "CreateTopics", timeoutMilliseconds: timeoutMilliseconds, waitsForOperation: true,
+        try KafkaAdminRequest.changeTopics(
+            rk, operation: RD_KAFKA_ADMIN_OP_CREATETOPICS, name: "CreateTopics", action: "create", tolerated: RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
+            timeoutMilliseconds: timeoutMilliseconds,
             submit: { options, queue in
                 newTopics.withUnsafeMutableBufferPointer { rd_kafka_CreateTopics(rk, $0.baseAddress, $0.count, options, queue) }
             },
-            read: { event in
-                guard let result = rd_kafka_event_CreateTopics_result(event) else {
-                    throw KafkaError(code: .failed, message: "CreateTopics: unexpected event type \(rd_kafka_event_type(event))", isRetriable: false)
-                }
-                var count = 0
-                let results = rd_kafka_CreateTopics_result_topics(result, &count)
-                try KafkaAdminRequest.checkTopicResults(results, count: count, tolerated: RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, action: "create")
-            })
+            topicResults: { event, count in rd_kafka_event_CreateTopics_result(event).map { rd_kafka_CreateTopics_result_topics($0, &count) } })
     }
 
     /// Deletes `topics`; a topic that does not exist counts as deleted. Throws the first other
@@ -81,19 +74,13 @@ public final class KafkaAdmin: Sendable {
     private static func deleteTopics(_ rk: OpaquePointer, _ topics: [String], timeoutMilliseconds: Int32) throws {
         var deleted: [OpaquePointer?] = topics.map { rd_kafka_DeleteTopic_new($0) }
         defer { for topic in deleted { rd_kafka_DeleteTopic_destroy(topic) } }
-        try KafkaAdminRequest.run(
-            rk, operation: RD_KAFKA_ADMIN_OP_DELETETOPICS, name: "DeleteTopics", timeoutMilliseconds: timeoutMilliseconds, waitsForOperation: true,
+        try KafkaAdminRequest.changeTopics(
+            rk, operation: RD_KAFKA_ADMIN_OP_DELETETOPICS, name: "DeleteTopics", action: "delete", tolerated: RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+            timeoutMilliseconds: timeoutMilliseconds,
             submit: { options, queue in
                 deleted.withUnsafeMutableBufferPointer { rd_kafka_DeleteTopics(rk, $0.baseAddress, $0.count, options, queue) }
             },
-            read: { event in
-                guard let result = rd_kafka_event_DeleteTopics_result(event) else {
-                    throw KafkaError(code: .failed, message: "DeleteTopics: unexpected event type \(rd_kafka_event_type(event))", isRetriable: false)
-                }
-                var count = 0
-                let results = rd_kafka_DeleteTopics_result_topics(result, &count)
-                try KafkaAdminRequest.checkTopicResults(results, count: count, tolerated: RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, action: "delete")
-            })
+            topicResults: { event, count in rd_kafka_event_DeleteTopics_result(event).map { rd_kafka_DeleteTopics_result_topics($0, &count) } })
     }
 
     /// Whether `topicIDs` can ask: the runtime librdkafka has `rd_kafka_DescribeTopics` (2.3.0).

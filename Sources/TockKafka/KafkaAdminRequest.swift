@@ -38,6 +38,26 @@ enum KafkaAdminRequest {
         return try read(event)
     }
 
+    /// A request that creates or deletes topics: it waits for the operation (the broker answers
+    /// once it is done, so callers can use the topics at once), and throws the first per-topic
+    /// error other than `tolerated` (the topic already exists, or is already gone).
+    /// - Parameter topicResults: the event's per-topic results; nil for an event of another type.
+    static func changeTopics(
+        _ rk: OpaquePointer, operation: rd_kafka_admin_op_t, name: String, action: String, tolerated: rd_kafka_resp_err_t,
+        timeoutMilliseconds: Int32, submit: (_ options: OpaquePointer, _ queue: OpaquePointer) -> Void,
+        topicResults: (_ event: OpaquePointer, _ count: inout Int) -> UnsafeMutablePointer<OpaquePointer?>??
+    ) throws {
+        try run(
+            rk, operation: operation, name: name, timeoutMilliseconds: timeoutMilliseconds, waitsForOperation: true, submit: submit,
+            read: { event in
+                var count = 0
+                guard let results = topicResults(event, &count) else {
+                    throw KafkaError(code: .failed, message: "\(name): unexpected event type \(rd_kafka_event_type(event))", isRetriable: false)
+                }
+                try checkTopicResults(results, count: count, tolerated: tolerated, action: action)
+            })
+    }
+
     /// Throws the first per-topic error of a CreateTopics or DeleteTopics result other than
     /// `tolerated` (the topic already exists, or is already gone).
     static func checkTopicResults(

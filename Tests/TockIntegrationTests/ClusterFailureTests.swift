@@ -549,25 +549,14 @@ final class ClusterFixture: Sendable {
         _ body: (ClusterFixture, WorkerScenario, OutputCollector) async throws -> Void
     ) async throws {
         try await run(label, redisURL: redisURL) { c in
-            let out = try await c.scenario.collect(topics(c.scenario))
-            do { try await body(c, c.scenario, out) } catch {
-                await out.stop()
-                throw error
-            }
-            await out.stop()
+            try await c.scenario.withCollector(topics(c.scenario)) { out in try await body(c, c.scenario, out) }
         }
     }
 
     static func run(_ label: String, redisURL: String? = nil, _ body: (ClusterFixture) async throws -> Void) async throws {
         let scenario = try await WorkerScenario(label, clusterMode: "monitored", redisURL: redisURL)
         let fixture = ClusterFixture(scenario: scenario, store: try await scenario.store())
-        do {
-            try await body(fixture)
-        } catch {
-            await fixture.killAll()
-            throw error
-        }
-        await fixture.killAll()
+        try await withCleanup({ await fixture.killAll() }) { try await body(fixture) }
     }
 
     func killAll() async {

@@ -9,30 +9,31 @@ extension WorkerScenario {
         _ body: (WorkerScenario, WorkerProcessHandle, OutputCollector) async throws -> Void
     ) async throws {
         let s = try await WorkerScenario(label)
-        let worker = try await s.startWorker(id: id, env: env, config: config)
-        let out: OutputCollector
-        do { out = try await s.collect(topics(s)) } catch {
-            await worker.kill9()
-            throw error
+        try await s.withWorker(id: id, env: env, config: config) { worker in
+            try await s.withCollector(topics(s)) { out in try await body(s, worker, out) }
         }
-        let result: Result<Void, any Error>
-        do { result = .success(try await body(s, worker, out)) } catch { result = .failure(error) }
-        await out.stop()
-        await worker.kill9()
-        try result.get()
     }
-}
 
-extension WorkerScenario {
     /// Runs `body` with a worker started in this scenario (`startWorker`), killed afterwards on
     /// every path if it still runs.
     func withWorker(
         id: String = "w1", env: [String: String] = [:], config: String? = nil, _ body: (WorkerProcessHandle) async throws -> Void
     ) async throws {
         let worker = try await startWorker(id: id, env: env, config: config)
-        let result: Result<Void, any Error>
-        do { result = .success(try await body(worker)) } catch { result = .failure(error) }
-        await worker.kill9()
-        try result.get()
+        try await withCleanup({ await worker.kill9() }) { try await body(worker) }
     }
+
+    /// Runs `body` with a collector of `topics`, stopped afterwards on every path.
+    func withCollector(_ topics: [String], _ body: (OutputCollector) async throws -> Void) async throws {
+        let out = try await collect(topics)
+        try await withCleanup({ await out.stop() }) { try await body(out) }
+    }
+}
+
+/// Runs `body`, then `cleanup` whether or not it threw, then rethrows what it threw.
+func withCleanup(_ cleanup: () async -> Void, _ body: () async throws -> Void) async throws {
+    let result: Result<Void, any Error>
+    do { result = .success(try await body()) } catch { result = .failure(error) }
+    await cleanup()
+    try result.get()
 }
