@@ -69,63 +69,40 @@ final class KafkaRecordEncoder {
         }
 
         values.removeAll(keepingCapacity: true)
-        var value = rd_kafka_vu_t()
-        value.vtype = RD_KAFKA_VTYPE_TOPIC
-        value.u.cstr = place(record.topic)
-        values.append(value)
-
-        if let partition = record.partition {
-            value = rd_kafka_vu_t()
-            value.vtype = RD_KAFKA_VTYPE_PARTITION
-            value.u.i32 = partition
+        func append(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t) -> Void) {
+            var value = rd_kafka_vu_t()
+            value.vtype = type
+            set(&value)
             values.append(value)
         }
-
-        value = rd_kafka_vu_t()
-        value.vtype = RD_KAFKA_VTYPE_MSGFLAGS
-        value.u.i = RD_KAFKA_MSG_F_COPY
-        values.append(value)
-
+        append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = place(record.topic) }
+        if let partition = record.partition { append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
+        append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
         if let key = record.key {
-            value = rd_kafka_vu_t()
-            value.vtype = RD_KAFKA_VTYPE_KEY
-            value.u.mem.ptr = UnsafeMutableRawPointer(mutating: place(key))
-            value.u.mem.size = key.count
-            values.append(value)
-        }
-
-        value = rd_kafka_vu_t()
-        value.vtype = RD_KAFKA_VTYPE_OPAQUE
-        value.u.ptr = opaque
-        values.append(value)
-
-        if let timestamp = record.timestamp {
-            value = rd_kafka_vu_t()
-            value.vtype = RD_KAFKA_VTYPE_TIMESTAMP
-            value.u.i64 = timestamp
-            values.append(value)
-        }
-
-        for header in record.headers {
-            value = rd_kafka_vu_t()
-            value.vtype = RD_KAFKA_VTYPE_HEADER
-            value.u.header.name = place(header.key)
-            if let bytes = header.value {
-                value.u.header.val = place(bytes)
-                value.u.header.size = bytes.count
-            } else {
-                // NULL value: librdkafka adds a null header and ignores the size.
-                value.u.header.val = nil
-                value.u.header.size = 0
+            append(RD_KAFKA_VTYPE_KEY) {
+                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: place(key))
+                $0.u.mem.size = key.count
             }
-            values.append(value)
+        }
+        append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
+        if let timestamp = record.timestamp { append(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp } }
+        for header in record.headers {
+            append(RD_KAFKA_VTYPE_HEADER) {
+                $0.u.header.name = place(header.key)
+                if let bytes = header.value {
+                    $0.u.header.val = place(bytes)
+                    $0.u.header.size = bytes.count
+                } else {
+                    // NULL value: librdkafka adds a null header and ignores the size.
+                    $0.u.header.val = nil
+                    $0.u.header.size = 0
+                }
+            }
         }
 
         // A zeroed value entry has a NULL pointer: a null value, as opposed to an empty one.
         let payloadIndex = values.count
-        value = rd_kafka_vu_t()
-        value.vtype = RD_KAFKA_VTYPE_VALUE
-        values.append(value)
+        append(RD_KAFKA_VTYPE_VALUE) { _ in }
         guard let payload = record.value else {
             return values.withUnsafeBufferPointer { rd_kafka_produceva(rk, $0.baseAddress, $0.count) }
         }

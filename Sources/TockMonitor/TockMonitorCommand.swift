@@ -15,7 +15,7 @@ struct TockMonitorCommand: AsyncParsableCommand {
     func run() async throws {
         let context = ProcessBootstrap.start(processName: "tock-monitor", options: options)
         do {
-            try await MonitorProcess.run(configuration: context.configuration, logger: context.logger)
+            try await MonitorProcess.buildMonitor(configuration: context.configuration, logger: context.logger).run()
         } catch {
             ProcessBootstrap.fail("tock-monitor: \(error)", code: 1)
         }

@@ -7,27 +7,18 @@ import TockRedis
 import TockRuntime
 import TockStore
 
-/// A monitor built from its configuration and not yet running: its `ServiceGroup`, and the
-/// monitor service tests look at. `run()` runs it until graceful shutdown.
-public struct Monitor: Sendable {
+/// A monitor built and not yet running, and the monitor service tests look at.
+public struct Monitor: BuiltProcess {
+    public static let kind = "monitor"
     public let group: ServiceGroup
     public let monitor: MonitorService
-    let logger: Logger
-
-    public func run() async throws {
-        try await group.run()
-        logger.info("monitor stopped")
-    }
+    public let logger: Logger
 }
 
 /// Builds a monitor with its HTTP server (`/metrics`, `/healthz`, `/readyz`, `/v1/cluster`, the
 /// console at `/` with `/v1/console` and `/v1/messages/<tock-id>`) in a `ServiceGroup`; SIGTERM
 /// resigns leadership.
 public enum MonitorProcess {
-    public static func run(configuration: TockConfiguration, logger: Logger) async throws {
-        try await buildMonitor(configuration: configuration, logger: logger).run()
-    }
-
     public static func buildMonitor(
         configuration: TockConfiguration, logger: Logger, handlesSignals: Bool = true
     ) async throws -> Monitor {

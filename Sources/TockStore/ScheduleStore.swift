@@ -84,13 +84,10 @@ public final class ScheduleStore: Sendable {
         guard !batches.isEmpty else { return [:] }
         let sections = batches.keys.sorted().map { StoreRequestsCall.Section(shard: $0, owner: ownerships[$0], entries: batches[$0]!) }
         // Idempotent: a retried batch finds its offsets under the watermark.
-        let window = windows.window(atMillis: nowMillis)
-        let calls = withKnownExpiries(window: window) { known in
-            slotGroups(sections).map { sections in
-                StoreRequestsCall(
-                    script: scripts.store, keys: keys, windows: windows, nowMillis: nowMillis, sections: sections, watermarks: watermarks,
-                    expiresKnown: known)
-            }
+        let (calls, window) = tombstoningCalls(sections, nowMillis: nowMillis) { sections, known in
+            StoreRequestsCall(
+                script: scripts.store, keys: keys, windows: windows, nowMillis: nowMillis, sections: sections, watermarks: watermarks,
+                expiresKnown: known)
         }
         var outcomes: [Int: [StoreOutcome]] = [:]
         for (call, reply) in zip(calls, try await runEach(calls, durable: true, touched: calls.map { $0.sections.map(\.shard) })) {
@@ -106,13 +103,18 @@ public final class ScheduleStore: Sendable {
         client.isCluster ? sections.map { [$0] } : [sections]
     }
 
-    /// Builds a call given whether this process already gave a tombstone set of `window` its
-    /// expiry; under one lock for the whole call, not one per set.
-    private func withKnownExpiries<Calls>(window: Int64, _ build: ((TombstoneSet) -> Bool) -> Calls) -> Calls {
-        knownExpiries.withLock { known in
+    /// The calls of a script that writes tombstones, one per slot group of `parts`, each built
+    /// knowing which tombstone sets of the current window this process already gave their expiry
+    /// (under one lock for them all, not one per set); and that window, for `noteExpiring`.
+    private func tombstoningCalls<Part: Sendable, Call: Sendable>(
+        _ parts: [Part], nowMillis: Int64, _ build: ([Part], (TombstoneSet) -> Bool) -> Call
+    ) -> (calls: [Call], window: Int64) {
+        let window = windows.window(atMillis: nowMillis)
+        let calls = knownExpiries.withLock { known in
             known.enter(window: window)
-            return build { known.contains($0) }
+            return slotGroups(parts).map { build($0) { known.contains($0) } }
         }
+        return (calls, window)
     }
 
     /// A set whose expiry a call set needs none again in this window.
@@ -206,13 +208,10 @@ public final class ScheduleStore: Sendable {
         FinishedLock, StoreError
     >] {
         guard !locks.isEmpty else { return [] }
-        let window = windows.window(atMillis: nowMillis)
-        let calls = withKnownExpiries(window: window) { known in
-            slotGroups(locks).map { locks in
-                FinishCall(
-                    script: scripts.finish, keys: keys, windows: windows, nowMillis: nowMillis, ownerships: ownerships, locks: locks,
-                    expiresKnown: known)
-            }
+        let (calls, window) = tombstoningCalls(locks, nowMillis: nowMillis) { locks, known in
+            FinishCall(
+                script: scripts.finish, keys: keys, windows: windows, nowMillis: nowMillis, ownerships: ownerships, locks: locks,
+                expiresKnown: known)
         }
         let replies = try await replies(
             calls, shards: calls.map { $0.locks.first?.shard ?? -1 }, durable: true, touched: calls.map { $0.locks.map(\.shard) })

@@ -16,7 +16,7 @@ struct TockWorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let context = ProcessBootstrap.start(processName: "tock-worker", options: options, runtimeProblem: LibrdkafkaVersion.runtimeProblem)
         do {
-            try await WorkerProcess.run(configuration: context.configuration, logger: context.logger)
+            try await WorkerProcess.buildWorker(configuration: context.configuration, logger: context.logger).run()
         } catch {
             ProcessBootstrap.fail("tock-worker: \(error)", code: 1)
         }

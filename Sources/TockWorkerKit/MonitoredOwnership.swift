@@ -53,17 +53,13 @@ public struct MonitoredOwnership: Service {
     }
 
     func apply(_ assignment: [Int: Int64]) async throws {
-        let current = state.ownerships
-        let lost = Set(current.keys.filter { assignment[$0] != current[$0]!.epoch })
+        let change = AssignmentChange(owned: state.ownerships, assigned: assignment, worker: state.workerID)
+        let lost = change.lost
         for shard in lost { state.dropShard(shard) }
         fire.dropShards(lost)
-        var gained: [Int: ShardOwnership] = [:]
-        for (shard, epoch) in assignment where current[shard]?.epoch != epoch {
-            gained[shard] = ShardOwnership(worker: state.workerID, epoch: epoch)
-        }
         var taken: [Int: ShardOwnership] = [:]
         var released = 0
-        for (shard, owner) in gained.sorted(by: { $0.key < $1.key }) {
+        for (shard, owner) in change.gained {
             let result: Result<Int, StoreError>
             do { result = .success(try await store.release(shard: shard, as: owner)) } catch { result = .failure(error) }
             switch result {

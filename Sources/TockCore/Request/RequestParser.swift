@@ -81,61 +81,30 @@ public struct RequestParser: Sendable {
         case schedule, cancel, reschedule
     }
 
-    /// One `tock-` header as the last occurrence left it.
-    private enum Value {
-        case absent
-        case null
-        case bytes([UInt8])
-
-        init(_ value: [UInt8]?) { self = value.map(Value.bytes) ?? .null }
-
-        var isGiven: Bool { if case .absent = self { false } else { true } }
-    }
+    private typealias Value = RequestHeaders.Value
 
     private func parseOrThrow(_ record: InputRecord, nowMillis: Int64) throws(RequestRejection) -> ParsedRequest {
-        var topic = Value.absent, at = Value.absent, delay = Value.absent
-        var idHeader = Value.absent, keyHeader = Value.absent, actionHeader = Value.absent
-        var cron = Value.absent, every = Value.absent, tz = Value.absent, until = Value.absent
-        var count = Value.absent, catchup = Value.absent
-        var copiedCount = 0
-        for header in record.headers {
-            switch header.key {
-            case "tock-topic": topic = Value(header.value)
-            case "tock-at": at = Value(header.value)
-            case "tock-delay": delay = Value(header.value)
-            case "tock-id": idHeader = Value(header.value)
-            case "tock-key": keyHeader = Value(header.value)
-            case "tock-action": actionHeader = Value(header.value)
-            case "tock-cron": cron = Value(header.value)
-            case "tock-every": every = Value(header.value)
-            case "tock-tz": tz = Value(header.value)
-            case "tock-until": until = Value(header.value)
-            case "tock-count": count = Value(header.value)
-            case "tock-catchup": catchup = Value(header.value)
-            default: if !Self.isTockHeader(header.key) { copiedCount += 1 }
-            }
-        }
-
-        let action = try Self.action(actionHeader)
+        let headers = RequestHeaders(record.headers)
+        let action = try Self.action(headers[.action])
         let payloadBytes = record.value?.count ?? 0
         if action != .cancel && payloadBytes > maxPayloadBytes {
             throw reject(.payloadTooLarge, "The payload is \(payloadBytes) bytes, more than limits.maxPayloadBytes (\(maxPayloadBytes)).")
         }
-        let (id, idWasGiven) = try Self.id(idHeader, action: action, record: record)
+        let (id, idWasGiven) = try Self.id(headers[.id], action: action, record: record)
         if action == .cancel { return .cancel(id: id) }
 
-        let outputTopic = try outputTopic(topic, action: action)
-        let isSeries = [cron, every, tz, until, count, catchup].contains { $0.isGiven }
-        let given = try dueTime(at: at, delay: delay, action: action, required: !isSeries, record: record, nowMillis: nowMillis)
+        let outputTopic = try outputTopic(headers[.topic], action: action)
+        let isSeries = headers.isSeries
+        let given = try dueTime(at: headers[.at], delay: headers[.delay], action: action, required: !isSeries, record: record, nowMillis: nowMillis)
         var series: SeriesDefinition?
         var dueMillis: Int64
         var source: String
         if isSeries {
             let requestTime = record.timestampMillis.flatMap { $0 >= 0 ? $0 : nil } ?? nowMillis
             let parsed = try RecurrenceText.parse(
-                cron: try Self.text(cron, "tock-cron", code: .badCron), every: try Self.text(every, "tock-every"),
-                tz: try Self.text(tz, "tock-tz", code: .badTimezone), until: try Self.text(until, "tock-until"),
-                count: try Self.text(count, "tock-count"), catchup: try Self.text(catchup, "tock-catchup"),
+                cron: try Self.text(headers, .cron, code: .badCron), every: try Self.text(headers, .every),
+                tz: try Self.text(headers, .tz, code: .badTimezone), until: try Self.text(headers, .until),
+                count: try Self.text(headers, .count), catchup: try Self.text(headers, .catchup),
                 startMillis: given?.due ?? requestTime, startIsRequestTime: given == nil, notBeforeMillis: requestTime
             )
             // Not nil: some series header is given.
@@ -154,23 +123,21 @@ public struct RequestParser: Sendable {
             )
         }
 
-        var headers: [RecordHeader] = []
-        headers.reserveCapacity(copiedCount)
-        for header in record.headers where !Self.isTockHeader(header.key) { headers.append(header) }
+        var copied: [RecordHeader] = []
+        copied.reserveCapacity(headers.copiedCount)
+        for header in record.headers where !RequestHeaders.isTock(header.key) { copied.append(header) }
         let key: [UInt8]? =
-            switch keyHeader {
+            switch headers[.key] {
             case .absent: record.key
             case .null: nil
             case .bytes(let bytes): bytes
             }
         let message = ScheduledMessage(
             id: id, idWasGiven: idWasGiven, dueMillis: dueMillis, topic: outputTopic,
-            key: key, value: record.value, headers: headers, series: series
+            key: key, value: record.value, headers: copied, series: series
         )
         return action == .reschedule ? .reschedule(message) : .schedule(message)
     }
-
-    private static func isTockHeader(_ name: String) -> Bool { name.utf8.starts(with: "tock-".utf8) }
 
     private static func action(_ header: Value) throws(RequestRejection) -> Action {
         switch header {
@@ -302,8 +269,11 @@ public struct RequestParser: Sendable {
     }
 
     /// A series header's value as text; a null or non-UTF-8 value is refused with `code`.
-    private static func text(_ header: Value, _ name: String, code: RejectionCode = .badRecurrence) throws(RequestRejection) -> String? {
-        switch header {
+    private static func text(_ headers: RequestHeaders, _ header: RequestHeaders.Name, code: RejectionCode = .badRecurrence) throws(RequestRejection)
+        -> String?
+    {
+        let name = header.rawValue
+        switch headers[header] {
         case .absent: return nil
         case .null: throw reject(code, "\(name) has a null value.")
         case .bytes(let bytes):

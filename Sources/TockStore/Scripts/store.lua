@@ -146,6 +146,24 @@ for _ = 1, num() do
     return { state = state, unsure = not queued or retried }
   end
 
+  -- A reschedule or cancel with a given id writes its tombstone, whatever it found.
+  local function tombstoneGiven(i)
+    if fps[i] ~= '' then tombstone(currentKeys[i], fps[i], expires[i]) end
+  end
+  -- A reschedule queues what it replaced, or what it turned into something else, at once.
+  local function requeue(i, member, due)
+    tombstoneGiven(i)
+    if enqueue(member, due, true) then return 'rescheduled-claimed' end
+    return 'rescheduled'
+  end
+  -- A reschedule that found nothing of its id writes it as new, at once.
+  local function storeNew(id, blob, member, due)
+    redis.call('HSET', msgKey, id, blob)
+    present[id] = true
+    if enqueue(member, due, true) then return 'claimed' end
+    return 'stored'
+  end
+
   for i = 1, nEntries do
     local op, id, due, given = ops[i], ids[i], dues[i], fps[i] ~= ''
     local status
@@ -188,7 +206,7 @@ for _ = 1, num() do
         -- once, nor drops one that may be in Kafka.
         redis.call('HSET', msgKey, id, blobs[i])
         redis.call('HSET', seriesKey, id, seriesText(current.due, current.fired, newGeneration(), current.through))
-        if given then tombstone(currentKeys[i], fps[i], expires[i]) end
+        tombstoneGiven(i)
         status = 'rescheduled'
       elseif current or redis.call('ZREM', queueKey, id) == 1 then
         -- A pending series or message becomes this series.
@@ -202,15 +220,12 @@ for _ = 1, num() do
         redis.call('HSET', msgKey, id, blobs[i])
         carried = carried or { fired = 0 }
         redis.call('HSET', seriesKey, id, seriesText(due, carried.fired, newGeneration(), carried.through))
-        if given then tombstone(currentKeys[i], fps[i], expires[i]) end
-        if enqueue(member, due, true) then status = 'rescheduled-claimed' else status = 'rescheduled' end
+        status = requeue(i, member, due)
       elseif exists(id) then status = 'delivering'
       elseif given and not remember(i) then status = 'tombstoned'
       else
-        redis.call('HSET', msgKey, id, blobs[i])
         redis.call('HSET', seriesKey, id, seriesText(due, 0, newGeneration()))
-        present[id] = true
-        if enqueue(member, due, true) then status = 'claimed' else status = 'stored' end
+        status = storeNew(id, blobs[i], member, due)
       end
     else
       flush()
@@ -222,25 +237,21 @@ for _ = 1, num() do
         if dropped.unsure then countPublished(counts, tonumber(dropped.state.due)) end
         redis.call('HSET', retiredKey, id, retiredText(counts.through, counts.fired))
         redis.call('HSET', msgKey, id, blobs[i])
-        if given then tombstone(currentKeys[i], fps[i], expires[i]) end
-        if enqueue(id, due, true) then status = 'rescheduled-claimed' else status = 'rescheduled' end
+        status = requeue(i, id, due)
       elseif op == 'C' and dropSeries(id) then
         redis.call('HDEL', msgKey, id)
         present[id] = false
-        if given then tombstone(currentKeys[i], fps[i], expires[i]) end
+        tombstoneGiven(i)
         status = 'cancelled'
       elseif op == 'R' then
         if redis.call('ZSCORE', queueKey, id) then
           redis.call('HSET', msgKey, id, blobs[i])
           redis.call('HDEL', attKey, id)
-          if given then tombstone(currentKeys[i], fps[i], expires[i]) end
-          if enqueue(id, due, true) then status = 'rescheduled-claimed' else status = 'rescheduled' end
+          status = requeue(i, id, due)
         elseif exists(id) then status = 'delivering'
         elseif given and not remember(i) then status = 'tombstoned'
         else
-          redis.call('HSET', msgKey, id, blobs[i])
-          present[id] = true
-          if enqueue(id, due, true) then status = 'claimed' else status = 'stored' end
+          status = storeNew(id, blobs[i], id, due)
         end
       elseif op == 'C' then
         if redis.call('ZREM', queueKey, id) == 1 then
@@ -248,7 +259,7 @@ for _ = 1, num() do
           redis.call('HDEL', attKey, id)
           redis.call('HDEL', retiredKey, id)
           present[id] = false
-          if given then tombstone(currentKeys[i], fps[i], expires[i]) end
+          tombstoneGiven(i)
           status = 'cancelled'
         elseif exists(id) then status = 'delivering'
         elseif given and not remember(i) then status = 'cancel-ended'

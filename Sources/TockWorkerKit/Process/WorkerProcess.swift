@@ -10,18 +10,13 @@ import TockRedis
 import TockRuntime
 import TockStore
 
-/// A worker built from its configuration and not yet running (hummingbird's `buildApplication`):
-/// its `ServiceGroup` and the state tests look at. `run()` runs it until graceful shutdown.
-public struct Worker: Sendable {
+/// A worker built and not yet running, and the state tests look at.
+public struct Worker: BuiltProcess {
+    public static let kind = "worker"
     public let group: ServiceGroup
     public let state: WorkerState
     public let store: ScheduleStore
-    let logger: Logger
-
-    public func run() async throws {
-        try await group.run()
-        logger.info("worker stopped")
-    }
+    public let logger: Logger
 }
 
 /// Builds a worker: its services run in a `ServiceGroup`, shared resources first (closed last),
@@ -29,10 +24,6 @@ public struct Worker: Sendable {
 /// adds once ownership is settled. Graceful shutdown goes in reverse: stop consuming and commit,
 /// let deliveries finish and hand the wheel back, give up the lease, close the clients.
 public enum WorkerProcess {
-    public static func run(configuration: TockConfiguration, logger: Logger) async throws {
-        try await buildWorker(configuration: configuration, logger: logger).run()
-    }
-
     /// - Parameter handlesSignals: false for a worker run in-process (a test), which calls
     ///   `group.triggerGracefulShutdown()` instead of SIGTERM.
     public static func buildWorker(

@@ -182,80 +182,29 @@ public final class IngestService: Service, Sendable {
     func ingest(_ messages: [PolledRequest], known: [KafkaTopicPartition: InputPartitions.Known]) async throws {
         let now = clock.nowMillis()
         let watermarks = try Self.watermarks(messages, known: known)
-        var batches: [Int: [StoreEntry]] = [:]
-        var rejections: [KafkaProducerRecord] = []
-        var rejectionCodes: [String] = []
-        var outputTopics: Set<String> = []
-        for message in messages {
-            let record = message.record
-            let tp = "\(record.topic)/\(record.partition)"
-            switch message.parsed {
-            case .success(let parsed):
-                let entry: StoreEntry
-                switch parsed {
-                case .schedule(var m), .reschedule(var m):
-                    m.storedMillis = now
-                    if !m.idWasGiven, let generation = watermarks[tp]?.generation, generation > 0 {
-                        m.id = InputPartitionCheck.defaultID(source: record.source, generation: generation)
-                    }
-                    outputTopics.insert(m.topic)
-                    let operation: StoreEntry.Operation =
-                        switch (parsed, m.series != nil) {
-                        case (.schedule, false): .schedule
-                        case (.schedule, true): .scheduleSeries
-                        case (_, false): .reschedule
-                        case (_, true): .rescheduleSeries
-                        }
-                    entry = StoreEntry(
-                        operation: operation, topicPartition: tp, offset: record.offset, id: m.id,
-                        tombstone: m.idWasGiven ? Tombstone(id: m.id) : nil, dueMillis: m.dueMillis,
-                        blob: MessageCodec.encode(m))
-                case .cancel(let id):
-                    entry = StoreEntry(
-                        operation: .cancel, topicPartition: tp, offset: record.offset, id: id,
-                        tombstone: Tombstone(id: id), dueMillis: 0, blob: [])
-                }
-                batches[store.shardMap.shard(of: entry.id), default: []].append(entry)
-            case .failure(let rejection):
-                rejections.append(OutputRecords.rejected(record, rejection: rejection, rejectedTopic: configuration.kafka.rejectedTopic))
-                rejectionCodes.append(rejection.code.rawValue)
-                // Advances the watermark, so a re-read of this record is not rejected twice.
-                let id = record.source
-                batches[store.shardMap.shard(of: id), default: []].append(
-                    StoreEntry(operation: .noop, topicPartition: tp, offset: record.offset, id: id, tombstone: nil, dueMillis: 0, blob: []))
-            }
-        }
-        if !rejections.isEmpty {
-            for result in await producer.send(rejections) {
+        let batch = IngestBatch(
+            messages, watermarks: watermarks, nowMillis: now, shardMap: store.shardMap, rejectedTopic: configuration.kafka.rejectedTopic)
+        if !batch.rejections.isEmpty {
+            for result in await producer.send(batch.rejections) {
                 if case .failure(let error) = result { throw error }
             }
-            metrics.rejected.increment(by: rejections.count)
-            for code in rejectionCodes { metrics.rejectedByCode[code]?.increment() }
-            state.activity.rejected(rejectionCodes)
+            metrics.rejected.increment(by: batch.rejections.count)
+            for code in batch.rejectionCodes { metrics.rejectedByCode[code]?.increment() }
+            state.activity.rejected(batch.rejectionCodes)
         }
 
         // Their partition counts are looked up now, so that publishing them need not wait for one.
-        for topic in outputTopics { _ = producer.knownPartitionCount(of: topic) }
-        let owners = state.ownerships
-        let outcomes = try await store.store(batches, watermarks: watermarks, nowMillis: now, claimAs: owners)
+        for topic in batch.outputTopics { _ = producer.knownPartitionCount(of: topic) }
+        let outcomes = try await store.store(batch.entries, watermarks: watermarks, nowMillis: now, claimAs: state.ownerships)
         if faults.loseStoreReply() {
             throw StoreError.redis(.connection("the store's reply was lost (\(FaultPoints.environmentVariable))"))
         }
-        var toWheel: [(id: String, dueMillis: Int64)] = []
-        for (shard, entries) in batches {
-            for (entry, outcome) in zip(entries, outcomes[shard] ?? []) {
-                metrics.count(outcome)
-                switch outcome {
-                case .claimed, .rescheduledClaimed: toWheel.append((entry.entry, entry.dueMillis))
-                case .cancelled, .rescheduled: fire.cancel(entry.id)
-                default: break
-                }
-            }
-        }
-        fire.insert(toWheel)
+        for outcome in outcomes.values.joined() { metrics.count(outcome) }
+        let wheel = batch.wheelChanges(outcomes)
+        for id in wheel.remove { fire.cancel(id) }
+        fire.insert(wheel.insert)
 
-        var next: [KafkaTopicPartition: Int64] = [:]
-        for message in messages.lazy.map(\.message) { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
+        let next = batch.nextOffsets
         try consumer.storeOffsets(next.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
         partitions.stored(next)
         recordLag(next)

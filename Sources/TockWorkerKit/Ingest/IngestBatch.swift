@@ -1,0 +1,89 @@
+import TockCore
+import TockKafka
+import TockStore
+
+/// What one polled batch of requests becomes, decided without Redis or Kafka: the store's
+/// entries per shard, the records for `tock.rejected`, the output topics named, and the offsets
+/// to store once Redis took it all. `IngestService` runs it; `IngestBatchTests` checks it.
+struct IngestBatch {
+    /// The entries per shard, in poll order within each.
+    private(set) var entries: [Int: [StoreEntry]] = [:]
+    /// One record per rejected request, for `tock.rejected`.
+    private(set) var rejections: [KafkaProducerRecord] = []
+    /// Their rejection codes, in the same order.
+    private(set) var rejectionCodes: [String] = []
+    private(set) var outputTopics: Set<String> = []
+    /// Per input partition, the offset after the batch's last record.
+    private(set) var nextOffsets: [KafkaTopicPartition: Int64] = [:]
+
+    /// - Parameters:
+    ///   - watermarks: per "topic/partition", the batch's watermark: a partition recreated
+    ///     (`generation` > 0) gives a request without `tock-id` an id of that generation.
+    ///   - nowMillis: each stored message's store time.
+    init(
+        _ requests: [PolledRequest], watermarks: [String: BatchWatermark], nowMillis: Int64, shardMap: ShardMap, rejectedTopic: String
+    ) {
+        for request in requests {
+            let record = request.record
+            let entry: StoreEntry
+            switch request.parsed {
+            case .success(let parsed):
+                entry = storeEntry(parsed, record: record, generation: watermarks[Self.topicPartition(record)]?.generation ?? 0, nowMillis: nowMillis)
+            case .failure(let rejection):
+                rejections.append(OutputRecords.rejected(record, rejection: rejection, rejectedTopic: rejectedTopic))
+                rejectionCodes.append(rejection.code.rawValue)
+                // Advances the watermark, so a re-read of this record is not rejected twice.
+                entry = StoreEntry(
+                    operation: .noop, topicPartition: Self.topicPartition(record), offset: record.offset, id: record.source, tombstone: nil,
+                    dueMillis: 0, blob: [])
+            }
+            entries[shardMap.shard(of: entry.id), default: []].append(entry)
+            let tp = request.message.topicPartition
+            nextOffsets[tp] = max(nextOffsets[tp] ?? 0, request.message.offset + 1)
+        }
+    }
+
+    private mutating func storeEntry(_ parsed: ParsedRequest, record: InputRecord, generation: Int, nowMillis: Int64) -> StoreEntry {
+        let tp = Self.topicPartition(record)
+        switch parsed {
+        case .schedule(var message), .reschedule(var message):
+            message.storedMillis = nowMillis
+            if !message.idWasGiven, generation > 0 {
+                message.id = InputPartitionCheck.defaultID(source: record.source, generation: generation)
+            }
+            outputTopics.insert(message.topic)
+            let operation: StoreEntry.Operation =
+                switch (parsed, message.series != nil) {
+                case (.schedule, false): .schedule
+                case (.schedule, true): .scheduleSeries
+                case (_, false): .reschedule
+                case (_, true): .rescheduleSeries
+                }
+            return StoreEntry(
+                operation: operation, topicPartition: tp, offset: record.offset, id: message.id,
+                tombstone: message.idWasGiven ? Tombstone(id: message.id) : nil, dueMillis: message.dueMillis, blob: MessageCodec.encode(message))
+        case .cancel(let id):
+            return StoreEntry(
+                operation: .cancel, topicPartition: tp, offset: record.offset, id: id, tombstone: Tombstone(id: id), dueMillis: 0, blob: [])
+        }
+    }
+
+    private static func topicPartition(_ record: InputRecord) -> String { "\(record.topic)/\(record.partition)" }
+
+    /// What the wheel does with the store's outcomes: a message claimed at once goes in; one
+    /// cancelled or rescheduled away comes out.
+    func wheelChanges(_ outcomes: [Int: [StoreOutcome]]) -> (insert: [(id: String, dueMillis: Int64)], remove: [String]) {
+        var insert: [(id: String, dueMillis: Int64)] = []
+        var remove: [String] = []
+        for (shard, entries) in entries {
+            for (entry, outcome) in zip(entries, outcomes[shard] ?? []) {
+                switch outcome {
+                case .claimed, .rescheduledClaimed: insert.append((entry.entry, entry.dueMillis))
+                case .cancelled, .rescheduled: remove.append(entry.id)
+                default: break
+                }
+            }
+        }
+        return (insert, remove)
+    }
+}
