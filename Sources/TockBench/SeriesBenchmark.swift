@@ -147,8 +147,7 @@ struct RateLimitBench: AsyncParsableCommand {
 /// What every benchmark that drives running workers is told: where the broker is, the workers'
 /// input topic, and how far ahead its first messages are due.
 struct WorkerBenchOptions: ParsableArguments {
-    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers =
-        ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
+    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers = BenchDefaults.brokers
     @Option(help: "The workers' input topic.") var inputTopic = "tock.requests"
     @Option(help: "How far ahead of now the first messages are due, ms.") var leadMillis: Int64 = 5_000
 }

@@ -12,7 +12,7 @@ import TockKafka
 /// produce-to-consume latency is the broker's own floor under delivery lateness.
 struct Steady: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Steady load: fire and delivery lateness, and the broker's own latency.")
-    @Option var brokers = ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
+    @Option var brokers = BenchDefaults.brokers
     @Option var inputTopic = "tock.requests"
     @Option var rate = 10_000
     @Option var seconds = 60

@@ -30,7 +30,7 @@ func seconds(_ duration: Duration) -> Double {
 /// Raw librdkafka produce rate to the broker: the ceiling under Tock's publishing.
 struct LimitsProduce: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "limits-produce", abstract: "Raw produce rate (records/s) to the broker.")
-    @Option var brokers = ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
+    @Option var brokers = BenchDefaults.brokers
     @Option var messages = 1_000_000
     @Option var payloadBytes = 100
 
@@ -53,7 +53,7 @@ struct LimitsProduce: AsyncParsableCommand {
 /// Raw pipelined EVALSHA rate on Redis with a script doing what a stored message costs (HSET, ZADD).
 struct LimitsEvalSHA: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "limits-evalsha", abstract: "Raw pipelined EVALSHA rate (calls/s) on Redis.")
-    @Option var redis = ProcessInfo.processInfo.environment["TOCK_REDIS_URL"] ?? "redis://127.0.0.1:6379"
+    @Option var redis = BenchDefaults.redisURL
     @Option var calls = 1_000_000
     @Option var pipeline = 1_000
 
@@ -89,7 +89,7 @@ struct LimitsEvalSHA: AsyncParsableCommand {
 /// Writes requests to the input topic before a worker runs (for the ingest and memory scenarios).
 struct ProduceRequests: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "produce-requests", abstract: "Write N scheduling requests to the input topic.")
-    @Option var brokers = ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
+    @Option var brokers = BenchDefaults.brokers
     @Option var inputTopic = "tock.requests"
     @Option var outputTopic = "bench.far"
     @Option var messages = 1_000_000
@@ -122,7 +122,7 @@ struct ProduceRequests: AsyncParsableCommand {
 struct WaitStored: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wait-stored", abstract: "Wait until Redis holds N pending messages; print the ingest rate.")
-    @Option var redis = ProcessInfo.processInfo.environment["TOCK_REDIS_URL"] ?? "redis://127.0.0.1:6379"
+    @Option var redis = BenchDefaults.redisURL
     @Option var keyPrefix = "tock"
     @Option var shards = 16
     @Option var messages = 1_000_000
@@ -156,7 +156,7 @@ struct WaitStored: AsyncParsableCommand {
 struct RedisBytes: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redis-bytes", abstract: "used_memory minus a baseline, per message, beyond the payload.")
-    @Option var redis = ProcessInfo.processInfo.environment["TOCK_REDIS_URL"] ?? "redis://127.0.0.1:6379"
+    @Option var redis = BenchDefaults.redisURL
     @Option var baseline: Int
     @Option var messages: Int
     @Option var payloadBytes = 100

@@ -52,8 +52,7 @@ struct Burst: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Schedule a burst through a running worker; count early, lost and duplicated, measure lateness.")
 
-    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers =
-        ProcessInfo.processInfo.environment["TOCK_KAFKA_BROKERS"] ?? "127.0.0.1:9092"
+    @Option(help: "Bootstrap servers (default: TOCK_KAFKA_BROKERS).") var brokers = BenchDefaults.brokers
     @Option(help: "The worker's input topic.") var inputTopic = "tock.requests"
     @Option(help: "Messages in the burst.") var messages = 20_000
     @Option(help: "Their due times spread over this many ms.") var spreadMillis: Int64 = 10_000

@@ -9,8 +9,7 @@ import TockStore
 struct Tombstones: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Redis bytes per tombstone (use a Redis of its own: it reads INFO memory).")
 
-    @Option(help: "Redis URL (default: TOCK_REDIS_URL).") var redis =
-        ProcessInfo.processInfo.environment["TOCK_REDIS_URL"] ?? "redis://127.0.0.1:6379"
+    @Option(help: "Redis URL (default: TOCK_REDIS_URL).") var redis = BenchDefaults.redisURL
     @Option(help: "Tombstones to write: one window's worth (10k/s for 15 min = 9M).") var count = 9_000_000
     @Option(help: "Shards.") var shards = 16
 
