@@ -4,6 +4,23 @@ import TockCore
 @Suite struct DeliveryPolicyTests {
     let policy = DeliveryPolicy(maxAttempts: 10, backoffInitialMillis: 1_000, backoffMaxMillis: 600_000)
 
+    /// What `policy` (the suite's by default) decides after `attempt` ended with `outcome`, drawing
+    /// its jitter from a generator seeded with 1.
+    func decide(attempt: Int, _ outcome: DeliveryOutcome, nowMillis: Int64 = 5_000, by policy: DeliveryPolicy? = nil) -> DeliveryPolicy.Action {
+        var random = SplitMix64(seed: 1)
+        return (policy ?? self.policy).decide(attempt: attempt, outcome: outcome, nowMillis: nowMillis, using: &random)
+    }
+
+    /// Expects `decide` to dead-letter `outcome` of `attempt` as `code`, with the outcome's own detail.
+    func expectDeadLettered(
+        attempt: Int, _ outcome: DeliveryOutcome, as code: DeadLetterCode, nowMillis: Int64 = 5_000, by policy: DeliveryPolicy? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(
+            decide(attempt: attempt, outcome, nowMillis: nowMillis, by: policy) == .deadLetter(DeadLetter(code: code, detail: outcome.detail ?? "")),
+            sourceLocation: sourceLocation)
+    }
+
     @Test func aDeliveredAttemptCompletes() {
         var random = SplitMix64(seed: 1)
         for attempt in [1, 5, 10] {
@@ -12,16 +29,12 @@ import TockCore
     }
 
     @Test func aRejectedRecordIsDeadLetteredOnItsFirstAttemptWithItsError() {
-        var random = SplitMix64(seed: 1)
-        let action = policy.decide(attempt: 1, outcome: .rejected(detail: "MSG_SIZE_TOO_LARGE (10)"), nowMillis: 5_000, using: &random)
-        #expect(action == .deadLetter(DeadLetter(code: .deliveryRejected, detail: "MSG_SIZE_TOO_LARGE (10)")))
+        expectDeadLettered(attempt: 1, .rejected(detail: "MSG_SIZE_TOO_LARGE (10)"), as: .deliveryRejected)
         #expect(DeadLetterCode.deliveryRejected.rawValue == "delivery-rejected")
     }
 
     @Test func aRejectionOnALaterAttemptIsDeadLetteredAtOnceToo() {
-        var random = SplitMix64(seed: 1)
-        let action = policy.decide(attempt: 4, outcome: .rejected(detail: "TOPIC_AUTHORIZATION_FAILED (29)"), nowMillis: 5_000, using: &random)
-        #expect(action == .deadLetter(DeadLetter(code: .deliveryRejected, detail: "TOPIC_AUTHORIZATION_FAILED (29)")))
+        expectDeadLettered(attempt: 4, .rejected(detail: "TOPIC_AUTHORIZATION_FAILED (29)"), as: .deliveryRejected)
     }
 
     @Test func aTransientFailureIsRetriedWithinTheFullJitterCeiling() {
@@ -62,18 +75,13 @@ import TockCore
     }
 
     @Test func aTransientFailureOnTheLastAttemptIsDeadLetteredAsFailed() {
-        var random = SplitMix64(seed: 1)
-        let action = policy.decide(attempt: 10, outcome: .failed(detail: "_MSG_TIMED_OUT (-192)"), nowMillis: 5_000, using: &random)
-        #expect(action == .deadLetter(DeadLetter(code: .deliveryFailed, detail: "_MSG_TIMED_OUT (-192)")))
+        expectDeadLettered(attempt: 10, .failed(detail: "_MSG_TIMED_OUT (-192)"), as: .deliveryFailed)
         #expect(DeadLetterCode.deliveryFailed.rawValue == "delivery-failed")
     }
 
     @Test func withOneAttemptAnyFailureIsFinal() {
         let once = DeliveryPolicy(maxAttempts: 1, backoffInitialMillis: 1_000, backoffMaxMillis: 1_000)
-        var random = SplitMix64(seed: 1)
-        #expect(
-            once.decide(attempt: 1, outcome: .failed(detail: "x"), nowMillis: 0, using: &random)
-                == .deadLetter(DeadLetter(code: .deliveryFailed, detail: "x")))
+        expectDeadLettered(attempt: 1, .failed(detail: "x"), as: .deliveryFailed, nowMillis: 0, by: once)
     }
 
     @Test func anAttemptBeyondTheLimitIsDeadLetteredBeforePublishing() {

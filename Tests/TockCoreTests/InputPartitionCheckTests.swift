@@ -14,6 +14,26 @@ struct InputPartitionCheckTests {
         InputPartitionCheck.Observation(topicID: topicID, firstRead: firstRead, logEnd: logEnd, record: record)
     }
 
+    /// With the watermark at offset 99 (fingerprint `fp`, topic id T1) and the partition read from
+    /// `firstRead`: the check needs the record at the watermark; that record the one stored means
+    /// the same partition, a record of fingerprint `other` there a new one (generation 1, else
+    /// `notRecreated` is recorded). Returns whether it was a new one.
+    @discardableResult
+    func expectTheRecordDecides(
+        firstRead: Int64, other: String, _ notRecreated: Comment, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Bool {
+        let c = check([PartitionMark(offset: 99, topicID: "T1", fingerprint: fp)])
+        #expect(c.decide(seen(firstRead: firstRead)) == .needsRecord(offset: 99), sourceLocation: sourceLocation)
+        #expect(
+            c.decide(seen(firstRead: firstRead, record: .found(offset: 99, fingerprint: fp)))
+                == .same(generation: 0, why: "the record at offset 99 is the one stored"), sourceLocation: sourceLocation)
+        guard case .recreated(1, _) = c.decide(seen(firstRead: firstRead, record: .found(offset: 99, fingerprint: other))) else {
+            Issue.record(notRecreated, sourceLocation: sourceLocation)
+            return false
+        }
+        return true
+    }
+
     @Test("the current incarnation is the highest generation of any shard, its watermark the highest offset in it")
     func currentIncarnation() {
         let c = check([
@@ -53,15 +73,8 @@ struct InputPartitionCheckTests {
 
     @Test("reading past the watermark: the record there still tells a partition whose committed offset outlived it")
     func readingPastTheWatermark() {
-        let c = check([PartitionMark(offset: 99, topicID: "T1", fingerprint: fp)])
-        #expect(c.decide(seen(firstRead: 100)) == .needsRecord(offset: 99))
-        #expect(
-            c.decide(seen(firstRead: 100, record: .found(offset: 99, fingerprint: fp)))
-                == .same(generation: 0, why: "the record at offset 99 is the one stored"))
-        guard case .recreated(1, _) = c.decide(seen(firstRead: 100, record: .found(offset: 99, fingerprint: "other"))) else {
-            Issue.record("a different record at the watermark, read from past it, is a new partition")
-            return
-        }
+        guard expectTheRecordDecides(firstRead: 100, other: "other", "a different record at the watermark, read from past it, is a new partition")
+        else { return }
         // Without a fingerprint there is nothing to tell by, and nothing read is a re-read.
         let old = check([PartitionMark(offset: 99, topicID: "T1")])
         #expect(old.decide(seen(firstRead: 100)) == .same(generation: 0, why: "read from offset 100, past the watermark 99"))
@@ -69,17 +82,9 @@ struct InputPartitionCheckTests {
 
     @Test("reading at or below the watermark: the record there decides")
     func recordAtTheWatermark() {
-        let c = check([PartitionMark(offset: 99, topicID: "T1", fingerprint: fp)])
-        #expect(c.decide(seen(firstRead: 0)) == .needsRecord(offset: 99))
-        #expect(c.decide(seen(firstRead: 99)) == .needsRecord(offset: 99))
-        #expect(
-            c.decide(seen(firstRead: 0, record: .found(offset: 99, fingerprint: fp)))
-                == .same(generation: 0, why: "the record at offset 99 is the one stored"))
         // Same topic id, other record: a broker that lost records and reused the offsets.
-        guard case .recreated(1, _) = c.decide(seen(firstRead: 0, record: .found(offset: 99, fingerprint: "1:00000000000000bb"))) else {
-            Issue.record("a different record at the watermark was not taken for a new partition")
-            return
-        }
+        expectTheRecordDecides(firstRead: 0, other: "1:00000000000000bb", "a different record at the watermark was not taken for a new partition")
+        #expect(check([PartitionMark(offset: 99, topicID: "T1", fingerprint: fp)]).decide(seen(firstRead: 99)) == .needsRecord(offset: 99))
     }
 
     @Test("a record gone from the watermark (compaction) is the same partition only if the topic id says so; else loud")

@@ -51,7 +51,7 @@ struct CancelCommandTests {
         let s = try await WorkerScenario("cancel-late")
         let out = try await s.collect([s.outputTopic])
         let store = try await s.store()
-        let port = try WorkerFailureTests.httpPort()
+        let port = try TestSocket.freePort()
         // A wide lock-ahead window, so that the cancel surely falls inside it: a message due in
         // 6 s is locked for delivery as soon as it is claimed.
         let env = ["TOCK_DELIVERY_LOCK_AHEAD": "10s", "TOCK_HTTP_PORT": "\(port)"]
@@ -87,8 +87,7 @@ struct CancelCommandTests {
             #expect(scrape.value(#"tock_requests_total{result="cancelled"}"#) == 1)
             await out.settle(on: s.outputTopic)
             #expect(out.on(s.outputTopic).count == 1)
-            await out.stop()
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanStop(after: out)
         }
     }
 }

@@ -88,9 +88,9 @@ struct ClockSkewTests {
     func fastWorker() async throws {
         try await ClusterFixture.run("clk-fast", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
-            let port = try TestSocket.freePort(in: 20_000...32_000)
-            try await c.startWorkers(["w-fast", "w-ok"], env: ["w-fast": try Self.skewed("+2s", ["TOCK_HTTP_PORT": "\(port)"])])
-            let balanced = try await c.waitBalanced(live: ["w-fast", "w-ok"])
+            let port = try TestSocket.freePort()
+            let balanced = try await c.startBalanced(["w-fast", "w-ok"], env: ["w-fast": try Self.skewed("+2s", ["TOCK_HTTP_PORT": "\(port)"])])
+                .balanced
 
             let fastShards = Set(balanced.shards(of: "w-fast"))
             let timing = try await Self.deliver(1_000, label: "fast", in: c, collector: out, skewedShards: fastShards)
@@ -115,8 +115,7 @@ struct ClockSkewTests {
             #expect(console?["state"] as? String == "corrected", "\(console ?? [:])")
             #expect((console?["offsetMillis"] as? Double).map { (-2_100)...(-1_900) ~= $0 } ?? false, "\(console ?? [:])")
             #expect(c.worker("w-fast").log.contains("clock"), "the log says nothing about the clock")
-            for id in ["w-fast", "w-ok"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
-            #expect(await monitor.signal(SIGTERM) == 0)
+            await c.expectCleanStop(workers: ["w-fast", "w-ok"], monitors: [monitor])
         }
     }
 
@@ -167,8 +166,7 @@ struct ClockSkewTests {
             #expect(notLive == 0, "w-slow was not live in \(notLive) of \(views) views")
             #expect(changes.allSatisfy { $0.1 == 0 }, "\(changes)")
             timing.expectOnTime()
-            for id in ["w-slow", "w-ok"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
-            #expect(await monitor.signal(SIGTERM) == 0)
+            await c.expectCleanStop(workers: ["w-slow", "w-ok"], monitors: [monitor])
         }
     }
 
@@ -178,13 +176,11 @@ struct ClockSkewTests {
     func fastWorkerAlone() async throws {
         try await ClusterFixture.run("clk-alone", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
-            try await c.startWorker("w-fast", env: try Self.skewed("+2s"))
-            _ = try await c.waitBalanced(live: ["w-fast"])
+            try await c.startBalanced(["w-fast"], env: ["w-fast": try Self.skewed("+2s")])
             let timing = try await Self.deliver(1_000, label: "alone", in: c, collector: out, skewedShards: Set(0..<8))
             print("[clock-alone] w-fast (+2 s) owns every shard; CPU \(Self.cpuSeconds(c.worker("w-fast"))) s; \(timing)")
             timing.expectOnTime()
-            #expect(await c.worker("w-fast").signal(SIGTERM) == 0)
-            #expect(await monitor.signal(SIGTERM) == 0)
+            await c.expectCleanStop(workers: ["w-fast"], monitors: [monitor])
         }
     }
 
@@ -194,7 +190,7 @@ struct ClockSkewTests {
     func holdingWorker() async throws {
         try await ClusterFixture.run("clk-hold", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
-            let port = try TestSocket.freePort(in: 20_000...32_000)
+            let port = try TestSocket.freePort()
             try await c.startWorkers(
                 ["w-fast", "w-ok"], env: ["w-fast": try Self.skewed("+2s", ["TOCK_HTTP_PORT": "\(port)", "TOCK_CLOCK_ON_SKEW": "hold"])])
             // Both live; every shard on w-ok.
@@ -221,8 +217,7 @@ struct ClockSkewTests {
             #expect(offset.map { (-2.1)...(-1.9) ~= $0 } ?? false)
             #expect(fired == 0)
             timing.expectOnTime()
-            for id in ["w-fast", "w-ok"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
-            #expect(await monitor.signal(SIGTERM) == 0)
+            await c.expectCleanStop(workers: ["w-fast", "w-ok"], monitors: [monitor])
         }
     }
 
@@ -234,7 +229,7 @@ struct ClockSkewTests {
     func steppedClock() async throws {
         try await ClusterFixture.run("clk-step", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
-            let port = try TestSocket.freePort(in: 20_000...32_000)
+            let port = try TestSocket.freePort()
             // libfaketime reads the offset from this file, at most a second old.
             let offsetFile = FileManager.default.temporaryDirectory.appendingPathComponent("faketime-\(s.name)")
             try "+0s".write(to: offsetFile, atomically: true, encoding: .utf8)
@@ -242,15 +237,11 @@ struct ClockSkewTests {
             var env = try Self.skewed("+0s", ["TOCK_HTTP_PORT": "\(port)", "TOCK_CLOCK_ON_SKEW": "hold"])
             env.removeValue(forKey: "FAKETIME")
             env.merge(["FAKETIME_TIMESTAMP_FILE": offsetFile.path, "FAKETIME_CACHE_DURATION": "1"]) { _, new in new }
-            try await c.startWorkers(["w-step", "w-ok"], env: ["w-step": env])
-            let balanced = try await c.waitBalanced(live: ["w-step", "w-ok"])
+            let balanced = try await c.startBalanced(["w-step", "w-ok"], env: ["w-step": env]).balanced
             let stepShards = Set(balanced.shards(of: "w-step"))
 
             // 750 messages due over 15 s from 3 s ahead; the clock steps 2 s ahead 5 s in, and back 6 s later.
-            let start = WorkerScenario.now
-            let ids = (0..<750).map { "step-\($0)" }
-            let dues = ids.indices.map { start + 3_000 + Int64($0) * 20 }
-            try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: dues[$0], partition: Int32($0 % 4)) }, store: c.store)
+            let (start, ids) = try await s.sendSpaced("step", count: 750, storedIn: c.store) { 3_000 + Int64($0) * 20 }
             try await Task.sleep(for: .milliseconds(max(0, start + 5_000 - WorkerScenario.now)))
             try "+2s".write(to: offsetFile, atomically: true, encoding: .utf8)
             let steppedAt = WorkerScenario.now
@@ -284,8 +275,7 @@ struct ClockSkewTests {
             #expect(readyz.status == 503 && readyz.body.contains("firing nothing"), "\(readyz.status) \(readyz.body)")
             #expect(log.contains("firing nothing while the clock cannot be trusted") && log.contains("firing again"), "\(log.suffix(3_000))")
             timing.expectOnTime()
-            for id in ["w-step", "w-ok"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
-            #expect(await monitor.signal(SIGTERM) == 0)
+            await c.expectCleanStop(workers: ["w-step", "w-ok"], monitors: [monitor])
         }
     }
 
@@ -344,11 +334,9 @@ struct ClockSkewTests {
         _ n: Int, label: String, in c: ClusterFixture, collector out: OutputCollector, spacingMillis: Int64 = 5, skewedShards: Set<Int>
     ) async throws -> Timing {
         let s = c.scenario
-        let start = WorkerScenario.now
-        let ids = (0..<n).map { "\(label)-\($0)" }
-        let dues = ids.indices.map { start + 3_000 + Int64($0) * spacingMillis }
-        try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: dues[$0], partition: Int32($0 % 4)) }, store: c.store)
-        let waitMillis = dues.last! + 30_000 - WorkerScenario.now
+        let (start, ids) = try await s.sendSpaced(label, count: n, storedIn: c.store) { 3_000 + Int64($0) * spacingMillis }
+        let lastDue = start + 3_000 + Int64(n - 1) * spacingMillis
+        let waitMillis = lastDue + 30_000 - WorkerScenario.now
         await out.waitDistinct(n, on: s.outputTopic, within: .milliseconds(waitMillis)) { $0.header("tock-id") }
         await out.settle(on: s.outputTopic)
         return timing(out.on(s.outputTopic), expected: Set(ids), store: c.store, skewedShards: skewedShards)

@@ -25,17 +25,11 @@ struct ClusterFailureTests {
     )
     func workerKilled() async throws {
         try await ClusterFixture.run("cl-kill", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
-            let monitors = [try await c.startMonitor("m1"), try await c.startMonitor("m2")]
-            try await c.startWorkers(["w-a", "w-b"])
-            let balanced = try await c.waitBalanced(live: ["w-a", "w-b"])
+            let (monitors, balanced) = try await c.startBalanced(["w-a", "w-b"], monitors: ["m1", "m2"])
 
             // 3000 messages due over 6 s, from 3 s ahead; all stored before anything is killed.
             let n = 3_000
-            let start = WorkerScenario.now
-            let ids = (0..<n).map { "k-\($0)" }
-            try await s.sendStored(
-                ids.indices.map { s.request(id: ids[$0], at: start + 3_000 + Int64($0) * 2, partition: Int32($0 % 4)) },
-                store: c.store)
+            let (start, ids) = try await s.sendSpaced("k", count: n, storedIn: c.store) { 3_000 + Int64($0) * 2 }
 
             let victim = balanced.busiestWorker
             let survivor = victim == "w-a" ? "w-b" : "w-a"
@@ -59,12 +53,8 @@ struct ClusterFailureTests {
             #expect(failover.shards.allSatisfy { $0.owner == survivor })
             #expect(victimShards.allSatisfy { failover.shards[$0].epoch! > balanced.shards[$0].epoch! }, "moved shards get new epochs")
 
-            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
-            try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(c.store) == 0 }
-            await out.settle(on: s.outputTopic)
-
-            let arrivals = out.on(s.outputTopic)
-            let summary = DeliverySummary(arrivals, expected: Set(ids)) { $0.header("tock-id") }
+            let (summary, arrivals) = try await s.deliveredSummary(
+                out, expected: Set(ids), store: c.store, within: .seconds(30), emptyWithin: .seconds(15))
             let ofVictim = DeliverySummary(
                 arrivals.filter { victimShards.contains(c.store.shardMap.shard(of: $0.header("tock-id") ?? "")) },
                 expected: []
@@ -98,8 +88,7 @@ struct ClusterFailureTests {
             // its last renewal), the new owner's claim and a read-back: measured 4.0–4.1 s alone, 5.1–6.3 s
             // with the whole suite running beside it on 2 cores.
             #expect(handoff.millis <= Self.heartbeatTimeoutMillis + 4_000, "\(handoff)")
-            #expect(await c.worker(survivor).signal(SIGTERM) == 0)
-            for monitor in monitors { #expect(await monitor.signal(SIGTERM) == 0) }
+            await c.expectCleanStop(workers: [survivor], monitors: monitors)
         }
     }
 
@@ -109,9 +98,8 @@ struct ClusterFailureTests {
     func zombie() async throws {
         try await ClusterFixture.run("cl-zombie", collect: { s in [s.outputTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
-            let zombiePort = try TestSocket.freePort(in: 20_000...32_000)
-            try await c.startWorkers(["w-a", "w-b"], env: ["w-a": ["TOCK_HTTP_PORT": "\(zombiePort)"]])
-            let balanced = try await c.waitBalanced(live: ["w-a", "w-b"])
+            let zombiePort = try TestSocket.freePort()
+            let balanced = try await c.startBalanced(["w-a", "w-b"], env: ["w-a": ["TOCK_HTTP_PORT": "\(zombiePort)"]]).balanced
             let zombie = c.worker("w-a")
 
             // 2000 messages due over 10 s, from 2.5 s ahead, except 1.6 s around the pause: when the
@@ -189,8 +177,7 @@ struct ClusterFailureTests {
             #expect(zombieNow.allSatisfy { rebalanced.shards[$0].epoch! > balanced.shards[$0].epoch! })
             #expect(zombie.isRunning)
             #expect(deliveredAfter - deliveredBefore == Double(lateOnZombie), "the resumed worker delivered the late ones of its shards")
-            for id in ["w-a", "w-b"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
-            #expect(await monitor.signal(SIGTERM) == 0)
+            await c.expectCleanStop(workers: ["w-a", "w-b"], monitors: [monitor])
         }
     }
 
@@ -199,20 +186,15 @@ struct ClusterFailureTests {
     )
     func zombieWithDeliveriesInFlight() async throws {
         try await ClusterFixture.run("cl-stall", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
-            let monitor = try await c.startMonitor("m1")
-            try await c.startWorkers(["w-a", "w-b"])
-            _ = try await c.waitBalanced(live: ["w-a", "w-b"])
+            let monitors = try await c.startBalanced(["w-a", "w-b"], monitors: ["m1"]).monitors
             let zombie = c.worker("w-a")
 
             // 3000 messages due over 9 s, from 2.5 s ahead, one every 3 ms: the pause lands on
             // deliveries locked, handed to the producer, or acknowledged and not yet recorded.
             let n = 3_000
-            let start = WorkerScenario.now
-            let ids = (0..<n).map { "st-\($0)" }
-            try await s.sendStored(
-                ids.indices.map {
-                    s.request(id: ids[$0], at: start + 2_500 + Int64($0) * 3, key: $0 % 3 == 0 ? nil : "key-\($0 % 11)", partition: Int32($0 % 4))
-                }, store: c.store)
+            let (start, ids) = try await s.sendSpaced("st", count: n, storedIn: c.store, key: { $0 % 3 == 0 ? nil : "key-\($0 % 11)" }) {
+                2_500 + Int64($0) * 3
+            }
 
             try await sleep(until: start + 4_000)
             var inFlight: Set<String> = []
@@ -254,8 +236,7 @@ struct ClusterFailureTests {
             #expect(summary.unexpected.isEmpty, "\(summary)")
             #expect(summary.early.isEmpty, "\(summary)")
             #expect(out.on(s.deadTopic).isEmpty)
-            for id in ["w-a", "w-b"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
-            #expect(await monitor.signal(SIGTERM) == 0)
+            await c.expectCleanStop(workers: ["w-a", "w-b"], monitors: monitors)
         }
     }
 
@@ -264,17 +245,11 @@ struct ClusterFailureTests {
     @Test("the leading monitor SIGKILLed: the standby leads within heartbeatTimeout and then fails a killed worker over; none lost or early")
     func leaderMonitorKilled() async throws {
         try await ClusterFixture.run("cl-leader", collect: { s in [s.outputTopic] }) { c, s, out in
-            let monitors = [try await c.startMonitor("m1"), try await c.startMonitor("m2")]
-            try await c.startWorkers(["w-a", "w-b"])
-            let balanced = try await c.waitBalanced(live: ["w-a", "w-b"])
+            let (monitors, balanced) = try await c.startBalanced(["w-a", "w-b"], monitors: ["m1", "m2"])
 
             // 1500 messages due over 6 s, from 5 s ahead (after the leader's death is over).
             let n = 1_500
-            let start = WorkerScenario.now
-            let ids = (0..<n).map { "l-\($0)" }
-            try await s.sendStored(
-                ids.indices.map { s.request(id: ids[$0], at: start + 5_000 + Int64($0) * 4, partition: Int32($0 % 4)) },
-                store: c.store)
+            let (start, ids) = try await s.sendSpaced("l", count: n, storedIn: c.store) { 5_000 + Int64($0) * 4 }
 
             var leader: MonitorProcessHandle?
             for monitor in monitors {
@@ -302,10 +277,7 @@ struct ClusterFailureTests {
             let failover = try await c.waitBalanced(live: [survivor], within: .seconds(10))
             let movedAfter = failover.takenAtMillis - workerKilledAt
 
-            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
-            try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(c.store) == 0 }
-            await out.settle(on: s.outputTopic)
-            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+            let (summary, _) = try await s.deliveredSummary(out, expected: Set(ids), store: c.store, within: .seconds(30), emptyWithin: .seconds(15))
             let handoff = Failover(
                 out.on(s.outputTopic).filter { victimShards.contains(c.store.shardMap.shard(of: $0.header("tock-id") ?? "")) },
                 killedAt: workerKilledAt)
@@ -329,8 +301,7 @@ struct ClusterFailureTests {
             // its last renewal), the new owner's claim and a read-back: measured 4.0–4.1 s alone, 5.1 s
             // with the whole suite running beside it on 2 cores.
             #expect(handoff.millis <= Self.heartbeatTimeoutMillis + 2_500, "\(handoff)")
-            #expect(await c.worker(survivor).signal(SIGTERM) == 0)
-            #expect(await standby.signal(SIGTERM) == 0)
+            await c.expectCleanStop(workers: [survivor], monitors: [standby])
         }
     }
 
@@ -338,8 +309,7 @@ struct ClusterFailureTests {
     func pausedLeaderGaugesAreTrue() async throws {
         try await ClusterFixture.run("cl-gauges") { c in
             let first = try await c.startMonitor("m1")
-            try await c.startWorkers(["w-a"])
-            _ = try await c.waitBalanced(live: ["w-a"])
+            try await c.startBalanced(["w-a"])
             let second = try await c.startMonitor("m2")
             let leader = try await first.cluster().leading ? first : second
             let standby = leader === first ? second : first
@@ -360,8 +330,7 @@ struct ClusterFailureTests {
             #expect(scrape.value("tock_monitor_live_workers") == 0)
             #expect(scrape.value(#"tock_monitor_shards{worker="w-a"}"#) ?? 0 == 0)
             #expect(standbyScrape.value("tock_monitor_live_workers") == 1)
-            #expect(await leader.signal(SIGTERM) == 0)
-            #expect(await standby.signal(SIGTERM) == 0)
+            await c.expectCleanStop(workers: [], monitors: [leader, standby])
         }
     }
 
@@ -371,16 +340,11 @@ struct ClusterFailureTests {
     func scalingUnderLoad() async throws {
         try await ClusterFixture.run("cl-scale", collect: { s in [s.outputTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
-            try await c.startWorkers(["w1"])
-            var views = [try await c.waitBalanced(live: ["w1"])]
+            var views = [try await c.startBalanced(["w1"]).balanced]
 
             // 4000 messages due over 14 s, from 2 s ahead.
             let n = 4_000
-            let start = WorkerScenario.now
-            let ids = (0..<n).map { "s-\($0)" }
-            try await s.sendStored(
-                ids.indices.map { s.request(id: ids[$0], at: start + 2_000 + Int64($0) * 7 / 2, partition: Int32($0 % 4)) },
-                store: c.store)
+            let (start, ids) = try await s.sendSpaced("s", count: n, storedIn: c.store) { 2_000 + Int64($0) * 7 / 2 }
 
             var steps: [String] = []
             for (added, live) in [("w2", ["w1", "w2"]), ("w3", ["w1", "w2", "w3"])] {
@@ -405,10 +369,7 @@ struct ClusterFailureTests {
                 "-w2 (SIGTERM) at +\(termAt - start) ms: no longer an owner \(leaveMillis) ms later "
                     + "\(left.shardCounts.sorted { $0.key < $1.key }), exited \(status.map(String.init) ?? "not") after \(exitedAfter) ms")
 
-            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
-            try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(c.store) == 0 }
-            await out.settle(on: s.outputTopic)
-            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+            let (summary, _) = try await s.deliveredSummary(out, expected: Set(ids), store: c.store, within: .seconds(30), emptyWithin: .seconds(15))
             print(
                 "[cluster-scale] N=\(n); \(steps.joined(separator: "; ")); last due at +\(2_000 + (n - 1) * 7 / 2) ms; "
                     + "reassignments \(left.reassignments); max lateness \(summary.maxLatenessMillis) ms; \(summary)")
@@ -421,8 +382,7 @@ struct ClusterFailureTests {
             #expect(summary.missing.isEmpty, "\(summary)")
             #expect(summary.unexpected.isEmpty, "\(summary)")
             #expect(summary.early.isEmpty, "\(summary)")
-            for id in ["w1", "w3"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
-            #expect(await monitor.signal(SIGTERM) == 0)
+            await c.expectCleanStop(workers: ["w1", "w3"], monitors: [monitor])
         }
     }
 
@@ -435,16 +395,11 @@ struct ClusterFailureTests {
         defer { redis.stop() }
         try await ClusterFixture.run("cl-redis", redisURL: redis.url, collect: { s in [s.outputTopic] }) { c, s, out in
             let monitor = try await c.startMonitor("m1")
-            try await c.startWorkers(["w-a", "w-b"])
-            let balanced = try await c.waitBalanced(live: ["w-a", "w-b"])
+            let balanced = try await c.startBalanced(["w-a", "w-b"]).balanced
 
             // 2000 messages due over 10 s, from 2 s ahead; Redis restarts 4 s into them.
             let n = 2_000
-            let start = WorkerScenario.now
-            let ids = (0..<n).map { "r-\($0)" }
-            try await s.sendStored(
-                ids.indices.map { s.request(id: ids[$0], at: start + 2_000 + Int64($0) * 5, partition: Int32($0 % 4)) },
-                store: c.store)
+            let (start, ids) = try await s.sendSpaced("r", count: n, storedIn: c.store) { 2_000 + Int64($0) * 5 }
 
             try await sleep(until: start + 6_000)
             let lockedBefore = try await s.leasedIDs(c.store)
@@ -465,11 +420,8 @@ struct ClusterFailureTests {
             }
             let healthyAfter = healthy.takenAtMillis - upAt
 
-            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
-            try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(c.store) == 0 }
-            await out.settle(on: s.outputTopic)
-            let arrivals = out.on(s.outputTopic)
-            let summary = DeliverySummary(arrivals, expected: Set(ids)) { $0.header("tock-id") }
+            let (summary, arrivals) = try await s.deliveredSummary(
+                out, expected: Set(ids), store: c.store, within: .seconds(30), emptyWithin: .seconds(15))
             let duplicated = summary.duplicated
             let reconnected = ["w-a", "w-b"].map { c.worker($0).log.contains("reconnected to Redis") }
             print(
@@ -489,8 +441,7 @@ struct ClusterFailureTests {
             for arrival in arrivals where arrival.header("tock-id").map(duplicated.contains) == true {
                 #expect(["1", "2"].contains(arrival.header("tock-attempt") ?? ""))
             }
-            for id in ["w-a", "w-b"] { #expect(await c.worker(id).signal(SIGTERM) == 0) }
-            #expect(await monitor.signal(SIGTERM) == 0)
+            await c.expectCleanStop(workers: ["w-a", "w-b"], monitors: [monitor])
         }
     }
 }
@@ -527,171 +478,4 @@ struct Failover: CustomStringConvertible {
     }
 
     var description: String { "failover \(millis) ms (from due time or kill), backlog at the kill \(backlogMillis) ms" }
-}
-
-/// One test's cluster on a `cluster.mode: monitored` scenario: every process it starts is killed
-/// at the end, whatever happened.
-final class ClusterFixture: Sendable {
-    let scenario: WorkerScenario
-    let store: ScheduleStore
-    private let monitors = Mutex<[MonitorProcessHandle]>([])
-    private let workers = Mutex<[String: WorkerProcessHandle]>([:])
-    private let launched = Mutex<[WorkerProcessHandle]>([])
-
-    private init(scenario: WorkerScenario, store: ScheduleStore) {
-        self.scenario = scenario
-        self.store = store
-    }
-
-    /// `run`, with a collector of `collect`'s topics, stopped on every path.
-    static func run(
-        _ label: String, redisURL: String? = nil, collect topics: (WorkerScenario) -> [String],
-        _ body: (ClusterFixture, WorkerScenario, OutputCollector) async throws -> Void
-    ) async throws {
-        try await run(label, redisURL: redisURL) { c in
-            try await c.scenario.withCollector(topics(c.scenario)) { out in try await body(c, c.scenario, out) }
-        }
-    }
-
-    static func run(_ label: String, redisURL: String? = nil, _ body: (ClusterFixture) async throws -> Void) async throws {
-        let scenario = try await WorkerScenario(label, clusterMode: "monitored", redisURL: redisURL)
-        let fixture = ClusterFixture(scenario: scenario, store: try await scenario.store())
-        try await withCleanup({ await fixture.killAll() }) { try await body(fixture) }
-    }
-
-    func killAll() async {
-        for process in launched.withLock({ $0 }) { await process.kill9() }
-    }
-
-    func startMonitor(_ id: String) async throws -> MonitorProcessHandle {
-        let monitor = try await scenario.startMonitor(id: id)
-        launched.withLock { $0.append(monitor.process) }
-        monitors.withLock { $0.append(monitor) }
-        return monitor
-    }
-
-    @discardableResult
-    func startWorker(_ id: String, env: [String: String] = [:], waitReady: Bool = true) async throws -> WorkerProcessHandle {
-        let worker = try await scenario.startWorker(id: id, env: env, waitReady: false)
-        launched.withLock { $0.append(worker) }
-        workers.withLock { $0[id] = worker }
-        if waitReady { try await worker.waitForLog("input partitions assigned", within: .seconds(30)) }
-        return worker
-    }
-
-    /// Launches the workers at once (their consumer group joins overlap), then waits until each consumes.
-    func startWorkers(_ ids: [String], env: [String: [String: String]] = [:]) async throws {
-        for id in ids { try await startWorker(id, env: env[id] ?? [:], waitReady: false) }
-        for id in ids { try await worker(id).waitForLog("input partitions assigned", within: .seconds(30)) }
-    }
-
-    func worker(_ id: String) -> WorkerProcessHandle { workers.withLock { $0[id]! } }
-
-    /// The leading monitor's view (a standby's lists no workers or shards), if one leads.
-    func leaderView() async -> ClusterSnapshot? {
-        for monitor in monitors.withLock({ $0 }) where monitor.isRunning {
-            if let view = try? await monitor.cluster(), view.leading { return view }
-        }
-        return nil
-    }
-
-    /// Waits until the leader's view shows exactly `live` as live workers, every shard owned by one
-    /// of them, ⌊S/W⌋ or ⌈S/W⌉ each, and each of those workers' log says it owns just those shards
-    /// (it applied the view). Returns the first view that showed it: its
-    /// `takenAtMillis` is when the monitor had made the change.
-    @discardableResult
-    func waitBalanced(live: Set<String>, within: Duration = .seconds(20)) async throws -> ClusterSnapshot {
-        var balanced: ClusterSnapshot?
-        var problem = "no monitor leads"
-        do {
-            try await waitUntil("the cluster shows \(live.sorted()) live and balanced", within: within, every: .milliseconds(20)) {
-                guard let view = await leaderView() else { return false }
-                if let imbalance = view.imbalance(live: live) {
-                    problem = imbalance
-                    balanced = nil
-                    return false
-                }
-                if balanced == nil { balanced = view }
-                for id in live {
-                    let owned = workers.withLock({ $0[id] }).map { OwnershipLog($0.log).owned } ?? []
-                    if owned != Set(view.shards(of: id)) {
-                        problem = "\(id) has not applied its shards \(view.shards(of: id)) yet (its log says \(owned.sorted()))"
-                        return false
-                    }
-                }
-                return true
-            }
-        } catch {
-            throw HarnessError("\(error): \(problem)")
-        }
-        return balanced!
-    }
-}
-
-/// What a worker's log says about its shards: "assignment changed" lines (gained, lost) and
-/// "fenced: lost shard ownership" lines (a claim or lock call found the shard moved before the
-/// heartbeat said so).
-struct OwnershipLog {
-    var owned: Set<Int> = []
-    /// Shards it gave up, by either path, in order.
-    var lost: [Int] = []
-    var gained: [Int] = []
-
-    init(_ log: String) {
-        func shards(_ line: Substring, _ field: String) -> [Int] {
-            guard let start = line.range(of: "\(field)=[") else { return [] }
-            let rest = line[start.upperBound...]
-            return rest[..<(rest.firstIndex(of: "]") ?? rest.endIndex)].split(separator: ",").compactMap {
-                Int($0.trimmingCharacters(in: .whitespaces))
-            }
-        }
-        for line in log.split(separator: "\n") {
-            if line.contains("assignment changed") {
-                let (out, into) = (shards(line, "lost"), shards(line, "gained"))
-                owned.subtract(out)
-                owned.formUnion(into)
-                lost += out
-                gained += into
-            } else if line.contains("fenced: lost shard ownership"), let match = line.firstMatch(of: /shard=(\d+)/), let shard = Int(match.1) {
-                owned.remove(shard)
-                lost.append(shard)
-            }
-        }
-    }
-}
-
-extension ClusterSnapshot {
-    var liveWorkers: Set<String> { Set(workers.filter(\.live).map(\.id)) }
-
-    /// Owner of record → how many shards it owns.
-    var shardCounts: [String: Int] {
-        shards.reduce(into: [:]) { counts, shard in if let owner = shard.owner { counts[owner, default: 0] += 1 } }
-    }
-
-    func shards(of worker: String) -> [Int] { shards.filter { $0.owner == worker }.map(\.shard) }
-
-    /// The worker owning the most shards (the first by id on a tie).
-    var busiestWorker: String {
-        shardCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }[0].key
-    }
-
-    /// Why this view is not "led, exactly `live` live, every shard owned by one of them, ⌊S/W⌋ or
-    /// ⌈S/W⌉ each"; nil when it is.
-    func imbalance(live expected: Set<String>) -> String? {
-        guard leading else { return "\(monitor) does not lead" }
-        guard liveWorkers == expected else { return "live workers \(liveWorkers.sorted()), expected \(expected.sorted())" }
-        guard !expected.isEmpty, !shards.isEmpty else { return "no workers or no shards" }
-        if let orphan = shards.first(where: { $0.owner.map { !expected.contains($0) } ?? true }) {
-            return "shard \(orphan.shard) is owned by \(orphan.owner ?? "nobody")"
-        }
-        let low = shards.count / expected.count, high = (shards.count + expected.count - 1) / expected.count
-        let counts = shardCounts
-        for worker in expected.sorted() where !(low...high).contains(counts[worker] ?? 0) {
-            return "\(worker) owns \(counts[worker] ?? 0) shards, not \(low)…\(high)"
-        }
-        for worker in workers where worker.live && worker.shards != shards(of: worker.id) {
-            return "\(worker.id)'s shard list \(worker.shards) disagrees with the owners \(shards(of: worker.id))"
-        }
-        return nil
-    }
 }

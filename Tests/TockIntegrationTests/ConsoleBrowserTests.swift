@@ -23,8 +23,7 @@ import TockMonitorKit
         try await ClusterFixture.run("console") { c in
             let s = c.scenario
             let monitor = try await c.startMonitor("m1")
-            try await c.startWorkers(["w-a", "w-b"])
-            _ = try await c.waitBalanced(live: ["w-a", "w-b"])
+            try await c.startBalanced(["w-a", "w-b"])
             let now = WorkerScenario.now
             // 40 messages due over the next half hour, one series, one fired now, one rejected. The
             // series starts two days from now: whatever the time of day or the day of the week, it is

@@ -129,14 +129,10 @@ import TockKafka
         // What a real monitor and worker export once they fired, rejected and rate-limited.
         try await ClusterFixture.run("dashboard") { c in
             let s = c.scenario
-            let limited = "lim-\(s.name)"
-            let admin = try KafkaAdmin(brokers: s.brokers)
-            try await admin.createTopics([(limited, 1, 1)])
-            await admin.close()
+            let limited = try await s.createTopic("lim", partitions: 1)
             let monitor = try await c.startMonitor("m1")
-            let port = try TestSocket.freePort(in: 20_000...32_000)
-            try await c.startWorkers(["w-a"], env: ["w-a": ["TOCK_HTTP_PORT": "\(port)", "TOCK_OUTPUT_RATE_LIMITS": "lim-*=100"]])
-            _ = try await c.waitBalanced(live: ["w-a"])
+            let port = try TestSocket.freePort()
+            try await c.startBalanced(["w-a"], env: ["w-a": ["TOCK_HTTP_PORT": "\(port)", "TOCK_OUTPUT_RATE_LIMITS": "lim-*=100"]])
 
             let now = WorkerScenario.now
             try await s.send([

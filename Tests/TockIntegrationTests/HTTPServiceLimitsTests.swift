@@ -14,11 +14,7 @@ import TockRuntime
 /// (`HTTPLimits`): what `HostileHTTPClientTests` checks on real processes at SPEC's values, plus
 /// pipelining, HEAD, 405, 413, the connection cap and a shutdown with idle connections open.
 @Suite struct HTTPServiceLimitsTests {
-    static let logger: Logger = {
-        var logger = Logger(label: "http-limits-test")
-        logger.logLevel = .warning
-        return logger
-    }()
+    static let logger = Logger.quiet("http-limits-test")
 
     /// The name of the calling thread (Glibc's module has no pthread_getname_np).
     static func threadName() -> String {

@@ -13,11 +13,18 @@ import TockRuntime
 #endif
 
 @Suite struct HTTPServiceTests {
-    private let logger: Logger = {
-        var logger = Logger(label: "http-test")
-        logger.logLevel = .warning
-        return logger
-    }()
+    private let logger = Logger.quiet("http-test")
+
+    /// A service on `host`:`port` that is always ready, with the process's metrics.
+    private func alwaysReady(host: String = "127.0.0.1", port: Int) -> HTTPService {
+        HTTPService(host: host, port: port, metrics: TockMetrics.bootstrap(), readiness: { ReadinessReport(ready: true) }, logger: logger)
+    }
+
+    /// The error an always-ready service on `host`:`port` fails to run with (nil, and an issue, if
+    /// it does not fail so).
+    private func runFailure(host: String, port: Int, sourceLocation: SourceLocation = #_sourceLocation) async -> HTTPServiceError? {
+        await #expect(throws: HTTPServiceError.self, sourceLocation: sourceLocation) { try await alwaysReady(host: host, port: port).run() }
+    }
 
     @Test func servesMetricsHealthReadinessAndStopsOnGracefulShutdown() async throws {
         let metrics = TockMetrics.bootstrap()
@@ -122,27 +129,14 @@ import TockRuntime
     @Test func portInUseFailsNamingTheAddress() async throws {
         let occupier = try TestSocket.listen()
         defer { close(occupier.fd) }
-        let service = HTTPService(
-            host: "127.0.0.1",
-            port: Int(occupier.port),
-            metrics: TockMetrics.bootstrap(),
-            readiness: { ReadinessReport(ready: true) },
-            logger: logger
-        )
-        let error = await #expect(throws: HTTPServiceError.self) { try await service.run() }
+        let error = await runFailure(host: "127.0.0.1", port: Int(occupier.port))
         #expect(error?.kind == .listenFailed)
         #expect(error?.description.contains("127.0.0.1:\(occupier.port)") == true)
         #expect(error?.description.localizedCaseInsensitiveContains("in use") == true)
     }
 
     @Test func portZeroIsOffAndEndsOnGracefulShutdown() async throws {
-        let service = HTTPService(
-            host: "127.0.0.1",
-            port: 0,
-            metrics: TockMetrics.bootstrap(),
-            readiness: { ReadinessReport(ready: true) },
-            logger: logger
-        )
+        let service = alwaysReady(port: 0)
         #expect(!service.isEnabled)
         await #expect(throws: HTTPServiceError.self) { _ = try await service.waitUntilListening() }
         let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
@@ -155,14 +149,7 @@ import TockRuntime
     }
 
     @Test func unresolvableHostFailsNamingTheAddress() async throws {
-        let service = HTTPService(
-            host: "no-such-host.invalid",
-            port: 9464,
-            metrics: TockMetrics.bootstrap(),
-            readiness: { ReadinessReport(ready: true) },
-            logger: logger
-        )
-        let error = await #expect(throws: HTTPServiceError.self) { try await service.run() }
+        let error = await runFailure(host: "no-such-host.invalid", port: 9464)
         #expect(error?.kind == .invalidAddress)
         #expect(error?.description.contains("no-such-host.invalid:9464") == true)
     }

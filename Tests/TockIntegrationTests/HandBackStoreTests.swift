@@ -5,10 +5,7 @@ import TockStore
 extension ScheduleStoreTests {
     @Test("a delivery its holder gave up is not touched by a late outcome of the attempt it gave up")
     func lateOutcomeOfAGivenUpDelivery() async throws {
-        let s = try await makeStore(shards: 1)
-        let owners = try await ownAll(s)
-        _ = try await store(s, [entry(.schedule, message("x", due: now), offset: 0), entry(.schedule, message("y", due: now), offset: 1)])
-        _ = try await s.claim(owners, nowMillis: now, horizon: now + 1_000, limit: 10)
+        let (s, owners) = try await claimedStore([message("x", due: now), message("y", due: now)], horizon: now + 1_000)
         let first = try await s.begin([0: [("x", now), ("y", now)]], as: owners, token: "w", dueBy: now, leaseUntil: now + 30_000)
         let deliveries = try first[0]!.get()
         let x = try #require(deliveries.first { $0.message.id == "x" })

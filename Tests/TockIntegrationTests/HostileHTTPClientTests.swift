@@ -54,8 +54,7 @@ import TockMonitorKit
     @Test("a request line over 8 KiB gets 414 and headers over 16 KiB get 431, on a worker and on a monitor, at once")
     func limits() async throws {
         let s = try await WorkerScenario("http-limits")
-        let workerPort = try TestSocket.freePort(in: 20_000...32_000)
-        let worker = try await s.startWorker(env: ["TOCK_HTTP_PORT": "\(workerPort)"])
+        let (worker, workerPort) = try await s.startWorkerOnFreePort()
         defer { kill(worker.process.processIdentifier, SIGKILL) }
         let monitor = try await s.startMonitor()
         defer { kill(monitor.process.process.processIdentifier, SIGKILL) }
@@ -91,8 +90,7 @@ import TockMonitorKit
     @Test("a client that never finishes its request is closed after 10 s, an idle keep-alive connection after 60 s")
     func slowAndIdleConnectionsAreClosed() async throws {
         let s = try await WorkerScenario("http-slow")
-        let port = try TestSocket.freePort(in: 20_000...32_000)
-        let worker = try await s.startWorker(env: ["TOCK_HTTP_PORT": "\(port)"])
+        let (worker, port) = try await s.startWorkerOnFreePort()
         defer { kill(worker.process.processIdentifier, SIGKILL) }
         let clock = ContinuousClock()
 
@@ -163,15 +161,13 @@ import TockMonitorKit
     @Test("the HTTP server listens on http.host: 127.0.0.1 by default, TOCK_HTTP_HOST elsewhere")
     func listensOnHTTPHost() async throws {
         let s = try await WorkerScenario("http-host")
-        let port = try TestSocket.freePort(in: 20_000...32_000)
-        let worker = try await s.startWorker(env: ["TOCK_HTTP_PORT": "\(port)"])
+        let (worker, port) = try await s.startWorkerOnFreePort()
         defer { kill(worker.process.processIdentifier, SIGKILL) }
         let listening = ChildProcess.run(["/usr/bin/ss", "-ltnH", "sport = :\(port)"]).output
         #expect(listening.contains("127.0.0.1:\(port)") && !listening.contains("0.0.0.0:\(port)"), "\(listening)")
 
-        let otherPort = try TestSocket.freePort(in: 20_000...32_000)
         // w1 holds the standalone lease, so w2 waits for it, serving HTTP meanwhile.
-        let other = try await s.startWorker(id: "w2", env: ["TOCK_HTTP_PORT": "\(otherPort)", "TOCK_HTTP_HOST": "127.0.0.2"], waitReady: false)
+        let (other, otherPort) = try await s.startWorkerOnFreePort(id: "w2", env: ["TOCK_HTTP_HOST": "127.0.0.2"], waitReady: false)
         defer { kill(other.process.processIdentifier, SIGKILL) }
         try await other.waitForLog("HTTP listening", within: .seconds(30))
         let otherListening = ChildProcess.run(["/usr/bin/ss", "-ltnH", "sport = :\(otherPort)"]).output

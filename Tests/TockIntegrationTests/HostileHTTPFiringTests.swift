@@ -128,9 +128,8 @@ extension HostileHTTPClientTests {
         try await ClusterFixture.run("http-hostile") { c in
             let s = c.scenario
             let monitor = try await c.startMonitor("m1")
-            let workerPort = try TestSocket.freePort(in: 20_000...32_000)
-            try await c.startWorkers(["w-a"], env: ["w-a": ["TOCK_HTTP_PORT": "\(workerPort)"]])
-            _ = try await c.waitBalanced(live: ["w-a"])
+            let workerPort = try TestSocket.freePort()
+            try await c.startBalanced(["w-a"], env: ["w-a": ["TOCK_HTTP_PORT": "\(workerPort)"]])
             let out = try await s.collect([s.outputTopic])
 
             let calm = try await Self.round("calm", scenario: s, out: out, workerPort: workerPort, monitorPort: monitor.httpPort, attacking: [])

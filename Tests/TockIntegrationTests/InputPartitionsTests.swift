@@ -19,7 +19,7 @@ struct InputPartitionsTests {
         try #require(KafkaAdmin.describesTopicIDs, "the runtime librdkafka lacks rd_kafka_DescribeTopics (2.3.0)")
         let brokers = KafkaTestSupport.brokers
         let topic = TestStack.unique("partitions-kept")
-        let admin = try KafkaAdmin(brokers: brokers, logger: KafkaTestSupport.logger("admin"))
+        let admin = try KafkaTestSupport.admin()
         defer { Task { await admin.close() } }
         try await admin.createTopic(topic, partitions: 1)
         let firstID = try #require(try await admin.topicIDs([topic])[topic])

@@ -3,7 +3,7 @@ import TockKafka
 
 @Suite struct KafkaAdminTests {
     @Test func createTopicsCreatesPartitionsAndIsIdempotent() async throws {
-        let admin = try KafkaAdmin(brokers: KafkaTestSupport.brokers, logger: KafkaTestSupport.logger("admin"))
+        let admin = try KafkaTestSupport.admin()
         let five = TestStack.unique("kafka-admin-five")
         let two = TestStack.unique("kafka-admin-two")
         #expect(try await admin.partitionCount(topic: five) == nil)
@@ -21,7 +21,7 @@ import TockKafka
     }
 
     @Test func deleteTopicsRemovesTopicsAndIgnoresUnknownOnes() async throws {
-        let admin = try KafkaAdmin(brokers: KafkaTestSupport.brokers, logger: KafkaTestSupport.logger("admin"))
+        let admin = try KafkaTestSupport.admin()
         let topic = TestStack.unique("kafka-admin-delete")
         try await admin.createTopic(topic, partitions: 3)
         #expect(try await admin.partitionCount(topic: topic) == 3)
@@ -36,7 +36,7 @@ import TockKafka
     @Test("topic ids (KIP-516, resolved at run time): one per topic, a new one when the topic is recreated, none for an unknown topic")
     func topicIDsTellARecreatedTopic() async throws {
         try #require(KafkaAdmin.describesTopicIDs, "the runtime librdkafka lacks rd_kafka_DescribeTopics (2.3.0)")
-        let admin = try KafkaAdmin(brokers: KafkaTestSupport.brokers, logger: KafkaTestSupport.logger("admin"))
+        let admin = try KafkaTestSupport.admin()
         let topic = TestStack.unique("kafka-admin-id")
         let unknown = TestStack.unique("kafka-admin-unknown")
         try await admin.createTopic(topic, partitions: 1)
@@ -55,10 +55,8 @@ import TockKafka
     func recordsAtOffsets() async throws {
         let brokers = KafkaTestSupport.brokers
         let topic = TestStack.unique("kafka-record-at")
-        let admin = try KafkaAdmin(brokers: brokers, logger: KafkaTestSupport.logger("admin"))
-        try await admin.createTopic(topic, partitions: 2)
-        await admin.close()
-        let producer = try KafkaProducer(brokers: brokers, logger: KafkaTestSupport.logger("record-at-producer"))
+        try await KafkaTestSupport.createTopic(topic, partitions: 2)
+        let producer = try KafkaTestSupport.producer("record-at-producer")
         for i in 0..<5 {
             _ = try await producer.send(KafkaProducerRecord(topic: topic, partition: 0, key: nil, value: KafkaTestSupport.bytes("r\(i)")))
         }

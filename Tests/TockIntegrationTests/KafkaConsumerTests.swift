@@ -3,10 +3,9 @@ import TockKafka
 
 @Suite struct KafkaConsumerTests {
     @Test func recordsWithHeadersRoundTripAndCommittedOffsetsAreResumedFrom() async throws {
-        let brokers = KafkaTestSupport.brokers
         let topic = TestStack.unique("kafka-roundtrip")
         let group = TestStack.unique("kafka-roundtrip-group")
-        let producer = try KafkaProducer(brokers: brokers, logger: KafkaTestSupport.logger("roundtrip-producer"))
+        let producer = try KafkaTestSupport.producer("roundtrip-producer")
 
         let binary: [UInt8] = Array(0...255) + [0, 0, 255]
         let first = [
@@ -26,10 +25,7 @@ import TockKafka
         ]
         for record in first { _ = try await producer.send(record) }
 
-        let consumer = try KafkaConsumer(
-            brokers: brokers, groupId: group, topics: [topic],
-            properties: KafkaTestSupport.consumerProperties, logger: KafkaTestSupport.logger("roundtrip-consumer")
-        )
+        let consumer = try KafkaTestSupport.consumer("roundtrip-consumer", groupId: group, topics: [topic])
         let received = try await KafkaTestSupport.poll(consumer, count: first.count)
         try #require(received.count == first.count)
         for (record, message) in zip(first, received) {
@@ -54,10 +50,7 @@ import TockKafka
         let second = (0..<2).map { KafkaProducerRecord(topic: topic, partition: 0, value: KafkaTestSupport.bytes("after commit \($0)")) }
         for record in second { _ = try await producer.send(record) }
 
-        let resumed = try KafkaConsumer(
-            brokers: brokers, groupId: group, topics: [topic],
-            properties: KafkaTestSupport.consumerProperties, logger: KafkaTestSupport.logger("roundtrip-consumer-2")
-        )
+        let resumed = try KafkaTestSupport.consumer("roundtrip-consumer-2", groupId: group, topics: [topic])
         let rest = try await KafkaTestSupport.poll(resumed, count: second.count)
         #expect(rest.map(\.offset) == [3, 4])
         #expect(rest.map(\.value) == second.map(\.value))
@@ -69,17 +62,13 @@ import TockKafka
 
     @Test("a null value and an empty value are produced and consumed apart, through send and enqueue")
     func nullAndEmptyValuesStayApart() async throws {
-        let brokers = KafkaTestSupport.brokers
         let topic = TestStack.unique("kafka-null-value")
-        let producer = try KafkaProducer(brokers: brokers, logger: KafkaTestSupport.logger("null-value-producer"))
+        let producer = try KafkaTestSupport.producer("null-value-producer")
         let values: [[UInt8]?] = [nil, [], [0], nil]
         let records = values.map { KafkaProducerRecord(topic: topic, partition: 0, key: [1], value: $0) }
         _ = try await producer.send(Array(records.prefix(2))).map { try $0.get() }
         _ = try await producer.enqueue(Array(records.suffix(2))).results().map { try $0.get() }
-        let consumer = try KafkaConsumer(
-            brokers: brokers, groupId: TestStack.unique("kafka-null-value-group"), topics: [topic],
-            properties: KafkaTestSupport.consumerProperties, logger: KafkaTestSupport.logger("null-value-consumer")
-        )
+        let consumer = try KafkaTestSupport.consumer("null-value-consumer", groupId: TestStack.unique("kafka-null-value-group"), topics: [topic])
         let received = try await KafkaTestSupport.poll(consumer, count: values.count)
         #expect(received.map(\.value) == values)
         await consumer.close()
@@ -87,15 +76,11 @@ import TockKafka
     }
 
     @Test func seekRereadsFromAnEarlierOffset() async throws {
-        let brokers = KafkaTestSupport.brokers
         let topic = TestStack.unique("kafka-seek")
-        let producer = try KafkaProducer(brokers: brokers, logger: KafkaTestSupport.logger("seek-producer"))
+        let producer = try KafkaTestSupport.producer("seek-producer")
         let records = (0..<5).map { KafkaProducerRecord(topic: topic, partition: 1, value: [UInt8($0)]) }
         _ = try await producer.send(records).map { try $0.get() }
-        let consumer = try KafkaConsumer(
-            brokers: brokers, groupId: TestStack.unique("kafka-seek-group"), topics: [topic],
-            properties: KafkaTestSupport.consumerProperties, logger: KafkaTestSupport.logger("seek-consumer")
-        )
+        let consumer = try KafkaTestSupport.consumer("seek-consumer", groupId: TestStack.unique("kafka-seek-group"), topics: [topic])
         let all = try await KafkaTestSupport.poll(consumer, count: 5)
         #expect(all.map(\.value) == records.map(\.value))
         try await consumer.seek(KafkaTopicPartitionOffset(topic: topic, partition: 1, offset: 2))
@@ -108,20 +93,15 @@ import TockKafka
 
     @Test(arguments: ["range", "cooperative-sticky"])
     func rebalanceHandlerSeesAssignment(strategy: String) async throws {
-        let brokers = KafkaTestSupport.brokers
         let topic = TestStack.unique("kafka-rebalance")
-        let admin = try KafkaAdmin(brokers: brokers, logger: KafkaTestSupport.logger("rebalance-admin"))
-        try await admin.createTopic(topic, partitions: 3)
-        await admin.close()
+        try await KafkaTestSupport.createTopic(topic, partitions: 3, label: "rebalance-admin")
 
         let events = KafkaEventLog<KafkaRebalanceEvent>()
         var properties = KafkaTestSupport.consumerProperties
         properties["partition.assignment.strategy"] = strategy
-        let consumer = try KafkaConsumer(
-            brokers: brokers, groupId: TestStack.unique("kafka-rebalance-group"), topics: [topic],
-            properties: properties, logger: KafkaTestSupport.logger("rebalance-consumer"),
-            rebalanceHandler: { events.append($0) }
-        )
+        let consumer = try KafkaTestSupport.consumer(
+            "rebalance-consumer", groupId: TestStack.unique("kafka-rebalance-group"), topics: [topic], properties: properties,
+            rebalanceHandler: { events.append($0) })
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(15))
         while !events.all.contains(where: { $0.kind == .assigned }) && clock.now < deadline {
@@ -143,26 +123,22 @@ import TockKafka
     /// Releasing clients without shutdown/close must neither crash nor hang: deinit hands the
     /// blocking teardown to the client's own thread.
     @Test func clientsReleasedWithoutClosingTearDownSafely() async throws {
-        let brokers = KafkaTestSupport.brokers
         let topic = TestStack.unique("kafka-deinit")
         do {
-            let producer = try KafkaProducer(brokers: brokers, logger: KafkaTestSupport.logger("deinit-producer"))
+            let producer = try KafkaTestSupport.producer("deinit-producer")
             _ = try await producer.send(KafkaProducerRecord(topic: topic, value: [1]))
             _ = await producer.send((0..<100).map { KafkaProducerRecord(topic: topic, value: [UInt8($0)]) })
         }
         do {
-            let consumer = try KafkaConsumer(
-                brokers: brokers, groupId: TestStack.unique("kafka-deinit-group"), topics: [topic],
-                properties: KafkaTestSupport.consumerProperties, logger: KafkaTestSupport.logger("deinit-consumer")
-            )
+            let consumer = try KafkaTestSupport.consumer("deinit-consumer", groupId: TestStack.unique("kafka-deinit-group"), topics: [topic])
             _ = try await consumer.poll(maxMessages: 10, timeout: .milliseconds(100))
         }
         do {
-            let admin = try KafkaAdmin(brokers: brokers, logger: KafkaTestSupport.logger("deinit-admin"))
+            let admin = try KafkaTestSupport.admin("deinit-admin")
             _ = try await admin.partitionCount(topic: topic)
         }
         // A fresh client still works afterwards.
-        let producer = try KafkaProducer(brokers: brokers, logger: KafkaTestSupport.logger("deinit-after"))
+        let producer = try KafkaTestSupport.producer("deinit-after")
         #expect(try await producer.send(KafkaProducerRecord(topic: topic, value: [2])).offset >= 0)
         await producer.shutdown()
     }

@@ -4,11 +4,7 @@ import TockKafka
 
 @Suite struct KafkaProducerTests {
     @Test func messageLargerThanMessageMaxBytesThrowsMsgSizeTooLarge() async throws {
-        let producer = try KafkaProducer(
-            brokers: KafkaTestSupport.brokers,
-            properties: ["message.max.bytes": "2000"],
-            logger: KafkaTestSupport.logger("too-large")
-        )
+        let producer = try KafkaTestSupport.producer("too-large", properties: ["message.max.bytes": "2000"])
         let topic = TestStack.unique("kafka-too-large")
         let record = KafkaProducerRecord(topic: topic, value: Array(repeating: 0x61, count: 10_000))
         do {
@@ -28,11 +24,7 @@ import TockKafka
     }
 
     @Test func deliveryReportErrorForUnknownPartitionIsThrown() async throws {
-        let producer = try KafkaProducer(
-            brokers: KafkaTestSupport.brokers,
-            properties: ["message.timeout.ms": "5000"],
-            logger: KafkaTestSupport.logger("unknown-partition")
-        )
+        let producer = try KafkaTestSupport.producer("unknown-partition", properties: ["message.timeout.ms": "5000"])
         let topic = TestStack.unique("kafka-unknown-partition")
         // Creates the topic (the broker auto-creates on produce), so its partition count is known.
         _ = try await producer.send(KafkaProducerRecord(topic: topic, value: [0]))
@@ -51,11 +43,7 @@ import TockKafka
     }
 
     @Test func deliveryTimeoutToUnreachableBrokerIsRetriable() async throws {
-        let producer = try KafkaProducer(
-            brokers: "127.0.0.1:1",
-            properties: ["message.timeout.ms": "1000"],
-            logger: KafkaTestSupport.logger("timeout", level: .critical)
-        )
+        let producer = try KafkaTestSupport.producer("timeout", brokers: "127.0.0.1:1", properties: ["message.timeout.ms": "1000"], level: .critical)
         let results = await producer.send((0..<3).map { KafkaProducerRecord(topic: "kafka-timeout", value: [UInt8($0)]) })
         #expect(results.count == 3)
         for result in results {
@@ -70,7 +58,7 @@ import TockKafka
     }
 
     @Test func batchOf5000ReturnsSuccessesWithIncreasingOffsetsPerPartition() async throws {
-        let producer = try KafkaProducer(brokers: KafkaTestSupport.brokers, logger: KafkaTestSupport.logger("batch"))
+        let producer = try KafkaTestSupport.producer("batch")
         let topic = TestStack.unique("kafka-batch")
         let records = (0..<5000).map { index in
             KafkaProducerRecord(topic: topic, key: KafkaTestSupport.bytes("key-\(index % 17)"), value: KafkaTestSupport.bytes("value-\(index)"))
@@ -102,11 +90,7 @@ import TockKafka
     }
 
     @Test func fullQueueIsWaitedOutNotFailed() async throws {
-        let producer = try KafkaProducer(
-            brokers: KafkaTestSupport.brokers,
-            properties: ["queue.buffering.max.messages": "50"],
-            logger: KafkaTestSupport.logger("queue-full")
-        )
+        let producer = try KafkaTestSupport.producer("queue-full", properties: ["queue.buffering.max.messages": "50"])
         let topic = TestStack.unique("kafka-queue-full")
         let records = (0..<1000).map { KafkaProducerRecord(topic: topic, partition: 0, value: KafkaTestSupport.bytes("v\($0)")) }
         let results = await producer.send(records)
@@ -117,7 +101,7 @@ import TockKafka
     }
 
     @Test func explicitTimestampIsKeptAndDefaultIsTheSendTime() async throws {
-        let producer = try KafkaProducer(brokers: KafkaTestSupport.brokers, logger: KafkaTestSupport.logger("timestamp"))
+        let producer = try KafkaTestSupport.producer("timestamp")
         let topic = TestStack.unique("kafka-timestamp")
         let before = Int64(Date().timeIntervalSince1970 * 1000)
         let stamped = try await producer.send(KafkaProducerRecord(topic: topic, value: [1]))
@@ -130,7 +114,7 @@ import TockKafka
     }
 
     @Test func sendAfterShutdownFailsAndShutdownIsIdempotent() async throws {
-        let producer = try KafkaProducer(brokers: KafkaTestSupport.brokers, logger: KafkaTestSupport.logger("shutdown"))
+        let producer = try KafkaTestSupport.producer("shutdown")
         let topic = TestStack.unique("kafka-shutdown")
         let pending = Task { await producer.send((0..<200).map { KafkaProducerRecord(topic: topic, value: [UInt8($0 % 256)]) }) }
         let results = await pending.value

@@ -13,7 +13,7 @@ import TockKafka
 
     @Test func badPropertyIsReportedWithItsKey() {
         do {
-            _ = try KafkaProducer(brokers: KafkaTestSupport.brokers, properties: ["linger.ms": "soon"], logger: KafkaTestSupport.logger("config"))
+            _ = try KafkaTestSupport.producer("config", properties: ["linger.ms": "soon"])
             Issue.record("an invalid linger.ms was accepted")
         } catch let error as KafkaError {
             #expect(error.configKey == "linger.ms")

@@ -10,24 +10,18 @@ enum MessagePackStrings {
             return bytes[index..<index + count]
         }
         func number(_ width: Int) throws -> Int { try take(width).reduce(0) { $0 << 8 | Int($1) } }
-        let head = Int(try take(1).first!)
-        let count: Int
-        switch head {
-        case 0x90...0x9F: count = head & 0x0F
-        case 0xDC: count = try number(2)
-        case 0xDD: count = try number(4)
-        default: throw Malformed()
-        }
-        return try (0..<count).map { _ in
+        /// A size (an array's count, a string's length) read after its tag: in the tag's low bits
+        /// (`mask`) for a tag of the fix form, else in the next 1, 2 or 4 bytes, as `widths` has it
+        /// for the tag.
+        func size(fix: ClosedRange<Int>, mask: Int, widths: [Int: Int]) throws -> Int {
             let tag = Int(try take(1).first!)
-            let length: Int
-            switch tag {
-            case 0xA0...0xBF: length = tag & 0x1F
-            case 0xD9: length = try number(1)
-            case 0xDA: length = try number(2)
-            case 0xDB: length = try number(4)
-            default: throw Malformed()
-            }
+            if fix.contains(tag) { return tag & mask }
+            guard let width = widths[tag] else { throw Malformed() }
+            return try number(width)
+        }
+        let count = try size(fix: 0x90...0x9F, mask: 0x0F, widths: [0xDC: 2, 0xDD: 4])
+        return try (0..<count).map { _ in
+            let length = try size(fix: 0xA0...0xBF, mask: 0x1F, widths: [0xD9: 1, 0xDA: 2, 0xDB: 4])
             return String(decoding: try take(length), as: UTF8.self)
         }
     }

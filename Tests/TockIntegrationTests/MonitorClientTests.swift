@@ -20,8 +20,7 @@ struct MonitorClientTests {
 
     /// Serves what a process with these extra routes serves, on a free port, while `body` runs.
     func serving(_ routes: [String: HTTPService.Route] = [:], _ body: (UInt16) async throws -> Void) async throws {
-        var logger = Logger(label: "monitor-client-test")
-        logger.logLevel = .warning
+        let logger = Logger.quiet("monitor-client-test")
         let port = try TestSocket.freePort()
         let service = HTTPService(
             host: "127.0.0.1", port: Int(port), metrics: TockMetrics.bootstrap(),

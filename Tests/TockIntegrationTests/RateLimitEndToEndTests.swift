@@ -12,16 +12,12 @@ import TockStore
     func limitedBurst() async throws {
         try await ClusterFixture.run("rate") { c in
             let s = c.scenario
-            let limited = "lim-\(s.name)"
-            let admin = try KafkaAdmin(brokers: s.brokers)
-            try await admin.createTopics([(limited, 4, 1)])
-            await admin.close()
+            let limited = try await s.createTopic("lim", partitions: 4)
             let out = try await s.collect([s.outputTopic, limited])
             _ = try await c.startMonitor("m1")
-            let port = try TestSocket.freePort(in: 20_000...32_000)
+            let port = try TestSocket.freePort()
             let limits = ["TOCK_OUTPUT_RATE_LIMITS": "lim-*=200"]
-            try await c.startWorkers(["w-a", "w-b"], env: ["w-a": limits.merging(["TOCK_HTTP_PORT": "\(port)"]) { $1 }, "w-b": limits])
-            _ = try await c.waitBalanced(live: ["w-a", "w-b"])
+            try await c.startBalanced(["w-a", "w-b"], env: ["w-a": limits.merging(["TOCK_HTTP_PORT": "\(port)"]) { $1 }, "w-b": limits])
 
             let due = WorkerScenario.now + 5_000
             var requests = (0..<2_000).map { s.request(id: "l-\($0)", at: due, topic: limited, partition: Int32($0 % 4)) }

@@ -75,23 +75,21 @@ struct ReadinessTests {
     @Test("the broker stalled (SIGSTOP): /readyz turns 503 within ~2 s, and 200 again after SIGCONT")
     func brokerStalled() async throws {
         // A stack of its own: stalling the shared broker would stall every other test.
-        let stack = try await OwnStack.start("ready-broker")
-        defer { stack.stop() }
-        let kafkaPID = try stack.kafkaPID()
-        let s = try await WorkerScenario("ready-broker", redisURL: stack.redisURL, brokers: stack.brokers)
-        let port = try TestSocket.freePort(in: 20_000...32_000)
-        try await s.withWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"]) { worker in
-            #expect(await Self.readiness(port: port, becomes: 200, within: .seconds(10)).0 != nil)
+        try await OwnStack.withScenario("ready-broker") { _, kafkaPID, s in
+            let port = try TestSocket.freePort()
+            try await s.withWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"]) { worker in
+                #expect(await Self.readiness(port: port, becomes: 200, within: .seconds(10)).0 != nil)
 
-            kill(kafkaPID, SIGSTOP)
-            let (down, body) = await Self.readiness(port: port, becomes: 503, within: .seconds(10))
-            kill(kafkaPID, SIGCONT)
-            let (up, _) = await Self.readiness(port: port, becomes: 200, within: .seconds(15))
-            print("[ready-broker-stop] 503 after \(String(describing: down)) (\(body.prefix(160))), 200 again after \(String(describing: up))")
-            #expect(down != nil && down! <= Self.turnsWithin, "\(body)")
-            #expect(body.contains("kafka"))
-            #expect(up != nil && up! <= .seconds(5))
-            await s.producer.shutdown(timeout: .seconds(2))
+                kill(kafkaPID, SIGSTOP)
+                let (down, body) = await Self.readiness(port: port, becomes: 503, within: .seconds(10))
+                kill(kafkaPID, SIGCONT)
+                let (up, _) = await Self.readiness(port: port, becomes: 200, within: .seconds(15))
+                print("[ready-broker-stop] 503 after \(String(describing: down)) (\(body.prefix(160))), 200 again after \(String(describing: up))")
+                #expect(down != nil && down! <= Self.turnsWithin, "\(body)")
+                #expect(body.contains("kafka"))
+                #expect(up != nil && up! <= .seconds(5))
+                await s.producer.shutdown(timeout: .seconds(2))
+            }
         }
     }
 }

@@ -9,8 +9,6 @@ import TockStore
 /// requests are stored, never taken for re-reads of the old one; a genuine re-read still is one.
 @Suite("Recreated input partitions", .serialized)
 struct RecreatedPartitionTests {
-    static func httpPort() throws -> UInt16 { try TestSocket.freePort(in: 20_000...32_000) }
-
     @Test("the input topic deleted and recreated with more records than it held: every new request is stored and delivered once")
     func recreatedWithMoreRecords() async throws {
         try await recreated("recreate-more", old: 400, new: 1_000)
@@ -49,12 +47,9 @@ struct RecreatedPartitionTests {
             let expected = Set((0..<m).map { "new-\($0)" })
             try await s.send((0..<m).map { s.request(at: WorkerScenario.now + 2_000, value: Array("new-\($0)".utf8), partition: Int32($0 % 4)) })
 
-            let port = try Self.httpPort()
-            let b = try await s.startWorker(id: "b", env: ["TOCK_KAFKA_GROUP_ID": "\(s.groupId)-recreated", "TOCK_HTTP_PORT": "\(port)"])
+            let (b, port) = try await s.startInNewGroup("b", group: "recreated")
             defer { Task { await b.kill9() } }
-            await out.waitUntil(on: s.outputTopic, within: .seconds(30)) { expected.isSubset(of: Set($0.map(\.payload))) }
-            await out.catchUp(on: s.outputTopic)
-            await out.settle(on: s.outputTopic)
+            await out.waitForPayloads(expected, on: s.outputTopic, within: .seconds(30))
 
             let arrivals = out.on(s.outputTopic)
             let summary = DeliverySummary(arrivals.filter { $0.payload.hasPrefix("new-") }, expected: expected) { $0.payload }
@@ -78,8 +73,7 @@ struct RecreatedPartitionTests {
             #expect(ids.count == arrivals.count && Set(ids).count == ids.count)
             // The old incarnation's pending requests are untouched.
             #expect(pending == n / 2)
-            await out.stop()
-            #expect(await b.signal(SIGTERM) == 0)
+            await b.expectCleanStop(after: out)
         }
     }
 
@@ -98,7 +92,6 @@ struct RecreatedPartitionTests {
             await out.waitDistinct(n, on: s.outputTopic, within: .seconds(40)) { $0.payload }
             #expect(await a.signal(SIGTERM) == 0)
 
-            let port = try Self.httpPort()
             // Small fetches, little prefetch and no linger: the re-read's first batch stops short of
             // the stored watermarks (of some partitions at least), so the worker looks those records up.
             let smallBatches = """
@@ -108,8 +101,7 @@ struct RecreatedPartitionTests {
                     max.partition.fetch.bytes: "4000"
                     queued.min.messages: "10"
                 """
-            let b = try await s.startWorker(
-                id: "b", env: ["TOCK_KAFKA_GROUP_ID": "\(s.groupId)-reset", "TOCK_HTTP_PORT": "\(port)"], config: smallBatches)
+            let (b, port) = try await s.startInNewGroup("b", group: "reset", config: smallBatches)
             defer { Task { await b.kill9() } }
             let scrape = try await s.rereadThenMarkers(n, port: port, out: out, within: .seconds(30))
             let summary = DeliverySummary(out.on(s.outputTopic), expected: []) { $0.payload }
@@ -131,77 +123,70 @@ struct RecreatedPartitionTests {
             for result in ["stored", "duplicate", "tombstoned"] {
                 #expect((scrape.value("tock_requests_total{result=\"\(result)\"}") ?? 0) == 0, "B counted \(result)")
             }
-            await out.stop()
-            #expect(await b.signal(SIGTERM) == 0)
+            await b.expectCleanStop(after: out)
         }
     }
 
     @Test("the broker restarts without its records (memory storage), so offsets start again at 0: every new request is stored and delivered")
     func brokerLostItsRecords() async throws {
         // A stack of its own: restarting the shared broker would disturb every other test.
-        let stack = try await OwnStack.start("lost-broker")
-        defer { stack.stop() }
-        let brokers = stack.brokers
-        let kafkaPID = try stack.kafkaPID()
-        let s = try await WorkerScenario("lost-broker", redisURL: stack.redisURL, brokers: brokers)
-        let store = try await s.store()
-        var out = try await s.collect([s.outputTopic])
-        let port = try Self.httpPort()
-        try await s.withWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"]) { worker in
-            let n = 200
-            try await s.sendStored(
-                (0..<n).map { s.request(at: WorkerScenario.now + 1_000, value: Array("old-\($0)".utf8), partition: Int32($0 % 4)) }, store: store)
-            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.payload }
-            await out.stop()
-            await s.producer.shutdown(timeout: .seconds(2))
+        try await OwnStack.withScenario("lost-broker") { stack, kafkaPID, s in
+            let brokers = stack.brokers
+            let store = try await s.store()
+            var out = try await s.collect([s.outputTopic])
+            let port = try TestSocket.freePort()
+            try await s.withWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"]) { worker in
+                let n = 200
+                try await s.sendStored(
+                    (0..<n).map { s.request(at: WorkerScenario.now + 1_000, value: Array("old-\($0)".utf8), partition: Int32($0 % 4)) }, store: store)
+                await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.payload }
+                await out.stop()
+                await s.producer.shutdown(timeout: .seconds(2))
 
-            // The broker dies and comes back empty, on the same port; the worker keeps running.
-            kill(kafkaPID, SIGKILL)
-            try await waitUntil("the broker is gone", within: .seconds(10)) { kill(kafkaPID, 0) != 0 }
-            await stack.startAgain()
-            let admin = try KafkaAdmin(brokers: brokers)
-            try await admin.createTopics([s.inputTopic, s.rejectedTopic, s.deadTopic, s.outputTopic].map { ($0, 4, 1) })
-            await admin.close()
-            out = try await s.collect([s.outputTopic])
-            let m = 400
-            let expected = Set((0..<m).map { "new-\($0)" })
-            let producer = try KafkaProducer(brokers: brokers)
-            let records = (0..<m).map { s.request(at: WorkerScenario.now + 2_000, value: Array("new-\($0)".utf8), partition: Int32($0 % 4)) }
-            for result in await producer.send(records) { _ = try result.get() }
-            await producer.shutdown(timeout: .seconds(2))
+                // The broker dies and comes back empty, on the same port; the worker keeps running.
+                kill(kafkaPID, SIGKILL)
+                try await waitUntil("the broker is gone", within: .seconds(10)) { kill(kafkaPID, 0) != 0 }
+                await stack.startAgain()
+                let admin = try KafkaAdmin(brokers: brokers)
+                try await admin.createTopics([s.inputTopic, s.rejectedTopic, s.deadTopic, s.outputTopic].map { ($0, 4, 1) })
+                await admin.close()
+                out = try await s.collect([s.outputTopic])
+                let m = 400
+                let expected = Set((0..<m).map { "new-\($0)" })
+                let producer = try KafkaProducer(brokers: brokers)
+                let records = (0..<m).map { s.request(at: WorkerScenario.now + 2_000, value: Array("new-\($0)".utf8), partition: Int32($0 % 4)) }
+                for result in await producer.send(records) { _ = try result.get() }
+                await producer.shutdown(timeout: .seconds(2))
 
-            // The running worker finds the partitions new and stores every new request.
-            var scrape = try await MetricsScrape.get(port: port)
-            func count(_ result: String) -> Int { Int(scrape.value("tock_requests_total{result=\"\(result)\"}") ?? 0) }
-            try? await waitUntil("the worker stored the \(m) new requests", within: .seconds(30)) {
-                scrape = try await MetricsScrape.get(port: port)
-                return count("stored") + count("claimed") >= n + m
+                // The running worker finds the partitions new and stores every new request.
+                var scrape = try await MetricsScrape.get(port: port)
+                func count(_ result: String) -> Int { Int(scrape.value("tock_requests_total{result=\"\(result)\"}") ?? 0) }
+                try? await waitUntil("the worker stored the \(m) new requests", within: .seconds(30)) {
+                    scrape = try await MetricsScrape.get(port: port)
+                    return count("stored") + count("claimed") >= n + m
+                }
+                let recreated = scrape.value("tock_recreated_partitions_total") ?? 0
+                let (stored, reread) = (count("stored") + count("claimed") - n, count("reread"))
+                // Its output producer may not publish again after the broker lost the producer's state (a
+                // fault of its own, not this guarantee's): a new worker, in a new group, delivers what the
+                // store holds, and takes its own re-read of the new partition for what it is.
+                #expect(await worker.signal(SIGTERM) == 0)
+                let (second, port2) = try await s.startInNewGroup("w2", group: "after")
+                defer { Task { await second.kill9() } }
+                await out.waitForPayloads(expected, on: s.outputTopic, within: .seconds(60))
+                let summary = DeliverySummary(out.on(s.outputTopic), expected: expected) { $0.payload }
+                scrape = try await MetricsScrape.get(port: port2)
+                print(
+                    "[lost-broker] old \(n), new \(m) after the restart: the running worker stored \(stored), took \(reread) for re-reads, "
+                        + "recreated partitions \(Int(recreated)); the next worker re-read \(count("reread")), stored \(count("stored") + count("claimed")); "
+                        + "\(summary.counts.count) of \(m) new delivered; \(summary)")
+                #expect(stored == m && reread == 0)
+                #expect(recreated == 4)
+                #expect(count("reread") == m && count("stored") + count("claimed") == 0)
+                #expect(summary.missing.isEmpty, "\(summary)")
+                #expect(summary.duplicates.isEmpty, "\(summary)")
+                await second.expectCleanStop(after: out)
             }
-            let recreated = scrape.value("tock_recreated_partitions_total") ?? 0
-            let (stored, reread) = (count("stored") + count("claimed") - n, count("reread"))
-            // Its output producer may not publish again after the broker lost the producer's state (a
-            // fault of its own, not this guarantee's): a new worker, in a new group, delivers what the
-            // store holds, and takes its own re-read of the new partition for what it is.
-            #expect(await worker.signal(SIGTERM) == 0)
-            let port2 = try Self.httpPort()
-            let second = try await s.startWorker(id: "w2", env: ["TOCK_HTTP_PORT": "\(port2)", "TOCK_KAFKA_GROUP_ID": "\(s.groupId)-after"])
-            defer { Task { await second.kill9() } }
-            await out.waitUntil(on: s.outputTopic, within: .seconds(60)) { expected.isSubset(of: Set($0.map(\.payload))) }
-            await out.catchUp(on: s.outputTopic)
-            await out.settle(on: s.outputTopic)
-            let summary = DeliverySummary(out.on(s.outputTopic), expected: expected) { $0.payload }
-            scrape = try await MetricsScrape.get(port: port2)
-            print(
-                "[lost-broker] old \(n), new \(m) after the restart: the running worker stored \(stored), took \(reread) for re-reads, "
-                    + "recreated partitions \(Int(recreated)); the next worker re-read \(count("reread")), stored \(count("stored") + count("claimed")); "
-                    + "\(summary.counts.count) of \(m) new delivered; \(summary)")
-            #expect(stored == m && reread == 0)
-            #expect(recreated == 4)
-            #expect(count("reread") == m && count("stored") + count("claimed") == 0)
-            #expect(summary.missing.isEmpty, "\(summary)")
-            #expect(summary.duplicates.isEmpty, "\(summary)")
-            await out.stop()
-            #expect(await second.signal(SIGTERM) == 0)
         }
     }
 }

@@ -26,10 +26,9 @@ import TockCore
         try await ClusterFixture.run("replica-wait", redisURL: redis.url) { c in
             let s = c.scenario
             let monitor = try await c.startMonitor("m1")
-            let port = try TestSocket.freePort(in: 20_000...32_000)
-            try await c.startWorker(
-                "w-a", env: ["TOCK_HTTP_PORT": "\(port)", "TOCK_STORE_REPLICA_ACKS": "1", "TOCK_STORE_REPLICA_ACK_TIMEOUT": "200ms"])
-            _ = try await c.waitBalanced(live: ["w-a"])
+            let port = try TestSocket.freePort()
+            try await c.startBalanced(
+                ["w-a"], env: ["w-a": ["TOCK_HTTP_PORT": "\(port)", "TOCK_STORE_REPLICA_ACKS": "1", "TOCK_STORE_REPLICA_ACK_TIMEOUT": "200ms"]])
             let out = try await s.collect([s.outputTopic])
             let ids = ["rw-1", "rw-2", "rw-3"]
             try await s.send(ids.map { s.request(id: $0, at: WorkerScenario.now) })

@@ -54,6 +54,16 @@ struct ScheduleStoreTests {
         try await store.takeOwnership(of: Array(0..<store.shardMap.shardCount), worker: worker)
     }
 
+    /// A one-shard store owned by `w1` that holds `messages` (stored at offsets 0, 1, …), claimed
+    /// up to `horizon`.
+    func claimedStore(_ messages: [ScheduledMessage], horizon: Int64) async throws -> (ScheduleStore, [Int: ShardOwnership]) {
+        let s = try await makeStore(shards: 1)
+        let owners = try await ownAll(s)
+        _ = try await store(s, messages.enumerated().map { entry(.schedule, $1, offset: Int64($0)) })
+        _ = try await s.claim(owners, nowMillis: now, horizon: horizon, limit: 10)
+        return (s, owners)
+    }
+
     @Test("a stored message is claimed, locked, published and completed; its attempt counts up")
     func fullLifecycle() async throws {
         let s = try await makeStore()
@@ -173,11 +183,8 @@ struct ScheduleStoreTests {
 
     @Test("a delivery left locked by a dead worker is retried once its lease expires")
     func leaseExpiry() async throws {
-        let s = try await makeStore(shards: 1)
-        let owners = try await ownAll(s)
         let m = message("l", due: now)
-        _ = try await store(s, [entry(.schedule, m, offset: 0)])
-        _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
+        let (s, owners) = try await claimedStore([m], horizon: now)
         let dead = try await s.begin([0: [("l", now)]], as: owners, token: "dead", dueBy: now, leaseUntil: now + 1_000)
         #expect(try await s.claim(owners, nowMillis: now + 999, horizon: now + 999, limit: 10)[0]!.get().isEmpty)
         let retried = try await s.claim(owners, nowMillis: now + 1_000, horizon: now + 1_000, limit: 10)
@@ -193,11 +200,7 @@ struct ScheduleStoreTests {
 
     @Test("a batch finished in parts keeps its lock over what is left, and a dead worker's unfinished part is retried")
     func partialFinish() async throws {
-        let s = try await makeStore(shards: 1)
-        let owners = try await ownAll(s)
-        let (p1, p2) = (message("p1", due: now), message("p2", due: now + 20))
-        _ = try await store(s, [entry(.schedule, p1, offset: 0), entry(.schedule, p2, offset: 1)])
-        _ = try await s.claim(owners, nowMillis: now, horizon: now + 20, limit: 10)
+        let (s, owners) = try await claimedStore([message("p1", due: now), message("p2", due: now + 20)], horizon: now + 20)
         let locked = try await s.begin(
             [0: [("p1", now), ("p2", now + 20)]], as: owners, token: "dead", dueBy: now + 20,
             leaseUntil: now + 1_000)
@@ -215,10 +218,7 @@ struct ScheduleStoreTests {
 
     @Test("a renewed delivery lock does not expire; a lock that ran out cannot be renewed")
     func leaseRenewal() async throws {
-        let s = try await makeStore(shards: 1)
-        let owners = try await ownAll(s)
-        _ = try await store(s, [entry(.schedule, message("slow", due: now), offset: 0)])
-        _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
+        let (s, owners) = try await claimedStore([message("slow", due: now)], horizon: now)
         let locked = try await s.begin([0: [("slow", now)]], as: owners, token: "live", dueBy: now, leaseUntil: now + 1_000)
         let lock = try #require(try locked[0]!.get().first?.lock)
         #expect(lock.hasPrefix("live:"))
@@ -232,10 +232,7 @@ struct ScheduleStoreTests {
 
     @Test("a worker's claim never reaps its own expired lock within the grace: it is still delivering it")
     func ownLocksSurviveOwnClaims() async throws {
-        let s = try await makeStore(shards: 1)
-        let owners = try await ownAll(s)
-        _ = try await store(s, [entry(.schedule, message("mine", due: now), offset: 0)])
-        _ = try await s.claim(owners, nowMillis: now, horizon: now, limit: 10)
+        let (s, owners) = try await claimedStore([message("mine", due: now)], horizon: now)
         _ = try await s.begin([0: [("mine", now)]], as: owners, token: "me", dueBy: now, leaseUntil: now + 1_000)
         let own = try await s.claim(owners, nowMillis: now + 5_000, horizon: now + 5_000, limit: 10, token: "me", ownGraceMillis: 60_000)
         #expect(try own[0]!.get().isEmpty)
@@ -245,10 +242,7 @@ struct ScheduleStoreTests {
 
     @Test("a failed delivery is scheduled again at its retry time, into the wheel when due soon")
     func retries() async throws {
-        let s = try await makeStore(shards: 1)
-        let owners = try await ownAll(s)
-        _ = try await store(s, [entry(.schedule, message("x", due: now), offset: 0), entry(.schedule, message("y", due: now), offset: 1)])
-        _ = try await s.claim(owners, nowMillis: now, horizon: now + 1_000, limit: 10)
+        let (s, owners) = try await claimedStore([message("x", due: now), message("y", due: now)], horizon: now + 1_000)
         let locked = try await s.begin([0: [("x", now), ("y", now)]], as: owners, token: "t", dueBy: now, leaseUntil: now + 30_000)
         let deliveries = try locked[0]!.get()
         var outcome = LockOutcome(shard: 0, lock: deliveries[0].lock)

@@ -43,8 +43,7 @@ import TockStore
 
     @Test("tock-every 1s with tock-count 5: exactly 5 occurrences, 1000 ms apart, never early; the series then ends")
     func everyWithCount() async throws {
-        try await WorkerScenario.withWorker("series-every") { s, worker, out in
-            let store = try await s.store()
+        try await WorkerScenario.withWorkerAndStore("series-every") { s, _, out, store in
             let start = WorkerScenario.now + 1_500
             try await s.send([Self.series(s, id: "five", at: start, ["tock-every": "1s", "tock-count": "5"], value: [7])])
             await out.wait(for: 5, on: s.outputTopic, within: .seconds(20))
@@ -56,15 +55,12 @@ import TockStore
             print(
                 "[series] every 1s count 5: lateness ms \(Self.lateness(of: "five", in: out.on(s.outputTopic)).sorted { $0.key < $1.key }.map(\.value))"
             )
-            await store.client.close()
-            #expect(await worker.signal(SIGTERM) == 0)
         }
     }
 
     @Test("a 6-field cron every 2 s in Europe/Berlin with tock-until: occurrences on even seconds, none after until")
     func cronWithUntil() async throws {
-        try await WorkerScenario.withWorker("series-cron") { s, worker, out in
-            let store = try await s.store()
+        try await WorkerScenario.withWorkerAndStore("series-cron") { s, _, out, store in
             let until = WorkerScenario.now + 8_000
             try await s.send([Self.series(s, id: "even", ["tock-cron": "*/2 * * * * *", "tock-tz": "Europe/Berlin", "tock-until": String(until)])])
             await out.wait(for: 1, on: s.outputTopic, within: .seconds(10))
@@ -78,8 +74,6 @@ import TockStore
             print(
                 "[series] cron */2 s Berlin: \(dues.count) occurrences, lateness ms \(Self.lateness(of: "even", in: out.on(s.outputTopic)).sorted { $0.key < $1.key }.map(\.value))"
             )
-            await store.client.close()
-            #expect(await worker.signal(SIGTERM) == 0)
         }
     }
 
@@ -87,8 +81,7 @@ import TockStore
         "a series cancelled mid-way stops; the same series sent twice runs once; reschedule replaces a series, its tock-count counting what the series published"
     )
     func cancelDuplicateReschedule() async throws {
-        try await WorkerScenario.withWorker("series-cancel", collect: { s in [s.outputTopic, s.rejectedTopic] }) { s, worker, out in
-            let store = try await s.store()
+        try await WorkerScenario.withWorkerAndStore("series-cancel", collect: { s in [s.outputTopic, s.rejectedTopic] }) { s, _, out, store in
             // The test goes by the clock: the worker must read the series before they start. Under the
             // whole suite its first store came 3 s after its partitions were assigned, and the cancel
             // then came in the series' own batch.
@@ -126,8 +119,6 @@ import TockStore
             #expect(replaced.count == 4 && after == Array([start + 2_500, start + 4_500].prefix(4 - before.count)), "\(after.map { $0 - start })")
             #expect(before.allSatisfy { Int64($0.header("tock-at") ?? "") ?? .max < start + 2_500 })
             #expect(Set(Self.occurrences(of: "replaced", in: arrivals)).count == replaced.count)
-            await store.client.close()
-            #expect(await worker.signal(SIGTERM) == 0)
         }
     }
 
@@ -275,9 +266,7 @@ import TockStore
     @Test("a worker SIGKILLed mid-series: its shards move, and no occurrence of 40 series is missed or doubled")
     func workerKilledMidSeries() async throws {
         try await ClusterFixture.run("series-kill", collect: { s in [s.outputTopic] }) { c, s, out in
-            _ = try await c.startMonitor("m1")
-            try await c.startWorkers(["w-a", "w-b"])
-            _ = try await c.waitBalanced(live: ["w-a", "w-b"])
+            try await c.startBalanced(["w-a", "w-b"], monitors: ["m1"])
             let start = WorkerScenario.now + 2_000
             let ids = (0..<40).map { "k\($0)" }
             try await s.sendStored(

@@ -27,9 +27,7 @@ struct SeriesPublishedThroughTests {
         "issue 25 item 2: a reschedule read late (its first occurrence already published) carries the count and the published-through mark; nothing at or before it is published again"
     )
     func lateReschedule() async throws {
-        let s = try await t.base.makeStore()
-        let owners = try await t.base.ownAll(s)
-        _ = try await t.base.store(s, [t.base.entry(.scheduleSeries, t.series("late", first: now, count: 10), offset: 0)])
+        let (s, owners) = try await t.storeWithSeries(["late"], count: 10)
         try await publish(s, owners, "late", from: now, through: now + 5_000)
         // Written at +2.5 s, read after +5 s: the parser made its first occurrence +3 s.
         #expect(
@@ -55,9 +53,7 @@ struct SeriesPublishedThroughTests {
         "issue 25 item 2: a series replaced by a one-shot message and back keeps its published-through mark and count, an occurrence being delivered counted once"
     )
     func oneShotAndBack() async throws {
-        let s = try await t.base.makeStore()
-        let owners = try await t.base.ownAll(s)
-        _ = try await t.base.store(s, [t.base.entry(.scheduleSeries, t.series("x", first: now), offset: 0)])
+        let (s, owners) = try await t.storeWithSeries(["x"])
         try await publish(s, owners, "x", from: now, through: now + 1_000)
         _ = try await t.base.store(s, [t.base.entry(.scheduleSeries, t.series("y", first: now + 1_500), offset: 1)])
         let inFlight = try await t.fire(s, owners, at: now + 1_500)
@@ -95,9 +91,7 @@ struct SeriesPublishedThroughTests {
 
     @Test("a one-shot message that replaced a series takes the series' retired entry with it when it is done")
     func retiredGoesWithTheMessage() async throws {
-        let s = try await t.base.makeStore()
-        let owners = try await t.base.ownAll(s)
-        _ = try await t.base.store(s, [t.base.entry(.scheduleSeries, t.series("z", first: now), offset: 0)])
+        let (s, owners) = try await t.storeWithSeries(["z"])
         try await publish(s, owners, "z", from: now, through: now)
         _ = try await t.base.store(s, [t.base.entry(.reschedule, t.base.message("z", due: now + 2_000), offset: 1)])
         let key = RedisArgument(s.keys.retiredSeries(s.shardMap.shard(of: "z")))
@@ -112,9 +106,7 @@ struct SeriesPublishedThroughTests {
         "an occurrence waiting for a retry (its attempt may be in Kafka) stays current through a reschedule to another due; the new definition decides it"
     )
     func retriedStaysCurrent() async throws {
-        let s = try await t.base.makeStore()
-        let owners = try await t.base.ownAll(s)
-        _ = try await t.base.store(s, [t.base.entry(.scheduleSeries, t.series("r", first: now), offset: 0)])
+        let (s, owners) = try await t.storeWithSeries(["r"])
         let locked = try await t.fire(s, owners, at: now)
         _ = try await t.finish(s, owners, locked, at: now) { $0.markRetry($1, atMillis: now + 1_000) }
         #expect(

@@ -41,8 +41,7 @@ import TockStore
         "issue 25 item 2: every 1s count 10 from T0, at T0 + 5.5 s a reschedule with the same headers and tock-at T0: exactly 10 records; also when the reschedule is read late or meets an occurrence in flight"
     )
     func rescheduleRepublishesNothing() async throws {
-        try await WorkerScenario.withWorker("series-resched", collect: { s in [s.outputTopic, s.rejectedTopic] }) { s, worker, out in
-            let store = try await s.store()
+        try await WorkerScenario.withWorkerAndStore("series-resched", collect: { s in [s.outputTopic, s.rejectedTopic] }) { s, worker, out, store in
             let t0 = WorkerScenario.now + 1_500
             let headers = ["tock-every": "1s", "tock-count": "10"]
             try await s.send([
@@ -80,15 +79,12 @@ import TockStore
             // Whether the reschedule met T0 + 6 s in flight: it then came back only to advance.
             let cameBack = worker.log.split(separator: "\n").contains { $0.contains("not published") && $0.contains("inflight@\(t0 + 6_000)") }
             print("[series-resched] inflight: the reschedule \(cameBack ? "met" : "did not meet") T0 + 6 s in flight")
-            await store.client.close()
-            #expect(await worker.signal(SIGTERM) == 0)
         }
     }
 
     @Test("issue 25 item 2, 100 series: every 1s count 20, each rescheduled at T0 + 5.5 s with the same headers: exactly 20 records each")
     func hundredSeriesRescheduled() async throws {
-        try await WorkerScenario.withWorker("series-resched100") { s, worker, out in
-            let store = try await s.store()
+        try await WorkerScenario.withWorkerAndStore("series-resched100") { s, _, out, store in
             let t0 = WorkerScenario.now + 2_000
             let ids = (0..<100).map { "h\($0)" }
             let headers = ["tock-every": "1s", "tock-count": "20"]
@@ -107,15 +103,12 @@ import TockStore
             let expected = (0..<20).map { t0 + Int64($0) * 1_000 }
             // Read a little after T0 + 5.5 s, a reschedule may find T0 + 6 s in flight: old or new payload.
             for id in ids { Self.expectOnce(id, arrivals, expected: expected, oldThrough: t0 + 5_000, newFrom: t0 + 7_000) }
-            await store.client.close()
-            #expect(await worker.signal(SIGTERM) == 0)
         }
     }
 
     @Test("issue 25 item 6b: a series whose tock-at is 5 minutes ago publishes nothing due before its request, and keeps its phase")
     func pastStartReplaysNothing() async throws {
-        try await WorkerScenario.withWorker("series-past", collect: { s in [s.outputTopic, s.rejectedTopic] }) { s, worker, out in
-            let store = try await s.store()
+        try await WorkerScenario.withWorkerAndStore("series-past", collect: { s in [s.outputTopic, s.rejectedTopic] }) { s, _, out, store in
             let sent = WorkerScenario.now
             let phase = sent - 300_000 + 337
             func request(_ id: String, _ headers: [String: String]) -> KafkaProducerRecord {
@@ -146,8 +139,6 @@ import TockStore
             #expect(counted == (0..<3).map { first + Int64($0) * 1_000 }, "\(counted.map { $0 - sent })")
             let firstSecond = (sent + 999) / 1_000 * 1_000
             #expect(cron == (0..<3).map { firstSecond + Int64($0) * 1_000 }, "\(cron.map { $0 - sent })")
-            await store.client.close()
-            #expect(await worker.signal(SIGTERM) == 0)
         }
     }
 }

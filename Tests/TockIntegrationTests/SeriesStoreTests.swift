@@ -18,6 +18,15 @@ struct SeriesStoreTests {
         return m
     }
 
+    /// A store owned by `w1` that holds a series under each of `ids` (stored at offsets 0, 1, …):
+    /// every 1 s from `now`, `count` times (without end when nil).
+    func storeWithSeries(_ ids: [String], count: Int? = nil) async throws -> (ScheduleStore, [Int: ShardOwnership]) {
+        let s = try await base.makeStore()
+        let owners = try await base.ownAll(s)
+        _ = try await base.store(s, ids.enumerated().map { base.entry(.scheduleSeries, series($1, first: now, count: count), offset: Int64($0)) })
+        return (s, owners)
+    }
+
     /// Claims, locks and returns the locked occurrences due by `time`.
     func fire(_ store: ScheduleStore, _ owners: [Int: ShardOwnership], at time: Int64) async throws -> [LockedDelivery] {
         let claimed = try await store.claim(owners, nowMillis: time, horizon: time + 100, limit: 100)
@@ -107,15 +116,7 @@ struct SeriesStoreTests {
         "an occurrence being delivered when its series is cancelled or rescheduled is published once; a reschedule keeps it current, and the new definition only advances it"
     )
     func raceWithDelivery() async throws {
-        let s = try await base.makeStore()
-        let owners = try await base.ownAll(s)
-        _ = try await base.store(
-            s,
-            [
-                base.entry(.scheduleSeries, series("c", first: now), offset: 0),
-                base.entry(.scheduleSeries, series("r", first: now), offset: 1),
-                base.entry(.scheduleSeries, series("same", first: now), offset: 2),
-            ])
+        let (s, owners) = try await storeWithSeries(["c", "r", "same"])
         let locked = try await fire(s, owners, at: now)
         #expect(Set(locked.map(\.message.id)) == ["c@\(now)", "r@\(now)", "same@\(now)"])
         #expect(
@@ -150,14 +151,7 @@ struct SeriesStoreTests {
 
     @Test("a dead worker's occurrence comes back with its attempt, also one a reschedule kept current: the new definition only advances it")
     func expiredLock() async throws {
-        let s = try await base.makeStore()
-        let owners = try await base.ownAll(s)
-        _ = try await base.store(
-            s,
-            [
-                base.entry(.scheduleSeries, series("kept", first: now), offset: 0),
-                base.entry(.scheduleSeries, series("moved", first: now), offset: 1),
-            ])
+        let (s, owners) = try await storeWithSeries(["kept", "moved"])
         #expect(try await fire(s, owners, at: now).count == 2)
         _ = try await base.store(s, [base.entry(.rescheduleSeries, series("moved", first: now + 60_000), offset: 2)])
         // The lease (3 s) runs out: the claim takes back what is still current.
@@ -170,15 +164,7 @@ struct SeriesStoreTests {
     @Test(
         "a reschedule to the same first due keeps the occurrence: its attempts, its published mark, and a skipped one comes back to be decided again")
     func rescheduleOnTheSameOccurrence() async throws {
-        let s = try await base.makeStore()
-        let owners = try await base.ownAll(s)
-        _ = try await base.store(
-            s,
-            [
-                base.entry(.scheduleSeries, series("retried", first: now), offset: 0),
-                base.entry(.scheduleSeries, series("skipped", first: now), offset: 1),
-                base.entry(.scheduleSeries, series("twice", first: now), offset: 2),
-            ])
+        let (s, owners) = try await storeWithSeries(["retried", "skipped", "twice"])
         let locked = try await fire(s, owners, at: now)
         #expect(locked.count == 3)
         func one(_ id: String) -> LockedDelivery { locked.first { $0.series?.id == id }! }

@@ -12,7 +12,7 @@ struct StuckDeliveryTests {
     func stuckSliceIsHandedBack() async throws {
         let s = try await WorkerScenario("stuck")
         let store = try await s.store()
-        let port = try TestSocket.freePort(in: 20_000...32_000)
+        let port = try TestSocket.freePort()
         let out = try await s.collect([s.outputTopic, s.deadTopic])
         try await s.withWorker(env: ["TOCK_TEST_FAULTS": "hang-before-publish=1", "TOCK_HTTP_PORT": "\(port)"]) { worker in
 
@@ -51,9 +51,7 @@ struct StuckDeliveryTests {
     )
     func stallThenKillUnderSteadyFlow() async throws {
         try await ClusterFixture.run("stall-flow", collect: { s in [s.outputTopic, s.deadTopic] }) { c, s, out in
-            for id in ["m1", "m2"] { _ = try await c.startMonitor(id) }
-            try await c.startWorkers(["w-a", "w-b", "w-c"])
-            _ = try await c.waitBalanced(live: ["w-a", "w-b", "w-c"])
+            try await c.startBalanced(["w-a", "w-b", "w-c"], monitors: ["m1", "m2"])
 
             let rate = 1_000
             let seconds = 30

@@ -12,8 +12,6 @@ import TockStore
 /// HTTP endpoints.
 @Suite("Worker failures", .serialized)
 struct WorkerFailureTests {
-    static func httpPort() throws -> UInt16 { try TestSocket.freePort(in: 20_000...32_000) }
-
     // MARK: - 1. Offset reset
 
     @Test("a request read again from the earliest offset (offset reset, lost commit) is a no-op: N delivered once")
@@ -36,8 +34,7 @@ struct WorkerFailureTests {
 
             // B: same key prefix, a group that never committed anything, so it reads the input topic
             // again from the earliest offset.
-            let port = try Self.httpPort()
-            let b = try await s.startWorker(id: "b", env: ["TOCK_KAFKA_GROUP_ID": "\(s.groupId)-reset", "TOCK_HTTP_PORT": "\(port)"])
+            let (b, port) = try await s.startInNewGroup("b", group: "reset")
             defer { Task { await b.kill9() } }
             var scrape = try await s.rereadThenMarkers(n, port: port, out: out, within: .seconds(20))
 
@@ -55,8 +52,7 @@ struct WorkerFailureTests {
                 #expect((scrape.value("tock_requests_total{result=\"\(result)\"}") ?? 0) == 0, "B counted \(result)")
             }
             #expect(scrape.value(#"tock_requests_total{result="claimed"}"#) == 4)
-            await out.stop()
-            #expect(await b.signal(SIGTERM) == 0)
+            await b.expectCleanStop(after: out)
         }
     }
 
@@ -82,8 +78,7 @@ struct WorkerFailureTests {
                 let highest = try await store.highestStoredOffset(topic: s.inputTopic, partition: partition)
                 #expect(highest == 2)
             }
-            await out.stop()
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanStop(after: out)
         }
     }
 
@@ -91,14 +86,10 @@ struct WorkerFailureTests {
 
     @Test("SIGKILL between storing and committing, restart: every request delivered once, none lost, none early")
     func crashBeforeCommit() async throws {
-        let s = try await WorkerScenario("crash")
-        let out = try await s.collect([s.outputTopic])
-        let store = try await s.store()
         // Commits every 3 s, not 200 ms: a batch stored after the N is then uncommitted for long
         // enough that the kill lands before its commit even on a slow machine (at 200 ms a CI
         // run stored the next batch 395 ms after the N, and committed it before the kill).
-        try await s.withWorker(id: "w1", env: ["TOCK_KAFKA_COMMIT_INTERVAL": "3s"]) { worker in
-
+        try await WorkerScenario.withCollectorStoreAndWorker("crash", env: ["TOCK_KAFKA_COMMIT_INTERVAL": "3s"]) { s, out, store, worker in
             // Default tock-ids (topic/partition/offset), so only the watermarks tell a re-read;
             // messages are told apart by payload.
             let n = 500
@@ -154,15 +145,12 @@ struct WorkerFailureTests {
             sender.cancel()
             _ = await sender.value
 
-            let port = try Self.httpPort()
-            let restarted = try await s.startWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"])
+            let (restarted, port) = try await s.startWorkerOnFreePort(id: "w1")
             defer { Task { await restarted.kill9() } }
             let expected = Set((0..<n).map { "m-\($0)" }).union(extras.withLock { $0 })
-            await out.waitDistinct(expected.count, on: s.outputTopic, within: .seconds(30)) { $0.payload }
-            try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(store) == 0 }
-            await out.settle(on: s.outputTopic)
-
-            let summary = DeliverySummary(out.on(s.outputTopic), expected: expected) { $0.payload }
+            let (summary, _) = try await s.deliveredSummary(out, expected: expected, store: store, within: .seconds(30), emptyWithin: .seconds(15)) {
+                $0.payload
+            }
             // The first N were stored before the kill: the restarted worker's wheel fires them on time.
             // The rest were read after its group join (a few seconds, the dead member's session
             // included), so they are late by that much.
@@ -182,8 +170,7 @@ struct WorkerFailureTests {
             // records again, and the watermarks (not the pending-id check) made them no-ops.
             #expect(reread > 0, "no stored-but-uncommitted request at the kill: the test did not exercise the window")
             #expect((scrape.value(#"tock_requests_total{result="duplicate"}"#) ?? 0) == 0)
-            await out.stop()
-            #expect(await restarted.signal(SIGTERM) == 0)
+            await restarted.expectCleanStop(after: out)
         }
     }
 
@@ -191,16 +178,10 @@ struct WorkerFailureTests {
 
     @Test("SIGTERM drains within shutdown.timeout, hands the wheel back (pending), and a new worker delivers all once")
     func sigtermDrain() async throws {
-        let s = try await WorkerScenario("drain")
-        let out = try await s.collect([s.outputTopic])
-        let store = try await s.store()
-        try await s.withWorker(id: "w1", env: ["TOCK_SHUTDOWN_TIMEOUT": "10s"]) { worker in
-
+        try await WorkerScenario.withCollectorStoreAndWorker("drain", env: ["TOCK_SHUTDOWN_TIMEOUT": "10s"]) { s, out, store, worker in
             let n = 300
-            let start = WorkerScenario.now
-            let ids = (0..<n).map { "d-\($0)" }
             // Due 5–8 s ahead: within the 30 s lookahead, so they sit claimed in the wheel.
-            try await s.send(ids.indices.map { s.request(id: ids[$0], at: start + 5_000 + Int64($0) * 10, partition: Int32($0 % 4)) })
+            let (start, ids) = try await s.sendSpaced("d", count: n) { 5_000 + Int64($0) * 10 }
             var notClaimed = Set(ids)
             try await waitUntil("all \(n) are claimed", within: .seconds(4)) {
                 for id in notClaimed where try await store.status(of: id, nowMillis: WorkerScenario.now).state == .claimed { notClaimed.remove(id) }
@@ -224,17 +205,13 @@ struct WorkerFailureTests {
             // A different worker id: the drained worker gave the standalone lease up.
             let next = try await s.startWorker(id: "w2")
             defer { Task { await next.kill9() } }
-            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
-            try await waitUntil("the store is empty", within: .seconds(10)) { try await s.storedMessageCount(store) == 0 }
-            await out.settle(on: s.outputTopic)
-            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+            let (summary, _) = try await s.deliveredSummary(out, expected: Set(ids), store: store, within: .seconds(30), emptyWithin: .seconds(10))
             print("[drain] N=\(n) after restart: \(summary)")
             #expect(summary.arrivals == n)
             #expect(summary.duplicates.isEmpty, "\(summary)")
             #expect(summary.missing.isEmpty, "\(summary)")
             #expect(summary.early.isEmpty, "\(summary)")
-            await out.stop()
-            #expect(await next.signal(SIGTERM) == 0)
+            await next.expectCleanStop(after: out)
         }
     }
 
@@ -244,17 +221,11 @@ struct WorkerFailureTests {
         "a worker SIGKILLed while firing and restarted loses nothing and publishes nothing twice: what it left locked is read back first (SPEC guarantee 3)"
     )
     func sigkillWhileFiring() async throws {
-        let s = try await WorkerScenario("kill")
-        let out = try await s.collect([s.outputTopic])
-        let store = try await s.store()
         let env = ["TOCK_DELIVERY_LEASE_TIMEOUT": "3s"]
-        try await s.withWorker(id: "w1", env: env) { worker in
-
+        try await WorkerScenario.withCollectorStoreAndWorker("kill", env: env) { s, out, store, worker in
             let n = 1_000
-            let start = WorkerScenario.now
-            let ids = (0..<n).map { "k-\($0)" }
             // Spread over the next ~6 s: one every 6 ms.
-            try await s.send(ids.indices.map { s.request(id: ids[$0], at: start + 300 + Int64($0) * 6, partition: Int32($0 % 4)) })
+            let (start, ids) = try await s.sendSpaced("k", count: n) { 300 + Int64($0) * 6 }
 
             try await Task.sleep(for: .milliseconds(max(0, start + 2_000 - WorkerScenario.now)))
             let killStatus = await worker.signal(SIGKILL, waitUpTo: .seconds(5))
@@ -267,11 +238,7 @@ struct WorkerFailureTests {
             try await Task.sleep(for: .seconds(1))
             let restarted = try await s.startWorker(id: "w1", env: env)
             defer { Task { await restarted.kill9() } }
-            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
-            try await waitUntil("the store is empty", within: .seconds(15)) { try await s.storedMessageCount(store) == 0 }
-            await out.settle(on: s.outputTopic)
-
-            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+            let (summary, _) = try await s.deliveredSummary(out, expected: Set(ids), store: store, within: .seconds(30), emptyWithin: .seconds(15))
             let duplicated = summary.duplicated
             let extraCopies = summary.extraCopies
             print(
@@ -279,8 +246,7 @@ struct WorkerFailureTests {
                     + "\(summary); \(extraCopies) extra copies of \(duplicated.count) ids; max lateness \(summary.maxLatenessMillis) ms")
             summary.expectAllOnceExceptInFlight(inFlight)
             #expect(duplicated.isEmpty, "\(summary)")
-            await out.stop()
-            #expect(await restarted.signal(SIGTERM) == 0)
+            await restarted.expectCleanStop(after: out)
         }
     }
 
@@ -288,21 +254,13 @@ struct WorkerFailureTests {
         "SIGKILL after the broker acknowledged a slice and before its outcome was recorded: the restarted worker finds those records by read-back and publishes none again"
     )
     func sigkillBeforeFinishIsReadBack() async throws {
-        let s = try await WorkerScenario("readback")
-        let out = try await s.collect([s.outputTopic])
-        let store = try await s.store()
         let env = ["TOCK_DELIVERY_LEASE_TIMEOUT": "3s"]
         // The third slice with acknowledged records dies before `finish`: its records are in Kafka, its lock says nothing.
-        try await s.withWorker(id: "w1", env: env.merging(["TOCK_TEST_FAULTS": "kill-before-finish=3"]) { $1 }) { worker in
-
+        let faulty = env.merging(["TOCK_TEST_FAULTS": "kill-before-finish=3"]) { $1 }
+        try await WorkerScenario.withCollectorStoreAndWorker("readback", env: faulty) { s, out, store, worker in
             let n = 400
-            let start = WorkerScenario.now
-            let ids = (0..<n).map { "rb-\($0)" }
             // Keyed and keyless records (a keyless one's partition comes from its tock-id), one every 5 ms.
-            try await s.send(
-                ids.indices.map {
-                    s.request(id: ids[$0], at: start + 1_500 + Int64($0) * 5, key: $0 % 2 == 0 ? "key-\($0 % 7)" : nil, partition: Int32($0 % 4))
-                })
+            let (_, ids) = try await s.sendSpaced("rb", count: n, key: { $0 % 2 == 0 ? "key-\($0 % 7)" : nil }) { 1_500 + Int64($0) * 5 }
             #expect(await worker.waitForExit(within: .seconds(30)) != nil)
             #expect(worker.log.contains("fault point kill-before-finish"), "\(worker.log.suffix(2_000))")
             let inFlight = try await s.leasedIDs(store)
@@ -311,19 +269,14 @@ struct WorkerFailureTests {
 
             let restarted = try await s.startWorker(id: "w1", env: env)
             defer { Task { await restarted.kill9() } }
-            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(40)) { $0.header("tock-id") }
-            try await waitUntil("the store is empty", within: .seconds(20)) { try await s.storedMessageCount(store) == 0 }
-            await out.settle(on: s.outputTopic)
-
-            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+            let (summary, _) = try await s.deliveredSummary(out, expected: Set(ids), store: store, within: .seconds(40), emptyWithin: .seconds(20))
             let acknowledgedButUnrecorded = inFlight.intersection(published)
             print("[readback] \(inFlight.count) locked at the kill, \(acknowledgedButUnrecorded.count) of them already published; \(summary)")
             #expect(!acknowledgedButUnrecorded.isEmpty, "the fault point left no published record under a lock")
             #expect(summary.missing.isEmpty && summary.early.isEmpty && summary.unexpected.isEmpty, "\(summary)")
             #expect(summary.duplicated.isEmpty, "\(summary)")
             #expect(restarted.log.contains("an earlier attempt is already in its partition"), "\(restarted.log.suffix(2_000))")
-            await out.stop()
-            #expect(await restarted.signal(SIGTERM) == 0)
+            await restarted.expectCleanStop(after: out)
         }
     }
 
@@ -351,29 +304,21 @@ struct WorkerFailureTests {
             let arrivals = await out.wait(for: 1, on: s.outputTopic, within: .seconds(20))
             #expect(arrivals.compactMap { $0.header("tock-id") } == ["after-b"])
             #expect(!a.log.contains("lost shard ownership"))
-            await out.stop()
-            #expect(await a.signal(SIGTERM) == 0)
+            await a.expectCleanStop(after: out)
         }
     }
 
     @Test("a standalone worker restarted under a new id after SIGKILL waits for the dead holder's lease, says so on /readyz, takes over and delivers")
     func restartAfterSigkillWaitsForLease() async throws {
-        let s = try await WorkerScenario("relaunch")
-        let out = try await s.collect([s.outputTopic])
-        let store = try await s.store()
         // Ids as the default (host name and pid) would make them: a restart gets a new one.
-        try await s.withWorker(id: "host-1001") { a in
-
+        try await WorkerScenario.withCollectorStoreAndWorker("relaunch", id: "host-1001") { s, out, store, a in
             let n = 60
-            let start = WorkerScenario.now
-            let ids = (0..<n).map { "r-\($0)" }
             // Due from 1 s to 13 s ahead: some fall due while the lease is waited for, some after.
-            try await s.sendStored(
-                ids.indices.map { s.request(id: ids[$0], at: start + 1_000 + Int64($0) * 200, partition: Int32($0 % 4)) }, store: store)
+            let (_, ids) = try await s.sendSpaced("r", count: n, storedIn: store) { 1_000 + Int64($0) * 200 }
             #expect(await a.signal(SIGKILL, waitUpTo: .seconds(5)) != nil)
             let inFlight = try await s.leasedIDs(store)
 
-            let port = try Self.httpPort()
+            let port = try TestSocket.freePort()
             let clock = ContinuousClock()
             let restarted = clock.now
             let b = try await s.startWorker(id: "host-1002", env: ["TOCK_HTTP_PORT": "\(port)"], waitReady: false)
@@ -392,15 +337,11 @@ struct WorkerFailureTests {
             let tookOver = clock.now - restarted
             #expect(b.isRunning)
             #expect(b.log.contains("took the standalone lease over"), "\(b.log.suffix(2_000))")
-            await out.waitDistinct(n, on: s.outputTopic, within: .seconds(30)) { $0.header("tock-id") }
-            try await waitUntil("the store is empty", within: .seconds(10)) { try await s.storedMessageCount(store) == 0 }
-            await out.settle(on: s.outputTopic)
-            let summary = DeliverySummary(out.on(s.outputTopic), expected: Set(ids)) { $0.header("tock-id") }
+            let (summary, _) = try await s.deliveredSummary(out, expected: Set(ids), store: store, within: .seconds(30), emptyWithin: .seconds(10))
             print("[relaunch] took over after \(tookOver); \(inFlight.count) in flight at the kill; \(summary)")
             summary.expectAllOnceExceptInFlight(inFlight)
             try await waitUntil("/readyz is 200", within: .seconds(5)) { try await TestSocket.get(port: port, path: "/readyz").status == 200 }
-            await out.stop()
-            #expect(await b.signal(SIGTERM) == 0)
+            await b.expectCleanStop(after: out)
         }
     }
 
@@ -409,7 +350,7 @@ struct WorkerFailureTests {
     @Test("/metrics counts stored and fired messages with a lateness histogram; /healthz and /readyz answer 200")
     func metricsAndHealth() async throws {
         let s = try await WorkerScenario("metrics")
-        let port = try Self.httpPort()
+        let port = try TestSocket.freePort()
         try await s.withWorker(id: "w1", env: ["TOCK_HTTP_PORT": "\(port)"]) { worker in
             let out = try await s.collect([s.outputTopic])
 
@@ -448,8 +389,7 @@ struct WorkerFailureTests {
             let ready = try await TestSocket.get(port: port, path: "/readyz")
             #expect(ready.status == 200, "\(ready.body)")
             #expect(ready.body == "ready\n")
-            await out.stop()
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanStop(after: out)
         }
     }
 }

@@ -82,7 +82,7 @@ final class WorkerScenario: Sendable {
     /// Starts a `tock-monitor` with this scenario's Redis, key prefix and shard count, serving HTTP
     /// on `httpPort` (a free one by default), and waits until its `/v1/cluster` answers.
     func startMonitor(id: String = "m1", httpPort: UInt16? = nil, env overrides: [String: String] = [:]) async throws -> MonitorProcessHandle {
-        let port = try httpPort ?? TestSocket.freePort(in: 20_000...32_000)
+        let port = try httpPort ?? TestSocket.freePort()
         let environment = environment(workerID: id, overrides.merging(["TOCK_HTTP_PORT": "\(port)"]) { _, new in new })
         let process = try WorkerProcessHandle.launch(name: "\(name)-\(id)", product: "tock-monitor", environment: environment, configYAML: nil)
         let monitor = MonitorProcessHandle(process: process, httpPort: port)
@@ -453,17 +453,19 @@ extension WorkerScenario {
         return try await MetricsScrape.get(port: port)
     }
 
-    /// Waits until every id of `expected` arrived on the output topic and the store is empty,
-    /// lets records still on their way arrive (`quiet`), and summarizes the arrivals by tock-id.
+    /// Waits until every key (tock-id by default) of `expected` arrived on the output topic
+    /// (`within`) and the store is empty (`emptyWithin`), lets records still on their way arrive
+    /// (`quiet`), and summarizes the arrivals by that key.
     func deliveredSummary(
         _ out: OutputCollector, expected: Set<String>, store: ScheduleStore, within: Duration = .seconds(60),
-        quiet: Duration = .milliseconds(700)
+        emptyWithin: Duration = .seconds(30), quiet: Duration = .milliseconds(700),
+        key: (OutputCollector.Arrival) -> String? = { $0.header("tock-id") }
     ) async throws -> (summary: DeliverySummary, arrivals: [OutputCollector.Arrival]) {
-        await out.waitDistinct(expected.count, on: outputTopic, within: within) { $0.header("tock-id") }
-        try await waitUntil("the store is empty", within: .seconds(30)) { try await storedMessageCount(store) == 0 }
+        await out.waitDistinct(expected.count, on: outputTopic, within: within, key: key)
+        try await waitUntil("the store is empty", within: emptyWithin) { try await storedMessageCount(store) == 0 }
         await out.settle(on: outputTopic, quiet: quiet)
         let arrivals = out.on(outputTopic)
-        return (DeliverySummary(arrivals, expected: expected) { $0.header("tock-id") }, arrivals)
+        return (DeliverySummary(arrivals, expected: expected, key: key), arrivals)
     }
 }
 
@@ -593,7 +595,7 @@ struct IsolatedWorker {
         let redis = try await RedisTestServer.start()
         do {
             let scenario = try await WorkerScenario(label, redisURL: redis.url)
-            let port = try TestSocket.freePort(in: 20_000...32_000)
+            let port = try TestSocket.freePort()
             let worker = try await scenario.startWorker(id: "w1", env: env.merging(["TOCK_HTTP_PORT": "\(port)"]) { new, _ in new })
             return IsolatedWorker(redis: redis, scenario: scenario, port: port, worker: worker)
         } catch {

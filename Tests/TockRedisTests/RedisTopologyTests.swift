@@ -38,12 +38,7 @@ import TockRedis
         ("redis+cluster://h:99999", "port"),
     ])
     func rejectsBadURLs(input: String, reason: String) {
-        #expect {
-            _ = try RedisTopology(input)
-        } throws: { error in
-            guard case .invalidURL(let message) = error as? RedisError else { return false }
-            return message.contains(reason)
-        }
+        expectInvalidURL({ _ = try RedisTopology(input) }) { $0.contains(reason) }
     }
 
     @Test func errorsNeverShowThePassword() {

@@ -46,21 +46,11 @@ import TockRedis
         ("redis://[::1:6379", "IPv6"),
     ])
     func rejectsBadURLs(input: String, reason: String) {
-        #expect {
-            _ = try RedisURL(input)
-        } throws: { error in
-            guard case .invalidURL(let message) = error as? RedisError else { return false }
-            return message.contains(reason)
-        }
+        expectInvalidURL({ _ = try RedisURL(input) }) { $0.contains(reason) }
     }
 
     @Test func invalidURLMessageNeverShowsThePassword() {
-        #expect {
-            _ = try RedisURL("redis://user:topsecret@host:notaport")
-        } throws: { error in
-            guard case .invalidURL(let message) = error as? RedisError else { return false }
-            return !message.contains("topsecret") && message.contains("notaport")
-        }
+        expectInvalidURL({ _ = try RedisURL("redis://user:topsecret@host:notaport") }) { !$0.contains("topsecret") && $0.contains("notaport") }
     }
 }
 
