@@ -146,8 +146,10 @@ public final class KafkaRecordFinder: Sendable {
             return now >= deadline ? 0 : Int32(clamping: (deadline - now) / 1_000_000)
         }
         let partitions = Array(starts.keys)
-        // Each partition is read up to its end as of now, taken before the start offsets: a
-        // record written later is not the one looked for (its writer held the lock after it ran out).
+        // Each partition is read at least up to its end as of now, taken before the start offsets.
+        // What the broker answers may stop short (the local broker's is one record into its newest
+        // batch), so each end is raised to the high watermark of the first fetch that reads the
+        // partition; reading on past records written since is harmless (docs/never-twice.md).
         var highs: [KafkaTopicPartition: Int64] = [:]
         for partition in partitions {
             highs[partition] = try KafkaClientHandle.watermarks(
@@ -166,11 +168,11 @@ public final class KafkaRecordFinder: Sendable {
         for element in times.elements {
             let partition = KafkaTopicPartition(topic: element.topic, partition: element.partition)
             let high = highs[partition] ?? 0
-            let start = element.offset < 0 ? high : min(element.offset, high)
-            if start < high {
-                ends[partition] = high
-                assignment.add(topic: element.topic, partition: element.partition, offset: start)
-            }
+            // No record stamped at or after its time: nothing to read (a broker that answers with
+            // an offset regardless has its partition read).
+            guard element.offset >= 0 else { continue }
+            ends[partition] = max(high, element.offset)
+            assignment.add(topic: element.topic, partition: element.partition, offset: element.offset)
         }
         guard !ends.isEmpty else { return [] }
         let assigned = assignment.withUnsafeMutablePointer { rd_kafka_assign(rk, $0) }
@@ -178,6 +180,7 @@ public final class KafkaRecordFinder: Sendable {
         defer { _ = rd_kafka_assign(rk, nil) }
 
         var found: Set<String> = []
+        var raised: Set<KafkaTopicPartition> = []
         while !ends.isEmpty {
             let wait = remaining()
             guard wait > 0 else {
@@ -189,6 +192,13 @@ public final class KafkaRecordFinder: Sendable {
             let m = message.pointee
             let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
             let partition = KafkaTopicPartition(topic: topic, partition: m.partition)
+            if m.rkt != nil, ends[partition] != nil, raised.insert(partition).inserted {
+                var low: Int64 = 0
+                var high: Int64 = 0
+                if rd_kafka_get_watermark_offsets(rk, topic, m.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high > ends[partition]! {
+                    ends[partition] = high
+                }
+            }
             if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 // The end of what this fetch may see, which may stop short of the end taken above.
                 if let end = ends[partition], m.offset >= end { ends[partition] = nil }
