@@ -78,8 +78,8 @@ final class ClusterFixture: Sendable {
     /// How a test that passed ends: the workers `ids`, then `monitors`, are stopped with SIGTERM,
     /// one at a time, and each must exit 0.
     func expectCleanStop(workers ids: [String], monitors: [MonitorProcessHandle], sourceLocation: SourceLocation = #_sourceLocation) async {
-        for id in ids { #expect(await worker(id).signal(SIGTERM) == 0, sourceLocation: sourceLocation) }
-        for monitor in monitors { #expect(await monitor.signal(SIGTERM) == 0, sourceLocation: sourceLocation) }
+        for id in ids { await worker(id).expectCleanExit(sourceLocation: sourceLocation) }
+        for monitor in monitors { await monitor.expectCleanExit(sourceLocation: sourceLocation) }
     }
 
     /// The leading monitor's view (a standby's lists no workers or shards), if one leads.

@@ -41,6 +41,6 @@ struct HTTPWithoutNetAdminTests {
         #expect(after.status == 200, "\(after)")
         #expect(worker.isRunning, "\(worker.log.suffix(2_000))")
         #expect(!worker.log.contains("HTTP server"), "\(worker.log.suffix(2_000))")
-        #expect(await worker.signal(SIGTERM) == 0)
+        await worker.expectCleanExit()
     }
 }

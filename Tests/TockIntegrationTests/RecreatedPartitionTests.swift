@@ -37,7 +37,7 @@ struct RecreatedPartitionTests {
                     s.request(at: (i / 4).isMultiple(of: 2) ? soon : later, value: Array("old-\(i)".utf8), partition: Int32(i % 4))
                 }, store: store)
             await out.waitDistinct(n / 2, on: s.outputTopic, within: .seconds(30)) { $0.payload }
-            #expect(await a.signal(SIGTERM) == 0)
+            await a.expectCleanExit()
 
             let admin = try KafkaAdmin(brokers: s.brokers)
             try await admin.deleteTopics([s.inputTopic])
@@ -90,7 +90,7 @@ struct RecreatedPartitionTests {
                     s.request(id: i.isMultiple(of: 2) ? "given-\(i)" : nil, at: due, value: Array("m-\(i)".utf8), partition: Int32(i % 4))
                 }, store: store)
             await out.waitDistinct(n, on: s.outputTopic, within: .seconds(40)) { $0.payload }
-            #expect(await a.signal(SIGTERM) == 0)
+            await a.expectCleanExit()
 
             // Small fetches, little prefetch and no linger: the re-read's first batch stops short of
             // the stored watermarks (of some partitions at least), so the worker looks those records up.
@@ -170,7 +170,7 @@ struct RecreatedPartitionTests {
                 // Its output producer may not publish again after the broker lost the producer's state (a
                 // fault of its own, not this guarantee's): a new worker, in a new group, delivers what the
                 // store holds, and takes its own re-read of the new partition for what it is.
-                #expect(await worker.signal(SIGTERM) == 0)
+                await worker.expectCleanExit()
                 let (second, port2) = try await s.startInNewGroup("w2", group: "after")
                 defer { Task { await second.kill9() } }
                 await out.waitForPayloads(expected, on: s.outputTopic, within: .seconds(60))

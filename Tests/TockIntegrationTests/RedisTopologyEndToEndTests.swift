@@ -188,7 +188,7 @@ struct TopologyRun {
                 throw error
             }
             await run.out.stop()
-            #expect(await run.worker.signal(SIGTERM) == 0)
+            await run.worker.expectCleanExit()
         }
     }
 

@@ -45,7 +45,7 @@ import TockKafka
             #expect(status.stdout.contains("\(occurrence) is an occurrence of series X"), "\(status.stdout)\(status.stderr)")
             let cancel = try await CLIRun.run(["cancel", occurrence], environment: cli)
             #expect(cancel.status != 0 && cancel.stderr.contains("reserved for the ids of a series' occurrences"), "\(cancel.stderr)")
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanExit()
         }
     }
 
@@ -74,7 +74,7 @@ import TockKafka
                 "[tz-names] \(zones.map { "\($0): \(SeriesEndToEndTests.occurrences(of: "tz-\($0)", in: arrivals).count)" }.joined(separator: ", "))")
             let allRejected = out.on(s.rejectedTopic)
             #expect(allRejected.count == 1, "\(allRejected.map { ($0.header("tock-id") ?? "", $0.header("tock-error-detail") ?? "") })")
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanExit()
         }
     }
 }

@@ -145,7 +145,7 @@ import TockStore
                 #expect(record?.header("tock-error") == code, "\(id)")
                 #expect(record?.header("tock-error-detail")?.isEmpty == false)
             }
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanExit()
         }
     }
 
@@ -158,7 +158,7 @@ import TockStore
             let start = WorkerScenario.now + 1_500
             try await s.send([Self.series(s, id: "steady", at: start, ["tock-every": "1s", "tock-count": "10"])])
             await out.waitUntil(on: s.outputTopic, within: .seconds(15)) { Self.occurrences(of: "steady", in: $0).count >= 3 }
-            #expect(await first.signal(SIGTERM) == 0)
+            await first.expectCleanExit()
             let second = try await s.startWorker(id: "w2")
             defer { Task { await second.kill9() } }
             try await waitUntil("the series ended", within: .seconds(30)) { try await s.storedMessageCount(store) == 0 }
@@ -170,7 +170,7 @@ import TockStore
             )
             await out.stop()
             await store.client.close()
-            #expect(await second.signal(SIGTERM) == 0)
+            await second.expectCleanExit()
         }
     }
 
@@ -185,7 +185,7 @@ import TockStore
                     Self.series(s, id: mode.rawValue, at: start, ["tock-every": "1s", "tock-until": String(until), "tock-catchup": mode.rawValue])
                 })
             try await Task.sleep(for: .milliseconds(start + 2_300 - WorkerScenario.now))
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanExit()
             let down = WorkerScenario.now
             try await Task.sleep(for: .seconds(5))
             let launched = WorkerScenario.now
@@ -214,7 +214,7 @@ import TockStore
                     }
                 }
                 await store.client.close()
-                #expect(await restarted.signal(SIGTERM) == 0)
+                await restarted.expectCleanExit()
             }
         }
     }
@@ -259,7 +259,7 @@ import TockStore
             #expect(Self.occurrences(of: "cli-every", in: out.on(s.outputTopic)).count == 3)
             let cancel = try await CLIRun.run(["cancel", "cli-cron"], environment: cli)
             #expect(cancel.status == 0, "\(cancel.stdout)\(cancel.stderr)")
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanExit()
         }
     }
 

@@ -32,7 +32,7 @@ struct WorkerEndToEndTests {
                 #expect(stamp >= due, "published \(due - stamp) ms early")
             }
             #expect(arrivals.first { $0.header("tock-id") == "keyed" }?.message.key == Array("override".utf8))
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanExit()
         }
     }
 
@@ -55,7 +55,7 @@ struct WorkerEndToEndTests {
                 #expect(abs(published / 1_000 - stamp) <= 100, "tock-published-us \(published), CreateTime \(stamp)")
                 #expect(arrival.message.headers.map(\.key).suffix(2) == ["tock-attempt", "tock-published-us"])
             }
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanExit()
         }
     }
 
@@ -148,7 +148,7 @@ struct WorkerEndToEndTests {
             let written = (out.on("__consumer_offsets") + out.on(ownInternal)).compactMap { $0.header("tock-id") }
             #expect(Set(written).isDisjoint(with: internalIDs), "the worker wrote \(written) to an internal topic")
             await out.stop()
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanExit()
         }
     }
 
@@ -178,7 +178,7 @@ struct WorkerEndToEndTests {
             #expect(out.on(internalTopic).isEmpty)
             await out.stop()
             await store.client.close()
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanExit()
         }
     }
 
@@ -242,7 +242,7 @@ struct WorkerEndToEndTests {
             #expect(try value(dead.id, in: deadLettered) == nil)
             await out.stop()
             await store.client.close()
-            #expect(await worker.signal(SIGTERM) == 0)
+            await worker.expectCleanExit()
         }
     }
 

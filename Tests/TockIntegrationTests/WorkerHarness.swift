@@ -329,6 +329,19 @@ final class WorkerProcessHandle: Sendable {
 
     /// Makes sure the process is gone at the end of a test.
     func kill9() async { if process.isRunning { await signal(SIGKILL, waitUpTo: .seconds(5)) } }
+
+    /// Stops the process with SIGTERM and expects it to exit 0; otherwise records its exit status
+    /// (or that it still ran 40 s later) and the end of its log.
+    func expectCleanExit(sourceLocation: SourceLocation = #_sourceLocation) async {
+        let status = await signal(SIGTERM)
+        let how =
+            switch status {
+            case nil: "still running 40 s after SIGTERM"
+            case let status? where process.terminationReason == .uncaughtSignal: "killed by signal \(status)"
+            case let status?: "exit status \(status)"
+            }
+        #expect(status == 0, "\(how); its log ends: \(log.suffix(3_000))", sourceLocation: sourceLocation)
+    }
 }
 
 /// A real `tock-monitor` process and the port of its HTTP server.
@@ -355,6 +368,8 @@ final class MonitorProcessHandle: Sendable {
     func signal(_ signal: Int32, waitUpTo: Duration = .seconds(40)) async -> Int32? { await process.signal(signal, waitUpTo: waitUpTo) }
 
     func kill9() async { await process.kill9() }
+
+    func expectCleanExit(sourceLocation: SourceLocation = #_sourceLocation) async { await process.expectCleanExit(sourceLocation: sourceLocation) }
 }
 
 struct HarnessError: Error, CustomStringConvertible {

@@ -69,7 +69,7 @@ extension WorkerScenario {
             let store = try await s.store()
             try await body(s, worker, out, store)
             await store.client.close()
-            #expect(await worker.signal(SIGTERM) == 0, sourceLocation: sourceLocation)
+            await worker.expectCleanExit(sourceLocation: sourceLocation)
         }
     }
 }
@@ -79,7 +79,7 @@ extension WorkerProcessHandle {
     /// SIGTERM, which it must exit 0 on.
     func expectCleanStop(after out: OutputCollector, sourceLocation: SourceLocation = #_sourceLocation) async {
         await out.stop()
-        #expect(await signal(SIGTERM) == 0, sourceLocation: sourceLocation)
+        await expectCleanExit(sourceLocation: sourceLocation)
     }
 }
 
