@@ -126,9 +126,7 @@ struct WorkerEndToEndTests {
         let ownInternal = "__\(s.outputTopic)"
         // The broker may create __consumer_offsets only on first use; the collector must find it
         // at its start to see a record the worker might write there.
-        let admin = try KafkaAdmin(brokers: s.brokers)
-        try await admin.createTopics([("__consumer_offsets", 4, 1), (ownInternal, 1, 1)])
-        await admin.close()
+        try await s.createTopics([("__consumer_offsets", 4), (ownInternal, 1)])
         try await s.withWorker(env: ["TOCK_OUTPUT_ALLOWED_TOPICS": "*"]) { worker in
             let out = try await s.collect([s.outputTopic, s.rejectedTopic, "__consumer_offsets", ownInternal])
             let now = WorkerScenario.now
@@ -156,9 +154,7 @@ struct WorkerEndToEndTests {
     func storedInternalTopicDeadLettered() async throws {
         let s = try await WorkerScenario("stored-internal")
         let internalTopic = "__\(s.outputTopic)"
-        let admin = try KafkaAdmin(brokers: s.brokers)
-        try await admin.createTopics([(internalTopic, 1, 1)])
-        await admin.close()
+        try await s.createTopics([(internalTopic, 1)])
         let store = try await s.store()
         let message = ScheduledMessage(
             id: "\(s.name)-old", idWasGiven: true, dueMillis: WorkerScenario.now, topic: internalTopic,

@@ -39,10 +39,15 @@ extension WorkerScenario {
     /// returns its name.
     func createTopic(_ prefix: String, partitions: Int) async throws -> String {
         let topic = "\(prefix)-\(name)"
-        let admin = try KafkaAdmin(brokers: brokers)
-        try await admin.createTopics([(topic, partitions, 1)])
-        await admin.close()
+        try await createTopics([(topic, partitions)])
         return topic
+    }
+
+    /// Creates each (name, partitions) of `topics`, one replica, on this scenario's brokers.
+    func createTopics(_ topics: [(name: String, partitions: Int)]) async throws {
+        let admin = try KafkaAdmin(brokers: brokers)
+        try await admin.createTopics(topics.map { ($0.name, $0.partitions, 1) })
+        await admin.close()
     }
 }
 
