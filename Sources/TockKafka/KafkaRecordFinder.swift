@@ -192,11 +192,13 @@ public final class KafkaRecordFinder: Sendable {
             let m = message.pointee
             let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
             let partition = KafkaTopicPartition(topic: topic, partition: m.partition)
-            if m.rkt != nil, ends[partition] != nil, raised.insert(partition).inserted {
+            // Once per partition, from the first event that brings a valid high watermark.
+            if m.rkt != nil, let end = ends[partition], !raised.contains(partition) {
                 var low: Int64 = 0
-                var high: Int64 = 0
-                if rd_kafka_get_watermark_offsets(rk, topic, m.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high > ends[partition]! {
-                    ends[partition] = high
+                var high: Int64 = -1
+                if rd_kafka_get_watermark_offsets(rk, topic, m.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 {
+                    raised.insert(partition)
+                    if high > end { ends[partition] = high }
                 }
             }
             if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
