@@ -15,5 +15,4 @@ struct AssignmentChange {
             (shard: $0.key, owner: ShardOwnership(worker: worker, epoch: $0.value))
         }
     }
-
 }

@@ -4,7 +4,7 @@ import TockStore
 
 /// What one polled batch of requests becomes, decided without Redis or Kafka: the store's
 /// entries per shard, the records for `tock.rejected`, the output topics named, and the offsets
-/// to store once Redis took it all. `IngestService` runs it; `IngestBatchTests` checks it.
+/// to store once Redis took it all. `IngestService` runs it; `IngestDecisionsTests` checks it.
 struct IngestBatch {
     /// The entries per shard, in poll order within each.
     private(set) var entries: [Int: [StoreEntry]] = [:]
@@ -25,26 +25,28 @@ struct IngestBatch {
     ) {
         for request in requests {
             let record = request.record
+            let tp = "\(record.topic)/\(record.partition)"
             let entry: StoreEntry
             switch request.parsed {
             case .success(let parsed):
-                entry = storeEntry(parsed, record: record, generation: watermarks[Self.topicPartition(record)]?.generation ?? 0, nowMillis: nowMillis)
+                entry = storeEntry(parsed, record: record, topicPartition: tp, generation: watermarks[tp]?.generation ?? 0, nowMillis: nowMillis)
             case .failure(let rejection):
                 rejections.append(OutputRecords.rejected(record, rejection: rejection, rejectedTopic: rejectedTopic))
                 rejectionCodes.append(rejection.code.rawValue)
                 // Advances the watermark, so a re-read of this record is not rejected twice.
                 entry = StoreEntry(
-                    operation: .noop, topicPartition: Self.topicPartition(record), offset: record.offset, id: record.source, tombstone: nil,
+                    operation: .noop, topicPartition: tp, offset: record.offset, id: record.source, tombstone: nil,
                     dueMillis: 0, blob: [])
             }
             entries[shardMap.shard(of: entry.id), default: []].append(entry)
-            let tp = request.message.topicPartition
-            nextOffsets[tp] = max(nextOffsets[tp] ?? 0, request.message.offset + 1)
+            let partition = request.message.topicPartition
+            nextOffsets[partition] = max(nextOffsets[partition] ?? 0, request.message.offset + 1)
         }
     }
 
-    private mutating func storeEntry(_ parsed: ParsedRequest, record: InputRecord, generation: Int, nowMillis: Int64) -> StoreEntry {
-        let tp = Self.topicPartition(record)
+    private mutating func storeEntry(
+        _ parsed: ParsedRequest, record: InputRecord, topicPartition tp: String, generation: Int, nowMillis: Int64
+    ) -> StoreEntry {
         switch parsed {
         case .schedule(var message), .reschedule(var message):
             message.storedMillis = nowMillis
@@ -67,8 +69,6 @@ struct IngestBatch {
                 operation: .cancel, topicPartition: tp, offset: record.offset, id: id, tombstone: Tombstone(id: id), dueMillis: 0, blob: [])
         }
     }
-
-    private static func topicPartition(_ record: InputRecord) -> String { "\(record.topic)/\(record.partition)" }
 
     /// What the wheel does with the store's outcomes: a message claimed at once goes in; one
     /// cancelled or rescheduled away comes out.
