@@ -50,24 +50,4 @@ import TockKafka
         #expect(second[topic] != nil && second[topic] != first[topic], "\(first) then \(second)")
         await admin.close()
     }
-
-    @Test("the record finder returns the first record at or after an offset, and nil below a partition's end")
-    func recordsAtOffsets() async throws {
-        let brokers = KafkaTestSupport.brokers
-        let topic = TestStack.unique("kafka-record-at")
-        try await KafkaTestSupport.createTopic(topic, partitions: 2)
-        let producer = try KafkaTestSupport.producer("record-at-producer")
-        for i in 0..<5 {
-            _ = try await producer.send(KafkaProducerRecord(topic: topic, partition: 0, key: nil, value: KafkaTestSupport.bytes("r\(i)")))
-        }
-        await producer.shutdown(timeout: .seconds(2))
-        let finder = try KafkaRecordFinder(brokers: brokers, logger: KafkaTestSupport.logger("finder"))
-        let p0 = KafkaTopicPartition(topic: topic, partition: 0)
-        let p1 = KafkaTopicPartition(topic: topic, partition: 1)
-        let found = try await finder.records(at: [p0: 3, p1: 0], timeout: .seconds(10))
-        #expect(found[p0]??.offset == 3 && found[p0]??.value == KafkaTestSupport.bytes("r3"))
-        // An empty partition read at its end: nothing there.
-        #expect(found[p1] != nil && found[p1]! == nil)
-        await #expect(throws: KafkaError.self) { _ = try await finder.records(at: [p0: 9], timeout: .seconds(2)) }
-    }
 }
