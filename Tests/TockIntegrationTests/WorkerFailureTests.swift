@@ -180,10 +180,12 @@ struct WorkerFailureTests {
     func sigtermDrain() async throws {
         try await WorkerScenario.withCollectorStoreAndWorker("drain", env: ["TOCK_SHUTDOWN_TIMEOUT": "10s"]) { s, out, store, worker in
             let n = 300
-            // Due 5–8 s ahead: within the 30 s lookahead, so they sit claimed in the wheel.
-            let (start, ids) = try await s.sendSpaced("d", count: n) { 5_000 + Int64($0) * 10 }
+            // Due 8–11 s ahead: within the 30 s lookahead, so they sit claimed in the wheel. The
+            // worker's group join alone can take 3 s, so claiming all may take up to 7 s, still a
+            // second before the first is due.
+            let (start, ids) = try await s.sendSpaced("d", count: n) { 8_000 + Int64($0) * 10 }
             var notClaimed = Set(ids)
-            try await waitUntil("all \(n) are claimed", within: .seconds(4)) {
+            try await waitUntil("all \(n) are claimed", within: .seconds(7)) {
                 for id in notClaimed where try await store.status(of: id, nowMillis: WorkerScenario.now).state == .claimed { notClaimed.remove(id) }
                 return notClaimed.isEmpty
             }
