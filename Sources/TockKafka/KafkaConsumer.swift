@@ -69,6 +69,8 @@ public final class KafkaConsumer: Sendable {
             guard redirect == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 throw KafkaError(redirect, "rd_kafka_poll_set_consumer: \(String(cString: rd_kafka_err2str(redirect)))")
             }
+            // No topics: the caller assigns partitions itself (`assign`), outside any group.
+            guard !topics.isEmpty else { return }
             let subscription = KafkaTopicPartitionList(capacity: topics.count)
             for topic in topics { subscription.add(topic: topic, partition: RD_KAFKA_PARTITION_UA) }
             let err = subscription.withUnsafeMutablePointer { rd_kafka_subscribe(rk, $0) }
@@ -293,6 +295,18 @@ public final class KafkaConsumer: Sendable {
             }
             defer { rd_kafka_topic_partition_list_destroy(list) }
             return KafkaTopicPartitionList.elements(of: list).map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) }
+        }
+    }
+
+    /// Reads exactly `offsets` from now on, each from its offset, outside any group's assignment
+    /// (a consumer made with no topics). Runs on the poll thread, after any poll in progress.
+    public func assign(_ offsets: [KafkaTopicPartitionOffset]) async throws {
+        try await thread.run { [client] in
+            try client.withHandle { rk in
+                let list = KafkaTopicPartitionList(offsets)
+                let err = list.withUnsafeMutablePointer { rd_kafka_assign(rk, $0) }
+                guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "assign: \(String(cString: rd_kafka_err2str(err)))") }
+            }
         }
     }
 

@@ -54,7 +54,7 @@ public struct CancelReport: Sendable, Equatable {
         case (.ended, .ended):
             outcome = .alreadyEnded
             text = "\(id) had already ended (published, or cancelled before); the cancel changes nothing"
-        case (.pending, .ended), (.claimed, .ended):
+        case (.pending, .ended), (.claimed, .ended), (.cold, .ended):
             // A delivery begins at the earliest `lockAhead` before the fire time.
             if let fire = before.fireMillis, afterMillis < fire - lockAheadMillis {
                 outcome = .cancelled
@@ -63,7 +63,7 @@ public struct CancelReport: Sendable, Equatable {
                 outcome = .endedEitherWay
                 text = "\(id) has ended: this cancel removed it, or it was published just before (it was due within \(window))"
             }
-        case (_, .pending), (_, .claimed):
+        case (_, .pending), (_, .claimed), (_, .cold):
             outcome = .queued
             var sentence = "\(id) is still \(after.state.rawValue); a worker removes it when it reads the cancel"
             if let fire = after.fireMillis {

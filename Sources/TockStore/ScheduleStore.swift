@@ -18,6 +18,8 @@ public final class ScheduleStore: Sendable {
     public let keys: StoreKeys
     public let shardMap: ShardMap
     public let retentionMillis: Int64
+    /// The cold index counts its messages per hour slot of this width (`store.coldHourSlot`).
+    public let coldHourSlotMillis: Int64
     let windows: TombstoneWindows
     let scripts: StoreScripts
     let logger: Logger
@@ -28,10 +30,11 @@ public final class ScheduleStore: Sendable {
     public let replicaWaits: ReplicaWaits
 
     public init(
-        client: RedisClient, keyPrefix: String, shardCount: Int, retentionMillis: Int64, replicaWaits: ReplicaWaits = ReplicaWaits(),
-        logger: Logger = Logger(label: "tock.store")
+        client: RedisClient, keyPrefix: String, shardCount: Int, retentionMillis: Int64, coldHourSlotMillis: Int64 = 3_600_000,
+        replicaWaits: ReplicaWaits = ReplicaWaits(), logger: Logger = Logger(label: "tock.store")
     ) throws {
         self.client = client
+        self.coldHourSlotMillis = coldHourSlotMillis
         self.keys = StoreKeys(prefix: keyPrefix)
         self.shardMap = ShardMap(shardCount: shardCount)
         self.retentionMillis = retentionMillis
@@ -49,7 +52,8 @@ public final class ScheduleStore: Sendable {
     ) throws {
         try self.init(
             client: client, keyPrefix: configuration.store.keyPrefix, shardCount: configuration.store.shards,
-            retentionMillis: configuration.dedup.retentionMillis, replicaWaits: replicaWaits, logger: logger)
+            retentionMillis: configuration.dedup.retentionMillis, coldHourSlotMillis: configuration.store.coldHourSlotMillis,
+            replicaWaits: replicaWaits, logger: logger)
     }
 
     public var keyPrefix: String { keys.prefix }
@@ -86,7 +90,8 @@ public final class ScheduleStore: Sendable {
         // Idempotent: a retried batch finds its offsets under the watermark.
         let (calls, window) = tombstoningCalls(sections, nowMillis: nowMillis) { sections, known in
             StoreRequestsCall(
-                script: scripts.store, keys: keys, windows: windows, nowMillis: nowMillis, sections: sections, watermarks: watermarks,
+                script: scripts.store, keys: keys, windows: windows, hourSlotMillis: coldHourSlotMillis, nowMillis: nowMillis, sections: sections,
+                watermarks: watermarks,
                 expiresKnown: known)
         }
         var outcomes: [Int: [StoreOutcome]] = [:]
@@ -298,7 +303,8 @@ public final class ScheduleStore: Sendable {
         let shard = shardMap.shard(of: id)
         return try await run(
             StatusCall(
-                script: scripts.status, keys: keys, windows: windows, shard: shard, id: id, idWasGiven: idWasGiven,
+                script: scripts.status, keys: keys, windows: windows, hourSlotMillis: coldHourSlotMillis, shard: shard, id: id,
+                idWasGiven: idWasGiven,
                 nowMillis: nowMillis), shard: shard)
     }
 

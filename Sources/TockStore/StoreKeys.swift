@@ -32,6 +32,13 @@ public struct StoreKeys: Sendable, Hashable {
     public func retiredSeries(_ shard: Int) -> String { "\(tag(shard)):retired" }
     /// Hash input topic/partition → highest offset stored.
     public func watermarks(_ shard: Int) -> String { "\(tag(shard)):wm" }
+    /// Hash of the cold index (`coldIndex` in prelude.lua): `level`, `split`, `n` (the shard's
+    /// cold messages) and per due hour slot `h<slot>` their count.
+    public func coldMeta(_ shard: Int) -> String { "\(tag(shard)):cm" }
+    /// The prefix of the cold index's buckets: hashes fingerprint → due and version.
+    public func coldBucketPrefix(_ shard: Int) -> String { "\(tag(shard)):c:" }
+    /// Hash cold topic/partition → the offset its next read starts at, for the jobs of the shard.
+    public func coldPositions(_ shard: Int) -> String { "\(tag(shard)):cp" }
     /// Set of tombstone fingerprints of one window and bucket.
     public func tombstones(_ shard: Int, window: Int64, bucket: Int) -> String { "\(tag(shard)):t:\(window):\(bucket)" }
 

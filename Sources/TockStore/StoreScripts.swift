@@ -22,6 +22,7 @@ public struct StoreScripts: Sendable {
     public let meta: RedisScript
     public let time: RedisScript
     public let workers: RedisScript
+    public let move: RedisScript
 
     public struct MissingScript: Error, CustomStringConvertible {
         public var name: String
@@ -48,7 +49,8 @@ public struct StoreScripts: Sendable {
             own: try script("own"), lease: try script("lease"), unlease: try script("unlease"),
             status: try script("status"), resetWatermarks: try script("resetwm"),
             heartbeat: try script("heartbeat"), lead: try script("lead"), assign: try script("assign"),
-            rate: try script("rate"), meta: try script("meta"), time: try script("time"), workers: try script("workers")
+            rate: try script("rate"), meta: try script("meta"), time: try script("time"), workers: try script("workers"),
+            move: try script("move")
         )
     }
 }

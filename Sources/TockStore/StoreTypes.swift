@@ -12,6 +12,10 @@ public struct StoreEntry: Sendable, Hashable {
         case rescheduleSeries = "U"
         /// A rejected record: it only advances the watermark, so a re-read is not rejected twice.
         case noop = "N"
+        /// A cold message (docs/tiered-storage.md): its record is in Kafka, its index entry is
+        /// written here. `coldVersion` is the record's.
+        case scheduleCold = "K"
+        case rescheduleCold = "Q"
     }
 
     public var operation: Operation
@@ -23,6 +27,8 @@ public struct StoreEntry: Sendable, Hashable {
     public var tombstone: Tombstone?
     public var dueMillis: Int64
     public var blob: [UInt8]
+    /// The cold record's version (`ColdRecord`), for `scheduleCold` and `rescheduleCold`.
+    public var coldVersion: UInt32?
 
     /// What the queue and the wheel hold for it: the id, or a series' first occurrence.
     public var entry: String {
@@ -32,7 +38,11 @@ public struct StoreEntry: Sendable, Hashable {
         }
     }
 
-    public init(operation: Operation, topicPartition: String, offset: Int64, id: String, tombstone: Tombstone?, dueMillis: Int64, blob: [UInt8]) {
+    public init(
+        operation: Operation, topicPartition: String, offset: Int64, id: String, tombstone: Tombstone?, dueMillis: Int64, blob: [UInt8],
+        coldVersion: UInt32? = nil
+    ) {
+        self.coldVersion = coldVersion
         self.operation = operation
         self.topicPartition = topicPartition
         self.offset = offset
@@ -78,12 +88,17 @@ public enum StoreOutcome: String, Sendable, CaseIterable {
     case cancelUnknown = "cancel-unknown"
     case cancelEnded = "cancel-ended"
     case delivering
+    /// Stored in the cold index: the message's record is in Kafka.
+    case cold
+    /// Rescheduled to a cold due time: the index entry is new or replaced; a hot message of the id
+    /// left the hot store.
+    case rescheduledCold = "rescheduled-cold"
 
     /// Whether the entry, when its id was given, wrote its tombstone into the current window.
     var wroteTombstone: Bool {
         switch self {
         case .stored, .claimed, .rescheduled, .rescheduledClaimed, .cancelled, .cancelUnknown: true
-        case .duplicate, .tombstoned, .reread, .noop, .cancelEnded, .delivering: false
+        case .duplicate, .tombstoned, .reread, .noop, .cancelEnded, .delivering, .cold, .rescheduledCold: false
         }
     }
 }
@@ -257,7 +272,8 @@ public struct FinishedLock: Sendable {
 
 public struct MessageStatus: Sendable, Equatable {
     public enum State: String, Sendable {
-        case pending, claimed, delivering, ended, unknown
+        /// In the cold tier (its record in Kafka); `scoreMillis` is its due time.
+        case pending, claimed, delivering, ended, unknown, cold
     }
 
     public var id: String

@@ -20,6 +20,46 @@ public struct ColdLayout: Sendable, Equatable {
 
     public init() {}
 
+    /// The rings of `configuration`: the leads and the grace scale with the hour slot (5 min, 25 h
+    /// and 10 min for the default 1 h), the grace never under 5 s (a record's write and its
+    /// store call).
+    public init(configuration: TockConfiguration) {
+        let store = configuration.store
+        hotHorizonMillis = store.hotHorizonMillis
+        hourSlotMillis = store.coldHourSlotMillis
+        daySlotMillis = store.coldDaySlotMillis
+        copyLeadMillis = daySlotMillis + hourSlotMillis
+        moveLeadMillis = hourSlotMillis / 12
+        graceMillis = max(5_000, hourSlotMillis / 6)
+        maxHorizonMillis = configuration.limits.maxHorizonMillis
+        shards = store.shards
+    }
+
+    /// Whether any message is cold (`store.hotHorizon` > 0).
+    public var isEnabled: Bool { hotHorizonMillis > 0 }
+
+    /// Why `configuration`'s cold rings cannot work, if they cannot.
+    public static func problem(of configuration: TockConfiguration) -> (key: String, message: String)? {
+        let store = configuration.store
+        guard store.hotHorizonMillis > 0 else { return nil }
+        if store.hotHorizonMillis <= configuration.wheel.lookaheadMillis {
+            return (
+                "store.hotHorizon", "must be longer than wheel.lookahead (or 0: no cold tier), so that a cold message is hot before it is claimed"
+            )
+        }
+        if store.coldDaySlotMillis < 2 * store.coldHourSlotMillis {
+            return ("store.coldDaySlot", "must be at least twice store.coldHourSlot")
+        }
+        if store.hotHorizonMillis >= store.coldDaySlotMillis {
+            return ("store.hotHorizon", "must be shorter than store.coldDaySlot")
+        }
+        let layout = ColdLayout(configuration: configuration)
+        if layout.hourPartitions > 100_000 || layout.dayRing > 100_000 {
+            return ("store.coldHourSlot", "makes \(layout.hourPartitions) hour and \(layout.dayRing) day partitions: widen the slots")
+        }
+        return nil
+    }
+
     public enum Tier: Sendable, Equatable {
         case hot
         /// A partition of `tock.cold.hours` (due within a day slot of now).

@@ -50,6 +50,16 @@ public struct TockConfiguration: Sendable, Equatable {
         public var replicaAcks = 0
         /// How long such a write waits for them before it counts as failed (and is retried).
         public var replicaAckTimeoutMillis: Int64 = 1_000
+        /// A message due further ahead than this when accepted is cold: its record is kept in
+        /// Kafka (SPEC "Tiered storage"). 0: none is.
+        public var hotHorizonMillis: Int64 = 3_600_000
+        /// The cold topics are "<prefix>.days" and "<prefix>.hours".
+        public var coldTopicPrefix = "tock.cold"
+        /// The width of a slot of each cold ring (docs/tiered-storage.md); tests shrink them.
+        public var coldHourSlotMillis: Int64 = 3_600_000
+        public var coldDaySlotMillis: Int64 = 86_400_000
+        /// Cold messages each worker moves into the hot store per second, at most.
+        public var coldMoveRate = 20_000
     }
 
     public struct Wheel: Sendable, Equatable {
@@ -199,6 +209,11 @@ public struct TockConfiguration: Sendable, Equatable {
         store.keyPrefix = try reader.string("store.keyPrefix", default: d.store.keyPrefix)
         store.replicaAcks = try reader.int("store.replicaAcks", default: d.store.replicaAcks, range: 0...100)
         store.replicaAckTimeoutMillis = try reader.durationMillis("store.replicaAckTimeout", default: d.store.replicaAckTimeoutMillis, minimum: 1)
+        store.hotHorizonMillis = try reader.durationMillis("store.hotHorizon", default: d.store.hotHorizonMillis)
+        store.coldTopicPrefix = try reader.string("store.coldTopicPrefix", default: d.store.coldTopicPrefix)
+        store.coldHourSlotMillis = try reader.durationMillis("store.coldHourSlot", default: d.store.coldHourSlotMillis, minimum: 1_000)
+        store.coldDaySlotMillis = try reader.durationMillis("store.coldDaySlot", default: d.store.coldDaySlotMillis, minimum: 1_000)
+        store.coldMoveRate = try reader.int("store.coldMoveRate", default: d.store.coldMoveRate, range: 1...10_000_000)
 
         wheel.lookaheadMillis = try reader.durationMillis("wheel.lookahead", default: d.wheel.lookaheadMillis, minimum: 1)
         wheel.claimIntervalMillis = try reader.durationMillis("wheel.claimInterval", default: d.wheel.claimIntervalMillis, minimum: 1)
@@ -268,6 +283,9 @@ public struct TockConfiguration: Sendable, Equatable {
         if cluster.heartbeatTimeoutMillis <= cluster.heartbeatIntervalMillis {
             throw ConfigurationError(
                 key: "cluster.heartbeatTimeout", source: "configuration", message: "must be longer than cluster.heartbeatInterval")
+        }
+        if let problem = ColdLayout.problem(of: self) {
+            throw ConfigurationError(key: problem.key, source: "configuration", message: problem.message)
         }
     }
 }

@@ -88,6 +88,17 @@ public enum MessageCodec {
         return series
     }
 
+    /// Whether the message's id was given (`tock-id`), read from its flags alone.
+    public static func idWasGiven(in bytes: [UInt8]) throws(DecodingError) -> Bool {
+        var reader = Reader(bytes: bytes)
+        let format = try reader.byte()
+        guard (1...version).contains(format) else { throw DecodingError(description: "unknown stored message version") }
+        reader.varints = format >= 3
+        _ = try reader.time()
+        if format >= 2 { _ = try reader.time() }
+        return try reader.byte() & Flag.idWasGiven != 0
+    }
+
     public static func decode(_ bytes: [UInt8], id: String) throws(DecodingError) -> ScheduledMessage {
         var reader = Reader(bytes: bytes)
         let format = try reader.byte()

@@ -7,7 +7,10 @@ struct StatusCall: StoreScriptCall {
     let id: String
     let shard: Int
 
-    init(script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, shard: Int, id: String, idWasGiven: Bool, nowMillis: Int64) {
+    init(
+        script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, hourSlotMillis: Int64, shard: Int, id: String, idWasGiven: Bool,
+        nowMillis: Int64
+    ) {
         self.id = id
         self.shard = shard
         let tombstone = Tombstone(id: id)
@@ -16,9 +19,13 @@ struct StatusCall: StoreScriptCall {
             RedisArgument(storeKeys.owner(shard)), RedisArgument(storeKeys.queue(shard)), RedisArgument(storeKeys.messages(shard)),
             RedisArgument(storeKeys.attempts(shard)), RedisArgument(storeKeys.locks(shard)), RedisArgument(storeKeys.leases(shard)),
             RedisArgument(storeKeys.series(shard)), RedisArgument(storeKeys.tombstones(shard, window: previous, bucket: tombstone.bucket)),
-            RedisArgument(storeKeys.tombstones(shard, window: current, bucket: tombstone.bucket)),
+            RedisArgument(storeKeys.tombstones(shard, window: current, bucket: tombstone.bucket)), RedisArgument(storeKeys.coldMeta(shard)),
         ]
-        redisCall = RedisScriptCall(script, keys: keys, args: [RedisArgument(id), RedisArgument(idWasGiven ? String(tombstone.fingerprint) : "")])
+        var args = RESPArguments()
+        args.add(
+            id, idWasGiven ? String(tombstone.fingerprint) : "", ColdIndexEntry.fingerprint(of: id), storeKeys.coldBucketPrefix(shard), hourSlotMillis
+        )
+        redisCall = RedisScriptCall(script, keys: keys, args: args)
     }
 
     func decode(_ value: RedisValue) throws(StoreError) -> MessageStatus {

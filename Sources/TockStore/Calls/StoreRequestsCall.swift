@@ -19,7 +19,7 @@ struct StoreRequestsCall: StoreScriptCall {
 
     /// `expiresKnown` says whether this process already gave a tombstone set its expiry.
     init(
-        script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, nowMillis: Int64, sections: [Section],
+        script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, hourSlotMillis: Int64, nowMillis: Int64, sections: [Section],
         watermarks: [String: BatchWatermark] = [:], expiresKnown: (TombstoneSet) -> Bool
     ) {
         self.sections = sections
@@ -34,7 +34,8 @@ struct StoreRequestsCall: StoreScriptCall {
             let shard = section.shard
             keys.add(
                 storeKeys.messages(shard), storeKeys.queue(shard), storeKeys.owner(shard), storeKeys.attempts(shard),
-                storeKeys.watermarks(shard), storeKeys.inbox(shard), storeKeys.series(shard), storeKeys.retiredSeries(shard))
+                storeKeys.watermarks(shard), storeKeys.inbox(shard), storeKeys.series(shard), storeKeys.retiredSeries(shard),
+                storeKeys.coldMeta(shard))
             var partitions: [String: Int] = [:]
             var highest: [(tp: String, offset: Int64)] = []
             for entry in section.entries {
@@ -45,7 +46,8 @@ struct StoreRequestsCall: StoreScriptCall {
                     highest.append((entry.topicPartition, entry.offset))
                 }
             }
-            args.add(section.owner?.worker ?? "", section.owner?.epoch ?? 0, highest.count, section.entries.count)
+            args.add(section.owner?.worker ?? "", section.owner?.epoch ?? 0, storeKeys.coldBucketPrefix(shard), hourSlotMillis)
+            args.add(highest.count, section.entries.count)
             for (tp, offset) in highest {
                 // A partition the caller describes no further: the first incarnation, and no
                 // fingerprint ("", so a later check cannot verify it: only tests and benchmarks).
@@ -70,6 +72,14 @@ struct StoreRequestsCall: StoreScriptCall {
                     args.add("", "")
                 }
                 args.add(entry.dueMillis, entry.blob)
+                // An id given, or a cold message: looked up in (or written to) the cold index.
+                if let version = entry.coldVersion {
+                    args.add(ColdIndexEntry.fingerprint(of: entry.id), ColdIndexEntry.value(dueMillis: entry.dueMillis, version: version))
+                } else if entry.tombstone != nil {
+                    args.add(ColdIndexEntry.fingerprint(of: entry.id), "")
+                } else {
+                    args.add("", "")
+                }
             }
         }
         redisCall = RedisScriptCall(script, keys: keys, args: args)

@@ -1,6 +1,7 @@
 -- prelude: prepended to every store script (StoreScripts). A call carries sections, one per
 -- shard; each script lists the keys a section declares, in order, and walks KEYS and ARGV with
--- these cursors. No script builds a key name: every key comes in KEYS (Redis Cluster needs that).
+-- these cursors. No script builds a key name: every key comes in KEYS (Redis Cluster needs that),
+-- but for the cold index's buckets (`coldIndex`, below).
 local keyAt, argAt = 0, 0
 local function key() keyAt = keyAt + 1 return KEYS[keyAt] end
 local function arg() argAt = argAt + 1 return ARGV[argAt] end
@@ -111,4 +112,85 @@ local function isCurrent(msgKey, seriesKey, member)
   if not series then return redis.call('HEXISTS', msgKey, member) == 1 end
   local state = seriesState(redis.call('HGET', seriesKey, series))
   return state ~= nil and state.due == due
+end
+
+-- The cold index (docs/tiered-storage.md): per shard, a linear-hashed set of small hashes
+-- "<prefix><bucket>", fingerprint (12 bytes) → due (6 bytes) .. version (4 bytes), and a meta
+-- hash with the hashing state (level, split), the count (n) and the count per due hour slot
+-- ("h<slot>"). The one exception to "every key comes in KEYS": which bucket holds an id
+-- depends on the state, read in the same call, so bucket names are made here from the prefix the
+-- caller gives; they share the shard's hash tag, so they are in the slot of the declared keys.
+local COLD_SPLIT_ABOVE, COLD_MERGE_BELOW = 40, 10
+local function coldIndex(metaKey, bucketPrefix, hourSlot)
+  local meta = redis.call('HMGET', metaKey, 'level', 'split', 'n')
+  local ix = { level = tonumber(meta[1]) or 0, split = tonumber(meta[2]) or 0, n = tonumber(meta[3]) or 0 }
+  local startN, hours = ix.n, {}
+  local function low(fp)
+    local a, b, c, d = string.byte(fp, 1, 4)
+    return ((a * 256 + b) * 256 + c) * 256 + d
+  end
+  local function bucketOf(fp)
+    local x = low(fp)
+    local b = x % 2 ^ ix.level
+    if b < ix.split then b = x % 2 ^ (ix.level + 1) end
+    return bucketPrefix .. string.format('%d', b)
+  end
+  function ix.dueOf(value)
+    local due = 0
+    for i = 1, 6 do due = due * 256 + string.byte(value, i) end
+    return due
+  end
+  local function countHour(value, delta)
+    local slot = 'h' .. string.format('%d', math.floor(ix.dueOf(value) / hourSlot))
+    hours[slot] = (hours[slot] or 0) + delta
+  end
+  -- The value under `fp`, or nil.
+  function ix.get(fp)
+    if ix.n == 0 then return nil end
+    return redis.call('HGET', bucketOf(fp), fp) or nil
+  end
+  function ix.put(fp, value, old)
+    redis.call('HSET', bucketOf(fp), fp, value)
+    if old then countHour(old, -1) else ix.n = ix.n + 1 end
+    countHour(value, 1)
+  end
+  function ix.remove(fp, value)
+    redis.call('HDEL', bucketOf(fp), fp)
+    ix.n = ix.n - 1
+    countHour(value, -1)
+  end
+  -- Writes the counts, then splits or merges buckets until the average is within bounds.
+  function ix.save()
+    for slot, delta in pairs(hours) do
+      if delta ~= 0 and redis.call('HINCRBY', metaKey, slot, delta) <= 0 then redis.call('HDEL', metaKey, slot) end
+    end
+    if ix.n == startN and next(hours) == nil then return end
+    local count = 2 ^ ix.level + ix.split
+    while ix.n > COLD_SPLIT_ABOVE * count do
+      local from, to, modulus = ix.split, ix.split + 2 ^ ix.level, 2 ^ (ix.level + 1)
+      local fromKey, toKey = bucketPrefix .. string.format('%d', from), bucketPrefix .. string.format('%d', to)
+      local entries = redis.call('HGETALL', fromKey)
+      for j = 1, #entries, 2 do
+        if low(entries[j]) % modulus == to then
+          redis.call('HSET', toKey, entries[j], entries[j + 1])
+          redis.call('HDEL', fromKey, entries[j])
+        end
+      end
+      ix.split = ix.split + 1
+      if ix.split == 2 ^ ix.level then ix.level, ix.split = ix.level + 1, 0 end
+      count = count + 1
+    end
+    while count > 1 and ix.n < COLD_MERGE_BELOW * count do
+      if ix.split == 0 then ix.level, ix.split = ix.level - 1, 2 ^ (ix.level - 1) end
+      ix.split = ix.split - 1
+      local fromKey = bucketPrefix .. string.format('%d', ix.split + 2 ^ ix.level)
+      local intoKey = bucketPrefix .. string.format('%d', ix.split)
+      local entries = redis.call('HGETALL', fromKey)
+      if #entries > 0 then redis.call('HSET', intoKey, unpack(entries)) end
+      redis.call('DEL', fromKey)
+      count = count - 1
+    end
+    redis.call('HSET', metaKey, 'n', string.format('%d', ix.n), 'level', string.format('%d', ix.level), 'split', string.format('%d', ix.split))
+  end
+  return ix
 end

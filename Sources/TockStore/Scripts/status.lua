@@ -1,15 +1,15 @@
 -- status: what the shard knows of one id, a message's or a series'.
 --
--- ARGV     id, fingerprint ("" when unknown)
+-- ARGV     id, fingerprint ("" when unknown), cold fingerprint, cold bucket prefix, hour slot (ms)
 -- KEYS     owner, queue, msg, att, locks, leases, series, then the tombstone sets of the previous
---          and the current window
+--          and the current window, then the cold meta
 -- Returns  {state, score, attempts, blob, series state or false}: state is pending (queued),
 --          claimed (queued, in the owner's wheel), delivering (locked, score = lease expiry),
---          ended (fired or cancelled within dedup.retention; known only for given ids) or
---          unknown. For a series, all but ended are about its current occurrence.
+--          ended (fired or cancelled within dedup.retention; known only for given ids), cold (in
+--          the cold index, score = due) or unknown. For a series, all but ended are about its current occurrence.
 local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, seriesKey = key(), key(), key(), key(), key(), key(), key()
-local previousKey, currentKey = key(), key()
-local id, fp = arg(), arg()
+local previousKey, currentKey, coldMetaKey = key(), key(), key()
+local id, fp, coldFp, bucketPrefix, hourSlot = arg(), arg(), arg(), arg(), num()
 local seriesValue = redis.call('HGET', seriesKey, id)
 local member = id
 local state = seriesState(seriesValue)
@@ -34,5 +34,8 @@ if blob then
   end
   return { 'delivering', false, attempts + 1, blob, seriesValue }
 end
+local cold = coldIndex(coldMetaKey, bucketPrefix, hourSlot)
+local coldValue = cold.get(coldFp)
+if coldValue then return { 'cold', formatMillis(cold.dueOf(coldValue)), 0, false, false } end
 if fp ~= '' and tombstoned(previousKey, currentKey, fp) then return { 'ended', false, attempts, false, false } end
 return { 'unknown', false, attempts, false, false }

@@ -6,21 +6,27 @@
 -- it was stored in needs no other (finish writes one only for a later window). New
 -- schedules are written with one variadic HSET and ZADD per shard.
 --
--- ARGV     nSections, then per section: worker ("" = never claim), epoch, nWatermarks, nEntries,
+-- ARGV     nSections, then per section: worker ("" = never claim), epoch, the cold index's bucket
+--          prefix and hour slot (ms), nWatermarks, nEntries,
 --          nWatermarks groups of 5 (topic/partition, the partition's last offset in this batch, its
 --          generation, topic id ("" = unknown), fingerprint of that last record ("" = unknown)),
 --          nEntries entries of
---          8: op, index of its topic/partition among the watermarks (1-based), offset, id,
---          fingerprint ("" = id not given), tombstone set expiry ("" = already set), due, blob
+--          10: op, index of its topic/partition among the watermarks (1-based), offset, id,
+--          fingerprint ("" = id not given), tombstone set expiry ("" = already set), due, blob,
+--          cold fingerprint ("" = not looked up in the cold index), cold value ("" = not cold)
 --            op: S schedule, R reschedule, T schedule a series, U reschedule as a series, C cancel
---            (a message or a series), N no-op (a rejected record: watermark only); a series' due
---            is its first occurrence's
--- KEYS     per section: msg, queue, owner, att, wm, inbox, series, retired, then per entry with a
---          fingerprint the tombstone sets of the previous and the current window
+--            (a message or a series), N no-op (a rejected record: watermark only), K schedule
+--            cold (its record is in Kafka: only its index entry is written), Q reschedule cold (a
+--            series, or a message being delivered, stays hot: the blob is stored then); a series'
+--            due is its first occurrence's
+-- KEYS     per section: msg, queue, owner, att, wm, inbox, series, retired, cold meta, then per
+--          entry with a fingerprint the tombstone sets of the previous and the current window
 -- Returns  per section, one status per entry: stored, claimed (the caller owns the shard and the
 --          message is due by its claimed-up-to time: it goes into the caller's wheel), duplicate,
 --          tombstoned, reread, noop, rescheduled, rescheduled-claimed, cancelled, cancel-unknown
---          (remembered: a later schedule loses), cancel-ended, delivering.
+--          (remembered: a later schedule loses), cancel-ended, delivering, cold (stored in the
+--          cold index), rescheduled-cold (to a cold due time: a hot message of the id left the
+--          hot store).
 --
 -- Entries of one topic/partition come in offset order, and a later batch of a shard and partition
 -- is never stored before an earlier one: the watermark would skip the earlier one.
@@ -36,7 +42,9 @@
 local replies = {}
 for _ = 1, num() do
   local msgKey, queueKey, ownerKey, attKey, wmKey, inboxKey, seriesKey, retiredKey = key(), key(), key(), key(), key(), key(), key(), key()
-  local worker, epoch, nWatermarks, nEntries = arg(), arg(), num(), num()
+  local coldMetaKey = key()
+  local worker, epoch, bucketPrefix, hourSlot, nWatermarks, nEntries = arg(), arg(), arg(), num(), num(), num()
+  local cold = coldIndex(coldMetaKey, bucketPrefix, hourSlot)
   local owner = redis.call('HMGET', ownerKey, 'worker', 'epoch', 'claimed')
   local owns = worker ~= '' and fenceFailure(owner, worker, epoch) == nil
   local claimed = claimedUpTo(owner[3])
@@ -67,19 +75,21 @@ for _ = 1, num() do
 
   -- Entries in columns, read straight from ARGV: a table per entry costs more than its work.
   local ops, tps, offsets, ids, fps, expires, dues, blobs = {}, {}, {}, {}, {}, {}, {}, {}
+  local coldFps, coldValues = {}, {}
   local previousKeys, currentKeys, scheduled = {}, {}, {}
   for i = 1, nEntries do
-    local a = argAt + 8 * (i - 1)
+    local a = argAt + 10 * (i - 1)
     local op, tp, offset, id, fp = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5]
     ops[i], tps[i], offsets[i], ids[i], fps[i] = op, tp, offset, id, fp
     expires[i], dues[i], blobs[i] = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
+    coldFps[i], coldValues[i] = ARGV[a + 9], ARGV[a + 10]
     if fp ~= '' then
       previousKeys[i], currentKeys[i] = KEYS[keyAt + 1], KEYS[keyAt + 2]
       keyAt = keyAt + 2
     end
-    if (op == 'S' or op == 'T') and offset > old[tp] then scheduled[#scheduled + 1] = id end
+    if (op == 'S' or op == 'T' or op == 'K') and offset > old[tp] then scheduled[#scheduled + 1] = id end
   end
-  argAt = argAt + 8 * nEntries
+  argAt = argAt + 10 * nEntries
   -- Whether each id is stored: read once for the schedules, then kept up to date here.
   local present = {}
   if #scheduled > 0 then
@@ -164,6 +174,23 @@ for _ = 1, num() do
     return 'stored'
   end
 
+  -- The id's cold index entry, if it has one.
+  local function coldEntry(i)
+    if coldFps[i] == '' then return nil end
+    return cold.get(coldFps[i])
+  end
+  -- Removes the id's cold index entry; true when it had one.
+  local function coldRemove(i)
+    local value = coldEntry(i)
+    if not value then return false end
+    cold.remove(coldFps[i], value)
+    return true
+  end
+  -- A cold id is remembered from when it is moved into the hot store: here it is only checked.
+  local function coldTombstoned(i)
+    return fps[i] ~= '' and tombstoned(previousKeys[i], currentKeys[i], fps[i])
+  end
+
   for i = 1, nEntries do
     local op, id, due, given = ops[i], ids[i], dues[i], fps[i] ~= ''
     local status
@@ -171,8 +198,15 @@ for _ = 1, num() do
       status = 'reread'
     elseif op == 'N' then
       status = 'noop'
+    elseif op == 'K' then
+      if exists(id) or coldEntry(i) then status = 'duplicate'
+      elseif coldTombstoned(i) then status = 'tombstoned'
+      else
+        cold.put(coldFps[i], coldValues[i])
+        status = 'cold'
+      end
     elseif op == 'S' or op == 'T' then
-      if exists(id) then status = 'duplicate'
+      if exists(id) or coldEntry(i) then status = 'duplicate'
       elseif given and not remember(i) then status = 'tombstoned'
       else
         fields[#fields + 1] = id
@@ -208,7 +242,7 @@ for _ = 1, num() do
         redis.call('HSET', seriesKey, id, seriesText(current.due, current.fired, newGeneration(), current.through))
         tombstoneGiven(i)
         status = 'rescheduled'
-      elseif current or redis.call('ZREM', queueKey, id) == 1 then
+      elseif current or redis.call('ZREM', queueKey, id) == 1 or coldRemove(i) then
         -- A pending series or message becomes this series.
         if current then
           redis.call('ZREM', queueKey, currentMember)
@@ -229,7 +263,7 @@ for _ = 1, num() do
       end
     else
       flush()
-      local dropped = op == 'R' and dropSeries(id)
+      local dropped = (op == 'R' or op == 'Q') and dropSeries(id)
       if dropped then
         -- A series becomes this message. What it published is kept for a reschedule back into a
         -- series; an occurrence being delivered or retried counts as published (it may be).
@@ -243,12 +277,40 @@ for _ = 1, num() do
         present[id] = false
         tombstoneGiven(i)
         status = 'cancelled'
-      elseif op == 'R' then
-        if redis.call('ZSCORE', queueKey, id) then
+      elseif op == 'C' and coldRemove(i) then
+        tombstoneGiven(i)
+        status = 'cancelled'
+      elseif op == 'R' or op == 'Q' then
+        local coldValue = coldEntry(i)
+        if coldValue and op == 'Q' then
+          cold.put(coldFps[i], coldValues[i], coldValue)
+          status = 'rescheduled-cold'
+        elseif coldValue then
+          cold.remove(coldFps[i], coldValue)
           redis.call('HSET', msgKey, id, blobs[i])
-          redis.call('HDEL', attKey, id)
+          present[id] = true
           status = requeue(i, id, due)
+        elseif redis.call('ZSCORE', queueKey, id) then
+          if op == 'Q' then
+            -- Hot to cold: the hot message goes; its tombstone is written when it moves back.
+            redis.call('ZREM', queueKey, id)
+            redis.call('HDEL', msgKey, id)
+            redis.call('HDEL', attKey, id)
+            redis.call('HDEL', retiredKey, id)
+            present[id] = false
+            cold.put(coldFps[i], coldValues[i])
+            status = 'rescheduled-cold'
+          else
+            redis.call('HSET', msgKey, id, blobs[i])
+            redis.call('HDEL', attKey, id)
+            status = requeue(i, id, due)
+          end
         elseif exists(id) then status = 'delivering'
+        elseif op == 'Q' then
+          if coldTombstoned(i) then status = 'tombstoned' else
+            cold.put(coldFps[i], coldValues[i])
+            status = 'cold'
+          end
         elseif given and not remember(i) then status = 'tombstoned'
         else
           status = storeNew(id, blobs[i], id, due)
@@ -271,6 +333,7 @@ for _ = 1, num() do
     out[i] = status
   end
   flush()
+  cold.save()
 
   -- Written even when nothing advanced (a re-read batch): WAIT waits only for the writes of the
   -- caller's own connection, so a retried batch whose first WAIT fell short must write again

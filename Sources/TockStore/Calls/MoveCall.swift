@@ -1,0 +1,60 @@
+import TockCore
+import TockRedis
+
+/// What became of one cold record a move call was given.
+public enum MoveOutcome: String, Sendable, CaseIterable {
+    case moved
+    /// Moved, and due by the caller's claimed-up-to time: it goes into the caller's wheel.
+    case movedClaimed = "moved-claimed"
+    /// The index holds no entry of this version: cancelled, rescheduled, moved already, or its
+    /// entry not written yet.
+    case absent
+    /// The id is hot already; its entry was dropped.
+    case duplicate
+}
+
+/// `move.lua`: moves one shard's cold records into the hot store, fenced by its owner epoch, and
+/// records its read positions in the same call.
+struct MoveCall: StoreScriptCall {
+    let redisCall: RedisScriptCall
+    let count: Int
+    let shard: Int
+
+    init(
+        script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, hourSlotMillis: Int64, nowMillis: Int64, shard: Int,
+        owner: ShardOwnership, records: [ColdRecord], positions: [String: Int64]
+    ) {
+        self.count = records.count
+        self.shard = shard
+        let current = windows.window(atMillis: nowMillis)
+        var keys = RESPArguments()
+        var args = RESPArguments()
+        keys.add(storeKeys.owner(shard), storeKeys.messages(shard), storeKeys.queue(shard), storeKeys.coldMeta(shard), storeKeys.coldPositions(shard))
+        args.add(owner.worker, owner.epoch, storeKeys.coldBucketPrefix(shard), hourSlotMillis, windows.expiry(of: current))
+        args.add(positions.count, records.count)
+        for (field, offset) in positions.sorted(by: { $0.key < $1.key }) { args.add(field, offset) }
+        for record in records {
+            args.add(
+                ColdIndexEntry.fingerprint(of: record.id), ColdIndexEntry.value(dueMillis: record.dueMillis, version: record.version), record.id,
+                record.dueMillis, record.blob)
+            if (try? MessageCodec.idWasGiven(in: record.blob)) == true {
+                let tombstone = Tombstone(id: record.id)
+                args.add(String(tombstone.fingerprint))
+                keys.add(storeKeys.tombstones(shard, window: current, bucket: tombstone.bucket))
+            } else {
+                args.add("")
+            }
+        }
+        redisCall = RedisScriptCall(script, keys: keys, args: args)
+    }
+
+    func decode(_ value: RedisValue) throws(StoreError) -> [MoveOutcome] {
+        guard case .array(let items) = value else { throw .corrupt("move reply \(value)") }
+        let statuses = try SectionReplies.fenced(items[...].map { $0 }, shard: shard)
+        guard statuses.count == count else { throw .corrupt("move returned \(statuses.count) outcomes for \(count)") }
+        return try statuses.map { item throws(StoreError) in
+            guard let text = item.string, let outcome = MoveOutcome(rawValue: text) else { throw .corrupt("move outcome \(item)") }
+            return outcome
+        }
+    }
+}

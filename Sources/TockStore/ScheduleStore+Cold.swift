@@ -1,0 +1,53 @@
+import TockCore
+import TockRedis
+
+/// The cold tier's calls (docs/tiered-storage.md).
+extension ScheduleStore {
+    /// Moves `records` of `shard` into the hot store as its owner, and records `positions` (cold
+    /// "topic/partition" → the next offset to read) in the same call. Durable: a move a failover
+    /// lost would leave the message in neither tier's Redis.
+    public func move(
+        _ records: [ColdRecord], shard: Int, as owner: ShardOwnership, positions: [String: Int64], nowMillis: Int64
+    ) async throws(StoreError) -> [MoveOutcome] {
+        let call = MoveCall(
+            script: scripts.move, keys: keys, windows: windows, hourSlotMillis: coldHourSlotMillis, nowMillis: nowMillis, shard: shard,
+            owner: owner, records: records, positions: positions)
+        return try await runEach([call], shards: [shard], durable: true, touched: [[shard]])[0]
+    }
+
+    /// Where the reads of cold partitions (`fields`: "topic/partition") kept by `shard` stopped.
+    public func coldPositions(shard: Int, fields: [String]) async throws(StoreError) -> [String: Int64] {
+        guard !fields.isEmpty else { return [:] }
+        let reply = try unwrap(
+            try await read([HMGET(RedisArgument(keys.coldPositions(shard)), fields: fields.map { RedisArgument($0) })])[0], shard: shard)
+        guard case .array(let items) = reply, items.count == fields.count else { throw .corrupt("cold positions \(reply)") }
+        var positions: [String: Int64] = [:]
+        for (field, item) in zip(fields, items) {
+            if let offset = item.string.flatMap({ Int64($0) }) { positions[field] = offset }
+        }
+        return positions
+    }
+
+    /// Per shard, its cold messages, and per due hour slot their count.
+    public func coldCounts() async throws(StoreError) -> (total: Int, byHourSlot: [Int64: Int]) {
+        let shards = Array(0..<shardMap.shardCount)
+        let results = try await read(shards.map { HGETALL(RedisArgument(keys.coldMeta($0))) as any RedisCommand })
+        var total = 0
+        var byHour: [Int64: Int] = [:]
+        for (shard, result) in zip(shards, results) {
+            guard case .array(let items) = try unwrap(result, shard: shard) else { throw .corrupt("cold meta") }
+            var index = 0
+            while index + 1 < items.count {
+                if let field = items[index].string, let count = items[index + 1].string.flatMap({ Int($0) }) {
+                    if field == "n" {
+                        total += count
+                    } else if field.hasPrefix("h"), let slot = Int64(field.dropFirst()) {
+                        byHour[slot, default: 0] += count
+                    }
+                }
+                index += 2
+            }
+        }
+        return (total, byHour)
+    }
+}
