@@ -127,19 +127,29 @@ struct WaitStored: AsyncParsableCommand {
     @Option var shards = 16
     @Option var messages = 1_000_000
     @Option var timeoutSeconds = 600.0
+    @Flag(help: "Count the cold index's entries, not the queued messages.") var cold = false
 
     func run() async throws {
         let client = try RedisClient(url: redis)
         try await client.connect()
         let keys = StoreKeys(prefix: keyPrefix)
-        let commands = (0..<shards).map { RawRedisCommand(["ZCARD", RedisArgument(keys.queue($0))]) as any RedisCommand }
+        let commands = (0..<shards).map {
+            (cold ? RawRedisCommand(["HGET", RedisArgument(keys.coldMeta($0)), "n"]) : RawRedisCommand(["ZCARD", RedisArgument(keys.queue($0))]))
+                as any RedisCommand
+        }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(timeoutSeconds))
         var firstSeen: ContinuousClock.Instant?
         var count = 0
         while clock.now < deadline {
             count = 0
-            for result in try await client.pipeline(commands) { if case .success(.integer(let n)) = result { count += Int(n) } }
+            for result in try await client.pipeline(commands) {
+                switch result {
+                case .success(.integer(let n)): count += Int(n)
+                case .success(let value): count += value.string.flatMap { Int($0) } ?? 0
+                default: break
+                }
+            }
             if count > 0 && firstSeen == nil { firstSeen = clock.now }
             if count >= messages { break }
             try await Task.sleep(for: .milliseconds(100))

@@ -20,6 +20,15 @@ public enum MetricHelp {
         "tock_dead_letters_total": "Records written to the dead-letter topic, by tock-error code.",
         "tock_readback_total": "Later attempts looked for in their output partition (checked), and those found already there (found).",
         "tock_wheel_entries": "Entries in the worker's timing wheel.",
+        // Worker: the cold tier
+        "tock_cold_moved_total": "Cold messages moved into the hot store.",
+        "tock_cold_move_ahead_seconds": "How far ahead of its due time each cold message was moved (0 when after it).",
+        "tock_cold_moved_late_total": "Cold messages moved after their due time (the mover fell behind: they fire late, never early).",
+        "tock_cold_copied_total": "Cold records copied from a day partition into their hour partition.",
+        "tock_cold_stale_total": "Cold records not moved: cancelled, rescheduled, moved already, or a copy a crash left.",
+        "tock_cold_unreadable_total": "Records in a cold topic that are not Tock's cold records, skipped.",
+        "tock_cold_errors_total": "Rounds of the cold mover that failed (Redis or Kafka) and were read again from the recorded positions.",
+        "tock_cold_messages": "Cold messages (monitor): their records in Kafka, their index entries in Redis (every monitor: take the max).",
         "tock_claimed_total": "Messages claimed from Redis into the timing wheel.",
         "tock_reconciled_total": "Expired claims put back into the wheel (a claim whose reply was lost).",
         "tock_stalls_total": "Times the worker process stood still longer than a third of the delivery lease.",
@@ -57,7 +66,8 @@ public enum MetricHelp {
         "tock_monitor_shards": "Shards assigned to each live worker (the leader's view).",
         "tock_monitor_reassignments_total": "Shards moved from one worker to another.",
         "tock_monitor_oldest_overdue_seconds": "How long the most overdue queued message has been due (0 when none is).",
-        "tock_pending_messages": "Messages (and series) stored in Redis: pending, claimed or being delivered (every monitor: take the max).",
+        "tock_pending_messages":
+            "Messages (and series) stored: pending (cold ones included), claimed or being delivered (every monitor: take the max).",
         "tock_due_messages": "Queued messages due within the window (1m, 10m, 1h, 1d), overdue ones included (every monitor: take the max).",
     ]
 

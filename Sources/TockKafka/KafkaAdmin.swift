@@ -22,13 +22,17 @@ public final class KafkaAdmin: Sendable {
         thread.submit { client.destroy() }
     }
 
-    /// Creates `topics`; a topic that already exists counts as created (its partition count is
-    /// not checked). Throws the first other per-topic error.
-    public func createTopics(_ topics: [(name: String, partitions: Int, replicationFactor: Int)], timeout: Duration = .seconds(10)) async throws {
+    /// Creates `topics`, each with its topic `configs` if any (e.g. `retention.ms`); a topic that
+    /// already exists counts as created (neither its partition count nor its configs are
+    /// checked). Throws the first other per-topic error.
+    public func createTopics(
+        _ topics: [(name: String, partitions: Int, replicationFactor: Int)], configs: [String: [String: String]] = [:],
+        timeout: Duration = .seconds(10)
+    ) async throws {
         guard !topics.isEmpty else { return }
         let milliseconds = timeout.kafkaMilliseconds
         try await thread.run { [client] in
-            try client.withHandle { rk in try Self.createTopics(rk, topics, timeoutMilliseconds: milliseconds) }
+            try client.withHandle { rk in try Self.createTopics(rk, topics, configs: configs, timeoutMilliseconds: milliseconds) }
         }
     }
 
@@ -37,7 +41,8 @@ public final class KafkaAdmin: Sendable {
     }
 
     private static func createTopics(
-        _ rk: OpaquePointer, _ topics: [(name: String, partitions: Int, replicationFactor: Int)], timeoutMilliseconds: Int32
+        _ rk: OpaquePointer, _ topics: [(name: String, partitions: Int, replicationFactor: Int)], configs: [String: [String: String]],
+        timeoutMilliseconds: Int32
     ) throws {
         var errstr = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
@@ -50,6 +55,10 @@ public final class KafkaAdmin: Sendable {
                 throw KafkaError(code: .invalidArgument, message: "topic \(topic.name): \(String(errorBuffer: errstr))", isRetriable: false)
             }
             newTopics.append(newTopic)
+            for (name, value) in configs[topic.name] ?? [:] {
+                let err = rd_kafka_NewTopic_set_config(newTopic, name, value)
+                guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "topic \(topic.name): config \(name)=\(value)") }
+            }
         }
 
         try KafkaAdminRequest.changeTopics(

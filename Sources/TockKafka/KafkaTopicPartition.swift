@@ -23,6 +23,9 @@ public struct KafkaTopicPartitionOffset: Sendable, Hashable, CustomStringConvert
         self.offset = offset
     }
 
+    /// The logical offset of a partition's first record still present (`RD_KAFKA_OFFSET_BEGINNING`).
+    public static let beginning: Int64 = -2
+
     public init(_ topicPartition: KafkaTopicPartition, offset: Int64) {
         self.init(topic: topicPartition.topic, partition: topicPartition.partition, offset: offset)
     }

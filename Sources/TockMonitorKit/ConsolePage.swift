@@ -42,6 +42,7 @@ enum ConsolePage {
             <h2>Messages</h2>
             <div class="tiles">
               <div class="tile">pending<b id="pending">–</b></div>
+              <div class="tile">of which cold<b id="cold">–</b></div>
               <div class="tile">due in 1 min<b id="due-1m">–</b></div>
               <div class="tile">due in 10 min<b id="due-10m">–</b></div>
               <div class="tile">due in 1 hour<b id="due-1h">–</b></div>
@@ -114,6 +115,7 @@ enum ConsolePage {
             $("clock").title = c.clock ? c.clock.detail : "";
             $("updated").textContent = "updated " + new Date(c.takenAtMillis).toLocaleTimeString();
             $("pending").textContent = String(c.pending);
+            $("cold").textContent = String(c.cold ?? 0);
             for (const w of ["1m", "10m", "1h", "1d"]) $("due-" + w).textContent = String((c.due || {})[w] ?? "–");
             $("overdue").textContent = c.oldestOverdueMillis == null ? "none" : ms(c.takenAtMillis - c.oldestOverdueMillis);
             chart(c.perMinute || []);

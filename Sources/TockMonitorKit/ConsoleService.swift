@@ -6,8 +6,8 @@ import TockCore
 import TockStore
 
 /// Refreshes what the console shows every `intervalMillis`: the workers' heartbeat summaries and
-/// the queues' due load (`ScheduleStore.dueLoad`), and records the gauges `tock_pending_messages`
-/// and `tock_due_messages{within}` (SPEC: every monitor reports them, a standby too: they are
+/// the queues' due load (`ScheduleStore.dueLoad`), and records the gauges `tock_pending_messages`,
+/// `tock_cold_messages` and `tock_due_messages{within}` (SPEC: every monitor reports them, a standby too: they are
 /// read from Redis, not from the leader's view; take their max, not their sum).
 public final class ConsoleService: Service, Sendable {
     let store: ScheduleStore
@@ -19,6 +19,7 @@ public final class ConsoleService: Service, Sendable {
     let logger: Logger
     let snapshot: Mutex<ConsoleSnapshot>
     let pendingGauge = Gauge(label: "tock_pending_messages")
+    let coldGauge = Gauge(label: "tock_cold_messages")
     let dueGauges = Dictionary(
         uniqueKeysWithValues: ["1m", "10m", "1h", "1d"].map {
             ($0, Gauge(label: "tock_due_messages", dimensions: [("within", $0)]))
@@ -69,6 +70,7 @@ public final class ConsoleService: Service, Sendable {
         console.clock = clockStatus()
         snapshot.withLock { $0 = console }
         pendingGauge.record(console.pending)
+        coldGauge.record(console.cold)
         for (window, gauge) in dueGauges { gauge.record(console.due[window] ?? 0) }
     }
 }

@@ -20,6 +20,8 @@ public struct ConsoleSnapshot: Codable, Sendable, Equatable {
     public var takenAtMillis: Int64
     public var workers: [Worker]
     public var pending: Int
+    /// Of `pending`, those in the cold tier (their records in Kafka).
+    public var cold: Int
     /// Due within a minute, 10 minutes, an hour and a day (overdue ones included).
     public var due: [String: Int]
     /// Due in each of the next 60 minutes.
@@ -34,7 +36,7 @@ public struct ConsoleSnapshot: Codable, Sendable, Equatable {
 
     public static func empty(monitor: String) -> ConsoleSnapshot {
         ConsoleSnapshot(
-            monitor: monitor, leading: false, leader: nil, takenAtMillis: 0, workers: [], pending: 0, due: [:], perMinute: [],
+            monitor: monitor, leading: false, leader: nil, takenAtMillis: 0, workers: [], pending: 0, cold: 0, due: [:], perMinute: [],
             oldestOverdueMillis: nil, rejected: [:], deadLetters: [:], dueLoadMillis: 0, clock: nil)
     }
 }
@@ -53,6 +55,7 @@ extension ConsoleSnapshot {
                 summary: summaries[$0.id])
         }
         pending = load.pending
+        cold = load.cold
         due = ["1m": load.withinMinute, "10m": load.withinTenMinutes, "1h": load.withinHour, "1d": load.withinDay]
         perMinute = load.perMinute
         oldestOverdueMillis = cluster.oldestOverdueMillis

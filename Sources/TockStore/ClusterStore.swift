@@ -79,6 +79,14 @@ public struct ClusterStore: Sendable {
             let column = index % (ends.count + 1)
             if column == 0 { load.pending += Int(count) } else { load.dueBy[column - 1] += Int(count) }
         }
+        // Cold messages, from the index's counts per hour slot (docs/tiered-storage.md).
+        let cold = try await store.coldCounts()
+        load.pending += cold.total
+        load.cold = cold.total
+        for (slot, count) in cold.byHourSlot {
+            let slotEnd = (slot + 1) * store.coldHourSlotMillis
+            for (index, end) in ends.enumerated() where slotEnd <= end { load.dueBy[index] += count }
+        }
         return load
     }
 

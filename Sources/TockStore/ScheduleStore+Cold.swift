@@ -28,26 +28,37 @@ extension ScheduleStore {
         return positions
     }
 
-    /// Per shard, its cold messages, and per due hour slot their count.
-    public func coldCounts() async throws(StoreError) -> (total: Int, byHourSlot: [Int64: Int]) {
+    /// The cold messages, and per due hour slot their count: in all, and per shard.
+    public func coldCounts() async throws(StoreError) -> ColdCounts {
         let shards = Array(0..<shardMap.shardCount)
         let results = try await read(shards.map { HGETALL(RedisArgument(keys.coldMeta($0))) as any RedisCommand })
-        var total = 0
-        var byHour: [Int64: Int] = [:]
+        var counts = ColdCounts()
         for (shard, result) in zip(shards, results) {
             guard case .array(let items) = try unwrap(result, shard: shard) else { throw .corrupt("cold meta") }
             var index = 0
             while index + 1 < items.count {
                 if let field = items[index].string, let count = items[index + 1].string.flatMap({ Int($0) }) {
                     if field == "n" {
-                        total += count
-                    } else if field.hasPrefix("h"), let slot = Int64(field.dropFirst()) {
-                        byHour[slot, default: 0] += count
+                        counts.total += count
+                    } else if field.hasPrefix("h"), let slot = Int64(field.dropFirst()), count > 0 {
+                        counts.byHourSlot[slot, default: 0] += count
+                        counts.byShard[shard, default: [:]][slot] = count
                     }
                 }
                 index += 2
             }
         }
-        return (total, byHour)
+        return counts
     }
+}
+
+/// What the cold index counts (`ScheduleStore.coldCounts`).
+public struct ColdCounts: Sendable, Equatable {
+    public var total = 0
+    /// Due hour slot → cold messages due in it.
+    public var byHourSlot: [Int64: Int] = [:]
+    /// Shard → due hour slot → its cold messages due in it.
+    public var byShard: [Int: [Int64: Int]] = [:]
+
+    public init() {}
 }

@@ -318,14 +318,18 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
 /// Messages stored, and how many are due by the end of each of the next 60 minutes and by a day
 /// from now (`ScheduleStore.dueLoad`).
 public struct DueLoad: Sendable, Equatable, Codable {
-    /// Messages (and series) stored: pending, claimed or being delivered.
+    /// Messages (and series) stored: pending, claimed or being delivered, cold ones included.
     public var pending: Int
-    /// Cumulative: `dueBy[i]` are due within i + 1 minutes (overdue ones included); the last is a day.
+    /// Cumulative: `dueBy[i]` are due within i + 1 minutes (overdue ones included); the last is a
+    /// day. Cold messages count by their hour slot's end.
     public var dueBy: [Int]
+    /// Of `pending`, those in the cold tier.
+    public var cold: Int
 
-    public init(pending: Int, dueBy: [Int]) {
+    public init(pending: Int, dueBy: [Int], cold: Int = 0) {
         self.pending = pending
         self.dueBy = dueBy
+        self.cold = cold
     }
 
     public var withinMinute: Int { dueBy.first ?? 0 }

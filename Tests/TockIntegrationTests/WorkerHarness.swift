@@ -52,6 +52,9 @@ final class WorkerScenario: Sendable {
             "TOCK_REDIS_URL": redisURL,
             "TOCK_STORE_KEY_PREFIX": keyPrefix,
             "TOCK_STORE_SHARDS": "8",
+            // One pair of cold topics for every scenario with the default rings (8 shards): a
+            // pair per test would put a thousand partitions per test on the shared broker.
+            "TOCK_STORE_COLD_TOPIC_PREFIX": "cold-shared",
             "TOCK_KAFKA_INPUT_TOPICS": inputTopic,
             "TOCK_KAFKA_REJECTED_TOPIC": rejectedTopic,
             "TOCK_KAFKA_DEAD_TOPIC": deadTopic,

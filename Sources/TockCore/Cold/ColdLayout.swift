@@ -17,6 +17,10 @@ public struct ColdLayout: Sendable, Equatable {
     public var graceMillis: Int64 = 600_000
     public var maxHorizonMillis: Int64 = 730 * 86_400_000
     public var shards: Int = 16
+    /// Ring sizes taken from existing topics (at least what the configuration needs): a ring's
+    /// size is fixed for the life of its topic, since it decides which partition holds a slot.
+    public var existingDayRing: Int?
+    public var existingHourRing: Int?
 
     public init() {}
 
@@ -70,13 +74,17 @@ public struct ColdLayout: Sendable, Equatable {
 
     /// Per shard, the hour partitions of one turn: the smallest ring that outlasts a slot's life,
     /// from its earliest write (a copy of its day, `daySlot + copyLead` ahead) to its last read.
-    public var hourRing: Int {
+    public var hourRing: Int { existingHourRing ?? neededHourRing }
+
+    public var neededHourRing: Int {
         let life = daySlotMillis + copyLeadMillis - hotHorizonMillis + graceMillis
         return Int(life / hourSlotMillis) + 2
     }
 
     /// The day partitions: a day slot is written from `maxHorizon` ahead until its start.
-    public var dayRing: Int { Int((maxHorizonMillis + graceMillis) / daySlotMillis) + 2 }
+    public var dayRing: Int { existingDayRing ?? neededDayRing }
+
+    public var neededDayRing: Int { Int((maxHorizonMillis + graceMillis) / daySlotMillis) + 2 }
 
     public var hourPartitions: Int { hourRing * shards }
 
@@ -91,9 +99,16 @@ public struct ColdLayout: Sendable, Equatable {
 
     /// The hour slot a copied record goes to.
     public func hourTier(dueMillis: Int64, shard: Int) -> Tier {
-        let slot = Self.slot(dueMillis, width: hourSlotMillis)
-        return .hours(slot: slot, partition: Int32(Self.modulo(slot, hourRing) * shards + shard))
+        .hours(slot: Self.slot(dueMillis, width: hourSlotMillis), partition: hourPartition(dueMillis: dueMillis, shard: shard))
     }
+
+    public func hourPartition(dueMillis: Int64, shard: Int) -> Int32 {
+        hourPartition(slot: Self.slot(dueMillis, width: hourSlotMillis), shard: shard)
+    }
+
+    public func hourPartition(slot: Int64, shard: Int) -> Int32 { Int32(Self.modulo(slot, hourRing) * shards + shard) }
+
+    public func dayPartition(slot: Int64) -> Int32 { Int32(Self.modulo(slot, dayRing)) }
 
     /// When hour slot `slot` is moved into the hot store: from `hotHorizon + moveLead` before its
     /// start (its first messages are then due beyond the hot horizon) until its last write, a

@@ -13,15 +13,21 @@ struct IngestBatch {
     /// Their rejection codes, in the same order.
     private(set) var rejectionCodes: [String] = []
     private(set) var outputTopics: Set<String> = []
+    /// The records of the batch's cold messages, for the cold topics: written (acknowledged by
+    /// all replicas) before the store call that writes their index entries.
+    private(set) var coldRecords: [KafkaProducerRecord] = []
     /// Per input partition, the offset after the batch's last record.
     private(set) var nextOffsets: [KafkaTopicPartition: Int64] = [:]
 
     /// - Parameters:
     ///   - watermarks: per "topic/partition", the batch's watermark: a partition recreated
     ///     (`generation` > 0) gives a request without `tock-id` an id of that generation.
-    ///   - nowMillis: each stored message's store time.
+    ///   - nowMillis: each stored message's store time, and what its due time is compared with
+    ///     to tell a cold message (further ahead than `store.hotHorizon`).
+    ///   - cold: the cold tier, nil when there is none.
     init(
-        _ requests: [PolledRequest], watermarks: [String: BatchWatermark], nowMillis: Int64, shardMap: ShardMap, rejectedTopic: String
+        _ requests: [PolledRequest], watermarks: [String: BatchWatermark], nowMillis: Int64, shardMap: ShardMap, rejectedTopic: String,
+        cold: ColdTopics? = nil
     ) {
         for request in requests {
             let record = request.record
@@ -29,7 +35,9 @@ struct IngestBatch {
             let entry: StoreEntry
             switch request.parsed {
             case .success(let parsed):
-                entry = storeEntry(parsed, record: record, topicPartition: tp, generation: watermarks[tp]?.generation ?? 0, nowMillis: nowMillis)
+                entry = storeEntry(
+                    parsed, record: record, topicPartition: tp, generation: watermarks[tp]?.generation ?? 0, nowMillis: nowMillis,
+                    shardMap: shardMap, cold: cold)
             case .failure(let rejection):
                 rejections.append(OutputRecords.rejected(record, rejection: rejection, rejectedTopic: rejectedTopic))
                 rejectionCodes.append(rejection.code.rawValue)
@@ -45,7 +53,8 @@ struct IngestBatch {
     }
 
     private mutating func storeEntry(
-        _ parsed: ParsedRequest, record: InputRecord, topicPartition tp: String, generation: Int, nowMillis: Int64
+        _ parsed: ParsedRequest, record: InputRecord, topicPartition tp: String, generation: Int, nowMillis: Int64, shardMap: ShardMap,
+        cold: ColdTopics?
     ) -> StoreEntry {
         switch parsed {
         case .schedule(var message), .reschedule(var message):
@@ -61,9 +70,25 @@ struct IngestBatch {
                 case (_, false): .reschedule
                 case (_, true): .rescheduleSeries
                 }
-            return StoreEntry(
+            var entry = StoreEntry(
                 operation: operation, topicPartition: tp, offset: record.offset, id: message.id,
                 tombstone: message.idWasGiven ? Tombstone(id: message.id) : nil, dueMillis: message.dueMillis, blob: MessageCodec.encode(message))
+            // Series stay hot (SPEC "Tiered storage").
+            if let cold, message.series == nil {
+                let coldRecord = ColdRecord(
+                    id: message.id, dueMillis: message.dueMillis, version: ColdRecord.version(source: record.source), blob: entry.blob)
+                if let produced = cold.producerRecord(coldRecord, shard: shardMap.shard(of: message.id), nowMillis: nowMillis) {
+                    coldRecords.append(produced)
+                    entry.coldVersion = coldRecord.version
+                    if operation == .schedule {
+                        entry.operation = .scheduleCold
+                        entry.blob = []  // in Kafka: the index keeps none of it
+                    } else {
+                        entry.operation = .rescheduleCold
+                    }
+                }
+            }
+            return entry
         case .cancel(let id):
             return StoreEntry(
                 operation: .cancel, topicPartition: tp, offset: record.offset, id: id, tombstone: Tombstone(id: id), dueMillis: 0, blob: [])
@@ -79,7 +104,7 @@ struct IngestBatch {
             for (entry, outcome) in zip(entries, outcomes[shard] ?? []) {
                 switch outcome {
                 case .claimed, .rescheduledClaimed: insert.append((entry.entry, entry.dueMillis))
-                case .cancelled, .rescheduled: remove.append(entry.id)
+                case .cancelled, .rescheduled, .rescheduledCold: remove.append(entry.id)
                 default: break
                 }
             }

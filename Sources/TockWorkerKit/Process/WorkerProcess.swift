@@ -105,6 +105,15 @@ public enum WorkerProcess {
             try await admin.createTopics(names.map { ($0, configuration.kafka.topicPartitions, configuration.kafka.topicReplicationFactor) })
             await admin.close()
         }
+        let coldTopics = ColdTopics(configuration: configuration)
+        var cold: (topics: ColdTopics, producer: KafkaProducerPool)?
+        var coldMover: ColdMover?
+        if let prepared = try await ColdTopicsSetup(configuration: configuration, topics: coldTopics, logger: logger).prepare() {
+            let coldProducer = try KafkaProducerPool(
+                count: 1, brokers: configuration.kafka.brokers, properties: coldProducerProperties(configuration), logger: logger)
+            resources.add("cold producer") { await coldProducer.shutdown(timeout: .seconds(5)) }
+            cold = (prepared, coldProducer)
+        }
         let workerMetrics = WorkerMetrics(rateLimits: configuration.output.rateLimits)
         let producer = try KafkaProducerPool(
             count: configuration.kafka.outputProducers, brokers: configuration.kafka.brokers, properties: producerProperties(configuration),
@@ -134,13 +143,22 @@ public enum WorkerProcess {
         let admin = try KafkaAdmin(brokers: configuration.kafka.brokers, properties: configuration.kafka.properties, logger: logger)
         let ingest = IngestService(
             configuration: configuration, consumer: consumer, producer: producer, store: store, fire: fire,
-            state: state, metrics: workerMetrics, admin: admin, finder: finder, clock: clock, faults: faults, logger: logger)
+            state: state, metrics: workerMetrics, admin: admin, finder: finder, cold: cold, clock: clock, faults: faults, logger: logger)
+        if let cold {
+            let coldConsumer = try KafkaConsumer(
+                brokers: configuration.kafka.brokers, groupId: "\(configuration.kafka.groupId).cold", topics: [],
+                properties: coldConsumerProperties(configuration), logger: logger)
+            coldMover = ColdMover(
+                topics: cold.topics, consumer: coldConsumer, producer: cold.producer, store: store, fire: fire, state: state,
+                movesPerSecond: configuration.store.coldMoveRate, clock: clock, logger: logger)
+        }
         let ownership: any Service =
             standalone
             ?? MonitoredOwnership(
                 store: store, state: state, fire: fire, intervalMillis: configuration.cluster.heartbeatIntervalMillis, clock: clock, logger: logger)
         logger.info("worker started", metadata: ["config": "\(configuration.summary)"])
-        return ([ownership, fire, ingest], producer)
+        let services: [any Service] = [ownership, fire] + (coldMover.map { [$0] } ?? []) + [ingest]
+        return (services, producer)
     }
 
     static func producerProperties(_ configuration: TockConfiguration) -> [String: String] {
@@ -153,6 +171,25 @@ public enum WorkerProcess {
         // stalls cannot send it after another worker may have published it (docs/never-twice.md).
         properties["message.timeout.ms"] = String(LeaseTerms(configuration.delivery).producerTimeoutMillis)
         properties.merge(configuration.kafka.producerProperties) { _, new in new }
+        return properties
+    }
+
+    /// Cold records are acknowledged by every in-sync replica, once each: their index entries
+    /// are written only after (SPEC "Tiered storage").
+    static func coldProducerProperties(_ configuration: TockConfiguration) -> [String: String] {
+        var properties = configuration.kafka.properties
+        properties["linger.ms"] = String(configuration.kafka.producerLingerMillis)
+        properties["message.max.bytes"] = String(max(1_000_000, configuration.limits.maxPayloadBytes + 256 * 1024))
+        properties["acks"] = "all"
+        properties["enable.idempotence"] = "true"
+        return properties
+    }
+
+    /// The cold mover's consumer assigns its partitions itself and keeps its positions in Redis.
+    static func coldConsumerProperties(_ configuration: TockConfiguration) -> [String: String] {
+        var properties = configuration.kafka.properties
+        properties["fetch.wait.max.ms"] = "50"
+        properties["enable.partition.eof"] = "false"
         return properties
     }
 
