@@ -180,12 +180,15 @@ struct StatusCommand: AsyncParsableCommand {
             )
         } else if let message = status.message {
             print("due:       \(message.dueMillis) (\(Date(timeIntervalSince1970: Double(message.dueMillis) / 1000)))")
+        } else if status.state == .cold, let due = status.scoreMillis {
+            print("due:       \(due) (\(Date(timeIntervalSince1970: Double(due) / 1000)))")
+            print("cold:      its record is in the cold topics until it is moved into the hot store, ahead of its due time")
         }
         if let message = status.message {
             print("topic:     \(message.topic)")
             print("payload:   \(message.value.map { "\($0.count) bytes" } ?? "null")")
         }
-        if let score = status.scoreMillis {
+        if let score = status.scoreMillis, status.state != .cold {
             print(status.state == .delivering ? "lease:     until \(score)" : "next fire: \(score)")
         }
         print("attempts:  \(status.attempts)")

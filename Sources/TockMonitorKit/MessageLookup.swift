@@ -6,7 +6,8 @@ import TockStore
 public struct MessageLookup: Codable, Sendable, Equatable {
     public var id: String
     public var shard: Int
-    /// pending, claimed, delivering, ended or unknown (`MessageStatus.State`).
+    /// pending, claimed, delivering, ended, unknown or cold (`MessageStatus.State`; cold: its record
+    /// is in a cold topic, Redis knows only its due time).
     public var state: String
     /// A message's due time; a series' current occurrence's.
     public var dueMillis: Int64?
@@ -23,8 +24,8 @@ public struct MessageLookup: Codable, Sendable, Equatable {
         id = status.id
         shard = status.shard
         state = status.state.rawValue
-        dueMillis = status.series?.dueMillis ?? status.message?.dueMillis
-        nextFireMillis = status.scoreMillis
+        dueMillis = status.series?.dueMillis ?? status.message?.dueMillis ?? (status.state == .cold ? status.scoreMillis : nil)
+        nextFireMillis = status.state == .cold ? nil : status.scoreMillis
         attempts = status.attempts
         topic = status.message?.topic
         series = status.message?.series?.summary

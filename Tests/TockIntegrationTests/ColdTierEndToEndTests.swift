@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TockCore
 import TockKafka
+import TockMonitorKit
 import TockStore
 
 /// The cold tier (SPEC "Tiered storage", docs/tiered-storage.md) end to end, through real
@@ -76,6 +77,9 @@ struct ColdTierEndToEndTests {
                 try await waitUntil("the cold ones are in the index", within: .seconds(5)) {
                     try await store.status(of: "cold-hot", nowMillis: WorkerScenario.now).state == .cold
                 }
+                // What /v1/messages/<id> answers (SPEC: state cold, with the due time).
+                let lookup = try await MessageLookup.find("cold-hot", in: store, nowMillis: WorkerScenario.now)
+                #expect(lookup.state == "cold" && lookup.dueMillis == now + 20_000)
                 try await s.send([
                     s.request(id: "cancelled", action: "cancel", partition: 0),
                     s.request(id: "cold-cold", at: now + 7_000, action: "reschedule", partition: 0),
