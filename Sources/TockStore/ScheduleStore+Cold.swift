@@ -7,12 +7,38 @@ extension ScheduleStore {
     /// "topic/partition" → the next offset to read) in the same call. Durable: a move a failover
     /// lost would leave the message in neither tier's Redis.
     public func move(
-        _ records: [ColdRecord], shard: Int, as owner: ShardOwnership, positions: [String: Int64], nowMillis: Int64
+        _ records: [ColdMove], shard: Int, as owner: ShardOwnership, positions: [String: Int64], nowMillis: Int64
     ) async throws(StoreError) -> [MoveOutcome] {
         let call = MoveCall(
             script: scripts.move, keys: keys, windows: windows, hourSlotMillis: coldHourSlotMillis, nowMillis: nowMillis, shard: shard,
             owner: owner, records: records, positions: positions)
         return try await runEach([call], shards: [shard], durable: true, touched: [[shard]])[0]
+    }
+
+    public func move(
+        _ records: [ColdRecord], shard: Int, as owner: ShardOwnership, positions: [String: Int64], nowMillis: Int64
+    ) async throws(StoreError) -> [MoveOutcome] {
+        try await move(records.map { ColdMove($0) }, shard: shard, as: owner, positions: positions, nowMillis: nowMillis)
+    }
+
+    /// Records the cold rings' slot widths on first use and refuses others later: they decide
+    /// which partition holds a slot and how the index counts its messages, so they are fixed for
+    /// the life of the dataset and its cold topics.
+    public func verifyColdSlots(hourMillis: Int64, dayMillis: Int64) async throws(StoreError) {
+        let meta = RedisArgument(keys.meta)
+        let results = try await read([
+            RawRedisCommand(["HSETNX", meta, "coldHourSlot", RedisArgument(String(hourMillis))]),
+            RawRedisCommand(["HSETNX", meta, "coldDaySlot", RedisArgument(String(dayMillis))]),
+            RawRedisCommand(["HMGET", meta, "coldHourSlot", "coldDaySlot"]),
+        ])
+        guard case .array(let stored) = try unwrap(results[2], shard: -1), stored.count == 2 else { throw .corrupt("\(keys.meta) cold slots") }
+        let hour = stored[0].string.flatMap { Int64($0) }
+        let day = stored[1].string.flatMap { Int64($0) }
+        if hour != hourMillis || day != dayMillis {
+            throw .coldSlotsMismatch(
+                configured: "\(hourMillis) ms and \(dayMillis) ms", stored: "\(hour.map(String.init) ?? "?") ms and \(day.map(String.init) ?? "?") ms"
+            )
+        }
     }
 
     /// Where the reads of cold partitions (`fields`: "topic/partition") kept by `shard` stopped.

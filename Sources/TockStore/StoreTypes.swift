@@ -294,6 +294,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case shardCountMismatch(configured: Int, stored: Int)
     /// The dataset was written by a Tock with another store layout.
     case formatMismatch(expected: Int, stored: String)
+    /// store.coldHourSlot and store.coldDaySlot differ from those the dataset was written with.
+    case coldSlotsMismatch(configured: String, stored: String)
     case corrupt(String)
 
     public var description: String {
@@ -305,6 +307,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .formatMismatch(let expected, let stored):
             "this Redis dataset is in store format \(stored), and this Tock reads only format \(expected); there is no migration: "
                 + "drain it with the Tock that wrote it, or delete its keys (store.keyPrefix), or use another store.keyPrefix"
+        case .coldSlotsMismatch(let configured, let stored):
+            "store.coldHourSlot and store.coldDaySlot are \(configured), but this Redis dataset's cold messages were written with "
+                + "\(stored); they are fixed for the life of a dataset: use the settings it was written with"
         case .corrupt(let detail): "corrupt store data: \(detail)"
         }
     }

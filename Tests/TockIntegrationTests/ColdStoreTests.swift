@@ -99,8 +99,16 @@ struct ColdStoreTests {
         let stale = ShardOwnership(worker: owners[0]!.worker, epoch: owners[0]!.epoch - 1)
         await #expect(throws: StoreError.self) { try await s.move([record(m, version: 1)], shard: 0, as: stale, positions: [:], nowMillis: now) }
         #expect(try await s.status(of: "c4", nowMillis: now).state == .cold)
-        #expect(try await s.move([], shard: 0, as: owners[0]!, positions: ["tock.cold.hours/3": 42], nowMillis: now) == [])
+        #expect(try await s.move([ColdRecord](), shard: 0, as: owners[0]!, positions: ["tock.cold.hours/3": 42], nowMillis: now) == [])
         #expect(try await s.coldPositions(shard: 0, fields: ["tock.cold.hours/3", "tock.cold.hours/4"]) == ["tock.cold.hours/3": 42])
+        // A record found absent holds its partition's position back to it: its entry may still be coming.
+        let early = base.message("c5", due: now + 7_200_000)
+        let moves = [
+            ColdMove(record(early, version: 1), field: "tock.cold.hours/3", offset: 44),
+            ColdMove(record(m, version: 1), field: "tock.cold.hours/3", offset: 45),
+        ]
+        #expect(try await s.move(moves, shard: 0, as: owners[0]!, positions: ["tock.cold.hours/3": 46], nowMillis: now) == [.absent, .moved])
+        #expect(try await s.coldPositions(shard: 0, fields: ["tock.cold.hours/3"]) == ["tock.cold.hours/3": 44])
     }
 
     @Test("the index splits its buckets as it grows and merges them as it empties; every id stays findable")

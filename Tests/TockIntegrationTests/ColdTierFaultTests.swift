@@ -6,8 +6,8 @@ import TockStore
 
 /// The cold tier's moves through faults (issue 27): the broker stalled, and a Redis Cluster
 /// master killed, while cold messages are being moved. Each message once, never early, none lost.
-@Suite("Cold tier faults", .serialized)
-struct ColdTierFaultTests {
+/// In the end-to-end suite, so that no two cold tests load the machine at once.
+extension ColdTierEndToEndTests {
     @Test("the broker stalled (SIGSTOP) for 4 s while cold messages are moved and fired, then resumed: each published once, none early")
     func brokerStalledDuringMoves() async throws {
         try await OwnStack.withScenario("cold-stall") { _, kafkaPID, s in
@@ -15,7 +15,7 @@ struct ColdTierFaultTests {
             let out = try await s.collect([s.outputTopic])
             try await s.withWorker(id: "w1", env: ColdTierEndToEndTests.rings(s)) { worker in
                 let expected = try await ColdTierEndToEndTests.sendColdLoad(s, prefix: "s")
-                try await waitUntil("the cold messages are in the index", within: .seconds(10)) { try await store.coldCounts().total == 400 }
+                try await Self.waitStored(s, store, expected.count)
                 try await Task.sleep(for: .seconds(3))
                 kill(kafkaPID, SIGSTOP)
                 try await Task.sleep(for: .seconds(4))
@@ -50,7 +50,7 @@ struct ColdTierFaultTests {
             let env = ColdTierEndToEndTests.rings(s).merging(["TOCK_STORE_REPLICA_ACKS": "1"]) { $1 }
             try await s.withWorker(id: "w1", env: env) { worker in
                 let expected = try await ColdTierEndToEndTests.sendColdLoad(s, prefix: "f")
-                try await waitUntil("the cold messages are in the index", within: .seconds(10)) { try await store.coldCounts().total == 400 }
+                try await Self.waitStored(s, store, expected.count)
                 try await Task.sleep(for: .seconds(3))
                 let slots = store.client.clusterSlots
                 var shardsOf: [RedisNodeAddress: Int] = [:]

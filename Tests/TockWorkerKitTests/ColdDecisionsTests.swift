@@ -106,14 +106,20 @@ struct ColdDecisionsTests {
                 message(hours, 3, id: "old"), message(hours, 10, id: "a"), message(hours, 11, id: nil), message(days, 7, id: "b"),
                 message(other, 1, id: "c"),
             ],
-            assigned: [hours: 10, days: 0], shardMap: ShardMap(shardCount: 4))
+            assigned: [hours: 10, days: 0], shardMap: ShardMap(shardCount: 4), nowMillis: Self.now + 5)
         #expect(batch.moves[1]?.records.map(\.record.id) == ["a"])
         #expect(batch.moves[1]?.positions == ["tock.cold.hours/5": 12])
         #expect(batch.copies[2]?.records.map(\.record.id) == ["b"])
         #expect(batch.copies[2]?.positions == ["tock.cold.days/6": 8])
         #expect(batch.nextOffsets == [hours: 12, days: 8])
         #expect(batch.unreadable == 1)
-        #expect(batch.moves[1]?.records.first?.writtenMillis == Self.now)
+        #expect(batch.moves[1]?.records.first?.seenMillis == Self.now + 5)
+        #expect(batch.moves[1]?.records.first.map { ($0.field, $0.offset) } ?? ("", 0) == ("tock.cold.hours/5", 10))
+
+        // A record being retried holds its partition's recorded position back to it.
+        var reading = ColdReading()
+        reading.retries = batch.moves[1]?.records ?? []
+        #expect(reading.held(["tock.cold.hours/5": 12, "tock.cold.hours/6": 3]) == ["tock.cold.hours/5": 10, "tock.cold.hours/6": 3])
     }
 
     @Test("the move pace holds a worker to its rate per second")

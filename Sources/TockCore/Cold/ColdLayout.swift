@@ -51,8 +51,8 @@ public struct ColdLayout: Sendable, Equatable {
                 "store.hotHorizon", "must be longer than wheel.lookahead (or 0: no cold tier), so that a cold message is hot before it is claimed"
             )
         }
-        if store.coldDaySlotMillis < 2 * store.coldHourSlotMillis {
-            return ("store.coldDaySlot", "must be at least twice store.coldHourSlot")
+        if store.coldDaySlotMillis < 2 * store.coldHourSlotMillis || store.coldDaySlotMillis % store.coldHourSlotMillis != 0 {
+            return ("store.coldDaySlot", "must be a multiple of store.coldHourSlot, at least twice it")
         }
         if store.hotHorizonMillis >= store.coldDaySlotMillis {
             return ("store.hotHorizon", "must be shorter than store.coldDaySlot")

@@ -13,6 +13,21 @@ public enum MoveOutcome: String, Sendable, CaseIterable {
     case duplicate
 }
 
+/// A cold record to move, with where it was read.
+public struct ColdMove: Sendable {
+    public var record: ColdRecord
+    /// Its partition's position field ("topic/partition"), when the call records that position:
+    /// the position is then written no further than `offset` if the record's entry is absent.
+    public var field: String?
+    public var offset: Int64
+
+    public init(_ record: ColdRecord, field: String? = nil, offset: Int64 = 0) {
+        self.record = record
+        self.field = field
+        self.offset = offset
+    }
+}
+
 /// `move.lua`: moves one shard's cold records into the hot store, fenced by its owner epoch, and
 /// records its read positions in the same call.
 struct MoveCall: StoreScriptCall {
@@ -22,7 +37,7 @@ struct MoveCall: StoreScriptCall {
 
     init(
         script: RedisScript, keys storeKeys: StoreKeys, windows: TombstoneWindows, hourSlotMillis: Int64, nowMillis: Int64, shard: Int,
-        owner: ShardOwnership, records: [ColdRecord], positions: [String: Int64]
+        owner: ShardOwnership, records: [ColdMove], positions: [String: Int64]
     ) {
         self.count = records.count
         self.shard = shard
@@ -32,8 +47,11 @@ struct MoveCall: StoreScriptCall {
         keys.add(storeKeys.owner(shard), storeKeys.messages(shard), storeKeys.queue(shard), storeKeys.coldMeta(shard), storeKeys.coldPositions(shard))
         args.add(owner.worker, owner.epoch, storeKeys.coldBucketPrefix(shard), hourSlotMillis, windows.expiry(of: current))
         args.add(positions.count, records.count)
-        for (field, offset) in positions.sorted(by: { $0.key < $1.key }) { args.add(field, offset) }
-        for record in records {
+        let fields = positions.keys.sorted()
+        let indexOf = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1, $0 + 1) })
+        for field in fields { args.add(field, positions[field]!) }
+        for move in records {
+            let record = move.record
             args.add(
                 ColdIndexEntry.fingerprint(of: record.id), ColdIndexEntry.value(dueMillis: record.dueMillis, version: record.version), record.id,
                 record.dueMillis, record.blob)
@@ -44,6 +62,7 @@ struct MoveCall: StoreScriptCall {
             } else {
                 args.add("")
             }
+            args.add(move.field.flatMap { indexOf[$0] } ?? 0, move.offset)
         }
         redisCall = RedisScriptCall(script, keys: keys, args: args)
     }

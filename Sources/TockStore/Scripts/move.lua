@@ -5,8 +5,12 @@
 --
 -- ARGV     worker, epoch, bucket prefix, hour slot (ms), tombstone set expiry, nPositions,
 --          nRecords, then nPositions pairs (cold topic/partition, next offset to read), then
---          nRecords groups of 6: fingerprint, value (due and version, as the index keeps them), id,
---          due, blob, tombstone fingerprint ("" = id not given)
+--          nRecords groups of 8: fingerprint, value (due and version, as the index keeps them), id,
+--          due, blob, tombstone fingerprint ("" = id not given), the index of its partition among
+--          the positions (1-based; 0: none), its offset
+--          A partition's position is written no further than its first record found absent: its
+--          entry may still be coming (the record is written before it), and the caller's retries
+--          of it die with the caller; a next reader starts there.
 -- KEYS     owner, msg, queue, cold meta, positions, then per record with a tombstone fingerprint
 --          the tombstone set of the current window
 -- Returns  {'ok', one status per record} or {'fenced', detail}. Status: moved (stored hot),
@@ -22,19 +26,21 @@ if failure then return { 'fenced', failure } end
 local claimed = claimedUpTo(owner[3])
 local cold = coldIndex(coldMetaKey, bucketPrefix, hourSlot)
 
-local positions = {}
-for _ = 1, nPositions do
-  positions[#positions + 1] = arg()
-  positions[#positions + 1] = arg()
+local fields, offsets = {}, {}
+for i = 1, nPositions do
+  fields[i] = arg()
+  offsets[i] = num()
 end
 local out = { 'ok' }
 for _ = 1, nRecords do
   local fp, value, id, due, blob, tombstoneFp = arg(), arg(), arg(), arg(), arg(), arg()
+  local position, offset = num(), num()
   local tombstoneKey = nil
   if tombstoneFp ~= '' then tombstoneKey = key() end
   local held = cold.get(fp)
   local status = 'absent'
-  if held and string.sub(held, 7, 10) == string.sub(value, 7, 10) then
+  -- Due time and version: a record of another version (cancelled, rescheduled) never moves.
+  if held == value then
     cold.remove(fp, held)
     if redis.call('HEXISTS', msgKey, id) == 1 then status = 'duplicate' else
       redis.call('HSET', msgKey, id, blob)
@@ -43,8 +49,16 @@ for _ = 1, nRecords do
       if tonumber(due) <= claimed then status = 'moved-claimed' else status = 'moved' end
     end
   end
+  if status == 'absent' and position > 0 then offsets[position] = math.min(offsets[position], offset) end
   out[#out + 1] = status
 end
 cold.save()
-if #positions > 0 then redis.call('HSET', positionsKey, unpack(positions)) end
+if nPositions > 0 then
+  local written = {}
+  for i = 1, nPositions do
+    written[#written + 1] = fields[i]
+    written[#written + 1] = formatMillis(offsets[i])
+  end
+  redis.call('HSET', positionsKey, unpack(written))
+end
 return out

@@ -149,22 +149,10 @@ local function coldIndex(metaKey, bucketPrefix, hourSlot)
     if ix.n == 0 then return nil end
     return redis.call('HGET', bucketOf(fp), fp) or nil
   end
-  function ix.put(fp, value, old)
-    redis.call('HSET', bucketOf(fp), fp, value)
-    if old then countHour(old, -1) else ix.n = ix.n + 1 end
-    countHour(value, 1)
-  end
-  function ix.remove(fp, value)
-    redis.call('HDEL', bucketOf(fp), fp)
-    ix.n = ix.n - 1
-    countHour(value, -1)
-  end
-  -- Writes the counts, then splits or merges buckets until the average is within bounds.
-  function ix.save()
-    for slot, delta in pairs(hours) do
-      if delta ~= 0 and redis.call('HINCRBY', metaKey, slot, delta) <= 0 then redis.call('HDEL', metaKey, slot) end
-    end
-    if ix.n == startN and next(hours) == nil then return end
+  -- Splits or merges buckets until the average is within bounds: after every change of the
+  -- count, so that a call adding many entries never overfills a bucket (a hash past 128 entries
+  -- leaves the packed encoding for good).
+  local function rebalance()
     local count = 2 ^ ix.level + ix.split
     while ix.n > COLD_SPLIT_ABOVE * count do
       local from, to, modulus = ix.split, ix.split + 2 ^ ix.level, 2 ^ (ix.level + 1)
@@ -190,6 +178,25 @@ local function coldIndex(metaKey, bucketPrefix, hourSlot)
       redis.call('DEL', fromKey)
       count = count - 1
     end
+  end
+  function ix.put(fp, value, old)
+    redis.call('HSET', bucketOf(fp), fp, value)
+    if old then countHour(old, -1) else ix.n = ix.n + 1 end
+    countHour(value, 1)
+    rebalance()
+  end
+  function ix.remove(fp, value)
+    redis.call('HDEL', bucketOf(fp), fp)
+    ix.n = ix.n - 1
+    countHour(value, -1)
+    rebalance()
+  end
+  -- Writes the counts and the hashing state.
+  function ix.save()
+    for slot, delta in pairs(hours) do
+      if delta ~= 0 and redis.call('HINCRBY', metaKey, slot, delta) <= 0 then redis.call('HDEL', metaKey, slot) end
+    end
+    if ix.n == startN and next(hours) == nil then return end
     redis.call('HSET', metaKey, 'n', string.format('%d', ix.n), 'level', string.format('%d', ix.level), 'split', string.format('%d', ix.split))
   end
   return ix

@@ -8,8 +8,13 @@ import TockStore
 struct ColdBatch {
     struct Read: Sendable {
         var record: ColdRecord
-        /// When it was written (its Kafka timestamp): how long its index entry may still be coming.
-        var writtenMillis: Int64
+        /// When this mover first read it: its entry may still be coming for a while after (the
+        /// record is written first), and the retries count from here, not from the record's
+        /// timestamp (another host's clock, and a write the broker was slow to acknowledge).
+        var seenMillis: Int64
+        /// Where it was read: its partition's position field and its offset.
+        var field: String
+        var offset: Int64
     }
 
     struct Work {
@@ -26,7 +31,7 @@ struct ColdBatch {
 
     /// - Parameter assigned: the partitions read, with the offset each was read from; a record
     ///   of another partition, or before that offset (fetched before a reassignment), is left out.
-    init(_ messages: [KafkaConsumerMessage], assigned: [ColdRead: Int64], shardMap: ShardMap) {
+    init(_ messages: [KafkaConsumerMessage], assigned: [ColdRead: Int64], shardMap: ShardMap, nowMillis: Int64) {
         var reads: [KafkaTopicPartition: ColdRead] = [:]
         for read in assigned.keys { reads[KafkaTopicPartition(topic: read.topic, partition: read.partition)] = read }
         for message in messages {
@@ -36,7 +41,8 @@ struct ColdBatch {
             var work = (read.kind == .move ? moves[read.shard] : copies[read.shard]) ?? Work()
             work.positions[read.field] = nextOffsets[read]
             if let record = ColdTopics.coldRecord(message) {
-                work.records.append(Read(record: record, writtenMillis: message.timestamp?.milliseconds ?? 0))
+                work.records.append(
+                    Read(record: record, seenMillis: nowMillis, field: read.field, offset: message.offset))
             } else {
                 unreadable += 1
             }

@@ -21,8 +21,10 @@ public final class ColdMover: Service, Sendable {
     let clock: any WallClock
     let movesPerSecond: Int
     let logger: Logger
-    /// A record whose index entry was not there is tried again while it is this young: its
-    /// entry may be written by a store call still under way (the record is written first).
+    /// A record whose index entry was not there is tried again for this long after it was first
+    /// read: its entry may be written by a store call still under way (the record is written
+    /// first; the cold producer gives up on a record after 30 s, and the batch is then read and
+    /// written again).
     static let retryWindowMillis: Int64 = 60_000
     static let retryIntervalMillis: Int64 = 1_000
     /// How often the index's counts per hour slot are read, to find slots whose window closed
@@ -69,10 +71,16 @@ public final class ColdMover: Service, Sendable {
     /// Returns how many records it handled.
     func step(_ reading: inout ColdReading) async throws -> Int {
         let now = clock.nowMillis()
-        let owners = state.ownerships.filter { reading.fenced[$0.key] != $0.value.epoch }
+        let owned = state.ownerships
+        // A shard fenced at an epoch is read again once this worker owns it at another.
+        reading.fenced = reading.fenced.filter { owned[$0.key]?.epoch == $0.value }
+        let owners = owned.filter { reading.fenced[$0.key] != $0.value.epoch }
         if now >= reading.nextCountsMillis {
             reading.nextCountsMillis = now + Self.countsIntervalMillis
-            reading.counts = try await store.coldCounts().byShard
+            // The last counts stand in when Redis does not answer: moves go on meanwhile.
+            do { reading.counts = try await store.coldCounts().byShard } catch {
+                logger.warning("cold counts not read; using the last ones", metadata: ["error": "\(error)"])
+            }
         }
         let wanted = ColdReadPlan.reads(topics: topics, ownedShards: Set(owners.keys), nowMillis: now, behind: reading.counts)
         if wanted != Set(reading.assigned.keys) { try await follow(wanted, &reading) }
@@ -95,8 +103,13 @@ public final class ColdMover: Service, Sendable {
         var next: [ColdRead: Int64] = [:]
         let new = wanted.filter { reading.assigned[$0] == nil }
         for (shard, reads) in Dictionary(grouping: new, by: \.shard) {
-            let positions = try await store.coldPositions(shard: shard, fields: reads.map(\.field))
-            for read in reads { next[read] = positions[read.field] ?? KafkaTopicPartitionOffset.beginning }
+            // A shard whose positions cannot be read now is left out, and tried again next round.
+            do {
+                let positions = try await store.coldPositions(shard: shard, fields: reads.map(\.field))
+                for read in reads { next[read] = positions[read.field] ?? KafkaTopicPartitionOffset.beginning }
+            } catch {
+                logger.warning("cold positions not read", metadata: ["shard": "\(shard)", "error": "\(error)"])
+            }
         }
         for read in wanted where next[read] == nil { next[read] = reading.assigned[read] }
         try await consumer.assign(next.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
@@ -105,7 +118,7 @@ public final class ColdMover: Service, Sendable {
     }
 
     func handle(_ messages: [KafkaConsumerMessage], owners: [Int: ShardOwnership], reading: inout ColdReading) async throws -> Int {
-        let batch = ColdBatch(messages, assigned: reading.assigned, shardMap: store.shardMap)
+        let batch = ColdBatch(messages, assigned: reading.assigned, shardMap: store.shardMap, nowMillis: clock.nowMillis())
         if batch.unreadable > 0 {
             metrics.unreadable.increment(by: batch.unreadable)
             logger.error("cold records that are not Tock's were skipped", metadata: ["count": "\(batch.unreadable)"])
@@ -132,19 +145,26 @@ public final class ColdMover: Service, Sendable {
         return messages.count
     }
 
-    /// One move call; records whose entry was absent and that are young go to the retries.
+    /// One move call; records whose entry was absent go to the retries. The positions it records
+    /// stop at the earliest record being retried, or found absent in this call (`move.lua`), so
+    /// that a next reader of the partition (the retries are this process's) reads it again.
     func moveRecords(
-        _ records: [ColdBatch.Read], shard: Int, owner: ShardOwnership, positions: [String: Int64], reading: inout ColdReading
+        _ records: [ColdBatch.Read], shard: Int, owner: ShardOwnership, positions: [String: Int64], reading: inout ColdReading,
+        holdsPositions: Bool = true
     ) async throws {
         let now = clock.nowMillis()
+        let positions = holdsPositions ? reading.held(positions) : positions
+        let moves = records.map { ColdMove($0.record, field: holdsPositions ? $0.field : nil, offset: $0.offset) }
         let result: Result<[MoveOutcome], StoreError>
         do {
-            result = .success(try await store.move(records.map(\.record), shard: shard, as: owner, positions: positions, nowMillis: now))
+            result = .success(try await store.move(moves, shard: shard, as: owner, positions: positions, nowMillis: now))
         } catch {
             result = .failure(error)
         }
         if case .failure(.fenced) = result {
             reading.fenced[shard] = owner.epoch
+            // Its partitions are read again from the recorded positions when it comes back.
+            reading.assigned = reading.assigned.filter { $0.key.shard != shard }
             logger.info("cold reads of a shard fenced: another worker owns it now", metadata: ["shard": "\(shard)"])
             return
         }
@@ -156,7 +176,7 @@ public final class ColdMover: Service, Sendable {
                 metrics.noteMoved(aheadMillis: read.record.dueMillis - now)
                 if outcome == .movedClaimed { claimed.append((read.record.id, read.record.dueMillis)) }
             case .absent:
-                if now - read.writtenMillis < Self.retryWindowMillis { reading.retries.append(read) } else { metrics.stale.increment() }
+                if now - read.seenMillis < Self.retryWindowMillis { reading.retries.append(read) } else { metrics.stale.increment() }
             case .duplicate:
                 metrics.stale.increment()
             }
@@ -168,12 +188,12 @@ public final class ColdMover: Service, Sendable {
     func retry(owners: [Int: ShardOwnership], reading: inout ColdReading) async throws -> Int {
         guard !reading.retries.isEmpty else { return 0 }
         let now = clock.nowMillis()
-        let due = reading.retries.filter { now - $0.writtenMillis < Self.retryWindowMillis }
+        let due = reading.retries.filter { now - $0.seenMillis < Self.retryWindowMillis }
         metrics.stale.increment(by: reading.retries.count - due.count)
         reading.retries = []
         for (shard, reads) in Dictionary(grouping: due, by: { store.shardMap.shard(of: $0.record.id) }) {
             guard let owner = owners[shard] else { continue }
-            try await moveRecords(reads, shard: shard, owner: owner, positions: [:], reading: &reading)
+            try await moveRecords(reads, shard: shard, owner: owner, positions: [:], reading: &reading, holdsPositions: false)
         }
         return due.count
     }
@@ -191,4 +211,12 @@ struct ColdReading {
     var nextCountsMillis: Int64 = 0
     /// Shards whose move was fenced, at the epoch it was fenced at: not read again at that epoch.
     var fenced: [Int: Int64] = [:]
+
+    /// `positions`, each held back to the earliest record of its partition being retried.
+    func held(_ positions: [String: Int64]) -> [String: Int64] {
+        guard !retries.isEmpty else { return positions }
+        var held = positions
+        for read in retries where held[read.field] != nil { held[read.field] = min(held[read.field]!, read.offset) }
+        return held
+    }
 }

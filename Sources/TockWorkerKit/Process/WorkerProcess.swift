@@ -109,6 +109,7 @@ public enum WorkerProcess {
         var cold: (topics: ColdTopics, producer: KafkaProducerPool)?
         var coldMover: ColdMover?
         if let prepared = try await ColdTopicsSetup(configuration: configuration, topics: coldTopics, logger: logger).prepare() {
+            try await store.verifyColdSlots(hourMillis: prepared.layout.hourSlotMillis, dayMillis: prepared.layout.daySlotMillis)
             let coldProducer = try KafkaProducerPool(
                 count: 1, brokers: configuration.kafka.brokers, properties: coldProducerProperties(configuration), logger: logger)
             resources.add("cold producer") { await coldProducer.shutdown(timeout: .seconds(5)) }
@@ -182,6 +183,9 @@ public enum WorkerProcess {
         properties["message.max.bytes"] = String(max(1_000_000, configuration.limits.maxPayloadBytes + 256 * 1024))
         properties["acks"] = "all"
         properties["enable.idempotence"] = "true"
+        // Well inside the mover's retry window (`ColdMover.retryWindowMillis`): a record the broker
+        // has not acknowledged by then fails its batch, which is read and written again.
+        properties["message.timeout.ms"] = "30000"
         return properties
     }
 
