@@ -310,6 +310,25 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Adds `adding` (each read from its offset) to what this consumer reads, and removes
+    /// `removing`, leaving the other partitions' fetches alone (`rd_kafka_incremental_assign` and
+    /// `_unassign`, outside any group's assignment).
+    public func changeAssignment(adding: [KafkaTopicPartitionOffset], removing: [KafkaTopicPartition]) async throws {
+        guard !adding.isEmpty || !removing.isEmpty else { return }
+        try await thread.run { [client] in
+            try client.withHandle { rk in
+                if !removing.isEmpty {
+                    let list = KafkaTopicPartitionList(removing)
+                    if let error = list.withUnsafeMutablePointer({ rd_kafka_incremental_unassign(rk, $0) }) { throw KafkaError(consuming: error) }
+                }
+                if !adding.isEmpty {
+                    let list = KafkaTopicPartitionList(adding)
+                    if let error = list.withUnsafeMutablePointer({ rd_kafka_incremental_assign(rk, $0) }) { throw KafkaError(consuming: error) }
+                }
+            }
+        }
+    }
+
     /// Polls until the group has given this consumer partitions, or `timeout` passed (false).
     /// Records a poll returns meanwhile are dropped: call it before anything this consumer must
     /// see is produced (tests, benchmarks, `tock demo`).

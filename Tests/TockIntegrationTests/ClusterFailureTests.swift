@@ -102,15 +102,17 @@ struct ClusterFailureTests {
             let balanced = try await c.startBalanced(["w-a", "w-b"], env: ["w-a": ["TOCK_HTTP_PORT": "\(zombiePort)"]]).balanced
             let zombie = c.worker("w-a")
 
-            // 2000 messages due over 10 s, from 2.5 s ahead, except 1.6 s around the pause: when the
+            // 2000 messages due over 10 s, from 2.5 s ahead, except 2 s around the pause: when the
             // zombie stops it has no delivery in flight (a delivery paused between the broker's
             // acknowledgement and recording it is guarantee 3's window, not this test's), while
             // its wheel holds everything of its shards due later. The window reaches 1 s past the
             // pause: the test's own sleep can wake a few hundred ms late under the full suite (a run
             // paused at +213 ms, on a lock taken 250 ms ahead of the first message after +400 ms).
+            // It starts 1 s before: under the full suite a worker can still be recording
+            // deliveries of 600 ms earlier (two runs paused with 87 and 91 of them in flight).
             let start = WorkerScenario.now
             let pauseAt = start + 4_000
-            let quiet: ClosedRange<Int64> = (pauseAt - 600)...(pauseAt + 1_000)
+            let quiet: ClosedRange<Int64> = (pauseAt - 1_000)...(pauseAt + 1_000)
             let dues: [Int64] = (0..<2_000).map { (i: Int) -> Int64 in start + 2_500 + Int64(i) * 5 }.filter { !quiet.contains($0) }
             let ids = dues.indices.map { "z-\($0)" }
             try await s.sendStored(ids.indices.map { s.request(id: ids[$0], at: dues[$0], partition: Int32($0 % 4)) }, store: c.store)

@@ -58,6 +58,7 @@ public final class ColdMover: Service, Sendable {
             } catch {
                 // Nothing read since the last recorded position counts: the next step reads it again.
                 reading.assigned = [:]
+                reading.consumerAssigned = nil
                 metrics.errors.increment()
                 logger.warning("cold move failed; reading again from the recorded positions", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
@@ -112,8 +113,21 @@ public final class ColdMover: Service, Sendable {
             }
         }
         for read in wanted where next[read] == nil { next[read] = reading.assigned[read] }
-        try await consumer.assign(next.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
+        // Partitions kept go on fetching: only the added and the removed change.
+        func offset(_ read: ColdRead, _ at: Int64) -> KafkaTopicPartitionOffset {
+            KafkaTopicPartitionOffset(topic: read.topic, partition: read.partition, offset: at)
+        }
+        if reading.consumerAssigned == nil {
+            try await consumer.assign(next.map { offset($0.key, $0.value) })
+        } else {
+            let added = next.filter { reading.assigned[$0.key] == nil }.map { offset($0.key, $0.value) }
+            let removed = (reading.consumerAssigned ?? []).subtracting(next.keys).map {
+                KafkaTopicPartition(topic: $0.topic, partition: $0.partition)
+            }
+            try await consumer.changeAssignment(adding: added, removing: removed)
+        }
         reading.assigned = next
+        reading.consumerAssigned = Set(next.keys)
         logger.debug("cold partitions read", metadata: ["partitions": "\(next.keys.map(\.field).sorted().joined(separator: ","))"])
     }
 
@@ -165,6 +179,7 @@ public final class ColdMover: Service, Sendable {
             reading.fenced[shard] = owner.epoch
             // Its partitions are read again from the recorded positions when it comes back.
             reading.assigned = reading.assigned.filter { $0.key.shard != shard }
+            reading.consumerAssigned = nil
             logger.info("cold reads of a shard fenced: another worker owns it now", metadata: ["shard": "\(shard)"])
             return
         }
@@ -203,6 +218,9 @@ public final class ColdMover: Service, Sendable {
 struct ColdReading {
     /// The partitions read, each with the next offset to read.
     var assigned: [ColdRead: Int64] = [:]
+    /// What the consumer was last given, nil when it must be given the whole assignment again
+    /// (at the start, and after an error or a fence: positions go back to the recorded ones).
+    var consumerAssigned: Set<ColdRead>?
     /// Records whose index entry was absent, tried again until they are too old.
     var retries: [ColdBatch.Read] = []
     var nextRetryMillis: Int64 = 0
