@@ -196,11 +196,12 @@ struct ColdTierEndToEndTests {
                 let ids = (0..<250).map { "r\($0)" }
                 try await s.send(ids.enumerated().map { s.request(id: $1, at: due + Int64($0) * 7, partition: Int32($0 % 4)) })
                 let moveStart = due - 3_000 - 166
-                // The cancels go out over 600 ms around the move's start: some find the message cold, some hot.
-                try await Task.sleep(for: .milliseconds(max(0, moveStart - 300 - WorkerScenario.now)))
+                // The cancels go out over 1 s from the slot's window opening (the move follows within a
+                // fetch or two): some find the message cold, some hot.
+                try await Task.sleep(for: .milliseconds(max(0, moveStart - WorkerScenario.now)))
                 for chunk in stride(from: 0, to: 200, by: 20) {
                     try await s.send((chunk..<chunk + 20).map { s.request(id: ids[$0], action: "cancel", partition: Int32($0 % 4)) })
-                    try await Task.sleep(for: .milliseconds(60))
+                    try await Task.sleep(for: .milliseconds(100))
                 }
                 let kept = Set(ids[200...])
                 let (summary, arrivals) = try await s.deliveredSummary(out, expected: kept, store: store, within: .seconds(30))
