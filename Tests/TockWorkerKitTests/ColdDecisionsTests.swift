@@ -22,12 +22,7 @@ struct ColdDecisionsTests {
     }()
 
     static func polled(_ offset: Int64, _ headers: [(String, String)]) -> PolledRequest {
-        let message = KafkaConsumerMessage(
-            topic: "in", partition: 0, offset: offset, key: nil, value: Array("p\(offset)".utf8),
-            headers: headers.map { KafkaHeader(key: $0.0, string: $0.1) }, timestamp: nil)
-        let record = InputRecord(message)
-        let parser = RequestParser(maxPayloadBytes: 1_000, maxHorizonMillis: 60_000, allowedTopics: ["*"])
-        return PolledRequest(message: message, record: record, parsed: parser.parse(record, nowMillis: now))
+        IngestDecisionsTests.polled(offset, headers, nowMillis: now)
     }
 
     @Test("a schedule or reschedule due beyond the hot horizon is cold: its record goes to its ring first; series and near ones stay hot")

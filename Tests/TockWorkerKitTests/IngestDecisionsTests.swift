@@ -11,12 +11,12 @@ struct IngestDecisionsTests {
     static let shardMap = ShardMap(shardCount: 4)
     static let now: Int64 = 1_000_000
 
-    static func polled(_ offset: Int64, partition: Int32 = 0, _ headers: [(String, String)]) -> PolledRequest {
+    static func polled(_ offset: Int64, partition: Int32 = 0, _ headers: [(String, String)], nowMillis: Int64 = now) -> PolledRequest {
         let message = KafkaConsumerMessage(
             topic: "in", partition: partition, offset: offset, key: nil, value: Array("p\(offset)".utf8),
             headers: headers.map { KafkaHeader(key: $0.0, string: $0.1) }, timestamp: nil)
         let record = InputRecord(message)
-        return PolledRequest(message: message, record: record, parsed: parser.parse(record, nowMillis: now))
+        return PolledRequest(message: message, record: record, parsed: parser.parse(record, nowMillis: nowMillis))
     }
 
     @Test("each request becomes its entry in its id's shard: a schedule, a series, a reschedule, a cancel, and a rejection as a no-op")
