@@ -113,6 +113,13 @@ public final class KafkaProducerPool: Sendable {
         await enqueue(records).results()
     }
 
+    /// Sends `records` and waits for all their delivery reports; throws the first failure.
+    public func sendAll(_ records: [KafkaProducerRecord]) async throws(KafkaError) {
+        for result in await send(records) {
+            if case .failure(let error) = result { throw error }
+        }
+    }
+
     /// Shuts every producer down (see `KafkaProducer.shutdown`), all at once.
     public func shutdown(timeout: Duration = .seconds(10)) async {
         await withTaskGroup(of: Void.self) { group in

@@ -141,9 +141,7 @@ public final class ColdMover: Service, Sendable {
         for (shard, copy) in batch.copies {
             guard let owner = owners[shard] else { continue }
             let records = copy.records.map { topics.hourRecord($0.record, shard: store.shardMap.shard(of: $0.record.id)) }
-            for result in await producer.send(records) {
-                if case .failure(let error) = result { throw error }
-            }
+            try await producer.sendAll(records)
             try await moveRecords([], shard: shard, owner: owner, positions: copy.positions, reading: &reading)
             metrics.copied.increment(by: records.count)
         }
@@ -169,13 +167,11 @@ public final class ColdMover: Service, Sendable {
         let now = clock.nowMillis()
         let positions = holdsPositions ? reading.held(positions) : positions
         let moves = records.map { ColdMove($0.record, field: holdsPositions ? $0.field : nil, offset: $0.offset) }
-        let result: Result<[MoveOutcome], StoreError>
+        let outcomes: [MoveOutcome]
         do {
-            result = .success(try await store.move(moves, shard: shard, as: owner, positions: positions, nowMillis: now))
+            outcomes = try await store.move(moves, shard: shard, as: owner, positions: positions, nowMillis: now)
         } catch {
-            result = .failure(error)
-        }
-        if case .failure(.fenced) = result {
+            guard case .fenced = error else { throw error }
             reading.fenced[shard] = owner.epoch
             // Its partitions are read again from the recorded positions when it comes back.
             reading.assigned = reading.assigned.filter { $0.key.shard != shard }
@@ -183,7 +179,6 @@ public final class ColdMover: Service, Sendable {
             logger.info("cold reads of a shard fenced: another worker owns it now", metadata: ["shard": "\(shard)"])
             return
         }
-        let outcomes = try result.get()
         var claimed: [(id: String, dueMillis: Int64)] = []
         for (read, outcome) in zip(records, outcomes) {
             switch outcome {

@@ -22,6 +22,15 @@ public struct ColdTopics: Sendable {
         self.init(layout: ColdLayout(configuration: configuration), prefix: configuration.store.coldTopicPrefix)
     }
 
+    /// The same topics with the ring sizes of their partition counts (`hourPartitions` a multiple of
+    /// the shards): a ring's size is fixed for the life of its topic.
+    func sized(dayPartitions: Int, hourPartitions: Int) -> ColdTopics {
+        var layout = self.layout
+        layout.existingDayRing = dayPartitions
+        layout.existingHourRing = hourPartitions / layout.shards
+        return ColdTopics(layout: layout, days: days, hours: hours)
+    }
+
     /// Where `record` goes when it is written at `nowMillis`, or nil when its message is hot.
     func producerRecord(_ record: ColdRecord, shard: Int, nowMillis: Int64) -> KafkaProducerRecord? {
         guard layout.isEnabled else { return nil }

@@ -38,11 +38,8 @@ struct ColdTopicsSetup {
             guard let days = try await admin.partitionCount(topic: topics.days), let hours = try await admin.partitionCount(topic: topics.hours),
                 hours % layout.shards == 0
             else { return nil }
-            var sized = layout
-            sized.existingDayRing = days
-            sized.existingHourRing = hours / layout.shards
             logger.info("store.hotHorizon is 0: no message goes cold; what is cold already is still moved")
-            return ColdTopics(layout: sized, days: topics.days, hours: topics.hours)
+            return topics.sized(dayPartitions: days, hourPartitions: hours)
         }
         if configuration.kafka.createTopics {
             let configs = [
@@ -53,7 +50,6 @@ struct ColdTopicsSetup {
                 topics.partitionCounts.map { ($0.name, $0.partitions, configuration.kafka.topicReplicationFactor) }, configs: configs,
                 timeout: .seconds(30))
         }
-        var sized = layout
         let fixedBy = "(store.shards, store.coldHourSlot, store.coldDaySlot, store.hotHorizon and limits.maxHorizon decide it)"
         guard let days = try await admin.partitionCount(topic: topics.days), let hours = try await admin.partitionCount(topic: topics.hours) else {
             throw ColdTopicsError(
@@ -70,10 +66,9 @@ struct ColdTopicsSetup {
                 message: "has \(hours) partitions and this configuration needs \(layout.neededHourRing) per shard, \(layout.shards) shards \(fixedBy)"
             )
         }
-        sized.existingDayRing = days
-        sized.existingHourRing = hours / layout.shards
-        if sized != layout { logger.info("cold rings sized by their topics", metadata: ["days": "\(days)", "hours": "\(hours)"]) }
-        return ColdTopics(layout: sized, days: topics.days, hours: topics.hours)
+        let sized = topics.sized(dayPartitions: days, hourPartitions: hours)
+        if sized.layout != layout { logger.info("cold rings sized by their topics", metadata: ["days": "\(days)", "hours": "\(hours)"]) }
+        return sized
     }
 }
 

@@ -190,9 +190,7 @@ public final class IngestService: Service, Sendable {
             messages, watermarks: watermarks, nowMillis: now, shardMap: store.shardMap, rejectedTopic: configuration.kafka.rejectedTopic,
             cold: cold?.topics)
         if !batch.rejections.isEmpty {
-            for result in await producer.send(batch.rejections) {
-                if case .failure(let error) = result { throw error }
-            }
+            try await producer.sendAll(batch.rejections)
             metrics.rejected.increment(by: batch.rejections.count)
             for code in batch.rejectionCodes { metrics.rejectedByCode[code]?.increment() }
             state.activity.rejected(batch.rejectionCodes)
@@ -200,11 +198,7 @@ public final class IngestService: Service, Sendable {
 
         // Cold records before their index entries (docs/tiered-storage.md): a crash between leaves
         // a record with no entry, which no move takes; the batch is read again.
-        if let cold, !batch.coldRecords.isEmpty {
-            for result in await cold.producer.send(batch.coldRecords) {
-                if case .failure(let error) = result { throw error }
-            }
-        }
+        if let cold, !batch.coldRecords.isEmpty { try await cold.producer.sendAll(batch.coldRecords) }
         // Their partition counts are looked up now, so that publishing them need not wait for one.
         for topic in batch.outputTopics { _ = producer.knownPartitionCount(of: topic) }
         let outcomes = try await store.store(batch.entries, watermarks: watermarks, nowMillis: now, claimAs: state.ownerships)
