@@ -8,6 +8,7 @@ let runtimeLibraryPath = Context.packageDirectory + "/.tools/lib"
 
 // The packages' products, by the name the code imports.
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 let heap: Target.Dependency = .product(name: "HeapModule", package: "swift-collections")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -62,7 +64,7 @@ let package = Package(
         // The HTTP server (/metrics, /healthz, /readyz and extra routes) and the metrics registry.
         .target(name: "TockHTTP", dependencies: ["TockCore", "TockConcurrency", logging, serviceLifecycle, metrics, prometheus] + nio),
         // What every process does to start: options, configuration, logging, the clock, readiness
-        // probes, shared resources. No Kafka: tock-monitor does not link librdkafka.
+        // probes, shared resources. No Kafka: the processes that need it link TockKafka themselves.
         .target(name: "TockRuntime", dependencies: ["TockCore", "TockRedis", "TockStore", argumentParser, logging, serviceLifecycle, metrics]),
         .target(
             name: "TockWorkerKit",
@@ -71,12 +73,15 @@ let package = Package(
                 serviceLifecycle,
             ]
         ),
+        // The monitor: shard assignment, the console, and the operators' API (which writes request
+        // and audit records to Kafka, and reads tock.dead back).
         .target(
             name: "TockMonitorKit",
-            dependencies: ["TockCore", "TockHTTP", "TockRedis", "TockStore", "TockRuntime", logging, metrics, serviceLifecycle]
+            dependencies: ["TockCore", "TockHTTP", "TockKafka", "TockRedis", "TockStore", "TockRuntime", crypto, logging, metrics, serviceLifecycle],
+            resources: [.copy("Resources/openapi.json")]
         ),
         .executableTarget(name: "TockWorker", dependencies: ["TockKafka", "TockRuntime", "TockWorkerKit", argumentParser]),
-        .executableTarget(name: "TockMonitor", dependencies: ["TockRuntime", "TockMonitorKit", argumentParser]),
+        .executableTarget(name: "TockMonitor", dependencies: ["TockKafka", "TockRuntime", "TockMonitorKit", argumentParser]),
         .executableTarget(
             name: "TockCLI",
             dependencies: ["TockCore", "TockKafka", "TockMonitorKit", "TockRedis", "TockRuntime", "TockStore", "TockTiming", argumentParser]
@@ -86,12 +91,13 @@ let package = Package(
         .testTarget(name: "TockTimingTests", dependencies: ["TockCore", "TockTiming"]),
         .testTarget(name: "TockStoreTests", dependencies: ["TockCore", "TockStore"]),
         .testTarget(name: "TockRedisTests", dependencies: ["TockRedis"]),
+        .testTarget(name: "TockMonitorKitTests", dependencies: ["TockCore", "TockHTTP", "TockMonitorKit", crypto]),
         .testTarget(name: "TockWorkerKitTests", dependencies: ["TockCore", "TockKafka", "TockStore", "TockWorkerKit", logging]),
         .testTarget(
             name: "TockIntegrationTests",
             dependencies: [
                 "TockConcurrency", "TockCore", "TockHTTP", "TockKafka", "TockRedis", "TockStore", "TockRuntime", "TockWorkerKit", "TockMonitorKit",
-                logging, metrics, serviceLifecycle,
+                crypto, logging, metrics, serviceLifecycle,
             ],
             resources: [.copy("Scripts")]
         ),

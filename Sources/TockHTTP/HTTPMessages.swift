@@ -8,13 +8,28 @@ public struct HTTPRequest: Sendable {
     public var query: String
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// The client's address and port, as the socket reports it.
+    public var remote: String
 
-    public init(method: String, path: String, query: String = "", headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    public init(
+        method: String, path: String, query: String = "", headers: [(name: String, value: String)] = [], body: [UInt8] = [], remote: String = ""
+    ) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
         self.body = body
+        self.remote = remote
+    }
+
+    /// The value of a query parameter (the first), percent-decoded; nil when absent.
+    public func queryValue(_ name: String) -> String? {
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts[0] == name else { continue }
+            return parts.count == 2 ? String(parts[1]).removingPercentEncoding ?? String(parts[1]) : ""
+        }
+        return nil
     }
 
     /// The first value of a header, by case-insensitive name.

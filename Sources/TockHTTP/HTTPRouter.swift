@@ -27,14 +27,14 @@ struct HTTPRouter: Sendable {
     }
 
     /// The response to a request whose head is `method` and `target`.
-    func respond(method: String, target: String, headers: [(name: String, value: String)], body: [UInt8]) async -> HTTPResponse {
+    func respond(method: String, target: String, headers: [(name: String, value: String)], body: [UInt8], remote: String = "") async -> HTTPResponse {
         let parsed: HTTPTarget
         do {
             parsed = try HTTPTarget.parse(target)
         } catch {
             return .error(400, "malformed path: \(error.description)")
         }
-        let request = HTTPRequest(method: method, path: parsed.path, query: parsed.query, headers: headers, body: body)
+        let request = HTTPRequest(method: method, path: parsed.path, query: parsed.query, headers: headers, body: body, remote: remote)
         let candidates = routes.filter { $0.matches(path: parsed.path) }
         let lookup = method == "HEAD" ? "GET" : method
         if let route = candidates.first(where: { $0.method == lookup }) {

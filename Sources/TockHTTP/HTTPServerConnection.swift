@@ -44,6 +44,7 @@ enum HTTPServerConnection {
     /// Answers the connection's requests one after another until it closes, the client asks to
     /// close, or the server stops.
     static func serve(_ connection: HTTPConnectionChannel, router: HTTPRouter, limits: HTTPLimits, stopping: @escaping @Sendable () -> Bool) async {
+        let remote = connection.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
@@ -68,7 +69,7 @@ enum HTTPServerConnection {
                     } else {
                         response = await router.respond(
                             method: request.method.rawValue, target: request.uri, headers: request.headers.map { ($0.name, $0.value) },
-                            body: body)
+                            body: body, remote: remote)
                     }
                     let keepAlive = request.isKeepAlive && !bodyTooLarge && !stopping()
                     try await outbound.write(contentsOf: parts(of: response, for: request, keepAlive: keepAlive))

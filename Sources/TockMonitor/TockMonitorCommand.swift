@@ -1,4 +1,5 @@
 import ArgumentParser
+import TockKafka
 import TockMonitorKit
 import TockRuntime
 
@@ -13,7 +14,7 @@ struct TockMonitorCommand: AsyncParsableCommand {
     @OptionGroup var options: ProcessOptions
 
     func run() async throws {
-        let context = ProcessBootstrap.start(processName: "tock-monitor", options: options)
+        let context = ProcessBootstrap.start(processName: "tock-monitor", options: options, runtimeProblem: LibrdkafkaVersion.runtimeProblem)
         do {
             try await MonitorProcess.buildMonitor(configuration: context.configuration, logger: context.logger).run()
         } catch {

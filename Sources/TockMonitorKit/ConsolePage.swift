@@ -72,10 +72,20 @@ enum ConsolePage {
             <form id="lookup"><input id="lookup-id" placeholder="tock-id, series id or series@due" autocomplete="off"><button>Look up</button></form>
             <pre id="lookup-result" class="muted">state, due time and attempts appear here</pre>
           </section>
+          <section class="wide">
+            <h2>Access and actions</h2>
+            <form id="token-form"><input id="token" type="password" placeholder="API token (kept in this page's memory only)" autocomplete="off"><button>Use token</button></form>
+            <form id="cancel-form"><input id="cancel-id" placeholder="tock-id to cancel" autocomplete="off"><button>Cancel</button></form>
+            <form id="requeue-form"><input id="requeue-id" placeholder="dead letter's tock-id to requeue" autocomplete="off"><button>Requeue</button></form>
+            <pre id="action-result" class="muted">reads need a token once the monitor has any (api.tokens); actions need a write token</pre>
+          </section>
         </main>
         <script>
         "use strict";
         const $ = (id) => document.getElementById(id);
+        // The API token lives in this variable only: never in storage, a cookie or a URL.
+        let token = "";
+        const api = (path, init = {}) => fetch(path, { cache: "no-store", ...init, headers: token ? { Authorization: "Bearer " + token } : {} });
         const ms = (v) => v == null ? "–" : (v >= 60000 ? (v / 1000).toFixed(0) + " s" : v >= 1000 ? (v / 1000).toFixed(1) + " s" : v + " ms");
         // A clock's offset from the reference (Redis TIME) and what the process does about it.
         const clock = (k) => k == null ? "–" : (k.offsetMillis == null ? "" : (k.offsetMillis >= 0 ? "+" : "") + k.offsetMillis.toFixed(1) + " ms ") + k.state;
@@ -108,7 +118,9 @@ enum ConsolePage {
         }
         async function refresh() {
           try {
-            const c = await (await fetch("/v1/console", { cache: "no-store" })).json();
+            const response = await api("/v1/console");
+            if (response.status === 401) { $("updated").textContent = "enter a read token below (Access and actions)"; return; }
+            const c = await response.json();
             $("monitor").textContent = "monitor " + c.monitor + (c.leading ? " (leading)" : " (standby)");
             $("leader").textContent = "leader: " + (c.leader || "none");
             $("clock").textContent = "clock: " + clock(c.clock);
@@ -145,7 +157,7 @@ enum ConsolePage {
           if (!id) return;
           const out = $("lookup-result");
           try {
-            const r = await fetch("/v1/messages/" + encodeURIComponent(id), { cache: "no-store" });
+            const r = await api("/v1/messages/" + encodeURIComponent(id));
             const m = await r.json();
             const lines = [`${m.id}: ${m.state}`];
             if (m.dueMillis != null) lines.push("due       " + new Date(m.dueMillis).toISOString() + " (" + m.dueMillis + ")");
@@ -157,6 +169,24 @@ enum ConsolePage {
             out.textContent = lines.join("\n"); out.className = "";
           } catch (e) { out.textContent = "look-up failed: " + e; }
         });
+        $("token-form").addEventListener("submit", (event) => {
+          event.preventDefault(); token = $("token").value.trim(); $("token").value = "";
+          $("action-result").textContent = token ? "token in use (this page only)" : "no token"; refresh();
+        });
+        async function act(form, input, method, path) {
+          $(form).addEventListener("submit", async (event) => {
+            event.preventDefault();
+            const id = $(input).value.trim();
+            if (!id) return;
+            try {
+              const r = await api(path(encodeURIComponent(id)), { method });
+              const body = await r.json();
+              $("action-result").textContent = r.status + ": " + (body.error || ("written: " + body.id + " at partition " + body.partition + ", offset " + body.offset));
+            } catch (e) { $("action-result").textContent = "failed: " + e; }
+          });
+        }
+        act("cancel-form", "cancel-id", "DELETE", (id) => "/v1/messages/" + id);
+        act("requeue-form", "requeue-id", "POST", (id) => "/v1/dead/" + id + "/requeue");
         refresh();
         setInterval(refresh, 2000);
         </script>

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import TockCore
 import TockHTTP
+import TockKafka
 import TockRedis
 import TockRuntime
 import TockStore
@@ -15,9 +16,8 @@ public struct Monitor: BuiltProcess {
     public let logger: Logger
 }
 
-/// Builds a monitor with its HTTP server (`/metrics`, `/healthz`, `/readyz`, `/v1/cluster`, the
-/// console at `/` with `/v1/console` and `/v1/messages/<tock-id>`) in a `ServiceGroup`; SIGTERM
-/// resigns leadership.
+/// Builds a monitor with its HTTP server (`/metrics`, `/healthz`, `/readyz`, the console at `/`,
+/// and the API under `/v1/`, `MonitorRoutes`) in a `ServiceGroup`; SIGTERM resigns leadership.
 public enum MonitorProcess {
     public static func buildMonitor(
         configuration: TockConfiguration, logger: Logger, handlesSignals: Bool = true
@@ -46,10 +46,21 @@ public enum MonitorProcess {
         let lookupRedis = try await RedisClient.connect(configuration, poolSize: 1, logger: logger)
         resources.add("look-up redis") { await lookupRedis.close() }
         let lookups = try ScheduleStore(client: lookupRedis, configuration: configuration, logger: logger)
+        // The operators' API: its writes and audit records go to Kafka, dead letters come from it.
+        let writer = try APIWriter(configuration: configuration, logger: logger)
+        resources.add("API producer") { await writer.shutdown() }
+        let gate = APIGate(configuration: configuration, writer: writer, clock: clock.clock, logger: logger)
+        let api = APIRoutes(
+            configuration: configuration, gate: gate, writer: writer, dead: DeadLetterReader(configuration: configuration, logger: logger),
+            store: lookups, clock: clock.clock)
+        var limits = HTTPLimits()
+        // A schedule's body carries its payload, in base64 at worst.
+        limits.maxBodyBytes = max(limits.maxBodyBytes, configuration.limits.maxPayloadBytes / 3 * 4 + 64 * 1_024)
         let http = HTTPService(
             host: configuration.http.host, port: configuration.http.port, metrics: metrics,
             readiness: { ReadinessReport(reasons: probe.notReadyReasons, notes: clock.status.state == .ok ? [] : [clock.status.detail]) },
-            extraRoutes: MonitorRoutes.make(monitor: monitor, console: console, store: lookups), logger: logger)
+            extraRoutes: MonitorRoutes.make(monitor: monitor, console: console, store: lookups, gate: gate, api: api), limits: limits,
+            logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: resources), .init(service: http), .init(service: probe), .init(service: clock), .init(service: monitor),

@@ -526,7 +526,7 @@ struct RequestParserTests {
         #expect(
             RejectionCode.allCases.map(\.rawValue) == [
                 "missing-topic", "missing-time", "both-times", "bad-time", "horizon", "payload-too-large",
-                "topic-not-allowed", "bad-id", "bad-action", "bad-cron", "bad-timezone", "bad-recurrence",
+                "topic-not-allowed", "bad-id", "bad-action", "bad-tags", "bad-cron", "bad-timezone", "bad-recurrence",
             ])
     }
 

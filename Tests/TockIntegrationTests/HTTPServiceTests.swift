@@ -260,7 +260,17 @@ enum TestSocket {
 
     /// One HTTP/1.1 GET with `Connection: close`; reads the response until the server closes.
     static func get(port: UInt16, path: String) async throws -> Response {
-        try await onThread {
+        try await request(port: port, method: "GET", path: path)
+    }
+
+    /// One HTTP/1.1 request with `Connection: close` (and `Content-Length` when there is a body);
+    /// reads the response until the server closes.
+    static func request(port: UInt16, method: String, path: String, headers: [String: String] = [:], body: [UInt8] = []) async throws -> Response {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { head += "\(name): \(value)\r\n" }
+        if !body.isEmpty || ["POST", "PATCH", "PUT"].contains(method) { head += "Content-Length: \(body.count)\r\n" }
+        let request = Array((head + "\r\n").utf8) + body
+        return try await onThread {
             let fd = socket(AF_INET, stream, 0)
             guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
             defer { close(fd) }
@@ -269,7 +279,6 @@ enum TestSocket {
             guard withSockaddr(loopback(port: port), { connect(fd, $0, $1) }) == 0 else {
                 throw Failure(description: "connect to \(port): errno \(errno)")
             }
-            let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
             guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
                 throw Failure(description: "send: errno \(errno)")
             }

@@ -180,12 +180,12 @@ struct WorkerFailureTests {
     func sigtermDrain() async throws {
         try await WorkerScenario.withCollectorStoreAndWorker("drain", env: ["TOCK_SHUTDOWN_TIMEOUT": "10s"]) { s, out, store, worker in
             let n = 300
-            // Due 8–11 s ahead: within the 30 s lookahead, so they sit claimed in the wheel. The
-            // worker's group join alone can take 3 s, so claiming all may take up to 7 s, still a
-            // second before the first is due.
-            let (start, ids) = try await s.sendSpaced("d", count: n) { 8_000 + Int64($0) * 10 }
+            // Due 16–19 s ahead: within the 30 s lookahead, so they sit claimed in the wheel. The
+            // worker's group join alone can take 3 s, and a loaded CI machine once took more than
+            // 7 s to claim all, so the wait allows 15 s, still a second before the first is due.
+            let (start, ids) = try await s.sendSpaced("d", count: n) { 16_000 + Int64($0) * 10 }
             var notClaimed = Set(ids)
-            try await waitUntil("all \(n) are claimed", within: .seconds(7)) {
+            try await waitUntil("all \(n) are claimed", within: .seconds(15)) {
                 for id in notClaimed where try await store.status(of: id, nowMillis: WorkerScenario.now).state == .claimed { notClaimed.remove(id) }
                 return notClaimed.isEmpty
             }
@@ -209,6 +209,12 @@ struct WorkerFailureTests {
             defer { Task { await next.kill9() } }
             let (summary, _) = try await s.deliveredSummary(out, expected: Set(ids), store: store, within: .seconds(30), emptyWithin: .seconds(10))
             print("[drain] N=\(n) after restart: \(summary)")
+            for a in out.on(s.outputTopic) where summary.duplicates[a.header("tock-id") ?? ""] != nil {
+                print(
+                    "[dupdebug] p=\(a.message.partition) o=\(a.message.offset) ts=\(a.message.timestamp?.milliseconds ?? 0) arrived=\(a.arrivedMillis) headers=\(a.message.headers.map { "\($0.key)=\(String(decoding: $0.value ?? [], as: UTF8.self))" })"
+                )
+            }
+            if !summary.duplicates.isEmpty { print("[dupdebug] w1 log:\n\(worker.log.suffix(6000))\n[dupdebug] w2 log:\n\(next.log.suffix(6000))") }
             #expect(summary.arrivals == n)
             #expect(summary.duplicates.isEmpty, "\(summary)")
             #expect(summary.missing.isEmpty, "\(summary)")

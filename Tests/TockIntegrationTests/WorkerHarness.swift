@@ -84,11 +84,14 @@ final class WorkerScenario: Sendable {
 
     /// Starts a `tock-monitor` with this scenario's Redis, key prefix and shard count, serving HTTP
     /// on `httpPort` (a free one by default), and waits until its `/v1/cluster` answers.
-    func startMonitor(id: String = "m1", httpPort: UInt16? = nil, env overrides: [String: String] = [:]) async throws -> MonitorProcessHandle {
+    /// `apiToken`: the token `/v1/cluster` is read with, when the monitor is given `TOCK_API_TOKENS`.
+    func startMonitor(id: String = "m1", httpPort: UInt16? = nil, env overrides: [String: String] = [:], apiToken: String? = nil) async throws
+        -> MonitorProcessHandle
+    {
         let port = try httpPort ?? TestSocket.freePort()
         let environment = environment(workerID: id, overrides.merging(["TOCK_HTTP_PORT": "\(port)"]) { _, new in new })
         let process = try WorkerProcessHandle.launch(name: "\(name)-\(id)", product: "tock-monitor", environment: environment, configYAML: nil)
-        let monitor = MonitorProcessHandle(process: process, httpPort: port)
+        let monitor = MonitorProcessHandle(process: process, httpPort: port, apiToken: apiToken)
         try await waitUntil("monitor \(id) serves /v1/cluster", within: .seconds(20)) {
             if !process.isRunning { throw HarnessError("monitor \(id) exited (\(process.process.terminationStatus)):\n\(process.log.suffix(3_000))") }
             return (try? await monitor.cluster()) != nil
@@ -351,15 +354,18 @@ final class WorkerProcessHandle: Sendable {
 final class MonitorProcessHandle: Sendable {
     let process: WorkerProcessHandle
     let httpPort: UInt16
+    let apiToken: String?
 
-    init(process: WorkerProcessHandle, httpPort: UInt16) {
+    init(process: WorkerProcessHandle, httpPort: UInt16, apiToken: String? = nil) {
         self.process = process
         self.httpPort = httpPort
+        self.apiToken = apiToken
     }
 
     /// GET `/v1/cluster`: the monitor's last view of the cluster.
     func cluster() async throws -> ClusterSnapshot {
-        let response = try await TestSocket.get(port: httpPort, path: "/v1/cluster")
+        let response = try await TestSocket.request(
+            port: httpPort, method: "GET", path: "/v1/cluster", headers: apiToken.map { ["Authorization": "Bearer \($0)"] } ?? [:])
         guard response.status == 200 else { throw HarnessError("/v1/cluster answered \(response.status): \(response.body)") }
         return try JSONDecoder().decode(ClusterSnapshot.self, from: Data(response.body.utf8))
     }

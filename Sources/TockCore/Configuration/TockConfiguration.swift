@@ -147,6 +147,17 @@ public struct TockConfiguration: Sendable, Equatable {
         public var url = ""
     }
 
+    /// The operators' API on tock-monitor (SPEC "The operators' API").
+    public struct API: Sendable, Equatable {
+        /// `name:role:sha256hex` each; none means reads are open and writes refused.
+        public var tokens: [APIToken] = []
+        /// Requests per second one token (or, without one, one remote address) may make; twice
+        /// as many may come at once.
+        public var rateLimit = 20
+        /// Where every write, allowed or refused, is recorded before it is answered.
+        public var auditTopic = "tock.audit"
+    }
+
     public struct Shutdown: Sendable, Equatable {
         public var timeoutMillis: Int64 = 30_000
     }
@@ -169,6 +180,7 @@ public struct TockConfiguration: Sendable, Equatable {
     public var worker = Worker()
     public var http = HTTP()
     public var monitor = Monitor()
+    public var api = API()
     public var shutdown = Shutdown()
     public var log = Log()
 
@@ -269,6 +281,19 @@ public struct TockConfiguration: Sendable, Equatable {
         http.port = try reader.int("http.port", default: d.http.port, range: 0...65_535)
 
         monitor.url = try reader.string("monitor.url", default: d.monitor.url)
+
+        api.tokens = try reader.stringList("api.tokens", default: []).map { entry throws(ConfigurationError) in
+            do throws(APIToken.ParseError) {
+                return try APIToken(parsing: entry)
+            } catch {
+                throw ConfigurationError(key: "api.tokens", source: "configuration", message: error.message)
+            }
+        }
+        if let name = Dictionary(grouping: api.tokens, by: \.name).first(where: { $0.value.count > 1 })?.key {
+            throw ConfigurationError(key: "api.tokens", source: "configuration", message: "the token name \"\(name)\" is given twice")
+        }
+        api.rateLimit = try reader.int("api.rateLimit", default: d.api.rateLimit, range: 1...100_000)
+        api.auditTopic = try reader.string("api.auditTopic", default: d.api.auditTopic)
 
         shutdown.timeoutMillis = try reader.durationMillis("shutdown.timeout", default: d.shutdown.timeoutMillis, minimum: 1)
 

@@ -9,6 +9,8 @@ public enum RejectionCode: String, Sendable, CaseIterable {
     case topicNotAllowed = "topic-not-allowed"
     case badId = "bad-id"
     case badAction = "bad-action"
+    /// (v3) More than 8 tags in `tock-tags`, or a tag that is not 1–64 printable ASCII bytes.
+    case badTags = "bad-tags"
     /// A `tock-cron` that does not parse or can never match.
     case badCron = "bad-cron"
     /// A `tock-tz` the tz database does not know.

@@ -15,6 +15,7 @@ struct RequestHeaders {
         case until = "tock-until"
         case count = "tock-count"
         case catchup = "tock-catchup"
+        case tags = "tock-tags"
 
         /// Any of them makes the request a series.
         static let series: [Name] = [.cron, .every, .tz, .until, .count, .catchup]

@@ -19,7 +19,7 @@
 /// - **Payload.** A null record value stays null (it is published as null, not as an empty
 ///   value) and counts as 0 bytes against `maxPayloadBytes`.
 /// - **Order of checks**, so each record gets one deterministic code: `bad-action`,
-///   `payload-too-large`, `bad-id`, `missing-topic`, `topic-not-allowed`, `missing-time` /
+///   `payload-too-large`, `bad-id`, `bad-tags`, `missing-topic`, `topic-not-allowed`, `missing-time` /
 ///   `both-times`, `bad-time`, then a series' `bad-recurrence` / `bad-cron` / `bad-timezone`
 ///   (`RecurrenceText`), `horizon`.
 /// - **Series.** Any of `tock-cron`, `tock-every`, `tock-tz`, `tock-until`, `tock-count`,
@@ -28,8 +28,10 @@
 ///   occurrence due before the record's timestamp is published (a past `tock-at` sets the phase
 ///   of a `tock-every` series only, `RecurrenceText`), and the
 ///   horizon applies to its first occurrence, which is `dueMillis`.
-/// - **`tock-action`** is exactly `schedule` (also the default when absent), `cancel` or
-///   `reschedule`; any other value, case or spacing is `bad-action`.
+/// - **`tock-action`** is exactly `schedule` (also the default when absent), `cancel`,
+///   `reschedule` or `requeue` (an extension the operators' API writes: a dead letter scheduled
+///   again under its id, which may be an occurrence's, even within `dedup.retention`; no series
+///   headers); any other value, case or spacing is `bad-action`.
 /// - **`cancel`** needs only `tock-id`; the payload limit and every other `tock-` header are
 ///   ignored for it. `reschedule` needs `tock-id`, `tock-topic` and a due time, like a
 ///   schedule.
@@ -78,7 +80,7 @@ public struct RequestParser: Sendable {
     }
 
     private enum Action: String {
-        case schedule, cancel, reschedule
+        case schedule, cancel, reschedule, requeue
     }
 
     private typealias Value = RequestHeaders.Value
@@ -92,9 +94,13 @@ public struct RequestParser: Sendable {
         }
         let (id, idWasGiven) = try Self.id(headers[.id], action: action, record: record)
         if action == .cancel { return .cancel(id: id) }
+        try Self.checkTags(headers[.tags])
 
         let outputTopic = try outputTopic(headers[.topic], action: action)
         let isSeries = headers.isSeries
+        if isSeries && action == .requeue {
+            throw reject(.badRecurrence, "A requeue schedules one message again; it takes no series headers.")
+        }
         let given = try dueTime(at: headers[.at], delay: headers[.delay], action: action, required: !isSeries, record: record, nowMillis: nowMillis)
         var series: SeriesDefinition?
         var dueMillis: Int64
@@ -136,7 +142,11 @@ public struct RequestParser: Sendable {
             id: id, idWasGiven: idWasGiven, dueMillis: dueMillis, topic: outputTopic,
             key: key, value: record.value, headers: copied, series: series
         )
-        return action == .reschedule ? .reschedule(message) : .schedule(message)
+        switch action {
+        case .reschedule: return .reschedule(message)
+        case .requeue: return .requeue(message)
+        default: return .schedule(message)
+        }
     }
 
     private static func action(_ header: Value) throws(RequestRejection) -> Action {
@@ -149,7 +159,17 @@ public struct RequestParser: Sendable {
             if bytes.elementsEqual("schedule".utf8) { return .schedule }
             if bytes.elementsEqual("cancel".utf8) { return .cancel }
             if bytes.elementsEqual("reschedule".utf8) { return .reschedule }
+            if bytes.elementsEqual("requeue".utf8) { return .requeue }
             throw reject(.badAction, "tock-action \(quoted(bytes)) is not schedule, cancel or reschedule.")
+        }
+    }
+
+    private static func checkTags(_ header: Value) throws(RequestRejection) {
+        switch header {
+        case .absent: return
+        case .null: throw reject(.badTags, "tock-tags has a null value; it must be 1 to \(TagList.maxTags) comma-separated tags.")
+        case .bytes(let bytes):
+            if case .failure(let rejection) = TagList.parse(utf8: bytes) { throw rejection }
         }
     }
 
@@ -172,7 +192,7 @@ public struct RequestParser: Sendable {
             if let bad = bytes.firstIndex(where: { !(0x21...0x7E).contains($0) }) {
                 throw reject(.badId, "tock-id \(quoted(bytes)) has byte 0x\(hex(bytes[bad])) at position \(bad); it must be \(idRule).")
             }
-            if let at = bytes.firstIndex(of: UInt8(ascii: "@")) {
+            if action != .requeue, let at = bytes.firstIndex(of: UInt8(ascii: "@")) {
                 throw reject(
                     .badId,
                     "tock-id \(quoted(bytes)) has \"@\" at position \(at): \"@\" is reserved for the ids of a series' occurrences (<series id>@<due ms>); it must be \(idRule)."

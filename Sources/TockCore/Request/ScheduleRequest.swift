@@ -46,11 +46,18 @@ public enum ParsedRequest: Sendable, Hashable {
     /// Replaces a pending message with the same id, or schedules it when the id is unknown.
     case reschedule(ScheduledMessage)
     case cancel(id: String)
+    /// Schedules a dead letter again under its id (`tock-action: requeue`): its tombstone does not
+    /// make it a duplicate.
+    case requeue(ScheduledMessage)
 
     public var id: String {
         switch self {
-        case .schedule(let message), .reschedule(let message): message.id
+        case .schedule(let message), .reschedule(let message), .requeue(let message): message.id
         case .cancel(let id): id
         }
     }
+}
+
+extension ParsedRequest {
+    public var isRequeue: Bool { if case .requeue = self { true } else { false } }
 }

@@ -57,7 +57,7 @@ struct IngestBatch {
         cold: ColdTopics?
     ) -> StoreEntry {
         switch parsed {
-        case .schedule(var message), .reschedule(var message):
+        case .schedule(var message), .reschedule(var message), .requeue(var message):
             message.storedMillis = nowMillis
             if !message.idWasGiven, generation > 0 {
                 message.id = InputPartitionCheck.defaultID(source: record.source, generation: generation)
@@ -65,14 +65,16 @@ struct IngestBatch {
             outputTopics.insert(message.topic)
             let operation: StoreEntry.Operation =
                 switch (parsed, message.series != nil) {
-                case (.schedule, false): .schedule
+                case (.schedule, false), (.requeue, _): .schedule
                 case (.schedule, true): .scheduleSeries
                 case (_, false): .reschedule
                 case (_, true): .rescheduleSeries
                 }
             var entry = StoreEntry(
                 operation: operation, topicPartition: tp, offset: record.offset, id: message.id,
-                tombstone: message.idWasGiven ? Tombstone(id: message.id) : nil, dueMillis: message.dueMillis, blob: MessageCodec.encode(message))
+                // A requeue is checked against no tombstone: its id fired (as a dead letter) before.
+                tombstone: message.idWasGiven && !parsed.isRequeue ? Tombstone(id: message.id) : nil, dueMillis: message.dueMillis,
+                blob: MessageCodec.encode(message))
             // Series stay hot (SPEC "Tiered storage").
             if let cold, message.series == nil {
                 let coldRecord = ColdRecord(

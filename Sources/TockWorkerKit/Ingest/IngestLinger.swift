@@ -11,7 +11,7 @@ struct IngestLinger: Sendable {
 
     func endsWait(_ parsed: Result<ParsedRequest, RequestRejection>, nowMillis: Int64) -> Bool {
         switch parsed {
-        case .success(.schedule(let message)), .success(.reschedule(let message)):
+        case .success(.schedule(let message)), .success(.reschedule(let message)), .success(.requeue(let message)):
             message.dueMillis <= nowMillis + lingerMillis + lockAheadMillis
         case .success(.cancel):
             true

@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import TockCore
+import TockKafka
+
+/// Writes the API's request records to the first input topic and its audit records to
+/// `api.auditTopic`, each acknowledged by Kafka (`acks=all`, idempotent) before the API answers.
+public final class APIWriter: Sendable {
+    public let inputTopic: String
+    public let auditTopic: String
+    private let producer: KafkaProducer
+
+    public init(configuration: TockConfiguration, logger: Logger) throws {
+        inputTopic = configuration.kafka.inputTopics[0]
+        auditTopic = configuration.api.auditTopic
+        var properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { _, new in new }
+        // An operator waits for the answer: a broker that cannot take the record within this is
+        // an error to report, not a reason to hang.
+        properties["message.timeout.ms"] = properties["message.timeout.ms"] ?? "10000"
+        properties["client.id"] = "tock-monitor-api"
+        producer = try KafkaProducer(brokers: configuration.kafka.brokers, properties: properties, logger: logger)
+    }
+
+    /// Writes `record` to the input topic; its partition and offset once acknowledged.
+    public func write(_ record: APIRequestRecord) async throws(KafkaError) -> KafkaDeliveryReport {
+        try await producer.send(
+            KafkaProducerRecord(
+                topic: inputTopic, key: record.key, value: record.value,
+                headers: record.headers.map { KafkaHeader(key: $0.key, value: $0.value) }))
+    }
+
+    /// Writes one audit record (a JSON value), keyed by the caller's name.
+    public func audit(_ entry: APIAuditEntry) async throws(KafkaError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let value = (try? encoder.encode(entry)).map(Array.init) ?? Array("{}".utf8)
+        _ = try await producer.send(KafkaProducerRecord(topic: auditTopic, key: Array(entry.token.utf8), value: value))
+    }
+
+    public func shutdown() async { await producer.shutdown(timeout: .seconds(5)) }
+}
+
+/// One record of `tock.audit` (SPEC "Audit"): never the token, only its name.
+public struct APIAuditEntry: Codable, Sendable, Equatable {
+    /// Epoch milliseconds.
+    public var time: Int64
+    /// The token's name, `anonymous` (none given) or `invalid` (one that matches no token).
+    public var token: String
+    public var remote: String
+    public var method: String
+    public var path: String
+    public var status: Int
+    /// The tock-id the write named or was given, when there is one.
+    public var id: String?
+    /// Why it was refused or failed.
+    public var reason: String?
+
+    public init(time: Int64, token: String, remote: String, method: String, path: String, status: Int, id: String? = nil, reason: String? = nil) {
+        self.time = time
+        self.token = token
+        self.remote = remote
+        self.method = method
+        self.path = path
+        self.status = status
+        self.id = id
+        self.reason = reason
+    }
+}
