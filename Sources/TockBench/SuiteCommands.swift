@@ -96,6 +96,7 @@ struct ProduceRequests: AsyncParsableCommand {
     @Option(help: "Due this far ahead, spread over the next minute.") var dueInMillis: Int64 = 3_600_000
     @Option var payloadBytes = 100
     @Flag(help: "Give each request a tock-id (so each one also writes a tombstone).") var withIds = false
+    @Option(help: "tock-tags of every request (\"\" = none).") var tags = ""
 
     func run() async throws {
         let admin = try KafkaAdmin(brokers: brokers)
@@ -110,7 +111,8 @@ struct ProduceRequests: AsyncParsableCommand {
                 topic: inputTopic, key: Array("k\(n)".utf8), value: value,
                 headers: [
                     KafkaHeader(key: "tock-topic", string: outputTopic), KafkaHeader(key: "tock-at", string: String(base + Int64(n % 60_000))),
-                ] + (withIds ? [KafkaHeader(key: "tock-id", string: "bulk-\(n)")] : []))
+                ] + (withIds ? [KafkaHeader(key: "tock-id", string: "bulk-\(n)")] : [])
+                    + (tags.isEmpty ? [] : [KafkaHeader(key: "tock-tags", string: tags)]))
         }
         await producer.shutdown()
         print("produced \(messages) requests in \(String(format: "%.1f", seconds(ContinuousClock.now - started))) s")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TockCore
 import TockKafka
+import TockMonitorKit
 import TockRedis
 import TockRuntime
 import TockStore
@@ -108,27 +109,44 @@ struct ScheduleCommand: AsyncParsableCommand {
 struct CancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
-        abstract: "Write a cancel request for a tock-id, and say what it can still do.",
+        abstract: "Write a cancel request for a tock-id (or cancel every message with a tag), and say what it can still do.",
         discussion: """
             A worker applies the cancel when it reads the request. A message whose delivery has begun \
             (delivery.lockAhead, 250 ms by default, before its due time) is published all the same: \
             the command then says so and exits with status \(tooLateExitCode), as it does when the message \
-            had already ended.
+            had already ended. With --monitor (or monitor.url), the cancel goes through the monitor's API. \
+            --tag always does: the leading monitor runs the job, and the command follows it until it is done.
             """
     )
     static let tooLateExitCode: Int32 = 3
 
     @OptionGroup var options: ProcessOptions
+    @OptionGroup var api: APIOptions
     @Option(help: "Input topic to write to (default: the first of kafka.inputTopics).") var inputTopic: String?
-    @Argument(help: "The message's tock-id.") var id: String
+    @Option(help: "Cancel every pending message and series with this tag (through the monitor's API).") var tag: String?
+    @Flag(help: "With --tag: print the job and return at once.") var noWait = false
+    @Argument(help: "The message's tock-id.") var id: String?
 
     func validate() throws {
+        guard (id == nil) != (tag == nil) else { throw ValidationError("give a tock-id or --tag, not both and not neither") }
         try validateID(id, option: "tock-id")
         try validateTopics(output: nil, input: inputTopic)
     }
 
     func run() async throws {
         let context = ProcessBootstrap.start(processName: "tock", options: options, runtimeProblem: LibrdkafkaVersion.runtimeProblem)
+        if let tag {
+            try await cancelTag(tag, client: api.client(context.configuration, required: true)!)
+            return
+        }
+        guard let id else { return }
+        if let client = api.client(context.configuration) {
+            let written = try await client.call("DELETE", "/v1/messages/\(APIClient.segment(id))", expected: 202)
+            print(
+                "cancel request for \(id) written through \(client.base) to partition \(written["partition"] ?? "?"), offset \(written["offset"] ?? "?")"
+            )
+            return
+        }
         let store = try await openStore(context.configuration)
         let clock = SystemWallClock()
         let before = try await store.status(of: id, nowMillis: clock.nowMillis())
@@ -146,6 +164,22 @@ struct CancelCommand: AsyncParsableCommand {
             lockAheadMillis: context.configuration.delivery.lockAheadMillis)
         print(verdict.text)
         if verdict.isTooLate { throw ExitCode(Self.tooLateExitCode) }
+    }
+}
+
+extension CancelCommand {
+    func cancelTag(_ tag: String, client: APIClient) async throws {
+        let created = try await client.call("DELETE", "/v1/tags/\(APIClient.segment(tag))", expected: 202)
+        let job = created["job"] as? String ?? ""
+        print("cancel of tag \(tag): job \(job) (GET \(client.base)/v1/jobs/\(job))")
+        guard !noWait else { return }
+        while true {
+            let report = try await client.call("GET", "/v1/jobs/\(APIClient.segment(job))", expected: 200)
+            let state = report["state"] as? String ?? "?"
+            print("\(state): \(report["cancelled"] ?? 0) cancel request(s) written, \(report["shardsLeft"] ?? "?") shard(s) left")
+            if state == "done" { return }
+            try await Task.sleep(for: .seconds(1))
+        }
     }
 }
 

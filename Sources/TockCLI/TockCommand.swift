@@ -9,7 +9,7 @@ struct TockCommand: AsyncParsableCommand {
         discussion: environmentHelp,
         subcommands: [
             ScheduleCommand.self, StatusCommand.self, CancelCommand.self, StatsCommand.self, ResetWatermarksCommand.self, DemoCommand.self,
-            DoctorCommand.self,
+            DoctorCommand.self, DeadCommand.self, SeriesCommand.self,
         ]
     )
 }

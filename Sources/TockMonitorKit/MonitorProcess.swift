@@ -53,6 +53,9 @@ public enum MonitorProcess {
         let api = APIRoutes(
             configuration: configuration, gate: gate, writer: writer, dead: DeadLetterReader(configuration: configuration, logger: logger),
             store: lookups, clock: clock.clock)
+        let tagCancels = TagCancelService(
+            store: lookups, writer: writer, isLeading: { monitor.currentSnapshot.leading }, clock: clock.clock,
+            ratePerSecond: configuration.api.tagCancelRate, logger: logger)
         var limits = HTTPLimits()
         // A schedule's body carries its payload, in base64 at worst.
         limits.maxBodyBytes = max(limits.maxBodyBytes, configuration.limits.maxPayloadBytes / 3 * 4 + 64 * 1_024)
@@ -64,7 +67,7 @@ public enum MonitorProcess {
         var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: resources), .init(service: http), .init(service: probe), .init(service: clock), .init(service: monitor),
-                .init(service: console),
+                .init(service: console), .init(service: tagCancels),
             ],
             gracefulShutdownSignals: handlesSignals ? [.sigterm, .sigint] : [],
             logger: logger

@@ -39,6 +39,7 @@ enum MonitorRoutes {
     static let patterns: Set<String> = [
         "GET /", "GET /v1/openapi.json", "GET /v1/cluster", "GET /v1/console", "GET /v1/messages/", "GET /v1/messages/*", "POST /v1/messages",
         "DELETE /v1/messages/*", "PATCH /v1/messages/*", "GET /v1/dead", "POST /v1/dead/*",
+        "POST /v1/series/*", "DELETE /v1/tags/*", "GET /v1/jobs/*",
     ]
 
     /// The patterns the OpenAPI document describes: the console page and the bare

@@ -33,3 +33,28 @@ public struct HGETALL: RedisCommand {
     public init(_ key: RedisArgument) { self.key = key }
     public var arguments: [RedisArgument] { ["HGETALL", key] }
 }
+
+public struct HGET: RedisCommand {
+    public typealias Response = [UInt8]?
+    public var key: RedisArgument
+    public var field: RedisArgument
+    public init(_ key: RedisArgument, field: RedisArgument) {
+        self.key = key
+        self.field = field
+    }
+    public var arguments: [RedisArgument] { ["HGET", key, field] }
+}
+
+/// Sets one field.
+public struct HSET: RedisCommand {
+    public typealias Response = Int64
+    public var key: RedisArgument
+    public var field: RedisArgument
+    public var value: RedisArgument
+    public init(_ key: RedisArgument, field: RedisArgument, value: RedisArgument) {
+        self.key = key
+        self.field = field
+        self.value = value
+    }
+    public var arguments: [RedisArgument] { ["HSET", key, field, value] }
+}

@@ -54,6 +54,9 @@ public struct CancelReport: Sendable, Equatable {
         case (.ended, .ended):
             outcome = .alreadyEnded
             text = "\(id) had already ended (published, or cancelled before); the cancel changes nothing"
+        case (.paused, .ended):
+            outcome = .cancelled
+            text = "cancelled: \(id) (a paused series) is no longer pending"
         case (.pending, .ended), (.claimed, .ended), (.cold, .ended):
             // A delivery begins at the earliest `lockAhead` before the fire time.
             if let fire = before.fireMillis, afterMillis < fire - lockAheadMillis {
@@ -63,7 +66,7 @@ public struct CancelReport: Sendable, Equatable {
                 outcome = .endedEitherWay
                 text = "\(id) has ended: this cancel removed it, or it was published just before (it was due within \(window))"
             }
-        case (_, .pending), (_, .claimed), (_, .cold):
+        case (_, .pending), (_, .claimed), (_, .cold), (_, .paused):
             outcome = .queued
             var sentence = "\(id) is still \(after.state.rawValue); a worker removes it when it reads the cancel"
             if let fire = after.fireMillis {

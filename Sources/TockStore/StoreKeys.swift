@@ -30,6 +30,15 @@ public struct StoreKeys: Sendable, Hashable {
     /// Hash id → `<published-through>:<fired>` of a series that a one-shot message of the same id
     /// replaced, while that message is pending: a reschedule back into a series carries them on.
     public func retiredSeries(_ shard: Int) -> String { "\(tag(shard)):retired" }
+    /// Hash series id → `q` (paused: its current occurrence left the queue, and a resume puts it
+    /// back) or `d` (paused while that occurrence was being delivered: its finish places the next
+    /// one here, not in the queue, and turns the mark into `q`).
+    public func pausedSeries(_ shard: Int) -> String { "\(tag(shard)):paused" }
+    /// Hash id → its tags (`a,b`), for tagged ids only (`tagIndex` in prelude.lua).
+    public func tagIndex(_ shard: Int) -> String { "\(tag(shard)):tags" }
+    /// Set of the ids of the shard that carry `tag`; the scripts build the same name from
+    /// `tagIndex`.
+    public func taggedIDs(_ shard: Int, tag: String) -> String { "\(tagIndex(shard)):\(tag)" }
     /// Hash input topic/partition → highest offset stored.
     public func watermarks(_ shard: Int) -> String { "\(tag(shard)):wm" }
     /// Hash of the cold index (`coldIndex` in prelude.lua): `level`, `split`, `n` (the shard's
@@ -58,6 +67,8 @@ public struct StoreKeys: Sendable, Hashable {
     /// Hash shard → epoch: the workers' view of the assignment, what heartbeats return.
     public func assigned(_ worker: String) -> String { "\(clusterTag):assigned:\(worker)" }
     public var monitorLeader: String { "\(clusterTag):monitor:leader" }
+    /// Hash job id → its state (JSON, `TagCancelJob`): the cancels by tag, run by the leading monitor.
+    public var tagJobs: String { "\(clusterTag):jobs" }
     public var monitorToken: String { "\(clusterTag):monitor:token" }
     /// String: the next free publish slot of a rate-limited output topic (`rate.lua`).
     public func rateSlots(_ topic: String) -> String { "\(prefix):rate:{\(topic)}" }

@@ -16,6 +16,9 @@ public struct StoreEntry: Sendable, Hashable {
         /// written here. `coldVersion` is the record's.
         case scheduleCold = "K"
         case rescheduleCold = "Q"
+        /// `tock-action: pause` / `resume` of a series (the operators' API).
+        case pauseSeries = "P"
+        case resumeSeries = "M"
     }
 
     public var operation: Operation
@@ -29,6 +32,8 @@ public struct StoreEntry: Sendable, Hashable {
     public var blob: [UInt8]
     /// The cold record's version (`ColdRecord`), for `scheduleCold` and `rescheduleCold`.
     public var coldVersion: UInt32?
+    /// `tock-tags` as given (`a,b`; "" = none): a schedule or reschedule gives the id exactly these.
+    public var tags = ""
 
     /// What the queue and the wheel hold for it: the id, or a series' first occurrence.
     public var entry: String {
@@ -93,12 +98,20 @@ public enum StoreOutcome: String, Sendable, CaseIterable {
     /// Rescheduled to a cold due time: the index entry is new or replaced; a hot message of the id
     /// left the hot store.
     case rescheduledCold = "rescheduled-cold"
+    /// A series paused or resumed; `not-paused`: a resume of a series that is not paused;
+    /// `series-unknown`: a pause or resume of an id that names no series.
+    case paused
+    case resumed
+    case notPaused = "not-paused"
+    case seriesUnknown = "series-unknown"
 
     /// Whether the entry, when its id was given, wrote its tombstone into the current window.
     var wroteTombstone: Bool {
         switch self {
         case .stored, .claimed, .rescheduled, .rescheduledClaimed, .cancelled, .cancelUnknown: true
-        case .duplicate, .tombstoned, .reread, .noop, .cancelEnded, .delivering, .cold, .rescheduledCold: false
+        case .duplicate, .tombstoned, .reread, .noop, .cancelEnded, .delivering, .cold, .rescheduledCold, .paused, .resumed, .notPaused,
+            .seriesUnknown:
+            false
         }
     }
 }
@@ -274,6 +287,8 @@ public struct MessageStatus: Sendable, Equatable {
     public enum State: String, Sendable {
         /// In the cold tier (its record in Kafka); `scoreMillis` is its due time.
         case pending, claimed, delivering, ended, unknown, cold
+        /// A series paused through the operators' API: it publishes nothing until resumed.
+        case paused
     }
 
     public var id: String

@@ -156,6 +156,9 @@ public struct TockConfiguration: Sendable, Equatable {
         public var rateLimit = 20
         /// Where every write, allowed or refused, is recorded before it is answered.
         public var auditTopic = "tock.audit"
+        /// Cancel requests a second that a cancel by tag writes, at most: a big tag must not crowd
+        /// the input topic's other requests out.
+        public var tagCancelRate = 20_000
     }
 
     public struct Shutdown: Sendable, Equatable {
@@ -294,6 +297,7 @@ public struct TockConfiguration: Sendable, Equatable {
         }
         api.rateLimit = try reader.int("api.rateLimit", default: d.api.rateLimit, range: 1...100_000)
         api.auditTopic = try reader.string("api.auditTopic", default: d.api.auditTopic)
+        api.tagCancelRate = try reader.int("api.tagCancelRate", default: d.api.tagCancelRate, range: 1...10_000_000)
 
         shutdown.timeoutMillis = try reader.durationMillis("shutdown.timeout", default: d.shutdown.timeoutMillis, minimum: 1)
 

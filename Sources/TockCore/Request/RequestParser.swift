@@ -31,7 +31,8 @@
 /// - **`tock-action`** is exactly `schedule` (also the default when absent), `cancel`,
 ///   `reschedule` or `requeue` (an extension the operators' API writes: a dead letter scheduled
 ///   again under its id, which may be an occurrence's, even within `dedup.retention`; no series
-///   headers); any other value, case or spacing is `bad-action`.
+///   headers), `pause` or `resume` (extensions the operators' API writes: a series' id only);
+///   any other value, case or spacing is `bad-action`.
 /// - **`cancel`** needs only `tock-id`; the payload limit and every other `tock-` header are
 ///   ignored for it. `reschedule` needs `tock-id`, `tock-topic` and a due time, like a
 ///   schedule.
@@ -80,7 +81,7 @@ public struct RequestParser: Sendable {
     }
 
     private enum Action: String {
-        case schedule, cancel, reschedule, requeue
+        case schedule, cancel, reschedule, requeue, pause, resume
     }
 
     private typealias Value = RequestHeaders.Value
@@ -89,12 +90,14 @@ public struct RequestParser: Sendable {
         let headers = RequestHeaders(record.headers)
         let action = try Self.action(headers[.action])
         let payloadBytes = record.value?.count ?? 0
-        if action != .cancel && payloadBytes > maxPayloadBytes {
+        if action != .cancel && action != .pause && action != .resume && payloadBytes > maxPayloadBytes {
             throw reject(.payloadTooLarge, "The payload is \(payloadBytes) bytes, more than limits.maxPayloadBytes (\(maxPayloadBytes)).")
         }
         let (id, idWasGiven) = try Self.id(headers[.id], action: action, record: record)
         if action == .cancel { return .cancel(id: id) }
-        try Self.checkTags(headers[.tags])
+        if action == .pause { return .pause(id: id) }
+        if action == .resume { return .resume(id: id) }
+        let tags = try Self.tags(headers[.tags])
 
         let outputTopic = try outputTopic(headers[.topic], action: action)
         let isSeries = headers.isSeries
@@ -138,10 +141,11 @@ public struct RequestParser: Sendable {
             case .null: nil
             case .bytes(let bytes): bytes
             }
-        let message = ScheduledMessage(
+        var message = ScheduledMessage(
             id: id, idWasGiven: idWasGiven, dueMillis: dueMillis, topic: outputTopic,
             key: key, value: record.value, headers: copied, series: series
         )
+        message.tags = tags
         switch action {
         case .reschedule: return .reschedule(message)
         case .requeue: return .requeue(message)
@@ -160,16 +164,21 @@ public struct RequestParser: Sendable {
             if bytes.elementsEqual("cancel".utf8) { return .cancel }
             if bytes.elementsEqual("reschedule".utf8) { return .reschedule }
             if bytes.elementsEqual("requeue".utf8) { return .requeue }
+            if bytes.elementsEqual("pause".utf8) { return .pause }
+            if bytes.elementsEqual("resume".utf8) { return .resume }
             throw reject(.badAction, "tock-action \(quoted(bytes)) is not schedule, cancel or reschedule.")
         }
     }
 
-    private static func checkTags(_ header: Value) throws(RequestRejection) {
+    private static func tags(_ header: Value) throws(RequestRejection) -> [String] {
         switch header {
-        case .absent: return
+        case .absent: return []
         case .null: throw reject(.badTags, "tock-tags has a null value; it must be 1 to \(TagList.maxTags) comma-separated tags.")
         case .bytes(let bytes):
-            if case .failure(let rejection) = TagList.parse(utf8: bytes) { throw rejection }
+            switch TagList.parse(utf8: bytes) {
+            case .success(let tags): return tags
+            case .failure(let rejection): throw rejection
+            }
         }
     }
 

@@ -18,6 +18,8 @@ public struct ScheduledMessage: Sendable, Hashable {
     /// Set for a series (SPEC "Recurring schedules"): `dueMillis` is then its first occurrence,
     /// and each occurrence is published as this message with its own id and due time.
     public var series: SeriesDefinition?
+    /// `tock-tags`, each once (`TagList`); kept in the store's tag index, not in the message.
+    public var tags: [String] = []
 
     public init(
         id: String,
@@ -49,15 +51,19 @@ public enum ParsedRequest: Sendable, Hashable {
     /// Schedules a dead letter again under its id (`tock-action: requeue`): its tombstone does not
     /// make it a duplicate.
     case requeue(ScheduledMessage)
+    /// Pauses or resumes the series `id` (`tock-action: pause` / `resume`).
+    case pause(id: String)
+    case resume(id: String)
 
     public var id: String {
         switch self {
         case .schedule(let message), .reschedule(let message), .requeue(let message): message.id
-        case .cancel(let id): id
+        case .cancel(let id), .pause(let id), .resume(let id): id
         }
     }
 }
 
 extension ParsedRequest {
     public var isRequeue: Bool { if case .requeue = self { true } else { false } }
+    public var isPause: Bool { if case .pause = self { true } else { false } }
 }

@@ -8,14 +8,20 @@ public struct APIRequestRecord: Sendable, Equatable {
     /// letter's id may take again within `dedup.retention`).
     public enum Action: String, Sendable {
         case schedule, reschedule, cancel, requeue
+        /// Extensions for a series (`POST /v1/series/<id>/pause`, `/resume`).
+        case pause, resume
     }
 
     public var key: [UInt8]?
     public var value: [UInt8]?
     public var headers: [RecordHeader]
 
-    public static func cancel(id: String) -> APIRequestRecord {
-        APIRequestRecord(key: nil, value: nil, headers: [RecordHeader(key: "tock-action", text: "cancel"), RecordHeader(key: "tock-id", text: id)])
+    public static func cancel(id: String) -> APIRequestRecord { action(.cancel, id: id) }
+
+    /// A request that names an id only: cancel, pause, resume.
+    public static func action(_ action: Action, id: String) -> APIRequestRecord {
+        APIRequestRecord(
+            key: nil, value: nil, headers: [RecordHeader(key: "tock-action", text: action.rawValue), RecordHeader(key: "tock-id", text: id)])
     }
 
     /// The record for `body`; `id` (from the path) wins over the body's. Copied headers come first,

@@ -34,6 +34,9 @@ public struct APIRoutes: Sendable {
             "PATCH /v1/messages/*": gate.write { request, _ in await reschedule(request) },
             "GET /v1/dead": gate.read { request, _ in await listDead(request) },
             "POST /v1/dead/*": gate.write { request, _ in await requeue(request) },
+            "POST /v1/series/*": gate.write { request, _ in await pauseOrResume(request) },
+            "DELETE /v1/tags/*": gate.write { request, caller in await cancelTag(request, caller: caller) },
+            "GET /v1/jobs/*": gate.read { request, _ in await job(request) },
         ]
     }
 
@@ -132,6 +135,67 @@ public struct APIRoutes: Sendable {
                 RecordHeader(key: "tock-at", text: at),
             ]
         return await submit(APIRequestRecord(key: letter.key, value: letter.value, headers: headers), id: id)
+    }
+
+    // MARK: Series
+
+    /// `POST /v1/series/<id>/pause` and `/resume`: a request with `tock-action` pause or resume.
+    /// An id that names no series now is 404 (one whose request is still on its way reads so too).
+    func pauseOrResume(_ request: HTTPRequest) async -> APIOutcome {
+        let rest = request.path.dropFirst("/v1/series/".count)
+        let action: APIRequestRecord.Action
+        let id: String
+        if rest.hasSuffix("/pause"), rest.count > "/pause".count {
+            (action, id) = (.pause, String(rest.dropLast("/pause".count)))
+        } else if rest.hasSuffix("/resume"), rest.count > "/resume".count {
+            (action, id) = (.resume, String(rest.dropLast("/resume".count)))
+        } else {
+            return .error(404, "no such path: \(request.path); use POST /v1/series/<id>/pause or /resume", code: "not-found")
+        }
+        if !request.body.isEmpty, (try? APIMessageBody.decode(request.body)) != APIMessageBody() {
+            return .error(400, "pause and resume take no body", code: "bad-body", id: id)
+        }
+        do {
+            let found = try await store.lookUp(id, nowMillis: clock.nowMillis())
+            guard found.status.series != nil, found.occurrenceOf == nil else {
+                return .error(404, "no series with id \(id) is pending (state \(found.status.state.rawValue))", code: "not-found", id: id)
+            }
+        } catch {
+            return .error(503, "Redis could not be read: \(error)", id: id)
+        }
+        return await submit(.action(action, id: id), id: id)
+    }
+
+    // MARK: Tags
+
+    /// `DELETE /v1/tags/<tag>`: a job that cancels every pending message and series with the tag,
+    /// hot or cold (`TagCancelJob`), run by the leading monitor.
+    func cancelTag(_ request: HTTPRequest, caller: String) async -> APIOutcome {
+        let tag = String(request.path.dropFirst("/v1/tags/".count))
+        if case .failure(let rejection) = TagList.parse(utf8: Array(tag.utf8)) {
+            return .error(400, rejection.detail, code: rejection.code.rawValue, id: tag)
+        }
+        guard !tag.contains(",") else { return .error(400, "one tag at a time: \(tag.prefix(80))", code: RejectionCode.badTags.rawValue, id: tag) }
+        let id = "job-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        let job = TagCancelJob(job: id, tag: tag, shardCount: store.shardMap.shardCount, nowMillis: clock.nowMillis(), requestedBy: caller)
+        do {
+            try await store.saveTagJob(id, state: job.encoded)
+        } catch {
+            return .error(503, "the job could not be written to Redis: \(error)", id: tag)
+        }
+        return APIOutcome(.json(["job": id], status: 202), id: "\(tag) \(id)")
+    }
+
+    func job(_ request: HTTPRequest) async -> APIOutcome {
+        let id = String(request.path.dropFirst("/v1/jobs/".count))
+        do {
+            guard let text = try await store.tagJob(id), let job = TagCancelJob.decode(text) else {
+                return .error(404, "no job \(id.prefix(80))", code: "not-found")
+            }
+            return APIOutcome(.json(job.report))
+        } catch {
+            return .error(503, "Redis could not be read: \(error)")
+        }
     }
 
     // MARK: Writing

@@ -29,6 +29,16 @@ public final class APIWriter: Sendable {
                 headers: record.headers.map { KafkaHeader(key: $0.key, value: $0.value) }))
     }
 
+    /// Writes `records` to the input topic at once; throws the first failure.
+    public func writeAll(_ records: [APIRequestRecord]) async throws(KafkaError) {
+        let results = await producer.send(
+            records.map {
+                KafkaProducerRecord(
+                    topic: inputTopic, key: $0.key, value: $0.value, headers: $0.headers.map { KafkaHeader(key: $0.key, value: $0.value) })
+            })
+        for result in results { _ = try result.get() }
+    }
+
     /// Writes one audit record (a JSON value), keyed by the caller's name.
     public func audit(_ entry: APIAuditEntry) async throws(KafkaError) {
         let encoder = JSONEncoder()

@@ -26,7 +26,7 @@ struct FinishCall: StoreScriptCall {
             keys.add(
                 storeKeys.owner(shard), storeKeys.queue(shard), storeKeys.messages(shard), storeKeys.attempts(shard),
                 storeKeys.locks(shard), storeKeys.leases(shard), storeKeys.inbox(shard), storeKeys.series(shard),
-                storeKeys.retiredSeries(shard))
+                storeKeys.retiredSeries(shard), storeKeys.pausedSeries(shard), storeKeys.tagIndex(shard))
             let owner = ownerships[shard]
             args.add(owner?.worker ?? "", owner?.epoch ?? -1, lock.lock, lock.done.count, lock.retries.count, lock.steps.count)
             // A tombstone written when the message was stored lasts long enough if it fired in

@@ -20,6 +20,7 @@ struct StatusCall: StoreScriptCall {
             RedisArgument(storeKeys.attempts(shard)), RedisArgument(storeKeys.locks(shard)), RedisArgument(storeKeys.leases(shard)),
             RedisArgument(storeKeys.series(shard)), RedisArgument(storeKeys.tombstones(shard, window: previous, bucket: tombstone.bucket)),
             RedisArgument(storeKeys.tombstones(shard, window: current, bucket: tombstone.bucket)), RedisArgument(storeKeys.coldMeta(shard)),
+            RedisArgument(storeKeys.pausedSeries(shard)),
         ]
         var args = RESPArguments()
         args.add(

@@ -35,7 +35,7 @@ struct StoreRequestsCall: StoreScriptCall {
             keys.add(
                 storeKeys.messages(shard), storeKeys.queue(shard), storeKeys.owner(shard), storeKeys.attempts(shard),
                 storeKeys.watermarks(shard), storeKeys.inbox(shard), storeKeys.series(shard), storeKeys.retiredSeries(shard),
-                storeKeys.coldMeta(shard))
+                storeKeys.coldMeta(shard), storeKeys.pausedSeries(shard), storeKeys.tagIndex(shard))
             var partitions: [String: Int] = [:]
             var highest: [(tp: String, offset: Int64)] = []
             for entry in section.entries {
@@ -80,6 +80,7 @@ struct StoreRequestsCall: StoreScriptCall {
                 } else {
                     args.add("", "")
                 }
+                args.add(entry.tags)
             }
         }
         redisCall = RedisScriptCall(script, keys: keys, args: args)

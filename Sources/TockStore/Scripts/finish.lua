@@ -28,7 +28,11 @@
 --          nRetry entries (id, next fire time, attempt),
 --          nSeries entries (occurrence, attempt, fingerprint or "", tombstone set expiry or "",
 --          expected state, next due or "" (the series ended), published 1/0)
--- KEYS     per section: owner, queue, msg, att, locks, leases, inbox, series, retired, then per
+-- A paused series' occurrence that was being delivered when it was paused ("d" in the paused
+-- hash) places its next occurrence in the series' state only, not in the queue, and the mark
+-- becomes "q": the resume queues it.
+--
+-- KEYS     per section: owner, queue, msg, att, locks, leases, inbox, series, retired, paused, tags, then per
 --          done entry with a fingerprint its tombstone set, then the same per series entry
 -- Returns  per section {held (1, or 0 when the lock was gone), then per retry "claimed" (the
 --          caller puts it in its wheel), "due" or "stale", then per series entry "claimed" (its
@@ -37,6 +41,7 @@
 local replies = {}
 for _ = 1, num() do
   local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, inboxKey, seriesKey, retiredKey = key(), key(), key(), key(), key(), key(), key(), key(), key()
+  local pausedKey, tagsKey = key(), key()
   local worker, epoch, lock, nDone, nRetry, nSeries = arg(), arg(), arg(), num(), num(), num()
   local record = redis.call('HGET', locksKey, lock)
   local held, covered = {}, {}
@@ -67,6 +72,8 @@ for _ = 1, num() do
   if record then
     out[1] = 1
     variadic('HDEL', msgKey, done)
+    local tags = tagIndex(tagsKey)
+    if tags.any then for _, id in ipairs(done) do tags.remove(id) end end
     variadic('HDEL', attKey, retried)
     if #done > 0 and redis.call('EXISTS', retiredKey) == 1 then variadic('HDEL', retiredKey, done) end
     for _, t in ipairs(tombstones) do tombstone(t[1], t[2], t[3]) end
@@ -102,10 +109,17 @@ for _ = 1, num() do
           if state and expected and state.due == due and state.generation == expected.generation then
             if step.nextDue ~= '' then
               redis.call('HSET', seriesKey, series, seriesText(step.nextDue, counts.fired, state.generation, counts.through))
-              out[#out + 1] = enqueue(occurrenceKey(series, step.nextDue), step.nextDue)
+              if redis.call('HEXISTS', pausedKey, series) == 1 then
+                redis.call('HSET', pausedKey, series, 'q')
+                out[#out + 1] = 'stale'
+              else
+                out[#out + 1] = enqueue(occurrenceKey(series, step.nextDue), step.nextDue)
+              end
             else
               redis.call('HDEL', msgKey, series)
               redis.call('HDEL', seriesKey, series)
+              redis.call('HDEL', pausedKey, series)
+              tagIndex(tagsKey).remove(series)
               if step.tombstoneKey then tombstone(step.tombstoneKey, step.fp, step.expireAt) end
               out[#out + 1] = 'ended'
             end

@@ -121,6 +121,33 @@ end
 -- depends on the state, read in the same call, so bucket names are made here from the prefix the
 -- caller gives; they share the shard's hash tag, so they are in the slot of the declared keys.
 local COLD_SPLIT_ABOVE, COLD_MERGE_BELOW = 40, 10
+-- The tag index of one shard (the operators' API: cancel by tag). `tagsKey` is a hash id → its
+-- tags ("a,b"), for tagged ids only; each tag's ids are the set `tagsKey .. ':' .. tag`. Those set
+-- names are built here, like the cold index's buckets, and share the shard's hash tag, so they are
+-- on the shard's Cluster slot. An untagged id costs nothing; a shard with no tagged id costs one
+-- EXISTS per call.
+local function tagIndex(tagsKey)
+  local index = { any = redis.call('EXISTS', tagsKey) == 1 }
+  -- Gives `id` exactly the tags `text` ("" = none).
+  function index.set(id, text)
+    if text == '' and not index.any then return end
+    local old = index.any and redis.call('HGET', tagsKey, id) or nil
+    if old == text then return end
+    if old then
+      for tag in string.gmatch(old, '[^,]+') do redis.call('SREM', tagsKey .. ':' .. tag, id) end
+    end
+    if text == '' then
+      if old then redis.call('HDEL', tagsKey, id) end
+      return
+    end
+    for tag in string.gmatch(text, '[^,]+') do redis.call('SADD', tagsKey .. ':' .. tag, id) end
+    redis.call('HSET', tagsKey, id, text)
+    index.any = true
+  end
+  function index.remove(id) index.set(id, '') end
+  return index
+end
+
 local function coldIndex(metaKey, bucketPrefix, hourSlot)
   local meta = redis.call('HMGET', metaKey, 'level', 'split', 'n')
   local ix = { level = tonumber(meta[1]) or 0, split = tonumber(meta[2]) or 0, n = tonumber(meta[3]) or 0 }

@@ -2,18 +2,22 @@
 --
 -- ARGV     id, fingerprint ("" when unknown), cold fingerprint, cold bucket prefix, hour slot (ms)
 -- KEYS     owner, queue, msg, att, locks, leases, series, then the tombstone sets of the previous
---          and the current window, then the cold meta
+--          and the current window, then the cold meta, then the paused series
 -- Returns  {state, score, attempts, blob, series state or false}: state is pending (queued),
 --          claimed (queued, in the owner's wheel), delivering (locked, score = lease expiry),
 --          ended (fired or cancelled within dedup.retention; known only for given ids), cold (in
---          the cold index, score = due) or unknown. For a series, all but ended are about its current occurrence.
+--          the cold index, score = due), paused (a series: score = its next occurrence's due) or
+--          unknown. For a series, all but ended are about its current occurrence.
 local ownerKey, queueKey, msgKey, attKey, locksKey, leasesKey, seriesKey = key(), key(), key(), key(), key(), key(), key()
-local previousKey, currentKey, coldMetaKey = key(), key(), key()
+local previousKey, currentKey, coldMetaKey, pausedKey = key(), key(), key(), key()
 local id, fp, coldFp, bucketPrefix, hourSlot = arg(), arg(), arg(), arg(), num()
 local seriesValue = redis.call('HGET', seriesKey, id)
 local member = id
 local state = seriesState(seriesValue)
 if state then member = occurrenceKey(id, state.due) end
+if state and redis.call('HGET', pausedKey, id) == 'q' then
+  return { 'paused', state.due, tonumber(redis.call('HGET', attKey, member) or '0'), redis.call('HGET', msgKey, id) or false, seriesValue }
+end
 local attempts = tonumber(redis.call('HGET', attKey, member) or '0')
 local score = redis.call('ZSCORE', queueKey, member)
 if score then

@@ -11,22 +11,30 @@
 --          nWatermarks groups of 5 (topic/partition, the partition's last offset in this batch, its
 --          generation, topic id ("" = unknown), fingerprint of that last record ("" = unknown)),
 --          nEntries entries of
---          10: op, index of its topic/partition among the watermarks (1-based), offset, id,
+--          11: op, index of its topic/partition among the watermarks (1-based), offset, id,
 --          fingerprint ("" = id not given), tombstone set expiry ("" = already set), due, blob,
---          cold fingerprint ("" = not looked up in the cold index), cold value ("" = not cold)
+--          cold fingerprint ("" = not looked up in the cold index), cold value ("" = not cold),
+--          tags ("a,b"; "" = none: a schedule or reschedule gives the id exactly these)
 --            op: S schedule, R reschedule, T schedule a series, U reschedule as a series, C cancel
 --            (a message or a series), N no-op (a rejected record: watermark only), K schedule
 --            cold (its record is in Kafka: only its index entry is written), Q reschedule cold (a
---            series, or a message being delivered, stays hot: the blob is stored then); a series'
---            due is its first occurrence's
--- KEYS     per section: msg, queue, owner, att, wm, inbox, series, retired, cold meta, then per
+--            series, or a message being delivered, stays hot: the blob is stored then), P pause a
+--            series, M resume it; a series' due is its first occurrence's
+-- KEYS     per section: msg, queue, owner, att, wm, inbox, series, retired, cold meta, paused, tags, then per
 --          entry with a fingerprint the tombstone sets of the previous and the current window
 -- Returns  per section, one status per entry: stored, claimed (the caller owns the shard and the
 --          message is due by its claimed-up-to time: it goes into the caller's wheel), duplicate,
 --          tombstoned, reread, noop, rescheduled, rescheduled-claimed, cancelled, cancel-unknown
 --          (remembered: a later schedule loses), cancel-ended, delivering, cold (stored in the
 --          cold index), rescheduled-cold (to a cold due time: a hot message of the id left the
---          hot store).
+--          hot store), paused, resumed, not-paused, series-unknown.
+--
+-- Pausing (the operators' API) takes a series' current occurrence out of the queue and marks the
+-- series "q" in the paused hash; resuming queues it again at its own due time, so a worker fires
+-- what it missed as `tock-catchup` says, as for any occurrence no worker could fire in time. An
+-- occurrence being delivered at the pause cannot be stopped: the mark is then "d", and its finish
+-- (finish.lua) places the next occurrence in the state only. A cancel or reschedule of a paused
+-- series resumes it first.
 --
 -- Entries of one topic/partition come in offset order, and a later batch of a shard and partition
 -- is never stored before an earlier one: the watermark would skip the earlier one.
@@ -42,9 +50,10 @@
 local replies = {}
 for _ = 1, num() do
   local msgKey, queueKey, ownerKey, attKey, wmKey, inboxKey, seriesKey, retiredKey = key(), key(), key(), key(), key(), key(), key(), key()
-  local coldMetaKey = key()
+  local coldMetaKey, pausedKey, tagsKey = key(), key(), key()
   local worker, epoch, bucketPrefix, hourSlot, nWatermarks, nEntries = arg(), arg(), arg(), num(), num(), num()
   local cold = coldIndex(coldMetaKey, bucketPrefix, hourSlot)
+  local tags = tagIndex(tagsKey)
   local owner = redis.call('HMGET', ownerKey, 'worker', 'epoch', 'claimed')
   local owns = worker ~= '' and fenceFailure(owner, worker, epoch) == nil
   local claimed = claimedUpTo(owner[3])
@@ -75,21 +84,21 @@ for _ = 1, num() do
 
   -- Entries in columns, read straight from ARGV: a table per entry costs more than its work.
   local ops, tps, offsets, ids, fps, expires, dues, blobs = {}, {}, {}, {}, {}, {}, {}, {}
-  local coldFps, coldValues = {}, {}
+  local coldFps, coldValues, tagTexts = {}, {}, {}
   local previousKeys, currentKeys, scheduled = {}, {}, {}
   for i = 1, nEntries do
-    local a = argAt + 10 * (i - 1)
+    local a = argAt + 11 * (i - 1)
     local op, tp, offset, id, fp = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5]
     ops[i], tps[i], offsets[i], ids[i], fps[i] = op, tp, offset, id, fp
     expires[i], dues[i], blobs[i] = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
-    coldFps[i], coldValues[i] = ARGV[a + 9], ARGV[a + 10]
+    coldFps[i], coldValues[i], tagTexts[i] = ARGV[a + 9], ARGV[a + 10], ARGV[a + 11]
     if fp ~= '' then
       previousKeys[i], currentKeys[i] = KEYS[keyAt + 1], KEYS[keyAt + 2]
       keyAt = keyAt + 2
     end
     if (op == 'S' or op == 'T' or op == 'K') and offset > old[tp] then scheduled[#scheduled + 1] = id end
   end
-  argAt = argAt + 10 * nEntries
+  argAt = argAt + 11 * nEntries
   -- Whether each id is stored: read once for the schedules, then kept up to date here.
   local present = {}
   if #scheduled > 0 then
@@ -154,6 +163,22 @@ for _ = 1, num() do
     local retried = queued and redis.call('HDEL', attKey, member) == 1
     redis.call('HDEL', seriesKey, id)
     return { state = state, unsure = not queued or retried }
+  end
+
+  -- Puts a paused series' withheld occurrence back in the queue (before a cancel or reschedule
+  -- of it reads the queue), or forgets a pause a delivery's finish has not seen yet.
+  local function unpause(id)
+    local mark = redis.call('HGET', pausedKey, id)
+    if not mark then return false end
+    redis.call('HDEL', pausedKey, id)
+    local state = seriesState(redis.call('HGET', seriesKey, id))
+    if mark == 'q' and state then
+      -- Through the inbox whoever owns the shard: its next claim pass takes it into the wheel.
+      local member = occurrenceKey(id, state.due)
+      redis.call('ZADD', queueKey, state.due, member)
+      if tonumber(state.due) <= claimed then redis.call('ZADD', inboxKey, state.due, member) end
+    end
+    return true
   end
 
   -- A reschedule or cancel with a given id writes its tombstone, whatever it found.
@@ -222,6 +247,7 @@ for _ = 1, num() do
       end
     elseif op == 'U' then
       flush()
+      unpause(id)
       local member = occurrenceKey(id, due)
       local current = seriesState(redis.call('HGET', seriesKey, id))
       -- A series, or a message that replaced one, keeps what was published under its id: the new
@@ -261,8 +287,29 @@ for _ = 1, num() do
         redis.call('HSET', seriesKey, id, seriesText(due, 0, newGeneration()))
         status = storeNew(id, blobs[i], member, due)
       end
+    elseif op == 'P' then
+      flush()
+      local state = seriesState(redis.call('HGET', seriesKey, id))
+      if not state then status = 'series-unknown'
+      elseif redis.call('HEXISTS', pausedKey, id) == 1 then status = 'paused'
+      else
+        local member = occurrenceKey(id, state.due)
+        redis.call('ZREM', inboxKey, member)
+        if redis.call('ZREM', queueKey, member) == 1 then
+          redis.call('HSET', pausedKey, id, 'q')
+        else
+          redis.call('HSET', pausedKey, id, 'd')
+        end
+        status = 'paused'
+      end
+    elseif op == 'M' then
+      flush()
+      if redis.call('HEXISTS', seriesKey, id) == 0 then status = 'series-unknown'
+      elseif unpause(id) then status = 'resumed'
+      else status = 'not-paused' end
     else
       flush()
+      if op == 'R' or op == 'Q' or op == 'C' then unpause(id) end
       local dropped = (op == 'R' or op == 'Q') and dropSeries(id)
       if dropped then
         -- A series becomes this message. What it published is kept for a reschedule back into a
@@ -331,6 +378,13 @@ for _ = 1, num() do
       end
     end
     out[i] = status
+    -- The id's tags follow what became of it: a new or replaced message takes the request's, an
+    -- ended one none.
+    if status == 'stored' or status == 'claimed' or status == 'cold' or string.sub(status, 1, 11) == 'rescheduled' then
+      tags.set(id, tagTexts[i])
+    elseif status == 'cancelled' then
+      tags.remove(id)
+    end
   end
   flush()
   cold.save()

@@ -75,6 +75,7 @@ struct IngestBatch {
                 // A requeue is checked against no tombstone: its id fired (as a dead letter) before.
                 tombstone: message.idWasGiven && !parsed.isRequeue ? Tombstone(id: message.id) : nil, dueMillis: message.dueMillis,
                 blob: MessageCodec.encode(message))
+            entry.tags = message.tags.joined(separator: ",")
             // Series stay hot (SPEC "Tiered storage").
             if let cold, message.series == nil {
                 let coldRecord = ColdRecord(
@@ -94,6 +95,10 @@ struct IngestBatch {
         case .cancel(let id):
             return StoreEntry(
                 operation: .cancel, topicPartition: tp, offset: record.offset, id: id, tombstone: Tombstone(id: id), dueMillis: 0, blob: [])
+        case .pause(let id), .resume(let id):
+            return StoreEntry(
+                operation: parsed.isPause ? .pauseSeries : .resumeSeries, topicPartition: tp, offset: record.offset, id: id, tombstone: nil,
+                dueMillis: 0, blob: [])
         }
     }
 

@@ -13,7 +13,7 @@ struct IngestLinger: Sendable {
         switch parsed {
         case .success(.schedule(let message)), .success(.reschedule(let message)), .success(.requeue(let message)):
             message.dueMillis <= nowMillis + lingerMillis + lockAheadMillis
-        case .success(.cancel):
+        case .success(.cancel), .success(.pause), .success(.resume):
             true
         case .failure:
             false
