@@ -51,7 +51,7 @@ struct DeadListCommand: AsyncParsableCommand {
             }
         } else {
             let reader = DeadLetterReader(configuration: context.configuration, logger: context.logger)
-            rows = try await reader.newest(limit: limit).map { ($0.id, $0.topic, $0.error, $0.attempts, $0.time) }
+            rows = try await reader.newest(limit: limit).map { ($0.id, $0.topic, $0.summary.error, $0.summary.attempts, $0.summary.time) }
         }
         if rows.isEmpty { print("no dead letters") }
         for row in rows {

@@ -63,6 +63,7 @@ struct ScheduleCommand: AsyncParsableCommand {
     @Option(help: "No occurrence after this time: epoch ms or RFC 3339 (tock-until).") var until: String?
     @Option(help: "At most this many occurrences (tock-count).") var count: Int?
     @Option(help: "Occurrences missed while no worker could fire them: all, latest or none (tock-catchup).") var catchup: String?
+    @Option(help: "Up to 8 comma-separated tags, for cancelling by tag (tock-tags), e.g. user-42,batch-7.") var tags: String?
     @Argument(help: "The payload (UTF-8 text).") var value: String = ""
 
     /// The series headers given, in SPEC's names.
@@ -81,6 +82,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             throw ValidationError("give exactly one of --at and --delay (or --cron / --every for a series)")
         }
         if reschedule && id == nil { throw ValidationError("--reschedule needs --id") }
+        if let tags, case .failure(let rejection) = TagList.parse(utf8: Array(tags.utf8)) { throw ValidationError("--tags: \(rejection.detail)") }
         try validateID(id, option: "--id")
         try validateTopics(output: topic, input: inputTopic)
     }
@@ -97,6 +99,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         if let delay { tockHeaders.append(KafkaHeader(key: "tock-delay", string: delay)) }
         if let id { tockHeaders.append(KafkaHeader(key: "tock-id", string: id)) }
         if reschedule { tockHeaders.append(KafkaHeader(key: "tock-action", string: "reschedule")) }
+        if let tags { tockHeaders.append(KafkaHeader(key: "tock-tags", string: tags)) }
         for (name, value) in seriesHeaders { tockHeaders.append(KafkaHeader(key: name, string: value)) }
         let report = try await writeRequest(
             context.configuration, topic: inputTopic, key: key.map { Array($0.utf8) },

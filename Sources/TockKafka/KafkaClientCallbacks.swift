@@ -99,6 +99,7 @@ func kafkaDeliveryReportCallback(_ rk: OpaquePointer?, _ message: UnsafePointer<
     } else {
         var error = KafkaError(m.err, "delivery to \(slot.batch.topics[slot.index]) failed: \(String(cString: rd_kafka_err2str(m.err)))")
         if m.err == RD_KAFKA_RESP_ERR__FATAL, let rk, let fatal = KafkaError.fatalError(of: rk) { error = fatal }
+        error.mayBePersisted = rd_kafka_message_status(message) != RD_KAFKA_MSG_STATUS_NOT_PERSISTED
         slot.batch.complete(slot.index, .failure(error))
     }
 }

@@ -75,6 +75,10 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// librdkafka refused the record in the produce call itself, so it was never queued or sent:
     /// the error concerns that record alone, not a batch it shared with others.
     public let refusedBeforeSending: Bool
+    /// For a delivery report: the record may be in the log all the same (librdkafka's
+    /// `rd_kafka_message_status` is not `NOT_PERSISTED`). A purge of librdkafka's queue can take a
+    /// record a failed request left there to be sent again, after the broker may have written it.
+    public var mayBePersisted = false
 
     public init(
         code: Code, message: String, isRetriable: Bool? = nil, isFatal: Bool = false, configKey: String? = nil,
@@ -95,6 +99,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         var text = "KafkaError \(code.name) (\(code.rawValue)): \(message)"
         if let configKey { text += " [property \(configKey)]" }
         if isFatal { text += " [fatal]" } else if isRetriable { text += " [retriable]" }
+        if mayBePersisted { text += " [possibly persisted]" }
         return text
     }
 

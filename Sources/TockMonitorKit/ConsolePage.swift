@@ -75,9 +75,14 @@ enum ConsolePage {
           <section class="wide">
             <h2>Access and actions</h2>
             <form id="token-form"><input id="token" type="password" placeholder="API token (kept in this page's memory only)" autocomplete="off"><button>Use token</button></form>
-            <form id="cancel-form"><input id="cancel-id" placeholder="tock-id to cancel" autocomplete="off"><button>Cancel</button></form>
-            <form id="requeue-form"><input id="requeue-id" placeholder="dead letter's tock-id to requeue" autocomplete="off"><button>Requeue</button></form>
-            <pre id="action-result" class="muted">reads need a token once the monitor has any (api.tokens); actions need a write token</pre>
+            <div id="actions" hidden>
+              <form id="cancel-form"><input id="cancel-id" placeholder="tock-id to cancel" autocomplete="off"><button>Cancel</button></form>
+              <form id="tag-form"><input id="tag" placeholder="tag: cancel every message with it" autocomplete="off"><button>Cancel by tag</button></form>
+              <form id="requeue-form"><input id="requeue-id" placeholder="dead letter's tock-id to requeue" autocomplete="off"><button>Requeue</button></form>
+              <form id="pause-form"><input id="pause-id" placeholder="series id to pause" autocomplete="off"><button>Pause</button></form>
+              <form id="resume-form"><input id="resume-id" placeholder="series id to resume" autocomplete="off"><button>Resume</button></form>
+            </div>
+            <pre id="action-result" class="muted">reads need a token once the monitor has any (api.tokens); the actions appear once a token is entered, and need a write token</pre>
           </section>
         </main>
         <script>
@@ -171,6 +176,7 @@ enum ConsolePage {
         });
         $("token-form").addEventListener("submit", (event) => {
           event.preventDefault(); token = $("token").value.trim(); $("token").value = "";
+          $("actions").hidden = !token;
           $("action-result").textContent = token ? "token in use (this page only)" : "no token"; refresh();
         });
         async function act(form, input, method, path) {
@@ -181,12 +187,16 @@ enum ConsolePage {
             try {
               const r = await api(path(encodeURIComponent(id)), { method });
               const body = await r.json();
-              $("action-result").textContent = r.status + ": " + (body.error || ("written: " + body.id + " at partition " + body.partition + ", offset " + body.offset));
+              $("action-result").textContent = r.status + ": " + (body.error || (body.job ? "job " + body.job + " started (GET /v1/jobs/" + body.job + ")"
+                : "written: " + body.id + " at partition " + body.partition + ", offset " + body.offset));
             } catch (e) { $("action-result").textContent = "failed: " + e; }
           });
         }
         act("cancel-form", "cancel-id", "DELETE", (id) => "/v1/messages/" + id);
         act("requeue-form", "requeue-id", "POST", (id) => "/v1/dead/" + id + "/requeue");
+        act("tag-form", "tag", "DELETE", (tag) => "/v1/tags/" + tag);
+        act("pause-form", "pause-id", "POST", (id) => "/v1/series/" + id + "/pause");
+        act("resume-form", "resume-id", "POST", (id) => "/v1/series/" + id + "/resume");
         refresh();
         setInterval(refresh, 2000);
         </script>

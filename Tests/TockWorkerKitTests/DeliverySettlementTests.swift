@@ -90,6 +90,10 @@ struct DeliverySettlementTests {
     func purgedIsNotAttempted() {
         let purged = DeliveryOutcome(Result<KafkaDeliveryReport, KafkaError>.failure(KafkaError(code: .purgedQueued, message: "withheld")))
         #expect(purged == .notAttempted(detail: "\(KafkaError(code: .purgedQueued, message: "withheld"))"))
+        // Purged after a request that may have written it: a failed attempt, read back next time.
+        var sent = KafkaError(code: .purgedQueued, message: "purged after a failed request")
+        sent.mayBePersisted = true
+        #expect(DeliveryOutcome(Result<KafkaDeliveryReport, KafkaError>.failure(sent)) == .failed(detail: "\(sent)"))
         let timedOut = DeliveryOutcome(Result<KafkaDeliveryReport, KafkaError>.failure(KafkaError(code: .messageTimedOut, message: "late")))
         #expect(timedOut == .failed(detail: "\(KafkaError(code: .messageTimedOut, message: "late"))"))
     }

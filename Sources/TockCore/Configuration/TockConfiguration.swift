@@ -158,7 +158,7 @@ public struct TockConfiguration: Sendable, Equatable {
         public var auditTopic = "tock.audit"
         /// Cancel requests a second that a cancel by tag writes, at most: a big tag must not crowd
         /// the input topic's other requests out.
-        public var tagCancelRate = 20_000
+        public var tagCancelRate = 2_000
     }
 
     public struct Shutdown: Sendable, Equatable {

@@ -2,50 +2,40 @@ import Logging
 import TockCore
 import TockKafka
 
-/// One record of `tock.dead`, as `GET /v1/dead` lists it and a requeue reads it.
+/// One record of `tock.dead`, as `GET /v1/dead` lists it (`summary`) and a requeue reads it.
 public struct DeadLetter: Sendable, Equatable {
-    public var id: String
-    /// The output topic it was meant for (`tock-topic`).
-    public var topic: String
-    public var error: String
-    public var attempts: Int
-    /// When it went dead (the record's timestamp, epoch ms).
-    public var time: Int64
-    public var partition: Int32
-    public var offset: Int64
+    public var summary: Summary
     public var key: [UInt8]?
     public var value: [UInt8]?
     /// Its headers but Tock's own (`tock-…`): what a requeue copies to the output again.
     public var copiedHeaders: [RecordHeader]
+
+    public struct Summary: Codable, Sendable, Equatable {
+        public var id: String
+        /// The output topic it was meant for (`tock-topic`).
+        public var topic: String
+        public var error: String
+        public var attempts: Int
+        /// When it went dead (the record's timestamp, epoch ms).
+        public var time: Int64
+        public var partition: Int32
+        public var offset: Int64
+    }
+
+    public var id: String { summary.id }
+    public var topic: String { summary.topic }
 
     init?(_ message: KafkaConsumerMessage) {
         func header(_ name: String) -> String? {
             message.headers.last(where: { $0.key == name }).map { String(decoding: $0.value ?? [], as: UTF8.self) }
         }
         guard let id = header("tock-id"), let topic = header("tock-topic") else { return nil }
-        self.id = id
-        self.topic = topic
-        error = header("tock-error") ?? ""
-        attempts = header("tock-attempt").flatMap { Int($0) } ?? 0
-        time = message.timestamp?.milliseconds ?? 0
-        partition = message.partition
-        offset = message.offset
+        summary = Summary(
+            id: id, topic: topic, error: header("tock-error") ?? "", attempts: header("tock-attempt").flatMap { Int($0) } ?? 0,
+            time: message.timestamp?.milliseconds ?? 0, partition: message.partition, offset: message.offset)
         key = message.key
         value = message.value
         copiedHeaders = message.headers.filter { !$0.key.hasPrefix("tock-") }.map { RecordHeader(key: $0.key, value: $0.value) }
-    }
-
-    /// What `GET /v1/dead` shows of it.
-    public var summary: Summary { Summary(id: id, topic: topic, error: error, attempts: attempts, time: time, partition: partition, offset: offset) }
-
-    public struct Summary: Codable, Sendable, Equatable {
-        public var id: String
-        public var topic: String
-        public var error: String
-        public var attempts: Int
-        public var time: Int64
-        public var partition: Int32
-        public var offset: Int64
     }
 }
 
@@ -70,7 +60,7 @@ public actor DeadLetterReader {
         try await withConsumer { consumer, marks in
             let ranges = marks.mapValues { max($0.low, $0.high - Int64(limit))..<$0.high }
             let read = try await Self.read(ranges, topic: topic, with: consumer, within: within)
-            return Array(read.sorted { ($0.time, $0.offset) > ($1.time, $1.offset) }.prefix(limit))
+            return Array(read.sorted { ($0.summary.time, $0.summary.offset) > ($1.summary.time, $1.summary.offset) }.prefix(limit))
         }
     }
 
@@ -88,7 +78,7 @@ public actor DeadLetterReader {
                 }
                 if ranges.isEmpty { break }
                 let read = try await Self.read(ranges, topic: topic, with: consumer, within: deadline - ContinuousClock.now)
-                found = read.filter { $0.id == id }.max { ($0.time, $0.offset) < ($1.time, $1.offset) }
+                found = read.filter { $0.id == id }.max { ($0.summary.time, $0.summary.offset) < ($1.summary.time, $1.summary.offset) }
                 for (partition, range) in ranges { ends[partition] = range.lowerBound }
             }
             return found

@@ -8,8 +8,10 @@ extension DeliveryOutcome {
         switch result {
         case .success:
             self = .delivered
-        case .failure(let error) where error.code == .purgedQueued:
+        case .failure(let error) where error.code == .purgedQueued && !error.mayBePersisted:
             // Purged from the queue (withheld, or kept out by a full queue past its time): never sent.
+            // One that a failed request had sent (librdkafka says it may be persisted) is a failed
+            // attempt: counted, so the next one reads its partition back first.
             self = .notAttempted(detail: "\(error)")
         case .failure(let error):
             self = error.rejectsRecord ? .rejected(detail: "\(error)") : .failed(detail: "\(error)")
