@@ -47,7 +47,7 @@ public enum MonitorProcess {
         resources.add("look-up redis") { await lookupRedis.close() }
         let lookups = try ScheduleStore(client: lookupRedis, configuration: configuration, logger: logger)
         // The operators' API: its writes and audit records go to Kafka, dead letters come from it.
-        let writer = try APIWriter(configuration: configuration, logger: logger)
+        let writer = APIWriter(configuration: configuration, logger: logger)
         resources.add("API producer") { await writer.shutdown() }
         let gate = APIGate(configuration: configuration, writer: writer, clock: clock.clock, logger: logger)
         let api = APIRoutes(

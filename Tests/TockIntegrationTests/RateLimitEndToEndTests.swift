@@ -32,6 +32,14 @@ import TockStore
             let limitedSummary = DeliverySummary(out.on(limited), expected: Set((0..<2_000).map { "l-\($0)" })) { $0.header("tock-id") }
             let unlimitedSummary = DeliverySummary(out.on(s.outputTopic), expected: Set((0..<200).map { "u-\($0)" })) { $0.header("tock-id") }
             #expect(limitedSummary.missing.isEmpty && limitedSummary.duplicates.isEmpty && limitedSummary.early.isEmpty, "\(limitedSummary)")
+            // Which copy is which, for a duplicate: the same timestamp and attempt is one produce
+            // written twice (the broker), a later attempt a second publish (Tock).
+            for arrival in out.on(limited) where limitedSummary.duplicates[arrival.header("tock-id") ?? ""] != nil {
+                print(
+                    "[rate] copy of \(arrival.header("tock-id") ?? "?"): partition \(arrival.message.partition) offset \(arrival.message.offset) "
+                        + "timestamp \(arrival.message.timestamp?.milliseconds ?? 0) attempt \(arrival.header("tock-attempt") ?? "?") arrived \(arrival.arrivedMillis)"
+                )
+            }
             #expect(unlimitedSummary.missing.isEmpty && unlimitedSummary.duplicates.isEmpty && unlimitedSummary.early.isEmpty, "\(unlimitedSummary)")
 
             let stamps = out.on(limited).compactMap { $0.message.timestamp?.milliseconds }.sorted()

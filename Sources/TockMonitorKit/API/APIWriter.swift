@@ -1,16 +1,23 @@
 import Foundation
 import Logging
+import Synchronization
 import TockCore
 import TockKafka
 
 /// Writes the API's request records to the first input topic and its audit records to
 /// `api.auditTopic`, each acknowledged by Kafka (`acks=all`, idempotent) before the API answers.
+///
+/// Its producer is made on the first write: a monitor nobody writes through keeps no connection
+/// to the brokers (most don't; the tests start dozens).
 public final class APIWriter: Sendable {
     public let inputTopic: String
     public let auditTopic: String
-    private let producer: KafkaProducer
+    private let brokers: String
+    private let properties: [String: String]
+    private let logger: Logger
+    private let made = Mutex<KafkaProducer?>(nil)
 
-    public init(configuration: TockConfiguration, logger: Logger) throws {
+    public init(configuration: TockConfiguration, logger: Logger) {
         inputTopic = configuration.kafka.inputTopics[0]
         auditTopic = configuration.api.auditTopic
         var properties = configuration.kafka.properties.merging(configuration.kafka.producerProperties) { _, new in new }
@@ -18,7 +25,26 @@ public final class APIWriter: Sendable {
         // an error to report, not a reason to hang.
         properties["message.timeout.ms"] = properties["message.timeout.ms"] ?? "10000"
         properties["client.id"] = "tock-monitor-api"
-        producer = try KafkaProducer(brokers: configuration.kafka.brokers, properties: properties, logger: logger)
+        self.properties = properties
+        brokers = configuration.kafka.brokers
+        self.logger = logger
+    }
+
+    private var producer: KafkaProducer {
+        get throws(KafkaError) {
+            do {
+                return try made.withLock { made in
+                    if let made { return made }
+                    let producer = try KafkaProducer(brokers: brokers, properties: properties, logger: logger)
+                    made = producer
+                    return producer
+                }
+            } catch let error as KafkaError {
+                throw error
+            } catch {
+                throw KafkaError(code: .state, message: "the API's producer could not be made: \(error)")
+            }
+        }
     }
 
     /// Writes `record` to the input topic; its partition and offset once acknowledged.
@@ -31,7 +57,7 @@ public final class APIWriter: Sendable {
 
     /// Writes `records` to the input topic at once; throws the first failure.
     public func writeAll(_ records: [APIRequestRecord]) async throws(KafkaError) {
-        let results = await producer.send(
+        let results = try await producer.send(
             records.map {
                 KafkaProducerRecord(
                     topic: inputTopic, key: $0.key, value: $0.value, headers: $0.headers.map { KafkaHeader(key: $0.key, value: $0.value) })
@@ -47,7 +73,9 @@ public final class APIWriter: Sendable {
         _ = try await producer.send(KafkaProducerRecord(topic: auditTopic, key: Array(entry.token.utf8), value: value))
     }
 
-    public func shutdown() async { await producer.shutdown(timeout: .seconds(5)) }
+    public func shutdown() async {
+        if let producer = made.withLock({ $0 }) { await producer.shutdown(timeout: .seconds(5)) }
+    }
 }
 
 /// One record of `tock.audit` (SPEC "Audit"): never the token, only its name.
