@@ -57,6 +57,10 @@ struct OperatorsAPITests {
                 ("PATCH", "/v1/messages/acc-1", #"{"topic":"\#(s.outputTopic)","delay":"2h"}"#, true, 202),
                 ("DELETE", "/v1/messages/acc-1", nil, true, 202),
                 ("POST", "/v1/dead/none-such/requeue", nil, true, 404),
+                ("POST", "/v1/series/none-such/pause", nil, true, 404),
+                ("POST", "/v1/series/none-such/resume", nil, true, 404),
+                ("DELETE", "/v1/tags/acc-tag", nil, true, 202),
+                ("GET", "/v1/jobs/none-such", nil, false, 404),
             ]
             var writes = 0
             for endpoint in endpoints {
@@ -85,6 +89,7 @@ struct OperatorsAPITests {
             let entries = audit.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.message.value ?? []))) as? [String: Any] }
             #expect(Set(entries.compactMap { $0["token"] as? String }) == ["anonymous", "invalid", "viewer", "ops"])
             #expect(Set(entries.compactMap { $0["status"] as? Int }) == [401, 403, 202, 404])
+            #expect(entries.contains { $0["path"] as? String == "/v1/tags/acc-tag" && $0["status"] as? Int == 202 && $0["token"] as? String == "ops" })
             for entry in entries {
                 #expect(entry["time"] is Int && entry["remote"] is String && entry["method"] is String && entry["path"] is String)
             }
