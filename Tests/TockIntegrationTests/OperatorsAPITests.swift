@@ -89,7 +89,8 @@ struct OperatorsAPITests {
             let entries = audit.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.message.value ?? []))) as? [String: Any] }
             #expect(Set(entries.compactMap { $0["token"] as? String }) == ["anonymous", "invalid", "viewer", "ops"])
             #expect(Set(entries.compactMap { $0["status"] as? Int }) == [401, 403, 202, 404])
-            #expect(entries.contains { $0["path"] as? String == "/v1/tags/acc-tag" && $0["status"] as? Int == 202 && $0["token"] as? String == "ops" })
+            #expect(
+                entries.contains { $0["path"] as? String == "/v1/tags/acc-tag" && $0["status"] as? Int == 202 && $0["token"] as? String == "ops" })
             for entry in entries {
                 #expect(entry["time"] is Int && entry["remote"] is String && entry["method"] is String && entry["path"] is String)
             }
