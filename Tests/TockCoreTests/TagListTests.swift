@@ -19,12 +19,14 @@ struct TagListTests {
         #expect(try TagList.parse(utf8: Array(eight.utf8)).get().count == 8)
         #expect(try TagList.parse(utf8: Array(String(repeating: "x", count: 64).utf8)).get().count == 1)
         #expect(code(T.base + [("tock-tags", "user-42,batch-7")]) == nil)
+        // SPEC: printable ASCII, and a space is printable; it is part of the tag as given.
+        #expect(try TagList.parse(utf8: Array("user 42, b".utf8)).get() == ["user 42", " b"])
     }
 
     @Test("9 tags, an empty tag, a 65-byte tag, a space, a null value: bad-tags, after bad-id and before missing-topic")
     func invalid() {
         for value: String? in [
-            (1...9).map { "t\($0)" }.joined(separator: ","), "a,,b", "", String(repeating: "x", count: 65), "user 42", "caf\u{e9}", nil,
+            (1...9).map { "t\($0)" }.joined(separator: ","), "a,,b", "", String(repeating: "x", count: 65), "user\t42", "caf\u{e9}", nil,
         ] {
             #expect(code(T.base + [("tock-tags", value)]) == "bad-tags", "\(value ?? "null")")
         }

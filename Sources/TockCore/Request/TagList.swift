@@ -1,5 +1,6 @@
 /// The `tock-tags` header (SPEC v3): at most 8 comma-separated tags of 1–64 printable ASCII bytes
-/// (no space, no comma), for cancelling by tag. A tag given twice counts once.
+/// (0x20–0x7E: a space is printable, and kept as given; a comma separates), for cancelling by tag.
+/// A tag given twice counts once.
 public enum TagList {
     public static let maxTags = 8
     public static let maxTagBytes = 64
@@ -15,8 +16,8 @@ public enum TagList {
             guard !part.isEmpty, part.count <= maxTagBytes else {
                 return .failure(bad("tag \(index + 1) of tock-tags is \(part.count) bytes; a tag is 1 to \(maxTagBytes) bytes."))
             }
-            guard part.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-                return .failure(bad("tag \(index + 1) of tock-tags has a byte that is not printable ASCII (spaces included)."))
+            guard part.allSatisfy({ (0x20...0x7E).contains($0) }) else {
+                return .failure(bad("tag \(index + 1) of tock-tags has a byte that is not printable ASCII."))
             }
             let tag = String(decoding: part, as: UTF8.self)
             if !tags.contains(tag) { tags.append(tag) }
