@@ -82,15 +82,15 @@ struct DeadRequeueCommand: AsyncParsableCommand {
         guard let letter = try await reader.find(id: id) else {
             throw ValidationError("no dead letter with tock-id \(id) in \(context.configuration.kafka.deadTopic)")
         }
-        var headers = letter.copiedHeaders.map { KafkaHeader(key: $0.key, value: $0.value) }
-        headers += [
-            KafkaHeader(key: "tock-action", string: "requeue"), KafkaHeader(key: "tock-id", string: id),
-            KafkaHeader(key: "tock-topic", string: letter.topic),
-            KafkaHeader(key: "tock-at", string: at ?? String(SystemWallClock().nowMillis())),
-        ]
-        let report = try await writeRequest(context.configuration, topic: nil, key: letter.key, value: letter.value ?? [], headers: headers)
+        let report = try await writeRequest(context.configuration, .requeue(letter, at: at ?? String(SystemWallClock().nowMillis())))
         print("requeue of \(id) (to \(letter.topic)) written to \(report.topic)/\(report.partition)@\(report.offset)")
     }
+}
+
+/// Writes an API request record to the first input topic itself, for commands given no monitor.
+func writeRequest(_ config: TockConfiguration, _ record: APIRequestRecord) async throws -> KafkaDeliveryReport {
+    try await writeRequest(
+        config, topic: nil, key: record.key, value: record.value, headers: record.headers.map { KafkaHeader(key: $0.key, value: $0.value) })
 }
 
 struct SeriesCommand: AsyncParsableCommand {
@@ -100,7 +100,7 @@ struct SeriesCommand: AsyncParsableCommand {
 
 /// Pause and resume: through the API when a monitor is named, else a request on the input topic.
 protocol SeriesActionCommand: AsyncParsableCommand {
-    static var action: String { get }
+    static var action: APIRequestRecord.Action { get }
     var options: ProcessOptions { get }
     var api: APIOptions { get }
     var id: String { get }
@@ -110,20 +110,18 @@ extension SeriesActionCommand {
     func run() async throws {
         let context = ProcessBootstrap.start(processName: "tock", options: options, runtimeProblem: LibrdkafkaVersion.runtimeProblem)
         if let client = api.client(context.configuration) {
-            _ = try await client.call("POST", "/v1/series/\(APIClient.segment(id))/\(Self.action)", expected: 202)
-            print("\(Self.action) of series \(id) written through \(client.base)")
+            _ = try await client.call("POST", "/v1/series/\(APIClient.segment(id))/\(Self.action.rawValue)", expected: 202)
+            print("\(Self.action.rawValue) of series \(id) written through \(client.base)")
             return
         }
-        let report = try await writeRequest(
-            context.configuration, topic: nil, key: nil, value: [],
-            headers: [KafkaHeader(key: "tock-action", string: Self.action), KafkaHeader(key: "tock-id", string: id)])
-        print("\(Self.action) of series \(id) written to \(report.topic)/\(report.partition)@\(report.offset)")
+        let report = try await writeRequest(context.configuration, .action(Self.action, id: id))
+        print("\(Self.action.rawValue) of series \(id) written to \(report.topic)/\(report.partition)@\(report.offset)")
     }
 }
 
 struct SeriesPauseCommand: SeriesActionCommand {
     static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause a series: it publishes nothing until resumed.")
-    static let action = "pause"
+    static let action = APIRequestRecord.Action.pause
     @OptionGroup var options: ProcessOptions
     @OptionGroup var api: APIOptions
     @Argument(help: "The series' tock-id.") var id: String
@@ -132,7 +130,7 @@ struct SeriesPauseCommand: SeriesActionCommand {
 struct SeriesResumeCommand: SeriesActionCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume", abstract: "Resume a paused series: the occurrences it missed follow its tock-catchup.")
-    static let action = "resume"
+    static let action = APIRequestRecord.Action.resume
     @OptionGroup var options: ProcessOptions
     @OptionGroup var api: APIOptions
     @Argument(help: "The series' tock-id.") var id: String

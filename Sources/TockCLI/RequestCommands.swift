@@ -19,7 +19,7 @@ func validateTopics(output: String?, input: String?) throws {
 }
 
 /// Writes one request record to the first input topic and waits for the broker's acknowledgement.
-func writeRequest(_ config: TockConfiguration, topic: String?, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader]) async throws
+func writeRequest(_ config: TockConfiguration, topic: String?, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader]) async throws
     -> KafkaDeliveryReport
 {
     let producer = try KafkaProducer(brokers: config.kafka.brokers, properties: config.kafka.properties)

@@ -24,6 +24,7 @@ public enum MetricHelp {
         "tock_cold_moved_total": "Cold messages moved into the hot store.",
         "tock_api_requests_total": "Requests to the monitor's API under /v1/, by status and whether they write.",
         "tock_api_audit_failures_total": "API writes whose audit record could not be written (answered 503).",
+        "tock_api_tag_cancels_total": "Cancel requests written by the cancels by tag (DELETE /v1/tags/<tag>) this monitor ran.",
         "tock_cold_move_ahead_seconds": "How far ahead of its due time each cold message was moved (0 when after it).",
         "tock_cold_moved_late_total": "Cold messages moved after their due time (the mover fell behind: they fire late, never early).",
         "tock_cold_copied_total": "Cold records copied from a day partition into their hour partition.",

@@ -18,6 +18,16 @@ public struct APIRequestRecord: Sendable, Equatable {
 
     public static func cancel(id: String) -> APIRequestRecord { action(.cancel, id: id) }
 
+    /// A dead letter scheduled again to its topic under its id, at `at` (`tock-action: requeue`):
+    /// its value (null stays null), key and copied headers.
+    public static func requeue(_ letter: DeadLetter, at: String) -> APIRequestRecord {
+        let tock = [
+            RecordHeader(key: "tock-action", text: Action.requeue.rawValue), RecordHeader(key: "tock-id", text: letter.id),
+            RecordHeader(key: "tock-topic", text: letter.topic), RecordHeader(key: "tock-at", text: at),
+        ]
+        return APIRequestRecord(key: letter.key, value: letter.value, headers: letter.copiedHeaders + tock)
+    }
+
     /// A request that names an id only: cancel, pause, resume.
     public static func action(_ action: Action, id: String) -> APIRequestRecord {
         APIRequestRecord(

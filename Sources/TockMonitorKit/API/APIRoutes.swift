@@ -127,14 +127,7 @@ public struct APIRoutes: Sendable {
             return .error(503, "tock.dead could not be read: \(error)", id: id)
         }
         guard let letter else { return .error(404, "no dead letter with tock-id \(id) in tock.dead", code: "not-found", id: id) }
-        let at = body.at ?? String(clock.nowMillis())
-        let headers =
-            letter.copiedHeaders + [
-                RecordHeader(key: "tock-action", text: "requeue"), RecordHeader(key: "tock-id", text: id),
-                RecordHeader(key: "tock-topic", text: letter.topic),
-                RecordHeader(key: "tock-at", text: at),
-            ]
-        return await submit(APIRequestRecord(key: letter.key, value: letter.value, headers: headers), id: id)
+        return await submit(.requeue(letter, at: body.at ?? String(clock.nowMillis())), id: id)
     }
 
     // MARK: Series
